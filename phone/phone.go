@@ -1,0 +1,224 @@
+package phone
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Sentinel errors returned (wrapped) by [Parse]; check them with errors.Is.
+var (
+	// ErrEmpty reports an empty or whitespace-only input.
+	ErrEmpty = errors.New("phone: empty number")
+	// ErrNotE164 reports an input without a leading '+' after [Normalize],
+	// such as the internal extension "101" (see [IsExtension]).
+	ErrNotE164 = errors.New("phone: not an E.164 number")
+	// ErrInvalid reports an input that is not a phone number at all: letters,
+	// a lone "+", too many digits, an unknown country code or a length no
+	// number of that country can have.
+	ErrInvalid = errors.New("phone: not a phone number")
+)
+
+// maxDigits is the most digits an E.164 number can have (country code
+// included); anything longer is rejected before the library sees it.
+const maxDigits = 17
+
+// maxExtensionDigits bounds what [IsExtension] accepts.
+const maxExtensionDigits = 8
+
+// Normalize trims surrounding whitespace and restores a '+' lost in transit:
+// an unencoded '+' in a query string arrives as a space, so a leading space
+// directly followed by a digit means '+'. " 16505551212" becomes
+// "+16505551212"; "16505551212" and "101" stay as they are.
+func Normalize(raw string) string {
+	s := strings.TrimSpace(raw)
+	if s == "" || len(s) == len(raw) {
+		return s
+	}
+	if raw[0] == ' ' && isDigit(s[0]) && strings.TrimLeft(raw, " ")[0] == s[0] {
+		return "+" + s
+	}
+	return s
+}
+
+// IsExtension reports whether raw, after trimming surrounding whitespace, is
+// an internal extension: 1 to 8 ASCII digits and nothing else (no '+').
+// A lost '+' is not restored here: " 101" is an extension too.
+func IsExtension(raw string) bool {
+	s := strings.TrimSpace(raw)
+	if len(s) == 0 || len(s) > maxExtensionDigits {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Number is a parsed phone number. It is a small comparable value: two
+// Numbers parsed from the same E.164 number are ==. The zero value means "no
+// number"; all its methods return zero values.
+type Number struct {
+	e164     string
+	nsn      string
+	national string
+	intl     string
+	region   string
+	cc       int32
+	valid    bool
+}
+
+// Parse normalizes raw (see [Normalize]) and parses it as an E.164 number
+// with its own country code. Separators (space, '-', '.', '(', ')', '/')
+// between digits are accepted. The error wraps [ErrEmpty], [ErrNotE164] or
+// [ErrInvalid]; its message says why and shows at most the last four digits
+// of the input.
+//
+// A number of possible length that matches no numbering plan is returned
+// without error; [Number.Valid] reports false for it.
+func Parse(raw string) (Number, error) {
+	s := Normalize(raw)
+	if s == "" {
+		return Number{}, ErrEmpty
+	}
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			digits++
+		case c == '+' && i == 0:
+		case c == ' ', c == '-', c == '.', c == '(', c == ')', c == '/':
+		default:
+			return Number{}, fmt.Errorf("%w: unexpected character at byte %d%s", ErrInvalid, i, tail(s))
+		}
+	}
+	if s[0] != '+' {
+		return Number{}, fmt.Errorf("%w: no leading '+'%s", ErrNotE164, tail(s))
+	}
+	if digits == 0 {
+		return Number{}, fmt.Errorf("%w: no digits", ErrInvalid)
+	}
+	if digits > maxDigits {
+		return Number{}, fmt.Errorf("%w: %d digits, at most %d allowed%s", ErrInvalid, digits, maxDigits, tail(s))
+	}
+	pn, err := phonenumbers.Parse(s, "")
+	if err != nil {
+		return Number{}, fmt.Errorf("%w: %s%s", ErrInvalid, parseReason(err), tail(s))
+	}
+	switch phonenumbers.IsPossibleNumberWithReason(pn) {
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return Number{}, fmt.Errorf("%w: unknown country code%s", ErrInvalid, tail(s))
+	case phonenumbers.TOO_SHORT:
+		return Number{}, fmt.Errorf("%w: too short for its country%s", ErrInvalid, tail(s))
+	case phonenumbers.TOO_LONG:
+		return Number{}, fmt.Errorf("%w: too long for its country%s", ErrInvalid, tail(s))
+	case phonenumbers.INVALID_LENGTH:
+		return Number{}, fmt.Errorf("%w: impossible length for its country%s", ErrInvalid, tail(s))
+	}
+	cc := pn.GetCountryCode()
+	nsn := phonenumbers.GetNationalSignificantNumber(pn)
+	region := phonenumbers.GetRegionCodeForNumber(pn)
+	return Number{
+		e164:     "+" + strconv.Itoa(int(cc)) + nsn,
+		nsn:      nsn,
+		national: phonenumbers.Format(pn, phonenumbers.NATIONAL),
+		intl:     phonenumbers.Format(pn, phonenumbers.INTERNATIONAL),
+		region:   region,
+		cc:       cc,
+		valid:    phonenumbers.IsValidNumberForRegion(pn, region),
+	}, nil
+}
+
+// parseReason explains a library parse error in our own words; the library's
+// messages never contain the input, but we do not rely on that.
+func parseReason(err error) string {
+	switch {
+	case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
+		return "unknown country code"
+	case errors.Is(err, phonenumbers.ErrTooShortNSN), errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
+		return "too short"
+	case errors.Is(err, phonenumbers.ErrNumTooLong):
+		return "too long"
+	default:
+		return "unparsable"
+	}
+}
+
+// tail returns ` (ending NNNN)` with at most the last four digits of s, or ""
+// when s has no digits, so error messages never carry a whole number.
+func tail(s string) string {
+	var buf [4]byte
+	n := 0
+	for i := len(s) - 1; i >= 0 && n < len(buf); i-- {
+		if isDigit(s[i]) {
+			n++
+			buf[len(buf)-n] = s[i]
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return " (ending " + string(buf[len(buf)-n:]) + ")"
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// E164 returns the number in E.164 form, "+16505551212"; "" for the zero Number.
+func (n Number) E164() string { return n.e164 }
+
+// NationalNumber returns the national significant number: no country code and
+// no trunk prefix. "+16505551212" gives "6505551212", "+442079460958" gives
+// "2079460958", and "+390212345678" gives "0212345678" (the Italian leading
+// zero belongs to the number).
+func (n Number) NationalNumber() string { return n.nsn }
+
+// NationalFormat returns the number as dialled and written inside its country:
+// "(650) 555-1212" in the US, "020 7946 0958" in the UK.
+func (n Number) NationalFormat() string { return n.national }
+
+// InternationalFormat returns the number as written from abroad:
+// "+1 650-555-1212".
+func (n Number) InternationalFormat() string { return n.intl }
+
+// CountryCode returns the country calling code, 1 for the US; 0 for the zero Number.
+func (n Number) CountryCode() int { return int(n.cc) }
+
+// Region returns the ISO 3166-1 region of the number ("US", "GB"), "001" for
+// non-geographic numbers, or "" when the number matches no region.
+func (n Number) Region() string { return n.region }
+
+// Valid reports whether the number matches a numbering plan of its region.
+// Only valid numbers expand into formats (see [Formats.Expand]).
+func (n Number) Valid() bool { return n.valid }
+
+// IsZero reports whether n is the zero Number, i.e. no number.
+func (n Number) IsZero() bool { return n.e164 == "" }
+
+// Masked returns the E.164 form with every digit but the last four replaced
+// by '*', "+*******1212", for logs; "" for the zero Number.
+func (n Number) Masked() string {
+	if n.e164 == "" {
+		return ""
+	}
+	b := []byte(n.e164)
+	for i := 0; i < len(b)-4; i++ {
+		if isDigit(b[i]) {
+			b[i] = '*'
+		}
+	}
+	return string(b)
+}
+
+// String returns [Number.Masked], so a Number printed by accident into a log
+// reveals only its last four digits.
+func (n Number) String() string { return n.Masked() }
+
+// LogValue makes log/slog record a Number as [Number.Masked].
+func (n Number) LogValue() slog.Value { return slog.StringValue(n.Masked()) }
