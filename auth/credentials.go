@@ -1,0 +1,208 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Credentials put a credential on an adapter's outgoing requests.
+type Credentials interface {
+	// Apply sets the credential header on r, a clone the transport owns.
+	Apply(ctx context.Context, r *http.Request) error
+	// Renew is called after the CRM answered 401; it reports whether new
+	// credentials are available, so that a retry can succeed.
+	Renew(ctx context.Context) (bool, error)
+}
+
+// Credentials returns the OAuth credentials of user key:
+// "Authorization: Bearer <access token>" from r.Token. Its Renew calls
+// r.Renew with the access token last applied; NewTransport instead passes
+// the token of the very request that was refused.
+func (r *Refresher) Credentials(key string) Credentials {
+	return &bearerCredentials{r: r, key: key}
+}
+
+type bearerCredentials struct {
+	r   *Refresher
+	key string
+
+	mu   sync.Mutex
+	last string
+}
+
+func (c *bearerCredentials) Apply(ctx context.Context, req *http.Request) error {
+	t, err := c.r.Token(ctx, c.key)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.last = t.AccessToken
+	c.mu.Unlock()
+	req.Header.Set("Authorization", "Bearer "+t.AccessToken)
+	return nil
+}
+
+func (c *bearerCredentials) Renew(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	rejected := c.last
+	c.mu.Unlock()
+	return c.renew(ctx, rejected)
+}
+
+// renewRejected renews after req, as sent, was refused: with concurrent
+// requests the last applied token may not be the one refused.
+func (c *bearerCredentials) renewRejected(ctx context.Context, req *http.Request) (bool, error) {
+	rejected, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return c.Renew(ctx)
+	}
+	return c.renew(ctx, rejected)
+}
+
+func (c *bearerCredentials) renew(ctx context.Context, rejected string) (bool, error) {
+	t, err := c.r.Renew(ctx, c.key, rejected)
+	if err != nil {
+		return false, err
+	}
+	return t.AccessToken != rejected, nil
+}
+
+// rejectedRenewer is implemented by credentials that can renew knowing
+// exactly which request was refused.
+type rejectedRenewer interface {
+	renewRejected(ctx context.Context, req *http.Request) (bool, error)
+}
+
+// APIKeyCredentials returns credentials applying an API key with scheme,
+// for example HeaderScheme("x-api-token") or BasicAuthScheme; a nil scheme
+// is BearerScheme. An API key cannot be renewed: Renew is always
+// (false, nil), so a 401 goes back to the adapter.
+func APIKeyCredentials(key string, scheme func(*http.Request, string)) Credentials {
+	if scheme == nil {
+		scheme = BearerScheme
+	}
+	return apiKeyCredentials{key: key, scheme: scheme}
+}
+
+type apiKeyCredentials struct {
+	key    string
+	scheme func(*http.Request, string)
+}
+
+func (c apiKeyCredentials) Apply(_ context.Context, r *http.Request) error {
+	c.scheme(r, c.key)
+	return nil
+}
+
+func (apiKeyCredentials) Renew(context.Context) (bool, error) { return false, nil }
+
+// String hides the key.
+func (apiKeyCredentials) String() string { return "auth.APIKeyCredentials{key: redacted}" }
+
+// GoString hides the key.
+func (c apiKeyCredentials) GoString() string { return c.String() }
+
+// BearerScheme sends the key as "Authorization: Bearer <key>".
+func BearerScheme(r *http.Request, key string) {
+	r.Header.Set("Authorization", "Bearer "+key)
+}
+
+// BasicAuthScheme sends the key as the user name of HTTP Basic
+// authentication with an empty password, as several CRMs expect.
+func BasicAuthScheme(r *http.Request, key string) {
+	r.SetBasicAuth(key, "")
+}
+
+// HeaderScheme returns a scheme sending the key as the value of header
+// name, e.g. HeaderScheme("x-api-key").
+func HeaderScheme(name string) func(*http.Request, string) {
+	return func(r *http.Request, key string) { r.Header.Set(name, key) }
+}
+
+// maxDrain bounds how much of a refused response is read so that its
+// connection can be reused.
+const maxDrain = 64 << 10
+
+// NewTransport returns a RoundTripper that applies c to a clone of each
+// request and sends it with base (http.DefaultTransport when nil). On a 401
+// it renews c once and, when Renew reports new credentials and the request
+// body can be sent again (no body, http.NoBody, or GetBody set), retries
+// once; a second 401 is returned as it is. When Renew fails with ErrRevoked
+// the 401 is returned; any other Renew error is returned as the error.
+func NewTransport(base http.RoundTripper, c Credentials) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &transport{base: base, c: c}
+}
+
+type transport struct {
+	base http.RoundTripper
+	c    Credentials
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	first := req.Clone(ctx)
+	if err := t.c.Apply(ctx, first); err != nil {
+		closeBody(req)
+		return nil, fmt.Errorf("auth: apply credentials: %w", err)
+	}
+	resp, err := t.base.RoundTrip(first)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+		return resp, err
+	}
+
+	var renewed bool
+	if rr, ok := t.c.(rejectedRenewer); ok {
+		renewed, err = rr.renewRejected(ctx, first)
+	} else {
+		renewed, err = t.c.Renew(ctx)
+	}
+	switch {
+	case errors.Is(err, ErrRevoked):
+		return resp, nil
+	case err != nil:
+		drain(resp)
+		return nil, fmt.Errorf("auth: renew credentials after 401: %w", err)
+	case !renewed:
+		return resp, nil
+	}
+
+	retry := req.Clone(ctx)
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return resp, nil // cannot replay after all: the 401 stands
+		}
+		retry.Body = body
+	}
+	if err := t.c.Apply(ctx, retry); err != nil {
+		closeBody(retry)
+		drain(resp)
+		return nil, fmt.Errorf("auth: apply credentials: %w", err)
+	}
+	drain(resp)
+	return t.base.RoundTrip(retry)
+}
+
+// replayable reports whether req's body can be sent a second time.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+	_ = resp.Body.Close()
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}

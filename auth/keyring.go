@@ -1,0 +1,242 @@
+package auth
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// KeySize is the length of a Key's secret: AES-256.
+const KeySize = 32
+
+// maxKeyIDLength bounds Key.ID; the id is stored in every sealed value.
+const maxKeyIDLength = 32
+
+// sealVersion is the first byte of every sealed value, so the format can
+// change later without guessing.
+const sealVersion = 1
+
+var (
+	// ErrUnknownKey is returned by KeyRing.Open when the value was sealed
+	// with a key id that is not in the ring.
+	ErrUnknownKey = errors.New("auth: sealed with a key not in the ring")
+	// ErrCiphertext is returned by KeyRing.Open for a value that is
+	// truncated, tampered with, not ours, or sealed with other additional
+	// data.
+	ErrCiphertext = errors.New("auth: sealed value invalid")
+)
+
+// Key is one AES-256-GCM key of a KeyRing. The ID is stored in each value
+// sealed with the key, so that after rotation the ring still finds the key
+// that opens old values.
+type Key struct {
+	// ID is 1 to 32 characters of [A-Za-z0-9_-], unique in a ring.
+	ID string
+	// Secret is exactly KeySize bytes.
+	Secret []byte
+}
+
+// GenerateKey returns a key with the given id and a secret from
+// crypto/rand.
+func GenerateKey(id string) (Key, error) {
+	if err := checkKeyID(id); err != nil {
+		return Key{}, err
+	}
+	k := Key{ID: id, Secret: make([]byte, KeySize)}
+	if _, err := rand.Read(k.Secret); err != nil {
+		return Key{}, fmt.Errorf("auth: generate key: %w", err)
+	}
+	return k, nil
+}
+
+// String returns "id:base64url(secret)" without padding, the form
+// ParseKeyRing reads. THE RESULT CONTAINS THE SECRET: it is for writing the
+// key into a secret store once, never for logs. LogValue, which log/slog
+// uses, gives only the id.
+func (k Key) String() string {
+	return k.ID + ":" + base64.RawURLEncoding.EncodeToString(k.Secret)
+}
+
+// LogValue makes log/slog record only the key id.
+func (k Key) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", k.ID))
+}
+
+func checkKeyID(id string) error {
+	if id == "" || len(id) > maxKeyIDLength {
+		return fmt.Errorf("auth: key id must be 1 to %d characters, got %d", maxKeyIDLength, len(id))
+	}
+	for _, c := range id {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+		if !ok {
+			return fmt.Errorf("auth: key id %q: only A-Z a-z 0-9 _ - allowed", id)
+		}
+	}
+	return nil
+}
+
+// KeyRing seals values with its primary key and opens values sealed with
+// any of its keys, for tokens and API keys at rest. Keep its keys apart
+// from the session secret. A KeyRing is safe for concurrent use.
+//
+// A sealed value is: version byte (1), key id length, key id, 12-byte
+// random nonce, AES-256-GCM ciphertext and 16-byte tag. The version and
+// key id are authenticated along with the caller's additional data.
+type KeyRing struct {
+	primary string
+	aeads   map[string]cipher.AEAD
+}
+
+// NewKeyRing returns a ring sealing with primary and also opening with
+// older. Ids must be valid and distinct and secrets exactly KeySize bytes.
+// The secrets are not retained beyond the expanded AES keys.
+func NewKeyRing(primary Key, older ...Key) (*KeyRing, error) {
+	r := &KeyRing{primary: primary.ID, aeads: make(map[string]cipher.AEAD, 1+len(older))}
+	for _, k := range append([]Key{primary}, older...) {
+		if err := checkKeyID(k.ID); err != nil {
+			return nil, err
+		}
+		if len(k.Secret) != KeySize {
+			return nil, fmt.Errorf("auth: key %q: secret is %d bytes, want %d", k.ID, len(k.Secret), KeySize)
+		}
+		if _, dup := r.aeads[k.ID]; dup {
+			return nil, fmt.Errorf("auth: key id %q appears twice in the ring", k.ID)
+		}
+		block, err := aes.NewCipher(k.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("auth: key %q: %w", k.ID, err)
+		}
+		// The random-nonce GCM draws a fresh 96-bit nonce from crypto/rand
+		// on every Seal and prepends it, so no nonce is ever reused by us.
+		aead, err := cipher.NewGCMWithRandomNonce(block)
+		if err != nil {
+			return nil, fmt.Errorf("auth: key %q: %w", k.ID, err)
+		}
+		r.aeads[k.ID] = aead
+	}
+	return r, nil
+}
+
+// ParseKeyRing reads "id:secret,id:secret,...", the first key being the
+// primary. Secrets are base64 of 32 bytes, standard or URL alphabet, with
+// or without padding; spaces around entries are ignored. Errors name the
+// entry and id, never the secret.
+func ParseKeyRing(spec string) (*KeyRing, error) {
+	var keys []Key
+	for i, entry := range strings.Split(spec, ",") {
+		entry = strings.TrimSpace(entry)
+		id, enc, ok := strings.Cut(entry, ":")
+		if !ok || id == "" {
+			return nil, fmt.Errorf("auth: key ring entry %d: want id:base64-secret", i+1)
+		}
+		secret, err := decodeSecret(enc)
+		if err != nil {
+			return nil, fmt.Errorf("auth: key ring entry %d (%q): secret is not base64", i+1, id)
+		}
+		keys = append(keys, Key{ID: id, Secret: secret})
+	}
+	return NewKeyRing(keys[0], keys[1:]...)
+}
+
+func decodeSecret(s string) ([]byte, error) {
+	s = strings.TrimRight(strings.TrimSpace(s), "=")
+	if b, err := base64.RawURLEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+// PrimaryID returns the id of the key Seal uses.
+func (r *KeyRing) PrimaryID() string { return r.primary }
+
+// String names the key ids, never the secrets.
+func (r *KeyRing) String() string {
+	ids := make([]string, 0, len(r.aeads))
+	ids = append(ids, r.primary)
+	for id := range r.aeads {
+		if id != r.primary {
+			ids = append(ids, id)
+		}
+	}
+	return "auth.KeyRing{primary: " + r.primary + ", keys: " + strings.Join(ids, " ") + "}"
+}
+
+// GoString is String.
+func (r *KeyRing) GoString() string { return r.String() }
+
+// Seal encrypts plaintext with the primary key under a fresh random nonce
+// and binds it to additionalData: Open must be given the same bytes. Pass
+// the owner's user key as additionalData so that a sealed token copied to
+// another user's row does not open.
+func (r *KeyRing) Seal(plaintext, additionalData []byte) ([]byte, error) {
+	aead := r.aeads[r.primary]
+	hdrLen := 2 + len(r.primary)
+	out := make([]byte, hdrLen, hdrLen+aead.NonceSize()+len(plaintext)+aead.Overhead())
+	out[0] = sealVersion
+	out[1] = byte(len(r.primary))
+	copy(out[2:], r.primary)
+	return aead.Seal(out, nil, plaintext, authData(out, additionalData)), nil
+}
+
+// Open decrypts a value sealed by a ring holding the same key, choosing the
+// key by the id stored in the value. It returns ErrUnknownKey when that id
+// is not in the ring and ErrCiphertext for anything malformed or not
+// authentic, including different additionalData; it never returns
+// unauthenticated plaintext.
+func (r *KeyRing) Open(ciphertext, additionalData []byte) ([]byte, error) {
+	id, hdrLen, err := parseHeader(ciphertext)
+	if err != nil {
+		return nil, err
+	}
+	aead, ok := r.aeads[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: key id %q", ErrUnknownKey, id)
+	}
+	if len(ciphertext)-hdrLen < aead.NonceSize()+aead.Overhead() {
+		return nil, fmt.Errorf("%w: truncated", ErrCiphertext)
+	}
+	pt, err := aead.Open(nil, nil, ciphertext[hdrLen:], authData(ciphertext[:hdrLen], additionalData))
+	if err != nil {
+		return nil, fmt.Errorf("%w: authentication failed", ErrCiphertext)
+	}
+	return pt, nil
+}
+
+// SealedKeyID returns the id of the key that sealed ciphertext, without
+// opening it, so a server can re-seal values whose id is not the primary's
+// after a rotation. It fails with ErrCiphertext only for a malformed header.
+func SealedKeyID(ciphertext []byte) (string, error) {
+	id, _, err := parseHeader(ciphertext)
+	return id, err
+}
+
+func parseHeader(b []byte) (id string, hdrLen int, err error) {
+	if len(b) < 2 {
+		return "", 0, fmt.Errorf("%w: truncated", ErrCiphertext)
+	}
+	if b[0] != sealVersion {
+		return "", 0, fmt.Errorf("%w: unknown format version %d", ErrCiphertext, b[0])
+	}
+	n := int(b[1])
+	if n == 0 || n > maxKeyIDLength || len(b) < 2+n {
+		return "", 0, fmt.Errorf("%w: bad key id length", ErrCiphertext)
+	}
+	id = string(b[2 : 2+n])
+	if checkKeyID(id) != nil {
+		return "", 0, fmt.Errorf("%w: bad key id", ErrCiphertext)
+	}
+	return id, 2 + n, nil
+}
+
+// authData is the GCM additional data: the header (fixed layout, so the
+// concatenation is unambiguous) followed by the caller's data.
+func authData(header, additionalData []byte) []byte {
+	ad := make([]byte, 0, len(header)+len(additionalData))
+	ad = append(ad, header...)
+	return append(ad, additionalData...)
+}

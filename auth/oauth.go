@@ -1,0 +1,330 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxTokenResponse bounds how much of a token endpoint's answer is read.
+const maxTokenResponse = 1 << 20
+
+// defaultHTTPClient is used when a caller passes no *http.Client: unlike
+// http.DefaultClient it cannot hang forever on a silent provider.
+var defaultHTTPClient = &http.Client{Timeout: 30 * time.Second}
+
+var (
+	// ErrInvalidGrant matches an *OAuthError whose Code is "invalid_grant":
+	// the code or refresh token is invalid, expired or revoked.
+	ErrInvalidGrant = errors.New("auth: invalid_grant")
+	// ErrRevoked is returned by Refresher when the user's refresh token is
+	// definitively refused (after re-reading the store) or when there is no
+	// refresh token to use: the user must log in again.
+	ErrRevoked = errors.New("auth: CRM session revoked")
+)
+
+// Token is an OAuth 2.0 token response (RFC 6749 §5.1). Its String and
+// LogValue methods hide the tokens.
+type Token struct {
+	AccessToken  string
+	RefreshToken string
+	TokenType    string
+	// Expiry is when AccessToken expires, from expires_in; zero when the
+	// provider did not say.
+	Expiry time.Time
+	// Extra holds every other field of the response, for example
+	// Pipedrive's "api_domain". JSON numbers are json.Number.
+	Extra map[string]any
+}
+
+// String shows the token's shape without the tokens themselves.
+func (t Token) String() string {
+	return fmt.Sprintf("auth.Token{type: %s, access: %s, refresh: %s, expiry: %s}",
+		t.TokenType, presence(t.AccessToken), presence(t.RefreshToken), t.Expiry.Format(time.RFC3339))
+}
+
+// GoString is String.
+func (t Token) GoString() string { return t.String() }
+
+// LogValue makes log/slog record the token's shape, not its secrets.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("type", t.TokenType),
+		slog.Bool("access", t.AccessToken != ""),
+		slog.Bool("refresh", t.RefreshToken != ""),
+		slog.Time("expiry", t.Expiry),
+	)
+}
+
+func presence(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return "redacted"
+}
+
+// OAuthError is an error response of a token endpoint (RFC 6749 §5.2).
+type OAuthError struct {
+	// StatusCode is the HTTP status; some providers answer 200.
+	StatusCode int
+	// Code is the "error" field, e.g. "invalid_grant".
+	Code string
+	// Description is "error_description", with any credential we sent
+	// removed.
+	Description string
+}
+
+// Error never includes a token or a client secret.
+func (e *OAuthError) Error() string {
+	msg := fmt.Sprintf("auth: token endpoint refused (HTTP %d): %s", e.StatusCode, e.Code)
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrInvalidGrant) true for Code "invalid_grant".
+func (e *OAuthError) Is(target error) bool {
+	return target == ErrInvalidGrant && e.Code == "invalid_grant"
+}
+
+// StatusError is a token endpoint answer that is neither a token nor an
+// OAuth error body, e.g. a 500 or a 502 from a proxy. Nothing of the body
+// is kept.
+type StatusError struct {
+	StatusCode int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("auth: token endpoint answered HTTP %d without an OAuth response", e.StatusCode)
+}
+
+// String hides ClientSecret.
+func (p Provider) String() string {
+	return fmt.Sprintf("auth.Provider{AuthURL: %s, TokenURL: %s, ClientID: %s, ClientSecret: %s, RedirectURL: %s, Scopes: %v}",
+		p.AuthURL, p.TokenURL, p.ClientID, presence(p.ClientSecret), p.RedirectURL, p.Scopes)
+}
+
+// GoString is String.
+func (p Provider) GoString() string { return p.String() }
+
+// AuthCodeURL returns the URL of the provider's consent page for the
+// authorization code flow, with response_type=code, client_id,
+// redirect_uri, scope (space-separated) and state. Query parameters already
+// in AuthURL are kept.
+func (p Provider) AuthCodeURL(state string) string {
+	v := url.Values{
+		"response_type": {"code"},
+		"client_id":     {p.ClientID},
+	}
+	if p.RedirectURL != "" {
+		v.Set("redirect_uri", p.RedirectURL)
+	}
+	if len(p.Scopes) > 0 {
+		v.Set("scope", strings.Join(p.Scopes, " "))
+	}
+	if state != "" {
+		v.Set("state", state)
+	}
+	sep := "?"
+	if strings.Contains(p.AuthURL, "?") {
+		sep = "&"
+	}
+	return p.AuthURL + sep + v.Encode()
+}
+
+// Exchange trades an authorization code for a token (RFC 6749 §4.1.3). A
+// nil hc means a client with a 30-second timeout. The context bounds the
+// whole request.
+func (p Provider) Exchange(ctx context.Context, hc *http.Client, code string) (Token, error) {
+	form := url.Values{
+		"grant_type": {"authorization_code"},
+		"code":       {code},
+	}
+	if p.RedirectURL != "" {
+		form.Set("redirect_uri", p.RedirectURL)
+	}
+	t, err := p.tokenRequest(ctx, hc, form, code, time.Now)
+	if err != nil {
+		return Token{}, fmt.Errorf("auth: exchange code: %w", err)
+	}
+	return t, nil
+}
+
+// Refresh trades a refresh token for a new token (RFC 6749 §6). When the
+// response carries no refresh_token, the result keeps refreshToken; when it
+// does, the caller must store the new one before using the access token
+// (Refresher does). A nil hc means a client with a 30-second timeout.
+func (p Provider) Refresh(ctx context.Context, hc *http.Client, refreshToken string) (Token, error) {
+	return p.refresh(ctx, hc, refreshToken, time.Now)
+}
+
+// refresh is Refresh with the clock that computes Expiry.
+func (p Provider) refresh(ctx context.Context, hc *http.Client, refreshToken string, now func() time.Time) (Token, error) {
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {refreshToken},
+	}
+	t, err := p.tokenRequest(ctx, hc, form, refreshToken, now)
+	if err != nil {
+		return Token{}, fmt.Errorf("auth: refresh token: %w", err)
+	}
+	if t.RefreshToken == "" {
+		t.RefreshToken = refreshToken
+	}
+	return t, nil
+}
+
+// tokenRequest posts form to the token endpoint with the client's
+// credentials and parses the answer. sent is the grant's secret, removed
+// from any error description the provider echoes.
+func (p Provider) tokenRequest(ctx context.Context, hc *http.Client, form url.Values, sent string, now func() time.Time) (Token, error) {
+	if hc == nil {
+		hc = defaultHTTPClient
+	}
+	if p.AuthStyle == AuthInBody {
+		form.Set("client_id", p.ClientID)
+		form.Set("client_secret", p.ClientSecret)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.TokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return Token{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if p.AuthStyle != AuthInBody {
+		// RFC 6749 §2.3.1: both are form-encoded before Basic encoding.
+		req.SetBasicAuth(url.QueryEscape(p.ClientID), url.QueryEscape(p.ClientSecret))
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return Token{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse))
+	if err != nil {
+		return Token{}, fmt.Errorf("read response (HTTP %d): %w", resp.StatusCode, err)
+	}
+	fields, parseErr := parseTokenBody(resp.Header.Get("Content-Type"), body)
+	if code, _ := fields["error"].(string); code != "" {
+		desc, _ := fields["error_description"].(string)
+		return Token{}, &OAuthError{
+			StatusCode:  resp.StatusCode,
+			Code:        code,
+			Description: redact(desc, sent, p.ClientSecret),
+		}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return Token{}, &StatusError{StatusCode: resp.StatusCode}
+	}
+	if parseErr != nil {
+		return Token{}, fmt.Errorf("token response (HTTP %d) unreadable: %w", resp.StatusCode, parseErr)
+	}
+	return tokenFromFields(fields, now())
+}
+
+// parseTokenBody reads a JSON object or, for the providers that answer so
+// by default, a form-encoded body.
+func parseTokenBody(contentType string, body []byte) (map[string]any, error) {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "application/x-www-form-urlencoded" || mt == "text/plain" {
+		v, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, errors.New("form body does not parse")
+		}
+		fields := make(map[string]any, len(v))
+		for k := range v {
+			fields[k] = v.Get(k)
+		}
+		return fields, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var fields map[string]any
+	// The decoder's own error could quote the body, which may hold a token.
+	if err := dec.Decode(&fields); err != nil || fields == nil {
+		return nil, errors.New("not a JSON object")
+	}
+	return fields, nil
+}
+
+func tokenFromFields(fields map[string]any, now time.Time) (Token, error) {
+	var t Token
+	var ok bool
+	if t.AccessToken, ok = fields["access_token"].(string); !ok || t.AccessToken == "" {
+		return Token{}, errors.New("token response has no access_token")
+	}
+	if v, present := fields["refresh_token"]; present {
+		if t.RefreshToken, ok = v.(string); !ok {
+			return Token{}, errors.New("token response: refresh_token is not a string")
+		}
+	}
+	if v, present := fields["token_type"]; present {
+		if t.TokenType, ok = v.(string); !ok {
+			return Token{}, errors.New("token response: token_type is not a string")
+		}
+	}
+	if v, present := fields["expires_in"]; present {
+		secs, err := expiresIn(v)
+		if err != nil {
+			return Token{}, err
+		}
+		if secs > 0 {
+			t.Expiry = now.Add(time.Duration(secs) * time.Second)
+		}
+	}
+	for _, k := range []string{"access_token", "refresh_token", "token_type", "expires_in"} {
+		delete(fields, k)
+	}
+	if len(fields) > 0 {
+		t.Extra = fields
+	}
+	return t, nil
+}
+
+// maxExpiresIn keeps an absurd expires_in from overflowing time.Duration.
+const maxExpiresIn = 100 * 365 * 24 * 3600
+
+// expiresIn reads expires_in, which providers send as a number or as a
+// numeric string.
+func expiresIn(v any) (int64, error) {
+	var s string
+	switch v := v.(type) {
+	case json.Number:
+		s = v.String()
+	case string:
+		s = strings.TrimSpace(v)
+	case nil:
+		return 0, nil
+	default:
+		return 0, errors.New("token response: expires_in is not a number")
+	}
+	if s == "" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return 0, errors.New("token response: expires_in is not a non-negative number")
+	}
+	return int64(min(f, maxExpiresIn)), nil
+}
+
+// redact removes secrets from provider-supplied text.
+func redact(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
+	}
+	return s
+}

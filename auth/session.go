@@ -1,0 +1,249 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MinSecretLength is the shortest session secret NewSessions accepts, in
+// bytes: HS256 gives no more strength than its key.
+const MinSecretLength = 32
+
+// maxLeeway bounds the clock skew Verify tolerates (PROTOCOL.md §2).
+const maxLeeway = 60 * time.Second
+
+var (
+	// ErrWeakSecret is returned by NewSessions for a secret shorter than
+	// MinSecretLength bytes.
+	ErrWeakSecret = errors.New("auth: session secret shorter than 32 bytes")
+
+	// ErrInvalidToken matches every error returned by Sessions.Verify. Each
+	// such error also matches exactly one of the more specific ErrToken*
+	// values below.
+	ErrInvalidToken = errors.New("auth: invalid session token")
+	// ErrTokenMalformed: not three base64url segments of JSON.
+	ErrTokenMalformed = errors.New("auth: malformed session token")
+	// ErrTokenAlgorithm: the header names any algorithm but HS256,
+	// including "none", HS384 and the public-key algorithms.
+	ErrTokenAlgorithm = errors.New("auth: session token algorithm not allowed")
+	// ErrTokenSignature: the HS256 signature does not match the secret.
+	ErrTokenSignature = errors.New("auth: session token signature invalid")
+	// ErrTokenExpired: exp is in the past by more than the leeway.
+	ErrTokenExpired = errors.New("auth: session token expired")
+	// ErrTokenNoExpiry: the token carries no exp claim.
+	ErrTokenNoExpiry = errors.New("auth: session token has no expiry")
+	// ErrTokenClaims: id or platform is empty, or iat is missing, in the
+	// future or after exp.
+	ErrTokenClaims = errors.New("auth: session token claims invalid")
+)
+
+// errWrongAlgorithm is what the key function returns for a non-HS256 header.
+var errWrongAlgorithm = errors.New("algorithm not HS256")
+
+// Claims is what a session token says about its holder.
+type Claims struct {
+	// ID is the user's key, "<crmUserId>-<platform>" (PROTOCOL.md §4).
+	ID string
+	// Platform is the adapter's name.
+	Platform string
+	// IssuedAt and ExpiresAt are the iat and exp claims, to the second.
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// wireClaims is the JSON payload of a session token.
+type wireClaims struct {
+	ID        string           `json:"id"`
+	Platform  string           `json:"platform"`
+	IssuedAt  *jwt.NumericDate `json:"iat,omitempty"`
+	ExpiresAt *jwt.NumericDate `json:"exp,omitempty"`
+}
+
+// The jwt.Claims methods. Validation is ours (Verify), so these only expose
+// the two time claims.
+func (c *wireClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
+func (c *wireClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return c.IssuedAt, nil }
+func (c *wireClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (c *wireClaims) GetIssuer() (string, error)                   { return "", nil }
+func (c *wireClaims) GetSubject() (string, error)                  { return "", nil }
+func (c *wireClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+
+type sessionOptions struct {
+	lifetime    time.Duration
+	leeway      time.Duration
+	renewWithin time.Duration
+	now         func() time.Time
+}
+
+// SessionOption configures NewSessions.
+type SessionOption func(*sessionOptions)
+
+// WithLifetime sets how long an issued token is valid. The default is 14
+// days. Values of zero or less keep the default.
+func WithLifetime(d time.Duration) SessionOption {
+	return func(o *sessionOptions) {
+		if d > 0 {
+			o.lifetime = d
+		}
+	}
+}
+
+// WithLeeway sets how far past exp (and how far before iat) a token is
+// still accepted, for clock skew between replicas. The default is 30 s;
+// values above 60 s are clamped to 60 s and negative values to zero.
+func WithLeeway(d time.Duration) SessionOption {
+	return func(o *sessionOptions) { o.leeway = min(max(d, 0), maxLeeway) }
+}
+
+// WithRenewWithin sets when ShouldRenew says yes: when less than d of the
+// token's life remains. The default is 7 days.
+func WithRenewWithin(d time.Duration) SessionOption {
+	return func(o *sessionOptions) { o.renewWithin = d }
+}
+
+// WithSessionClock replaces time.Now, for tests.
+func WithSessionClock(now func() time.Time) SessionOption {
+	return func(o *sessionOptions) {
+		if now != nil {
+			o.now = now
+		}
+	}
+}
+
+// Sessions issues and verifies the server's session tokens: HS256 JWTs with
+// the claims id, platform, iat and exp (PROTOCOL.md §2). It is safe for
+// concurrent use. Its secret never leaves it: String and GoString redact it.
+type Sessions struct {
+	secret []byte
+	opts   sessionOptions
+	parser *jwt.Parser
+}
+
+// NewSessions returns Sessions signing with secret, which must be at least
+// MinSecretLength bytes (ErrWeakSecret otherwise). The secret is copied.
+func NewSessions(secret []byte, opts ...SessionOption) (*Sessions, error) {
+	if len(secret) < MinSecretLength {
+		return nil, ErrWeakSecret
+	}
+	o := sessionOptions{
+		lifetime:    14 * 24 * time.Hour,
+		leeway:      30 * time.Second,
+		renewWithin: 7 * 24 * time.Hour,
+		now:         time.Now,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &Sessions{
+		secret: append([]byte(nil), secret...),
+		opts:   o,
+		// Claims are checked by Verify itself so that each failure maps to
+		// exactly one of our errors; the library checks format and
+		// signature. Strict decoding refuses non-canonical base64, so one
+		// token has exactly one spelling.
+		parser: jwt.NewParser(jwt.WithoutClaimsValidation(), jwt.WithStrictDecoding()),
+	}, nil
+}
+
+// String redacts the secret.
+func (s *Sessions) String() string { return "auth.Sessions{secret: redacted}" }
+
+// GoString redacts the secret.
+func (s *Sessions) GoString() string { return s.String() }
+
+// Issue returns a signed token for the user key id on platform, valid from
+// now for the configured lifetime. Both must be non-empty.
+func (s *Sessions) Issue(id, platform string) (string, error) {
+	if id == "" || platform == "" {
+		return "", fmt.Errorf("auth: issue session: %w: id and platform are required", ErrTokenClaims)
+	}
+	now := s.opts.now()
+	c := &wireClaims{
+		ID:        id,
+		Platform:  platform,
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(s.opts.lifetime)),
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret)
+	if err != nil {
+		return "", fmt.Errorf("auth: issue session: %w", err)
+	}
+	return tok, nil
+}
+
+// Verify checks token and returns its claims. Every error matches
+// ErrInvalidToken and exactly one of ErrTokenMalformed, ErrTokenAlgorithm,
+// ErrTokenSignature, ErrTokenNoExpiry, ErrTokenExpired and ErrTokenClaims.
+// Errors never contain the token.
+func (s *Sessions) Verify(token string) (Claims, error) {
+	var wc wireClaims
+	_, err := s.parser.ParseWithClaims(token, &wc, s.key)
+	if err != nil {
+		return Claims{}, invalid(classify(err))
+	}
+	if wc.ExpiresAt == nil {
+		return Claims{}, invalid(ErrTokenNoExpiry)
+	}
+	now := s.opts.now()
+	exp := wc.ExpiresAt.Time
+	if !now.Before(exp.Add(s.opts.leeway)) {
+		return Claims{}, invalid(ErrTokenExpired)
+	}
+	if wc.ID == "" || wc.Platform == "" || wc.IssuedAt == nil {
+		return Claims{}, invalid(ErrTokenClaims)
+	}
+	iat := wc.IssuedAt.Time
+	if iat.After(now.Add(s.opts.leeway)) || iat.After(exp) {
+		return Claims{}, invalid(ErrTokenClaims)
+	}
+	return Claims{ID: wc.ID, Platform: wc.Platform, IssuedAt: iat, ExpiresAt: exp}, nil
+}
+
+// key is the jwt.Keyfunc. It hands out the secret only for HS256: comparing
+// the method itself, not the alg string, means the signature is checked by
+// exactly the HMAC-SHA256 implementation, so "none", HS384 and RS256 with
+// the secret posing as a public key are all refused before any
+// verification.
+func (s *Sessions) key(t *jwt.Token) (any, error) {
+	if t.Method != jwt.SigningMethodHS256 {
+		return nil, errWrongAlgorithm
+	}
+	return s.secret, nil
+}
+
+// classify maps a jwt parse error to one of our specific errors. The order
+// matters: the library joins several errors into one.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return ErrTokenMalformed
+	case errors.Is(err, errWrongAlgorithm), errors.Is(err, jwt.ErrTokenUnverifiable):
+		// ErrTokenUnverifiable without our error: an alg the library does
+		// not know, or none at all.
+		return ErrTokenAlgorithm
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return ErrTokenSignature
+	default:
+		return ErrTokenMalformed
+	}
+}
+
+// tokenError is a Verify error: it reads as its specific error and matches
+// both that and ErrInvalidToken.
+type tokenError struct{ specific error }
+
+func (e *tokenError) Error() string        { return e.specific.Error() }
+func (e *tokenError) Unwrap() error        { return e.specific }
+func (e *tokenError) Is(target error) bool { return target == ErrInvalidToken }
+
+func invalid(specific error) error { return &tokenError{specific: specific} }
+
+// ShouldRenew reports whether c, from a token that verified, has less than
+// the renew-within window left; the server then sends a fresh token in
+// X-Refreshed-JWT-Token.
+func (s *Sessions) ShouldRenew(c Claims) bool {
+	return c.ExpiresAt.Sub(s.opts.now()) < s.opts.renewWithin
+}
