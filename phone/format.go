@@ -146,10 +146,10 @@ func Candidates(n Number, f Formats, d Defaults) []string {
 		out = appendUnique(out, n.nsn)
 	}
 	if n.valid && d&DefaultNationalFormat != 0 {
-		out = appendUnique(out, n.national)
+		out = appendUnique(out, n.NationalFormat())
 	}
 	if n.valid && d&DefaultInternationalCompact != 0 {
-		out = appendUnique(out, compact(n.intl))
+		out = appendUnique(out, compact(n.InternationalFormat()))
 	}
 	return out
 }

@@ -64,14 +64,16 @@ func IsExtension(raw string) bool {
 // Number is a parsed phone number. It is a small comparable value: two
 // Numbers parsed from the same E.164 number are ==. The zero value means "no
 // number"; all its methods return zero values.
+//
+// Parse caches what the hot path needs (E.164, national significant number,
+// region, validity); the national and international formats are computed on
+// demand from those, without parsing again.
 type Number struct {
-	e164     string
-	nsn      string
-	national string
-	intl     string
-	region   string
-	cc       int32
-	valid    bool
+	e164   string
+	nsn    string
+	region string
+	cc     int32
+	valid  bool
 }
 
 // Parse normalizes raw (see [Normalize]) and parses it as an E.164 number
@@ -96,7 +98,7 @@ func Parse(raw string) (Number, error) {
 		case c == '+' && i == 0:
 		case c == ' ', c == '-', c == '.', c == '(', c == ')', c == '/':
 		default:
-			return Number{}, fmt.Errorf("%w: unexpected character at byte %d%s", ErrInvalid, i, tail(s))
+			return Number{}, fmt.Errorf("%w: a character other than a digit or separator%s", ErrInvalid, tail(s))
 		}
 	}
 	if s[0] != '+' {
@@ -106,7 +108,7 @@ func Parse(raw string) (Number, error) {
 		return Number{}, fmt.Errorf("%w: no digits", ErrInvalid)
 	}
 	if digits > maxDigits {
-		return Number{}, fmt.Errorf("%w: %d digits, at most %d allowed%s", ErrInvalid, digits, maxDigits, tail(s))
+		return Number{}, fmt.Errorf("%w: more than %d digits%s", ErrInvalid, maxDigits, tail(s))
 	}
 	pn, err := phonenumbers.Parse(s, "")
 	if err != nil {
@@ -122,18 +124,49 @@ func Parse(raw string) (Number, error) {
 	case phonenumbers.INVALID_LENGTH:
 		return Number{}, fmt.Errorf("%w: impossible length for its country%s", ErrInvalid, tail(s))
 	}
+	if pn.GetExtension() != "" {
+		// Unreachable with the characters accepted above; kept so a library
+		// change cannot smuggle an extension past E164 and the formats.
+		return Number{}, fmt.Errorf("%w: has an extension%s", ErrInvalid, tail(s))
+	}
 	cc := pn.GetCountryCode()
 	nsn := phonenumbers.GetNationalSignificantNumber(pn)
 	region := phonenumbers.GetRegionCodeForNumber(pn)
 	return Number{
-		e164:     "+" + strconv.Itoa(int(cc)) + nsn,
-		nsn:      nsn,
-		national: phonenumbers.Format(pn, phonenumbers.NATIONAL),
-		intl:     phonenumbers.Format(pn, phonenumbers.INTERNATIONAL),
-		region:   region,
-		cc:       cc,
-		valid:    phonenumbers.IsValidNumberForRegion(pn, region),
+		e164:   "+" + strconv.Itoa(int(cc)) + nsn,
+		nsn:    nsn,
+		region: region,
+		cc:     cc,
+		valid:  phonenumbers.IsValidNumberForRegion(pn, region),
 	}, nil
+}
+
+// libraryNumber rebuilds the library's value for n from the country code and
+// the national significant number, the only fields its formatting reads for a
+// number without extension. Leading zeros of the NSN (Italy) are carried the
+// way the library's parser records them.
+// It reports false for the zero Number.
+func (n Number) libraryNumber() (*phonenumbers.PhoneNumber, bool) {
+	national, err := strconv.ParseUint(n.nsn, 10, 64)
+	if err != nil {
+		// Only the zero Number gets here: Parse stores NSNs of at most 17
+		// ASCII digits.
+		return nil, false
+	}
+	cc := n.cc
+	pn := &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &national}
+	if len(n.nsn) >= 2 && n.nsn[0] == '0' {
+		leadingZero := true
+		zeros := int32(1)
+		for int(zeros) < len(n.nsn)-1 && n.nsn[zeros] == '0' {
+			zeros++
+		}
+		pn.ItalianLeadingZero = &leadingZero
+		if zeros > 1 {
+			pn.NumberOfLeadingZeros = &zeros
+		}
+	}
+	return pn, true
 }
 
 // parseReason explains a library parse error in our own words; the library's
@@ -147,7 +180,7 @@ func parseReason(err error) string {
 	case errors.Is(err, phonenumbers.ErrNumTooLong):
 		return "too long"
 	default:
-		return "unparsable"
+		return "not a number"
 	}
 }
 
@@ -180,12 +213,27 @@ func (n Number) E164() string { return n.e164 }
 func (n Number) NationalNumber() string { return n.nsn }
 
 // NationalFormat returns the number as dialled and written inside its country:
-// "(650) 555-1212" in the US, "020 7946 0958" in the UK.
-func (n Number) NationalFormat() string { return n.national }
+// "(650) 555-1212" in the US, "020 7946 0958" in the UK; "" for the zero
+// Number. It is computed on each call (a few microseconds): keep the result
+// if you need it twice.
+func (n Number) NationalFormat() string {
+	pn, ok := n.libraryNumber()
+	if !ok {
+		return ""
+	}
+	return phonenumbers.Format(pn, phonenumbers.NATIONAL)
+}
 
 // InternationalFormat returns the number as written from abroad:
-// "+1 650-555-1212".
-func (n Number) InternationalFormat() string { return n.intl }
+// "+1 650-555-1212"; "" for the zero Number. Like [Number.NationalFormat] it
+// is computed on each call.
+func (n Number) InternationalFormat() string {
+	pn, ok := n.libraryNumber()
+	if !ok {
+		return ""
+	}
+	return phonenumbers.Format(pn, phonenumbers.INTERNATIONAL)
+}
 
 // CountryCode returns the country calling code, 1 for the US; 0 for the zero Number.
 func (n Number) CountryCode() int { return int(n.cc) }
