@@ -1,0 +1,354 @@
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
+)
+
+// maxSessionIDs bounds GET /callLog (the reference server looked at 5).
+const maxSessionIDs = 100
+
+// reservationLease is how long a pending reservation protects its slot
+// before another request may assume its owner died: longer than any adapter
+// call can take.
+func (s *Server) reservationLease() time.Duration { return s.opts.adapterTimeout + 30*time.Second }
+
+// detached gives cleanup work (releasing a reservation, confirming a CRM
+// record that now exists) a context that survives the request's end.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
+type callLogResponse struct {
+	envelope
+	LogID string `json:"logId,omitempty"`
+}
+
+// createCallLog is POST /callLog: one CRM record per (user, sessionId), also
+// under concurrent identical requests. The slot is reserved before the CRM
+// is called and released if the call fails.
+func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *session) {
+	var req createCallLogRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	if req.LogInfo == nil || req.LogInfo.SessionID == "" {
+		badRequest(w, "logInfo.sessionId is required")
+		return
+	}
+	call := req.LogInfo.call()
+	if req.ContactID == "" {
+		writeJSON(w, http.StatusOK, failure(msgWarning("Contact not found for number "+call.ContactPhone().PhoneNumber)))
+		return
+	}
+	ctx := r.Context()
+	key, sid := sess.user.Key, call.SessionID
+	logID, won, err := s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
+		res, err := s.store.ReserveCallLog(ctx, key, sid, s.reservationLease())
+		return res.Won, res.LogID, err
+	})
+	if err != nil {
+		s.fail(w, r, opCreateCallLog, sess.claims.Platform, err)
+		return
+	}
+	if !won {
+		writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
+		return
+	}
+	res, err := sess.platform.adapter.CreateCallLog(ctx, adapter.CreateCallLogRequest{
+		Session:              sess.crm,
+		Contact:              adapter.ContactRef{ID: string(req.ContactID), Type: req.ContactType, Name: req.ContactName},
+		Call:                 call,
+		Note:                 req.Note,
+		AINote:               req.AINote,
+		Transcript:           req.Transcript,
+		AdditionalSubmission: req.AdditionalSubmission,
+	})
+	if err == nil && res.LogID == "" {
+		err = fmt.Errorf("%w: CreateCallLog returned an empty log id", errAdapterContract)
+	}
+	if err != nil {
+		cctx, cancel := detached(ctx)
+		if rerr := s.store.ReleaseCallLog(cctx, key, sid); rerr != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "releasing call-log reservation failed; it expires with its lease",
+				slog.String("request_id", requestInfo(ctx).id), slog.String("error", rerr.Error()))
+		}
+		cancel()
+		s.fail(w, r, opCreateCallLog, sess.claims.Platform, err)
+		return
+	}
+	if err := s.confirm(ctx, func(ctx context.Context) error { return s.store.ConfirmCallLog(ctx, key, sid, res.LogID) }); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "CRM call log created but its mapping could not be stored",
+			slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", res.LogID), slog.String("error", err.Error()))
+		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(err))
+		return
+	}
+	msg := res.Message
+	if msg == "" {
+		msg = "Call logged"
+	}
+	writeJSON(w, http.StatusOK, callLogResponse{envelope: envelope{Successful: true, ReturnMessage: msgSuccess(msg)}, LogID: res.LogID})
+}
+
+// reserve claims a dedupe slot. While another request holds it pending, it
+// waits (polling, bounded by ctx) for that request to confirm (then the
+// existing id is returned) or release (then it tries to claim it again).
+func (s *Server) reserve(ctx context.Context, try func(context.Context) (won bool, logID string, err error)) (string, bool, error) {
+	wait := 10 * time.Millisecond
+	for {
+		won, logID, err := try(ctx)
+		if err != nil {
+			return "", false, storeErr(err)
+		}
+		if won || logID != "" {
+			return logID, won, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", false, fmt.Errorf("waiting for a concurrent request to log the same item: %w", ctx.Err())
+		case <-t.C:
+		}
+		wait = min(wait*2, 250*time.Millisecond)
+	}
+}
+
+// confirm records a CRM id after the CRM record exists. It must not be lost
+// to a request that is ending, so it runs detached and is retried briefly.
+func (s *Server) confirm(ctx context.Context, f func(context.Context) error) error {
+	cctx, cancel := detached(ctx)
+	defer cancel()
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		}
+		if err = f(cctx); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+type callLogLookup struct {
+	SessionID string        `json:"sessionId"`
+	Matched   bool          `json:"matched"`
+	LogID     string        `json:"logId,omitempty"`
+	LogData   *callLogData  `json:"logData,omitempty"`
+}
+
+type callLogData struct {
+	Subject      string         `json:"subject"`
+	Note         string         `json:"note"`
+	Dispositions map[string]any `json:"dispositions,omitempty"`
+}
+
+type callLogsResponse struct {
+	envelope
+	Logs []callLogLookup `json:"logs"`
+}
+
+// getCallLogs is GET /callLog: one entry per requested session id, in
+// request order, with the CRM record's subject and note when asked.
+func (s *Server) getCallLogs(w http.ResponseWriter, r *http.Request, sess *session) {
+	var ids []string
+	for _, id := range strings.Split(sess.query.Get("sessionIds"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		badRequest(w, "sessionIds is required")
+		return
+	}
+	if len(ids) > maxSessionIDs {
+		badRequest(w, fmt.Sprintf("At most %d sessionIds per request", maxSessionIDs))
+		return
+	}
+	found, err := s.store.CallLogIDs(r.Context(), sess.user.Key, ids)
+	if err != nil {
+		s.fail(w, r, opGetCallLog, sess.claims.Platform, storeErr(err))
+		return
+	}
+	out := callLogsResponse{envelope: envelope{Successful: true}, Logs: make([]callLogLookup, len(ids))}
+	for i, id := range ids {
+		logID, ok := found[id]
+		out.Logs[i] = callLogLookup{SessionID: id, Matched: ok, LogID: logID}
+	}
+	if sess.query.Get("requireDetails") == "true" {
+		if err := s.fillCallLogDetails(r.Context(), sess, out.Logs); err != nil {
+			s.fail(w, r, opGetCallLog, sess.claims.Platform, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// fillCallLogDetails reads the matched CRM records concurrently (bounded).
+// A record the CRM cannot return stays without logData; a revoked session
+// fails the whole request.
+func (s *Server) fillCallLogDetails(ctx context.Context, sess *session, logs []callLogLookup) error {
+	const parallel = 8
+	var (
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, parallel)
+		mu    sync.Mutex
+		fatal error
+	)
+	for i := range logs {
+		if !logs[i].Matched {
+			continue
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res, err := sess.platform.adapter.GetCallLog(ctx, adapter.GetCallLogRequest{Session: sess.crm, LogID: logs[i].LogID})
+			if err != nil {
+				if isSessionFailure(err) {
+					mu.Lock()
+					fatal = err
+					mu.Unlock()
+				} else {
+					s.log.LogAttrs(ctx, slog.LevelWarn, "reading call log failed",
+						slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
+				}
+				return
+			}
+			logs[i].LogData = &callLogData{Subject: res.Subject, Note: res.Note, Dispositions: res.Dispositions}
+		})
+	}
+	wg.Wait()
+	return fatal
+}
+
+// isSessionFailure reports errors that end the request whatever else
+// succeeded: the user must reconnect, or the store is down.
+func isSessionFailure(err error) bool {
+	return errors.Is(err, errSessionGone) || errors.Is(err, adapter.ErrUnauthorized) ||
+		errors.Is(err, errStore) || errors.Is(err, auth.ErrRevoked)
+}
+
+type callLogUpdateResponse struct {
+	envelope
+	LogID       string `json:"logId,omitempty"`
+	UpdatedNote string `json:"updatedNote,omitempty"`
+}
+
+// lookupLogID finds the user's confirmed CRM id for a call session.
+func (s *Server) lookupLogID(ctx context.Context, userKey, sessionID string) (string, bool, error) {
+	found, err := s.store.CallLogIDs(ctx, userKey, []string{sessionID})
+	if err != nil {
+		return "", false, storeErr(err)
+	}
+	id, ok := found[sessionID]
+	return id, ok, nil
+}
+
+// updateCallLog is PATCH /callLog: only the fields present change.
+func (s *Server) updateCallLog(w http.ResponseWriter, r *http.Request, sess *session) {
+	var req updateCallLogRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	if req.SessionID == "" {
+		badRequest(w, "sessionId is required")
+		return
+	}
+	logID, ok, err := s.lookupLogID(r.Context(), sess.user.Key, string(req.SessionID))
+	if err != nil {
+		s.fail(w, r, opUpdateCallLog, sess.claims.Platform, err)
+		return
+	}
+	if !ok {
+		writeJSON(w, http.StatusOK, failure(msgWarning("Cannot find log for session "+string(req.SessionID))))
+		return
+	}
+	u := adapter.UpdateCallLogRequest{
+		Session:               sess.crm,
+		LogID:                 logID,
+		SessionID:             string(req.SessionID),
+		Subject:               req.Subject,
+		Note:                  req.Note,
+		AINote:                req.AINote,
+		Transcript:            req.Transcript,
+		RecordingLink:         req.RecordingLink,
+		RecordingDownloadLink: req.RecordingDownloadLink,
+		Result:                req.Result,
+		Direction:             req.Direction,
+		AdditionalSubmission:  req.AdditionalSubmission,
+	}
+	if req.StartTime != nil {
+		u.StartTime = &req.StartTime.Time
+	}
+	if req.Duration != nil {
+		u.Duration = &req.Duration.Duration
+	}
+	if req.From != nil {
+		p := req.From.party()
+		u.From = &p
+	}
+	if req.To != nil {
+		p := req.To.party()
+		u.To = &p
+	}
+	res, err := sess.platform.adapter.UpdateCallLog(r.Context(), u)
+	if err != nil {
+		s.fail(w, r, opUpdateCallLog, sess.claims.Platform, err)
+		return
+	}
+	msg := res.Message
+	if msg == "" {
+		msg = "Call log updated"
+	}
+	writeJSON(w, http.StatusOK, callLogUpdateResponse{
+		envelope:    envelope{Successful: true, ReturnMessage: msgSuccess(msg)},
+		LogID:       logID,
+		UpdatedNote: res.UpdatedNote,
+	})
+}
+
+// setCallDisposition is PUT /callDisposition (DispositionSetter).
+func (s *Server) setCallDisposition(w http.ResponseWriter, r *http.Request, sess *session) {
+	var req dispositionRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	if sess.platform.disposer == nil {
+		writeJSON(w, http.StatusOK, failure(msgWarning(sess.claims.Platform+" does not support call dispositions")))
+		return
+	}
+	if req.SessionID == "" {
+		badRequest(w, "sessionId is required")
+		return
+	}
+	logID, ok, err := s.lookupLogID(r.Context(), sess.user.Key, string(req.SessionID))
+	if err != nil {
+		s.fail(w, r, opDisposition, sess.claims.Platform, err)
+		return
+	}
+	if !ok {
+		writeJSON(w, http.StatusOK, failure(msgWarning("Cannot find log")))
+		return
+	}
+	err = sess.platform.disposer.SetCallDisposition(r.Context(), adapter.SetCallDispositionRequest{
+		Session:              sess.crm,
+		LogID:                logID,
+		Dispositions:         req.Dispositions,
+		AdditionalSubmission: req.AdditionalSubmission,
+	})
+	if err != nil {
+		s.fail(w, r, opDisposition, sess.claims.Platform, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, envelope{Successful: true, ReturnMessage: msgSuccess("Disposition saved")})
+}

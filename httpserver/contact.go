@@ -1,0 +1,179 @@
+package httpserver
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/phone"
+)
+
+// contactsResponse answers GET /contact and GET /custom/contact/search.
+// Contact is always an array, never null.
+type contactsResponse struct {
+	envelope
+	Contact []wireContact `json:"contact"`
+}
+
+// newContactPlaceholder lets the client offer "create contact" when nothing
+// matched. (additionalInfo is left out rather than null: the published
+// contract types it as an object.)
+var newContactPlaceholder = wireContact{ID: "createNewContact", Name: "Create new contact...", IsNewContact: true}
+
+// errAdapterContract marks an adapter result that breaks the contract (a
+// contact without an id, an empty log id): a bug to fix in the adapter.
+var errAdapterContract = errors.New("adapter broke the contract")
+
+// formatCache keeps compiled overridingFormat lists: a user sends the same
+// list with every lookup. It is bounded; past the bound lists are compiled
+// per request.
+type formatCache struct {
+	m sync.Map // string -> phone.Formats
+	n atomic.Int32
+}
+
+const maxCachedFormats = 1024
+
+func (c *formatCache) get(list string) phone.Formats {
+	if v, ok := c.m.Load(list); ok {
+		return v.(phone.Formats)
+	}
+	f := phone.CompileFormats(list)
+	if c.n.Add(1) <= maxCachedFormats {
+		c.m.Store(list, f)
+	}
+	return f
+}
+
+// phoneQuery builds the adapter's PhoneQuery from the raw query values.
+func (s *Server) phoneQuery(raw, overridingFormat string, isExtension bool) (adapter.PhoneQuery, error) {
+	if isExtension {
+		ext := strings.TrimSpace(raw)
+		if ext == "" {
+			return adapter.PhoneQuery{}, phone.ErrEmpty
+		}
+		return adapter.PhoneQuery{Raw: ext, IsExtension: true, Candidates: []string{ext}}, nil
+	}
+	n, err := phone.Parse(raw)
+	if err != nil {
+		return adapter.PhoneQuery{}, err
+	}
+	return adapter.PhoneQuery{
+		Raw:        phone.Normalize(raw),
+		Number:     n,
+		Candidates: phone.Candidates(n, s.formats.get(overridingFormat), 0),
+	}, nil
+}
+
+// findContact is GET /contact.
+func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *session) {
+	q := sess.query
+	pq, err := s.phoneQuery(q.Get("phoneNumber"), q.Get("overridingFormat"), q.Get("isExtension") == "true")
+	if err != nil {
+		requestInfo(r.Context()).err = err
+		writeJSON(w, http.StatusOK, contactsResponse{
+			envelope: failure(msgWarning("Invalid phone number")),
+			Contact:  []wireContact{},
+		})
+		return
+	}
+	res, err := sess.platform.adapter.FindContacts(r.Context(), adapter.FindContactsRequest{Session: sess.crm, Phone: pq})
+	if err != nil {
+		s.fail(w, r, opFindContact, sess.claims.Platform, err)
+		return
+	}
+	s.writeContacts(w, r, sess, res, opFindContact, true)
+}
+
+// searchContacts is GET /custom/contact/search (ContactSearcher).
+func (s *Server) searchContacts(w http.ResponseWriter, r *http.Request, sess *session) {
+	if sess.platform.searcher == nil {
+		writeJSON(w, http.StatusOK, contactsResponse{
+			envelope: failure(msgWarning(sess.claims.Platform + " does not support searching contacts by name")),
+			Contact:  []wireContact{},
+		})
+		return
+	}
+	name := strings.TrimSpace(sess.query.Get("name"))
+	if name == "" {
+		writeJSON(w, http.StatusOK, contactsResponse{envelope: failure(msgWarning("Please enter a name to search")), Contact: []wireContact{}})
+		return
+	}
+	res, err := sess.platform.searcher.SearchContacts(r.Context(), adapter.SearchContactsRequest{Session: sess.crm, Name: name})
+	if err != nil {
+		s.fail(w, r, opSearchContacts, sess.claims.Platform, err)
+		return
+	}
+	s.writeContacts(w, r, sess, res, opSearchContacts, false)
+}
+
+func (s *Server) writeContacts(w http.ResponseWriter, r *http.Request, sess *session, res adapter.FindContactsResult, op operation, placeholder bool) {
+	out := contactsResponse{envelope: envelope{Successful: true}, Contact: make([]wireContact, 0, len(res.Contacts)+1)}
+	for _, c := range res.Contacts {
+		if c.ID == "" {
+			s.fail(w, r, op, sess.claims.Platform, errAdapterContract)
+			return
+		}
+		out.Contact = append(out.Contact, toWireContact(c))
+	}
+	if res.Message != "" {
+		out.ReturnMessage = msgSuccess(res.Message)
+	}
+	if len(out.Contact) == 0 {
+		out.ReturnMessage = msgWarning("Contact not found")
+		if placeholder {
+			out.Contact = append(out.Contact, newContactPlaceholder)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type contactResponse struct {
+	envelope
+	Contact *wireContact `json:"contact,omitempty"`
+}
+
+// createContact is POST /contact.
+func (s *Server) createContact(w http.ResponseWriter, r *http.Request, sess *session) {
+	var req createContactRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	name := strings.TrimSpace(req.NewContactName)
+	if name == "" {
+		writeJSON(w, http.StatusOK, failure(msgWarning("Please enter a name for the new contact")))
+		return
+	}
+	pq, err := s.phoneQuery(req.PhoneNumber, "", false)
+	if err != nil {
+		requestInfo(r.Context()).err = err
+		writeJSON(w, http.StatusOK, failure(msgWarning("Invalid phone number")))
+		return
+	}
+	res, err := sess.platform.adapter.CreateContact(r.Context(), adapter.CreateContactRequest{
+		Session:              sess.crm,
+		Phone:                pq,
+		Name:                 name,
+		Type:                 req.NewContactType,
+		AdditionalSubmission: req.AdditionalSubmission,
+	})
+	if err == nil && res.Contact.ID == "" {
+		err = errAdapterContract
+	}
+	if err != nil {
+		s.fail(w, r, opCreateContact, sess.claims.Platform, err)
+		return
+	}
+	c := wireContact{ID: res.Contact.ID, Name: res.Contact.Name, Type: res.Contact.Type}
+	if c.Name == "" {
+		c.Name = name
+	}
+	msg := res.Message
+	if msg == "" {
+		msg = "Contact created"
+	}
+	writeJSON(w, http.StatusOK, contactResponse{envelope: envelope{Successful: true, ReturnMessage: msgSuccess(msg)}, Contact: &c})
+}

@@ -1,0 +1,28 @@
+// Package httpserver is the crmbridge server: an http.Handler that speaks the
+// whole wire protocol of the softphone client (PROTOCOL.md) on top of one or
+// more CRM adapters.
+//
+// It owns everything around the adapter: session JWTs (header or jwtToken
+// query, sliding renewal in X-Refreshed-JWT-Token), API-key and OAuth login,
+// token refresh and sealed storage, phone parsing and overridingFormat
+// candidates, idempotent call and message logging (reserve, call the CRM,
+// confirm or release), CORS, body limits, per-request timeouts, panic
+// recovery, one structured log line per request, and the single mapping from
+// adapter errors to responses.
+//
+// The smallest server:
+//
+//	sessions, _ := auth.NewSessions(secret)
+//	keys, _ := auth.NewKeyRing(key)
+//	st, _ := sqlite.Open(ctx, "crmbridge.db")
+//	srv, _ := httpserver.New(httpserver.Config{
+//		Adapters: []adapter.Adapter{mycrm.New()},
+//		Store:    st,
+//		Sessions: sessions,
+//		Keys:     keys,
+//	}, httpserver.WithLogger(slog.Default()))
+//	http.ListenAndServe("127.0.0.1:6066", srv)
+//
+// The handler works under a path prefix (http.StripPrefix) and behind any
+// router.
+package httpserver

@@ -1,0 +1,157 @@
+package httpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/store"
+)
+
+// Texts the real client depends on.
+const (
+	textAuthorize      = "Please go to Settings and authorize CRM platform"
+	textSessionExpired = "User session expired. Please connect again."
+	errorCodeRevoked   = "CRM_SESSION_REVOKED"
+)
+
+// errSessionGone means the JWT is valid but the user cannot act: the user row
+// is gone, holds no credentials, or its refresh token was revoked.
+var errSessionGone = errors.New("crm session gone")
+
+// errStore marks a failure of the store (not a missing row): the answer is
+// 503, and the handler has stopped before writing anything further.
+var errStore = errors.New("store failure")
+
+// storeErr classifies an error returned by the store.
+func storeErr(err error) error {
+	if err == nil || errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errStore, err)
+}
+
+// errInvalidManifest means an adapter's Manifest is not JSON: a bug in the
+// adapter, reported as a generic error.
+var errInvalidManifest = errors.New("adapter manifest is not valid JSON")
+
+// operation names what a handler was doing, for the client's warning and
+// the log: "Error finding contact", "Call log not found".
+type operation struct {
+	name   string // "finding contact"
+	record string // "Contact", the record ErrNotFound is about
+}
+
+var (
+	opFindContact    = operation{"finding contact", "Contact"}
+	opCreateContact  = operation{"creating contact", "Contact"}
+	opSearchContacts = operation{"searching contacts", "Contact"}
+	opCreateCallLog  = operation{"creating call log", "Contact"}
+	opGetCallLog     = operation{"getting call log", "Call log"}
+	opUpdateCallLog  = operation{"updating call log", "Call log"}
+	opDisposition    = operation{"updating call disposition", "Call log"}
+	opMessageLog     = operation{"logging messages", "Message log"}
+	opAuthValidation = operation{"validating authorization", "User"}
+	opUnauthorize    = operation{"disconnecting", "User"}
+	opHostname       = operation{"reading hostname", "User"}
+)
+
+// revokedBody is the 401 of PROTOCOL.md §4.
+type revokedBody struct {
+	envelope
+	ErrorCode string `json:"errorCode"`
+}
+
+// fail answers a data route that failed: the single mapping of errors to the
+// wire protocol (PROTOCOL.md §7). Details go to the log, never to the client,
+// except a *adapter.UserError's message which is meant for the user.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, op operation, crm string, err error) {
+	requestInfo(r.Context()).err = err
+	var (
+		rl *adapter.RateLimitError
+		ue *adapter.UserError
+	)
+	switch {
+	case errors.Is(err, errStore):
+		writeJSON(w, http.StatusServiceUnavailable,
+			failure(msgError("The server cannot reach its database right now. Please try again in a moment.")))
+	case errors.Is(err, errSessionGone), errors.Is(err, adapter.ErrUnauthorized), errors.Is(err, auth.ErrRevoked):
+		writeJSON(w, http.StatusUnauthorized, revokedBody{
+			envelope:  failure(msgWarning(textSessionExpired)),
+			ErrorCode: errorCodeRevoked,
+		})
+	case errors.As(err, &rl):
+		m := msgWarning("Rate limit exceeded")
+		wait := "a moment"
+		if rl.RetryAfter > 0 {
+			wait = strconv.Itoa(int(math.Ceil(rl.RetryAfter.Seconds()))) + " seconds"
+		}
+		m.Details = []detail{{Title: "Details", Items: []detailItem{{
+			ID: "1", Type: "text", Text: fmt.Sprintf("%s limits how many requests it accepts. Please wait %s and try again.", crm, wait),
+		}}}}
+		writeJSON(w, http.StatusOK, failure(m))
+	case errors.As(err, &ue) && ue.Message != "":
+		writeJSON(w, http.StatusOK, failure(msgWarning(ue.Message)))
+	case errors.Is(err, adapter.ErrNotFound):
+		writeJSON(w, http.StatusOK, failure(msgWarning(op.record+" not found in "+crm)))
+	default:
+		writeJSON(w, http.StatusOK, failure(msgWarning("Error "+op.name)))
+	}
+	level := slog.LevelWarn
+	if errors.Is(err, errStore) {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(r.Context(), level, "request failed",
+		slog.String("request_id", requestInfo(r.Context()).id),
+		slog.String("operation", op.name),
+		slog.String("platform", crm),
+		slog.String("error", err.Error()),
+		slog.Bool("timeout", errors.Is(err, context.DeadlineExceeded)))
+}
+
+// badRequest answers a malformed request (HTTP 400) with a JSON envelope the
+// developer can read.
+func badRequest(w http.ResponseWriter, text string) {
+	writeJSON(w, http.StatusBadRequest, failure(msgWarning(text)))
+}
+
+// decodeJSON reads a JSON body into v. Unknown fields are ignored (the client
+// sends many). It answers the request itself and returns false on failure:
+// 413 for an oversized body, 400 with the reason for bad JSON.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	err := json.NewDecoder(r.Body).Decode(v)
+	if err == nil {
+		return true
+	}
+	var (
+		tooBig  *http.MaxBytesError
+		syntax  *json.SyntaxError
+		typeErr *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		writeJSON(w, http.StatusRequestEntityTooLarge,
+			failure(msgWarning(fmt.Sprintf("Request body is larger than %d bytes", tooBig.Limit))))
+	case errors.Is(err, io.EOF):
+		badRequest(w, "Request body is empty; expected a JSON object")
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		badRequest(w, "Request body is not valid JSON: "+err.Error())
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		badRequest(w, fmt.Sprintf("Request field %q has the wrong type: expected %s, got %s", field, typeErr.Type, typeErr.Value))
+	default:
+		badRequest(w, "Request body could not be read: "+err.Error())
+	}
+	return false
+}

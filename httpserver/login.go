@@ -1,0 +1,265 @@
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/store"
+)
+
+// loginResponse answers a successful login.
+type loginResponse struct {
+	JWTToken      string         `json:"jwtToken"`
+	Name          string         `json:"name"`
+	ReturnMessage *returnMessage `json:"returnMessage"`
+}
+
+// loginFailed answers a refused login: HTTP 400 with a returnMessage the
+// client can show (it shows a fixed text on any non-2xx anyway).
+func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, crm string, err error) {
+	ri := requestInfo(r.Context())
+	ri.err = err
+	if errors.Is(err, errStore) {
+		s.fail(w, r, operation{name: "saving user", record: "User"}, crm, err)
+		return
+	}
+	text := "Could not connect to " + crm + ". Please check your credentials and try again."
+	var ue *adapter.UserError
+	if errors.As(err, &ue) && ue.Message != "" {
+		text = ue.Message
+	}
+	writeJSON(w, http.StatusBadRequest, failure(msgWarning(text)))
+}
+
+// platformFromState reads "platform=P" from a state value, which the client
+// sends unencoded ("state=platform=P" or "platform=P&...").
+func platformFromState(state string) string {
+	if state == "" {
+		return ""
+	}
+	v, _ := url.ParseQuery(state)
+	return v.Get("platform")
+}
+
+// apiKeyLogin is POST /apiKeyLogin: validate the key by fetching the CRM
+// user, store the sealed key, answer a session JWT.
+func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
+	var req apiKeyLoginRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	name := req.Platform
+	if name == "" {
+		name = platformFromState(r.URL.Query().Get("state"))
+	}
+	if name == "" {
+		writeText(w, http.StatusBadRequest, "Missing platform name")
+		return
+	}
+	p := s.platforms[name]
+	if p == nil {
+		writeText(w, http.StatusBadRequest, "Unknown platform")
+		return
+	}
+	requestInfo(r.Context()).platform = name
+	if p.auth.Type != adapter.AuthAPIKey {
+		writeText(w, http.StatusBadRequest, "Platform "+name+" does not use API keys")
+		return
+	}
+	key := strings.TrimSpace(req.APIKey)
+	if key == "" {
+		writeText(w, http.StatusBadRequest, "Missing api key")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
+	defer cancel()
+	client := s.clientWith(auth.APIKeyCredentials(key, p.auth.APIKeyScheme))
+	info, err := s.getUserInfo(ctx, p, adapter.UserInfoRequest{
+		Client:   client,
+		Hostname: req.Hostname,
+		APIKey:   key,
+		Form:     req.AdditionalInfo,
+	})
+	if err != nil {
+		s.loginFailed(w, r, name, err)
+		return
+	}
+	jwt, err := s.saveLogin(ctx, p, info, req.Hostname, credentials{apiKey: key})
+	if err != nil {
+		s.loginFailed(w, r, name, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, loginResponse{JWTToken: jwt, Name: info.Name, ReturnMessage: loginMessage(info, name)})
+}
+
+// oauthCallback is GET /oauth-callback. The client does not encode
+// callbackUri, so the CRM's code and state may arrive as top-level
+// parameters next to it; both places are searched.
+func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	cb := q.Get("callbackUri")
+	if cb == "" {
+		writeText(w, http.StatusBadRequest, "Missing callbackUri")
+		return
+	}
+	var cbq url.Values
+	if u, err := url.Parse(cb); err == nil {
+		cbq = u.Query()
+	}
+	name := platformFromState(q.Get("state"))
+	if name == "" {
+		name = platformFromState(cbq.Get("state"))
+	}
+	if name == "" {
+		name = q.Get("platform")
+	}
+	if name == "" {
+		writeText(w, http.StatusBadRequest, "Missing platform name")
+		return
+	}
+	p := s.platforms[name]
+	if p == nil {
+		writeText(w, http.StatusBadRequest, "Unknown platform")
+		return
+	}
+	requestInfo(r.Context()).platform = name
+	if p.auth.Type != adapter.AuthOAuth {
+		writeText(w, http.StatusBadRequest, "Platform "+name+" does not use OAuth")
+		return
+	}
+	code := cbq.Get("code")
+	if code == "" {
+		code = q.Get("code")
+	}
+	if code == "" {
+		denied := cbq.Get("error")
+		if denied == "" {
+			denied = q.Get("error")
+		}
+		msg := "Missing authorization code"
+		if denied != "" {
+			msg = "Authorization was not granted by " + name
+		}
+		writeJSON(w, http.StatusBadRequest, failure(msgWarning(msg)))
+		return
+	}
+	hostname := q.Get("hostname")
+
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
+	defer cancel()
+	tok, err := p.auth.OAuth.Exchange(ctx, s.opts.httpClient, code)
+	if err != nil {
+		s.loginFailed(w, r, name, fmt.Errorf("exchanging authorization code: %w", err))
+		return
+	}
+	client := s.clientWith(auth.APIKeyCredentials(tok.AccessToken, bearerScheme))
+	info, err := s.getUserInfo(ctx, p, adapter.UserInfoRequest{Client: client, Hostname: hostname, TokenExtra: tok.Extra})
+	if err != nil {
+		s.loginFailed(w, r, name, err)
+		return
+	}
+	jwt, err := s.saveLogin(ctx, p, info, hostname, credentials{access: tok.AccessToken, refresh: tok.RefreshToken, expiry: tok.Expiry})
+	if err != nil {
+		s.loginFailed(w, r, name, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, loginResponse{JWTToken: jwt, Name: info.Name, ReturnMessage: loginMessage(info, name)})
+}
+
+func (s *Server) getUserInfo(ctx context.Context, p *platform, req adapter.UserInfoRequest) (adapter.UserInfo, error) {
+	info, err := p.adapter.GetUserInfo(ctx, req)
+	if err != nil {
+		return adapter.UserInfo{}, fmt.Errorf("fetching CRM user: %w", err)
+	}
+	if info.ID == "" {
+		return adapter.UserInfo{}, errors.New("adapter returned a CRM user without an id")
+	}
+	return info, nil
+}
+
+func loginMessage(info adapter.UserInfo, crm string) *returnMessage {
+	if info.Message != "" {
+		return msgSuccess(info.Message)
+	}
+	return msgSuccess("Connected to " + crm)
+}
+
+type credentials struct {
+	access, refresh, apiKey string
+	expiry                  time.Time
+}
+
+// saveLogin upserts the user with sealed credentials and issues its JWT.
+func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserInfo, hostname string, c credentials) (string, error) {
+	name := p.adapter.Platform()
+	key := info.ID + "-" + name
+	toks, err := s.sealTokens(key, c.access, c.refresh, c.apiKey)
+	if err != nil {
+		return "", err
+	}
+	if info.Hostname != "" {
+		hostname = info.Hostname
+	}
+	u := store.User{
+		Key:            key,
+		Platform:       name,
+		CRMUserID:      info.ID,
+		Hostname:       hostname,
+		Timezone:       info.Timezone,
+		TimezoneOffset: info.TimezoneOffset,
+		AccessToken:    toks.AccessToken,
+		RefreshToken:   toks.RefreshToken,
+		APIKey:         toks.APIKey,
+		TokenExpiry:    c.expiry,
+		Extra:          info.Extra,
+	}
+	if err := s.store.UpsertUser(ctx, u); err != nil {
+		return "", storeErr(err)
+	}
+	return s.sessions.Issue(key, name)
+}
+
+// unAuthorize is POST /unAuthorize: the adapter revokes what it can; the
+// stored credentials are erased whatever it answers. Log mappings stay, so
+// logging again after reconnecting still finds earlier logs.
+func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *session) {
+	if err := sess.platform.adapter.Unauthorize(r.Context(), adapter.UnauthorizeRequest{Session: sess.crm}); err != nil {
+		requestInfo(r.Context()).err = err
+	}
+	if err := s.store.UpdateTokens(r.Context(), sess.user.Key, store.Tokens{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, opUnauthorize, sess.claims.Platform, storeErr(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, envelope{Successful: true, ReturnMessage: msgSuccess("Logged out of " + sess.claims.Platform)})
+}
+
+// authValidation is GET /authValidation: refresh if needed, then ask the
+// adapter, when it can tell, whether the credentials still work.
+func (s *Server) authValidation(w http.ResponseWriter, r *http.Request, sess *session) {
+	p := sess.platform
+	if p.refresher != nil {
+		if _, err := p.refresher.Token(r.Context(), sess.user.Key); err != nil {
+			s.fail(w, r, opAuthValidation, sess.claims.Platform, err)
+			return
+		}
+	}
+	if p.validator != nil {
+		if err := p.validator.ValidateAuth(r.Context(), adapter.ValidateAuthRequest{Session: sess.crm}); err != nil {
+			s.fail(w, r, opAuthValidation, sess.claims.Platform, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, envelope{Successful: true, ReturnMessage: msgSuccess("Authorization is valid")})
+}
+
+// hostname is GET /hostname: the user's CRM host as plain text.
+func (s *Server) hostname(w http.ResponseWriter, r *http.Request, sess *session) {
+	writeText(w, http.StatusOK, sess.user.Hostname)
+}

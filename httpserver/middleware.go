@@ -1,0 +1,190 @@
+package httpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"time"
+)
+
+// RequestIDHeader carries the request id: taken from the request when the
+// caller (a proxy) sent a sane one, generated otherwise, and always echoed
+// in the response and the log line.
+const RequestIDHeader = "X-Request-Id"
+
+// reqInfo is the per-request state the log line is made of. Handlers fill in
+// what only they know (the platform) through requestInfo.
+type reqInfo struct {
+	id       string
+	platform string
+	err      error
+}
+
+type reqInfoKey struct{}
+
+func requestInfo(ctx context.Context) *reqInfo {
+	if ri, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+// statusWriter records the status code for the log line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// logRequests assigns the request id and writes one structured line per
+// request: the route pattern (never the raw URL, which holds the JWT and the
+// phone number), status, duration and platform.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get(RequestIDHeader)
+		if !saneRequestID(id) {
+			id = newRequestID()
+		}
+		ri := &reqInfo{id: id}
+		w.Header().Set(RequestIDHeader, id)
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
+		next.ServeHTTP(sw, r)
+
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		route := r.Pattern
+		if route == "" {
+			route = r.Method + " (unmatched)"
+		}
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		if !s.log.Enabled(r.Context(), level) {
+			return
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", id),
+			slog.String("route", route),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start)),
+		}
+		if ri.platform != "" {
+			attrs = append(attrs, slog.String("platform", ri.platform))
+		}
+		if ri.err != nil {
+			attrs = append(attrs, slog.String("error", ri.err.Error()))
+		}
+		s.log.LogAttrs(r.Context(), level, "request", attrs...)
+	})
+}
+
+// recoverPanics turns a panic (typically in an adapter) into a 500 that
+// tells the client nothing but the request id; the stack goes to the log.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			ri := requestInfo(r.Context())
+			s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+				slog.String("request_id", ri.id),
+				slog.Any("panic", v),
+				slog.String("stack", string(debug.Stack())))
+			writeJSON(w, http.StatusInternalServerError, failure(msgError("Internal server error (request "+ri.id+")")))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// CORS: the extension has no host permissions, so the browser asks first.
+const (
+	corsMethods       = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
+	corsHeaders       = "Content-Type, Authorization, rc-extension-id, rc-account-id, developer-author-name, is-debug"
+	corsExposeHeaders = refreshedTokenHeader + ", " + RequestIDHeader
+)
+
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		h := w.Header()
+		switch {
+		case len(s.opts.origins) == 0:
+			h.Set("Access-Control-Allow-Origin", "*")
+		case origin != "" && slices.Contains(s.opts.origins, origin):
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+		default:
+			h.Add("Vary", "Origin")
+		}
+		h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", corsMethods)
+	h.Set("Access-Control-Allow-Headers", corsHeaders)
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// limitBody caps every request body; decodeJSON turns the overflow into 413.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, s.opts.bodyLimit)
+		}
+		next.ServeHTTP(w, r)
+	})
+}

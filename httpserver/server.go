@@ -1,0 +1,226 @@
+package httpserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/store"
+)
+
+// Config holds what a server cannot run without.
+type Config struct {
+	// Adapters are the CRMs this server serves, chosen per request by the
+	// session JWT's platform claim (or the login request's platform). At
+	// least one; platform names must be unique.
+	Adapters []adapter.Adapter
+	// Store persists users and log mappings.
+	Store store.Store
+	// Sessions issues and verifies session JWTs.
+	Sessions *auth.Sessions
+	// Keys seals CRM credentials before they reach the store.
+	Keys *auth.KeyRing
+}
+
+// Option changes an optional setting of the server.
+type Option func(*options)
+
+type options struct {
+	logger         *slog.Logger
+	origins        []string
+	bodyLimit      int64
+	adapterTimeout time.Duration
+	httpClient     *http.Client
+	serverURL      string
+	author         string
+	version        string
+	now            func() time.Time
+}
+
+// WithLogger sets the logger; the default discards logs. The server writes
+// one line per request and one per failure; never a token, key, JWT or
+// whole phone number.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithAllowedOrigins restricts CORS to the given origins (for example the
+// extension's "chrome-extension://<id>"). The default allows any origin,
+// without credentials.
+func WithAllowedOrigins(origins ...string) Option {
+	return func(o *options) { o.origins = append([]string(nil), origins...) }
+}
+
+// WithBodyLimit sets the largest request body accepted, in bytes (default
+// 1 MiB). Larger bodies are refused with 413.
+func WithBodyLimit(n int64) Option { return func(o *options) { o.bodyLimit = n } }
+
+// WithAdapterTimeout bounds each adapter call (default 25 s). The client
+// gives up on its side after about 30 s.
+func WithAdapterTimeout(d time.Duration) Option { return func(o *options) { o.adapterTimeout = d } }
+
+// WithHTTPClient sets the client whose Transport carries requests to CRMs and
+// token endpoints (default: a client with a 30 s timeout over
+// http.DefaultTransport). Credentials are layered on top of its Transport.
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// WithServerURL sets the public URL of this server, served in the manifest's
+// serverUrl (default: derived from each request's Host).
+func WithServerURL(u string) Option { return func(o *options) { o.serverURL = strings.TrimRight(u, "/") } }
+
+// WithManifestInfo sets the manifest's author name and version.
+func WithManifestInfo(author, version string) Option {
+	return func(o *options) { o.author, o.version = author, version }
+}
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// Server is the protocol's http.Handler. It is safe for concurrent use and
+// works mounted under a prefix (http.StripPrefix) or behind any router.
+type Server struct {
+	opts      options
+	store     store.Store
+	sessions  *auth.Sessions
+	keys      *auth.KeyRing
+	platforms map[string]*platform
+	handler   http.Handler
+	log       *slog.Logger
+	formats   formatCache
+}
+
+// platform is an adapter with what the server derived from it once.
+type platform struct {
+	adapter   adapter.Adapter
+	auth      adapter.AuthConfig
+	refresher *auth.Refresher // nil for API-key adapters
+	searcher  adapter.ContactSearcher
+	disposer  adapter.DispositionSetter
+	manifest  adapter.Manifester
+	validator adapter.AuthValidator
+}
+
+// New builds a server. It checks the configuration and each adapter's
+// AuthConfig, so that a mistake fails at start-up, not at the first call.
+func New(cfg Config, opts ...Option) (*Server, error) {
+	o := options{
+		bodyLimit:      1 << 20,
+		adapterTimeout: 25 * time.Second,
+		author:         "crmbridge",
+		version:        "1.0.0",
+		now:            time.Now,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.httpClient == nil {
+		o.httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("httpserver: Config.Store is required")
+	case cfg.Sessions == nil:
+		return nil, errors.New("httpserver: Config.Sessions is required")
+	case cfg.Keys == nil:
+		return nil, errors.New("httpserver: Config.Keys is required")
+	case len(cfg.Adapters) == 0:
+		return nil, errors.New("httpserver: at least one adapter is required")
+	case o.bodyLimit <= 0:
+		return nil, errors.New("httpserver: body limit must be positive")
+	case o.adapterTimeout <= 0:
+		return nil, errors.New("httpserver: adapter timeout must be positive")
+	}
+	s := &Server{
+		opts:      o,
+		store:     cfg.Store,
+		sessions:  cfg.Sessions,
+		keys:      cfg.Keys,
+		platforms: make(map[string]*platform, len(cfg.Adapters)),
+		log:       o.logger,
+	}
+	for _, a := range cfg.Adapters {
+		p, err := s.newPlatform(a)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := s.platforms[a.Platform()]; dup {
+			return nil, fmt.Errorf("httpserver: two adapters for platform %q", a.Platform())
+		}
+		s.platforms[a.Platform()] = p
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
+	if a == nil {
+		return nil, errors.New("httpserver: nil adapter")
+	}
+	name := a.Platform()
+	if name == "" || strings.ContainsAny(name, " /?&=") {
+		return nil, fmt.Errorf("httpserver: adapter platform name %q is empty or has spaces or URL characters", name)
+	}
+	p := &platform{adapter: a, auth: a.Auth()}
+	switch p.auth.Type {
+	case adapter.AuthOAuth:
+		if p.auth.OAuth == nil || p.auth.OAuth.TokenURL == "" {
+			return nil, fmt.Errorf("httpserver: adapter %q: OAuth auth needs a provider with a token URL", name)
+		}
+		p.refresher = auth.NewRefresher(*p.auth.OAuth, &tokenStore{s: s},
+			auth.WithHTTPClient(s.opts.httpClient), auth.WithClock(s.opts.now))
+	case adapter.AuthAPIKey:
+		if p.auth.APIKeyScheme == nil {
+			return nil, fmt.Errorf("httpserver: adapter %q: API-key auth needs an APIKeyScheme", name)
+		}
+	default:
+		return nil, fmt.Errorf("httpserver: adapter %q: unknown auth type %q", name, p.auth.Type)
+	}
+	p.searcher, _ = a.(adapter.ContactSearcher)
+	p.disposer, _ = a.(adapter.DispositionSetter)
+	p.manifest, _ = a.(adapter.Manifester)
+	p.validator, _ = a.(adapter.AuthValidator)
+	return p, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /isAlive", s.isAlive)
+	mux.HandleFunc("GET /implementedInterfaces", s.implementedInterfaces)
+	mux.HandleFunc("GET /crmManifest", s.crmManifest)
+	mux.HandleFunc("GET /oauth-callback", s.oauthCallback)
+	mux.HandleFunc("POST /apiKeyLogin", s.apiKeyLogin)
+
+	mux.Handle("GET /hostname", s.withSession(s.hostname))
+	mux.Handle("POST /unAuthorize", s.withSession(s.unAuthorize))
+	mux.Handle("GET /authValidation", s.withSession(s.authValidation))
+	mux.Handle("GET /contact", s.withSession(s.findContact))
+	mux.Handle("POST /contact", s.withSession(s.createContact))
+	mux.Handle("GET /custom/contact/search", s.withSession(s.searchContacts))
+	mux.Handle("GET /callLog", s.withSession(s.getCallLogs))
+	mux.Handle("POST /callLog", s.withSession(s.createCallLog))
+	mux.Handle("PATCH /callLog", s.withSession(s.updateCallLog))
+	mux.Handle("PUT /callDisposition", s.withSession(s.setCallDisposition))
+	mux.Handle("POST /messageLog", s.withSession(s.createMessageLog))
+
+	// Preflight for every path, including ones we do not serve, so the
+	// browser gets a CORS answer instead of an opaque failure.
+	mux.HandleFunc("OPTIONS /", s.preflight)
+
+	var h http.Handler = mux
+	h = s.limitBody(h)
+	h = s.cors(h)
+	h = s.recoverPanics(h)
+	h = s.logRequests(h)
+	return h
+}

@@ -1,0 +1,249 @@
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/store"
+)
+
+// refreshedTokenHeader carries a renewed session JWT (sliding renewal).
+const refreshedTokenHeader = "X-Refreshed-JWT-Token"
+
+// session is an authenticated request: the verified claims, the user row,
+// the adapter, and the adapter-facing session with a credentialed client.
+type session struct {
+	claims   auth.Claims
+	user     store.User
+	platform *platform
+	query    url.Values
+	crm      adapter.Session
+}
+
+// sessionHandler is a data route: it runs only with a valid session.
+type sessionHandler func(w http.ResponseWriter, r *http.Request, sess *session)
+
+// withSession authenticates a data route: the JWT from the Authorization
+// header (preferred) or the jwtToken query parameter, the user from the
+// store, and a client carrying the user's CRM credentials. The whole request
+// runs under the adapter timeout.
+func (s *Server) withSession(h sessionHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query := r.URL.Query()
+		token := bearerToken(r)
+		if token == "" {
+			token = query.Get("jwtToken")
+		}
+		ri := requestInfo(r.Context())
+		claims, err := s.sessions.Verify(token)
+		if err != nil {
+			// The reason (expired, forged, ...) goes to the log only.
+			ri.err = err
+			writeText(w, http.StatusBadRequest, textAuthorize)
+			return
+		}
+		p := s.platforms[claims.Platform]
+		if p == nil {
+			ri.err = fmt.Errorf("session for unknown platform %q", claims.Platform)
+			writeText(w, http.StatusBadRequest, textAuthorize)
+			return
+		}
+		ri.platform = claims.Platform
+		if s.sessions.ShouldRenew(claims) {
+			if renewed, err := s.sessions.Issue(claims.ID, claims.Platform); err == nil {
+				w.Header().Set(refreshedTokenHeader, renewed)
+			}
+		}
+
+		ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+
+		user, err := s.store.GetUser(ctx, claims.ID)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				err = fmt.Errorf("%w: no user row", errSessionGone)
+			}
+			s.fail(w, r, operation{name: "loading user", record: "User"}, p.adapter.Platform(), storeErr(err))
+			return
+		}
+		client, err := s.userClient(ctx, p, user)
+		if err != nil {
+			s.fail(w, r, operation{name: "loading credentials", record: "User"}, p.adapter.Platform(), err)
+			return
+		}
+		// The refresher's first LoadToken of this request reuses the row we
+		// just read instead of reading it again.
+		r = r.WithContext(context.WithValue(ctx, preloadKey{}, &preloaded{user: user}))
+		h(w, r, &session{
+			claims:   claims,
+			user:     user,
+			platform: p,
+			query:    query,
+			crm:      adapter.Session{User: adapterUser(user), Client: client},
+		})
+	})
+}
+
+func bearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func adapterUser(u store.User) adapter.User {
+	return adapter.User{
+		ID:       u.CRMUserID,
+		Platform: u.Platform,
+		Hostname: u.Hostname,
+		Timezone: u.Timezone,
+		Extra:    u.Extra,
+	}
+}
+
+// userClient builds the *http.Client an adapter uses for this user: the
+// base client's transport wrapped with the user's credentials.
+func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*http.Client, error) {
+	var creds auth.Credentials
+	switch p.auth.Type {
+	case adapter.AuthAPIKey:
+		if len(u.APIKey) == 0 {
+			return nil, fmt.Errorf("%w: no API key stored", errSessionGone)
+		}
+		key, err := s.keys.Open(u.APIKey, sealAD("apikey", u.Key))
+		if err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "cannot open stored API key; is TOKEN_ENCRYPTION_KEY the one it was sealed with?",
+				slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
+			return nil, fmt.Errorf("%w: stored API key cannot be opened: %w", errSessionGone, err)
+		}
+		creds = auth.APIKeyCredentials(string(key), p.auth.APIKeyScheme)
+	default:
+		if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
+			return nil, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
+		}
+		creds = p.refresher.Credentials(u.Key)
+	}
+	return s.clientWith(creds), nil
+}
+
+// clientWith layers credentials over the configured base client.
+func (s *Server) clientWith(creds auth.Credentials) *http.Client {
+	base := s.opts.httpClient
+	rt := base.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return &http.Client{
+		Transport:     auth.NewTransport(rt, creds),
+		CheckRedirect: base.CheckRedirect,
+		Jar:           base.Jar,
+		Timeout:       base.Timeout,
+	}
+}
+
+// bearerScheme puts an OAuth access token on a request.
+func bearerScheme(r *http.Request, token string) { r.Header.Set("Authorization", "Bearer "+token) }
+
+// sealAD is the additional data a credential is sealed with: the field and
+// the user key, so a sealed value cannot be moved to another user's row or
+// another column and still open.
+func sealAD(field, userKey string) []byte {
+	return []byte("crmbridge/" + field + "/" + userKey)
+}
+
+// preloaded hands the user row read by withSession to the first LoadToken
+// of the same request. Later loads (the re-read after taking the refresh
+// lock) must see the database, so it is used at most once.
+type preloaded struct {
+	user store.User
+	used atomic.Bool
+}
+
+type preloadKey struct{}
+
+// tokenStore implements auth.TokenStore over the store, sealing tokens.
+type tokenStore struct{ s *Server }
+
+func (t *tokenStore) LoadToken(ctx context.Context, key string) (auth.Token, error) {
+	var (
+		u   store.User
+		err error
+	)
+	if p, ok := ctx.Value(preloadKey{}).(*preloaded); ok && p.user.Key == key && p.used.CompareAndSwap(false, true) {
+		u = p.user
+	} else if u, err = t.s.store.GetUser(ctx, key); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return auth.Token{}, fmt.Errorf("%w: no user row", errSessionGone)
+		}
+		return auth.Token{}, storeErr(err)
+	}
+	if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
+		return auth.Token{}, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
+	}
+	tok := auth.Token{TokenType: "Bearer", Expiry: u.TokenExpiry}
+	if len(u.AccessToken) > 0 {
+		b, err := t.s.keys.Open(u.AccessToken, sealAD("access", key))
+		if err != nil {
+			return auth.Token{}, fmt.Errorf("%w: stored access token cannot be opened: %w", errSessionGone, err)
+		}
+		tok.AccessToken = string(b)
+	}
+	if len(u.RefreshToken) > 0 {
+		b, err := t.s.keys.Open(u.RefreshToken, sealAD("refresh", key))
+		if err != nil {
+			return auth.Token{}, fmt.Errorf("%w: stored refresh token cannot be opened: %w", errSessionGone, err)
+		}
+		tok.RefreshToken = string(b)
+	}
+	return tok, nil
+}
+
+func (t *tokenStore) SaveToken(ctx context.Context, key string, tok auth.Token) error {
+	toks, err := t.s.sealTokens(key, tok.AccessToken, tok.RefreshToken, "")
+	if err != nil {
+		return err
+	}
+	toks.TokenExpiry = tok.Expiry
+	return storeErr(t.s.store.UpdateTokens(ctx, key, toks))
+}
+
+func (t *tokenStore) LockRefresh(ctx context.Context, key string) (func(), error) {
+	unlock, err := t.s.store.Lock(ctx, "refresh:"+key)
+	if err != nil && ctx.Err() == nil {
+		err = storeErr(err)
+	}
+	return unlock, err
+}
+
+// sealTokens seals the non-empty credentials of a user.
+func (s *Server) sealTokens(key, access, refresh, apiKey string) (store.Tokens, error) {
+	var t store.Tokens
+	for _, f := range []struct {
+		name, value string
+		dst         *[]byte
+	}{
+		{"access", access, &t.AccessToken},
+		{"refresh", refresh, &t.RefreshToken},
+		{"apikey", apiKey, &t.APIKey},
+	} {
+		if f.value == "" {
+			continue
+		}
+		sealed, err := s.keys.Seal([]byte(f.value), sealAD(f.name, key))
+		if err != nil {
+			return store.Tokens{}, fmt.Errorf("sealing %s: %w", f.name, err)
+		}
+		*f.dst = sealed
+	}
+	return t, nil
+}

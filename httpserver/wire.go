@@ -1,0 +1,296 @@
+package httpserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmbridge/crmbridge/adapter"
+)
+
+// The client's JSON is loose: ids arrive as strings or numbers, times as
+// epoch milliseconds or ISO strings, durations as seconds or "pending". The
+// types below accept every form the client sends and fail only on values
+// that cannot mean anything.
+
+// flexString is a JSON string or number, kept as its text.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+	case b[0] == '-' || b[0] >= '0' && b[0] <= '9':
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*f = flexString(n.String())
+	default:
+		return fmt.Errorf("expected a string or a number, got %.20s", b)
+	}
+	return nil
+}
+
+// flexTime is epoch milliseconds (number or numeric string) or an RFC 3339
+// string.
+type flexTime struct{ time.Time }
+
+func (t *flexTime) UnmarshalJSON(b []byte) error {
+	var s flexString
+	if err := s.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	if s == "" {
+		t.Time = time.Time{}
+		return nil
+	}
+	if ms, err := strconv.ParseFloat(string(s), 64); err == nil {
+		t.Time = time.UnixMilli(int64(ms)).UTC()
+		return nil
+	}
+	v, err := time.Parse(time.RFC3339Nano, string(s))
+	if err != nil {
+		return fmt.Errorf("expected epoch milliseconds or an RFC 3339 time, got %q", string(s))
+	}
+	t.Time = v.UTC()
+	return nil
+}
+
+// flexDuration is whole seconds (number or numeric string); "pending" (a call
+// still in progress) is zero.
+type flexDuration struct{ time.Duration }
+
+func (d *flexDuration) UnmarshalJSON(b []byte) error {
+	var s flexString
+	if err := s.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	if s == "" || strings.EqualFold(string(s), "pending") {
+		d.Duration = 0
+		return nil
+	}
+	secs, err := strconv.ParseFloat(string(s), 64)
+	if err != nil || secs < 0 {
+		return fmt.Errorf("expected a duration in seconds, got %q", string(s))
+	}
+	d.Duration = time.Duration(secs * float64(time.Second))
+	return nil
+}
+
+// wireParty is a call or message party. Shapes the server does not know are
+// ignored rather than refused: the client adds fields over time.
+type wireParty struct {
+	PhoneNumber string
+	Name        string
+}
+
+func (p *wireParty) UnmarshalJSON(b []byte) error {
+	var v struct {
+		PhoneNumber flexString `json:"phoneNumber"`
+		Name        flexString `json:"name"`
+	}
+	if len(b) == 0 || b[0] != '{' {
+		*p = wireParty{}
+		return nil
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = wireParty{PhoneNumber: string(v.PhoneNumber), Name: string(v.Name)}
+	return nil
+}
+
+func (p wireParty) party() adapter.Party {
+	return adapter.Party{PhoneNumber: p.PhoneNumber, Name: p.Name}
+}
+
+type wireRecording struct {
+	Link        string `json:"link"`
+	DownloadURL string `json:"downloadUrl"`
+}
+
+// logInfo is the call record of POST /callLog.
+type logInfo struct {
+	ID                 flexString     `json:"id"`
+	SessionID          flexString     `json:"sessionId"`
+	TelephonySessionID flexString     `json:"telephonySessionId"`
+	StartTime          flexTime       `json:"startTime"`
+	Duration           flexDuration   `json:"duration"`
+	Direction          string         `json:"direction"`
+	Result             string         `json:"result"`
+	From               wireParty      `json:"from"`
+	To                 wireParty      `json:"to"`
+	Recording          *wireRecording `json:"recording"`
+	CustomSubject      string         `json:"customSubject"`
+}
+
+func (l *logInfo) call() adapter.Call {
+	c := adapter.Call{
+		ID:                 string(l.ID),
+		SessionID:          string(l.SessionID),
+		TelephonySessionID: string(l.TelephonySessionID),
+		StartTime:          l.StartTime.Time,
+		Duration:           l.Duration.Duration,
+		Direction:          l.Direction,
+		Result:             l.Result,
+		From:               l.From.party(),
+		To:                 l.To.party(),
+		CustomSubject:      l.CustomSubject,
+	}
+	if l.Recording != nil {
+		link := l.Recording.Link
+		if strings.HasPrefix(link, "(pending") {
+			link = ""
+		}
+		c.Recording = &adapter.Recording{Link: link, DownloadURL: l.Recording.DownloadURL}
+	}
+	return c
+}
+
+type createCallLogRequest struct {
+	LogInfo              *logInfo       `json:"logInfo"`
+	Note                 string         `json:"note"`
+	AINote               string         `json:"aiNote"`
+	Transcript           string         `json:"transcript"`
+	AdditionalSubmission map[string]any `json:"additionalSubmission"`
+	ContactID            flexString     `json:"contactId"`
+	ContactType          string         `json:"contactType"`
+	ContactName          string         `json:"contactName"`
+}
+
+type updateCallLogRequest struct {
+	SessionID             flexString     `json:"sessionId"`
+	Subject               *string        `json:"subject"`
+	Note                  *string        `json:"note"`
+	AINote                *string        `json:"aiNote"`
+	Transcript            *string        `json:"transcript"`
+	RecordingLink         *string        `json:"recordingLink"`
+	RecordingDownloadLink *string        `json:"recordingDownloadLink"`
+	StartTime             *flexTime      `json:"startTime"`
+	Duration              *flexDuration  `json:"duration"`
+	Result                *string        `json:"result"`
+	Direction             *string        `json:"direction"`
+	From                  *wireParty     `json:"from"`
+	To                    *wireParty     `json:"to"`
+	AdditionalSubmission  map[string]any `json:"additionalSubmission"`
+}
+
+type dispositionRequest struct {
+	SessionID            flexString     `json:"sessionId"`
+	Dispositions         map[string]any `json:"dispositions"`
+	AdditionalSubmission map[string]any `json:"additionalSubmission"`
+}
+
+type wireAttachment struct {
+	Type        string `json:"type"`
+	Link        string `json:"link"`
+	URI         string `json:"uri"`
+	ContentType string `json:"contentType"`
+}
+
+type wireMessage struct {
+	ID           flexString       `json:"id"`
+	Direction    string           `json:"direction"`
+	Subject      string           `json:"subject"`
+	CreationTime flexTime         `json:"creationTime"`
+	From         wireParty        `json:"from"`
+	To           []wireParty      `json:"to"`
+	Attachments  []wireAttachment `json:"attachments"`
+	FaxPageCount int              `json:"faxPageCount"`
+}
+
+func (m *wireMessage) message() adapter.Message {
+	out := adapter.Message{
+		ID:           string(m.ID),
+		Direction:    m.Direction,
+		Subject:      m.Subject,
+		CreationTime: m.CreationTime.Time,
+		From:         m.From.party(),
+		FaxPageCount: m.FaxPageCount,
+	}
+	for _, p := range m.To {
+		out.To = append(out.To, p.party())
+	}
+	for _, a := range m.Attachments {
+		out.Attachments = append(out.Attachments, adapter.Attachment{Type: a.Type, Link: a.Link, URI: a.URI, ContentType: a.ContentType})
+	}
+	return out
+}
+
+type conversationInfo struct {
+	ConversationID    flexString    `json:"conversationId"`
+	ConversationLogID string        `json:"conversationLogId"`
+	Type              string        `json:"type"`
+	Messages          []wireMessage `json:"messages"`
+	Correspondents    []wireParty   `json:"correspondents"`
+	Self              wireParty     `json:"self"`
+	RCAccessToken     string        `json:"rcAccessToken"`
+}
+
+func (c *conversationInfo) conversation() adapter.Conversation {
+	out := adapter.Conversation{
+		ID:    string(c.ConversationID),
+		LogID: c.ConversationLogID,
+		Type:  c.Type,
+		Self:  c.Self.party(),
+	}
+	for _, p := range c.Correspondents {
+		out.Correspondents = append(out.Correspondents, p.party())
+	}
+	return out
+}
+
+type messageLogRequest struct {
+	LogInfo              *conversationInfo `json:"logInfo"`
+	AdditionalSubmission map[string]any    `json:"additionalSubmission"`
+	ContactID            flexString        `json:"contactId"`
+	ContactType          string            `json:"contactType"`
+	ContactName          string            `json:"contactName"`
+}
+
+type createContactRequest struct {
+	PhoneNumber          string         `json:"phoneNumber"`
+	NewContactName       string         `json:"newContactName"`
+	NewContactType       string         `json:"newContactType"`
+	AdditionalSubmission map[string]any `json:"additionalSubmission"`
+}
+
+type apiKeyLoginRequest struct {
+	Platform       string         `json:"platform"`
+	APIKey         string         `json:"apiKey"`
+	Hostname       string         `json:"hostname"`
+	AdditionalInfo map[string]any `json:"additionalInfo"`
+}
+
+// wireContact is a contact in a response.
+type wireContact struct {
+	ID             string                      `json:"id"`
+	Name           string                      `json:"name"`
+	Phone          string                      `json:"phone,omitempty"`
+	Type           string                      `json:"type,omitempty"`
+	Organization   string                      `json:"organization,omitempty"`
+	AdditionalInfo map[string][]adapter.Option `json:"additionalInfo,omitempty"`
+	IsNewContact   bool                        `json:"isNewContact,omitempty"`
+}
+
+func toWireContact(c adapter.Contact) wireContact {
+	return wireContact{
+		ID:             c.ID,
+		Name:           c.Name,
+		Phone:          c.Phone,
+		Type:           c.Type,
+		Organization:   c.Organization,
+		AdditionalInfo: c.AdditionalInfo,
+	}
+}

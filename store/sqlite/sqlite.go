@@ -1,0 +1,174 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/crmbridge/crmbridge/store"
+)
+
+// busyTimeout is how long a connection waits for SQLite's single write lock
+// before giving up with SQLITE_BUSY. Writes here take microseconds, so five
+// seconds only runs out when something holds the database for far too long.
+const busyTimeout = 5 * time.Second
+
+// maxOpenConns bounds the pool of a file database. SQLite serialises writers
+// anyway; a small pool makes surplus goroutines queue in database/sql instead
+// of spinning in SQLite's busy handler, and keeps per-connection caches few.
+const maxOpenConns = 8
+
+// Store is a [store.Store] kept in one SQLite database file. It is safe for
+// concurrent use by many goroutines of ONE process: [Store.Lock] is an
+// in-process lock, so two processes (or two Stores opened on the same file)
+// do not exclude each other. Use store/postgres for several replicas.
+type Store struct {
+	db     *sql.DB
+	log    *slog.Logger
+	now    func() time.Time
+	locks  locks
+	closed atomic.Bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Option configures [Open].
+type Option func(*options)
+
+type options struct {
+	log *slog.Logger
+	now func() time.Time
+}
+
+// WithLogger sets where the store reports schema migrations. The default
+// discards everything. The store never logs credentials or user data.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.log = l
+		}
+	}
+}
+
+// WithClock sets the clock used for CreatedAt, UpdatedAt and reservation
+// leases. The default is time.Now. Tests use it to expire a lease without
+// sleeping.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+	}
+}
+
+// Open opens (creating it if needed) the SQLite database at path and brings
+// its schema up to date. path is a file path ("data/crmbridge.db"), a "file:"
+// URI ("file:crmbridge.db?mode=rwc"), or ":memory:".
+//
+// Every pooled connection runs with WAL journaling, synchronous=NORMAL (a
+// committed write survives a crash of the process; an OS crash may lose the
+// last transactions but never corrupts the file), a busy timeout and foreign
+// keys on.
+//
+// An in-memory database (":memory:", "mode=memory" or "vfs=memdb") exists
+// only inside one connection, so the pool is limited to a single connection:
+// concurrent calls queue, and the data is gone after [Store.Close]. Use it
+// for tests and demos only.
+//
+// Open fails with an error wrapping [ErrSchemaTooNew] when the database was
+// migrated by a newer version of this package.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{log: slog.New(slog.DiscardHandler), now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	dsn, memory, err := buildDSN(path)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: open: %w", err)
+	}
+	if memory {
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+	} else {
+		db.SetMaxOpenConns(maxOpenConns)
+		db.SetMaxIdleConns(maxOpenConns)
+	}
+	s := &Store{db: db, log: o.log, now: o.now}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store/sqlite: open: %w: %w", store.ErrUnavailable, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return unavailable("ping", err)
+	}
+	var one int
+	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// Close closes the database. Every later call fails with an error wrapping
+// [store.ErrUnavailable]. Closing twice is harmless.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store/sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// unavailable wraps a database failure. Every error the driver returns for
+// these statements is a fault of the database (closed, busy for too long,
+// I/O, full disk, cancelled context), never of the caller's input.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("store/sqlite: %s: %w: %w", op, store.ErrUnavailable, err)
+}
+
+// micros stores an instant as integer Unix microseconds; the zero time is
+// stored as NULL so that "unknown" survives the round trip.
+func micros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// fromMicros is the inverse of micros; times come back in UTC.
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+// blob stores an empty byte slice as NULL: a sealed credential or a JSON
+// document is never empty, so empty and nil both mean "absent" and read
+// back as nil.
+func blob(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+var errEmptyID = errors.New("store/sqlite: empty id")

@@ -1,0 +1,107 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/crmbridge/crmbridge/store"
+)
+
+// GetUser returns the user, or an error wrapping [store.ErrNotFound].
+// Absent credentials and Extra come back nil; times come back in UTC.
+func (s *Store) GetUser(ctx context.Context, key string) (store.User, error) {
+	const q = `SELECT platform, crm_user_id, hostname, timezone, timezone_offset,
+		access_token, refresh_token, api_key, token_expiry, extra, created_at, updated_at
+		FROM users WHERE user_key = ?`
+	u := store.User{Key: key}
+	var expiry, created, updated sql.NullInt64
+	err := s.db.QueryRowContext(ctx, q, key).Scan(
+		&u.Platform, &u.CRMUserID, &u.Hostname, &u.Timezone, &u.TimezoneOffset,
+		&u.AccessToken, &u.RefreshToken, &u.APIKey, &expiry, &u.Extra, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, fmt.Errorf("store/sqlite: get user: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.User{}, unavailable("get user", err)
+	}
+	u.TokenExpiry = fromMicros(expiry)
+	u.CreatedAt = fromMicros(created)
+	u.UpdatedAt = fromMicros(updated)
+	return u, nil
+}
+
+// UpsertUser inserts the user or replaces every field of an existing one.
+// CreatedAt and UpdatedAt of u are ignored: the store sets both on insert
+// and only UpdatedAt on replace. Empty byte slices are stored as absent.
+func (s *Store) UpsertUser(ctx context.Context, u store.User) error {
+	const q = `INSERT INTO users (user_key, platform, crm_user_id, hostname, timezone, timezone_offset,
+		access_token, refresh_token, api_key, token_expiry, extra, created_at, updated_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+		ON CONFLICT (user_key) DO UPDATE SET
+			platform = excluded.platform,
+			crm_user_id = excluded.crm_user_id,
+			hostname = excluded.hostname,
+			timezone = excluded.timezone,
+			timezone_offset = excluded.timezone_offset,
+			access_token = excluded.access_token,
+			refresh_token = excluded.refresh_token,
+			api_key = excluded.api_key,
+			token_expiry = excluded.token_expiry,
+			extra = excluded.extra,
+			updated_at = excluded.updated_at`
+	_, err := s.db.ExecContext(ctx, q, u.Key, u.Platform, u.CRMUserID, u.Hostname, u.Timezone, u.TimezoneOffset,
+		blob(u.AccessToken), blob(u.RefreshToken), blob(u.APIKey), micros(u.TokenExpiry), blob(u.Extra),
+		s.now().UnixMicro())
+	if err != nil {
+		return unavailable("upsert user", err)
+	}
+	return nil
+}
+
+// UpdateTokens replaces the user's four credential fields in one statement.
+// It fails with an error wrapping [store.ErrNotFound] when the user does not
+// exist.
+func (s *Store) UpdateTokens(ctx context.Context, key string, t store.Tokens) error {
+	const q = `UPDATE users SET access_token = ?, refresh_token = ?, api_key = ?, token_expiry = ?, updated_at = ?
+		WHERE user_key = ?`
+	res, err := s.db.ExecContext(ctx, q, blob(t.AccessToken), blob(t.RefreshToken), blob(t.APIKey),
+		micros(t.TokenExpiry), s.now().UnixMicro(), key)
+	if err != nil {
+		return unavailable("update tokens", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return unavailable("update tokens", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store/sqlite: update tokens: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteUser removes the user and all of its call-log, message and
+// conversation mappings, pending or confirmed, in one transaction. Deleting
+// a missing user is not an error.
+func (s *Store) DeleteUser(ctx context.Context, key string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable("delete user", err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		`DELETE FROM call_logs WHERE user_key = ?`,
+		`DELETE FROM message_logs WHERE user_key = ?`,
+		`DELETE FROM conversation_logs WHERE user_key = ?`,
+		`DELETE FROM users WHERE user_key = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, key); err != nil {
+			return unavailable("delete user", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return unavailable("delete user", err)
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/crmbridge/crmbridge/store"
+)
+
+// Leases used by the suite. longLease keeps a pending reservation pending
+// for the whole test; tinyLease makes any reservation taken before
+// expireSleep older than the lease.
+const (
+	longLease   = time.Hour
+	tinyLease   = time.Millisecond
+	expireSleep = 10 * time.Millisecond
+)
+
+// racers is how many goroutines compete for one slot in the race tests.
+const racers = 50
+
+// Run runs the conformance suite against stores made by newStore. newStore
+// must return a new, empty store each time it is called (the suite calls it
+// once per subtest) and register its cleanup with t.Cleanup.
+//
+// Expectations the interface leaves implicit:
+//
+//   - Byte fields: a nil slice comes back nil (the interface says "nil when
+//     absent"). An empty non-nil slice means absent too and may come back
+//     nil or empty. Any other content comes back byte for byte, NUL bytes
+//     included.
+//   - Times are compared as instants, at microsecond precision: a time with
+//     whole microseconds comes back Equal, any location is fine; a finer
+//     time may be truncated or rounded to the microsecond. A zero
+//     TokenExpiry comes back zero.
+//   - CreatedAt and UpdatedAt are set by the store: both non-zero after an
+//     upsert, UpdatedAt never before CreatedAt, and the CreatedAt the
+//     caller passes is ignored.
+//   - UpsertUser of an existing user does not touch its mappings (a user
+//     logging in again keeps its call logs).
+//   - The suite always upserts a user before writing mappings for it, so
+//     a store may require one.
+//   - After Close, every method, Lock included, fails with an error
+//     wrapping [store.ErrUnavailable] (never [store.ErrNotFound]). The
+//     suite closes some stores itself, so Close must tolerate the second
+//     call made by the cleanup newStore registered.
+//
+// Lock is tested within one process: mutual exclusion, independence of
+// names, cancellation while waiting. Exclusion across processes is for the
+// store's own tests.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	t.Helper()
+	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
+	t.Run("CallLogs", func(t *testing.T) { testSlots(t, newStore, callLogOps) })
+	t.Run("CallLogIDs", func(t *testing.T) { testCallLogIDs(t, newStore) })
+	t.Run("Messages", func(t *testing.T) { testSlots(t, newStore, messageOps) })
+	t.Run("ConversationLogIDs", func(t *testing.T) { testConversations(t, newStore) })
+	t.Run("Scoping", func(t *testing.T) { testScoping(t, newStore) })
+	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, newStore) })
+	t.Run("Lock", func(t *testing.T) { testLock(t, newStore) })
+	t.Run("PingClose", func(t *testing.T) { testPingClose(t, newStore) })
+}
+
+// wantErr fails the test unless err wraps target.
+func wantErr(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: error = %v, want one wrapping %v", what, err, target)
+	}
+}
+
+// must fails the test now if err is not nil.
+func must(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// together runs fn(i) for i in [0, n) on n goroutines released at the same
+// moment, and returns the results in index order.
+func together[T any](n int, fn func(i int) (T, error)) ([]T, []error) {
+	results := make([]T, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	done := make(chan struct{})
+	for i := range n {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			<-start
+			results[i], errs[i] = fn(i)
+		}()
+	}
+	close(start)
+	for range n {
+		<-done
+	}
+	return results, errs
+}
+
+// boundedCtx is for calls that must succeed but would hang forever if the
+// store were broken: the bound turns a hang into a failure and is far
+// above anything a working store needs.
+func boundedCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
