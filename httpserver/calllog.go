@@ -141,10 +141,10 @@ func (s *Server) confirm(ctx context.Context, f func(context.Context) error) err
 }
 
 type callLogLookup struct {
-	SessionID string        `json:"sessionId"`
-	Matched   bool          `json:"matched"`
-	LogID     string        `json:"logId,omitempty"`
-	LogData   *callLogData  `json:"logData,omitempty"`
+	SessionID string       `json:"sessionId"`
+	Matched   bool         `json:"matched"`
+	LogID     string       `json:"logId,omitempty"`
+	LogData   *callLogData `json:"logData,omitempty"`
 }
 
 type callLogData struct {

@@ -69,7 +69,9 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpCli
 
 // WithServerURL sets the public URL of this server, served in the manifest's
 // serverUrl (default: derived from each request's Host).
-func WithServerURL(u string) Option { return func(o *options) { o.serverURL = strings.TrimRight(u, "/") } }
+func WithServerURL(u string) Option {
+	return func(o *options) { o.serverURL = strings.TrimRight(u, "/") }
+}
 
 // WithManifestInfo sets the manifest's author name and version.
 func WithManifestInfo(author, version string) Option {
