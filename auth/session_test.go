@@ -1,0 +1,339 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	testSecret = []byte("0123456789abcdef0123456789abcdef") // 32 bytes
+	otherKey   = []byte("fedcba9876543210fedcba9876543210")
+	testNow    = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+)
+
+func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+func newTestSessions(t testing.TB, opts ...SessionOption) *Sessions {
+	t.Helper()
+	s, err := NewSessions(testSecret, append([]SessionOption{WithSessionClock(fixedClock(testNow))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// handToken builds a JWT from raw header and payload JSON, signing
+// header.payload with HMAC-SHA256 of key (no signature when key is nil).
+func handToken(header, payload string, key []byte) string {
+	enc := base64.RawURLEncoding
+	signing := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
+	if key == nil {
+		return signing + "."
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(signing))
+	return signing + "." + enc.EncodeToString(m.Sum(nil))
+}
+
+// specificErrors names every specific Verify error err matches.
+func specificErrors(err error) []string {
+	all := []struct {
+		name string
+		err  error
+	}{
+		{"malformed", ErrTokenMalformed},
+		{"algorithm", ErrTokenAlgorithm},
+		{"signature", ErrTokenSignature},
+		{"expired", ErrTokenExpired},
+		{"noexpiry", ErrTokenNoExpiry},
+		{"claims", ErrTokenClaims},
+	}
+	var names []string
+	for _, e := range all {
+		if errors.Is(err, e.err) {
+			names = append(names, e.name)
+		}
+	}
+	return names
+}
+
+func TestNewSessionsSecretLength(t *testing.T) {
+	if _, err := NewSessions(testSecret[:31]); !errors.Is(err, ErrWeakSecret) {
+		t.Errorf("31-byte secret: err = %v, want ErrWeakSecret", err)
+	}
+	if _, err := NewSessions(nil); !errors.Is(err, ErrWeakSecret) {
+		t.Errorf("nil secret: err = %v, want ErrWeakSecret", err)
+	}
+	if _, err := NewSessions(testSecret); err != nil {
+		t.Errorf("32-byte secret: %v", err)
+	}
+}
+
+func TestSessionsRoundTrip(t *testing.T) {
+	s := newTestSessions(t)
+	tok, err := s.Issue("4242-pipedrive", "pipedrive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Claims{ID: "4242-pipedrive", Platform: "pipedrive", IssuedAt: testNow, ExpiresAt: testNow.Add(14 * 24 * time.Hour)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("claims (-want +got):\n%s", diff)
+	}
+
+	// The wire form is what PROTOCOL.md §2 names, nothing more.
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPayload := `{"id":"4242-pipedrive","platform":"pipedrive","iat":1772366400,"exp":1773576000}`
+	if diff := cmp.Diff(wantPayload, string(payload)); diff != "" {
+		t.Errorf("payload (-want +got):\n%s", diff)
+	}
+}
+
+func TestIssueRequiresIDAndPlatform(t *testing.T) {
+	s := newTestSessions(t)
+	for _, c := range [][2]string{{"", "pipedrive"}, {"1-pipedrive", ""}, {"", ""}} {
+		if tok, err := s.Issue(c[0], c[1]); err == nil {
+			t.Errorf("Issue(%q, %q) = %q, want error", c[0], c[1], tok)
+		}
+	}
+}
+
+func TestWithLifetime(t *testing.T) {
+	s := newTestSessions(t, WithLifetime(time.Hour))
+	tok, err := s.Issue("1-p", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.ExpiresAt, testNow.Add(time.Hour); !got.Equal(want) {
+		t.Errorf("ExpiresAt = %v, want %v", got, want)
+	}
+}
+
+func TestVerifyRejects(t *testing.T) {
+	s := newTestSessions(t)
+	iat, exp := testNow.Add(-time.Hour).Unix(), testNow.Add(time.Hour).Unix()
+	good := `{"id":"1-p","platform":"p","iat":` + itoa(iat) + `,"exp":` + itoa(exp) + `}`
+	hs256 := `{"alg":"HS256","typ":"JWT"}`
+
+	hs384, err := jwt.NewWithClaims(jwt.SigningMethodHS384, jwt.MapClaims{
+		"id": "1-p", "platform": "p", "iat": iat, "exp": exp,
+	}).SignedString(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := handToken(hs256, good, testSecret)
+	parts := strings.Split(valid, ".")
+	flipped := []byte(parts[2])
+	if flipped[3] == 'A' { // another letter keeps it base64url
+		flipped[3] = 'B'
+	} else {
+		flipped[3] = 'A'
+	}
+
+	tests := []struct {
+		name  string
+		token string
+		want  string
+	}{
+		{"alg none unsigned", handToken(`{"alg":"none","typ":"JWT"}`, good, nil), "algorithm"},
+		{"alg none with HMAC", handToken(`{"alg":"none"}`, good, testSecret), "algorithm"},
+		{"alg NONE", handToken(`{"alg":"NONE"}`, good, nil), "algorithm"},
+		{"HS384", hs384, "algorithm"},
+		{"RS256 with the secret as public key", handToken(`{"alg":"RS256","typ":"JWT"}`, good, testSecret), "algorithm"},
+		{"ES256", handToken(`{"alg":"ES256"}`, good, testSecret), "algorithm"},
+		{"unknown alg", handToken(`{"alg":"HS999"}`, good, testSecret), "algorithm"},
+		{"no alg", handToken(`{"typ":"JWT"}`, good, testSecret), "algorithm"},
+		{"other key", handToken(hs256, good, otherKey), "signature"},
+		{"flipped signature", parts[0] + "." + parts[1] + "." + string(flipped), "signature"},
+		{"changed payload", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(good, "1-p", "2-p", 1))) + "." + parts[2], "signature"},
+		{"no signature", parts[0] + "." + parts[1] + ".", "signature"},
+		{"missing exp", handToken(hs256, `{"id":"1-p","platform":"p","iat":`+itoa(iat)+`}`, testSecret), "noexpiry"},
+		{"empty claims", handToken(hs256, `{}`, testSecret), "noexpiry"},
+		{"expired beyond leeway", handToken(hs256, `{"id":"1-p","platform":"p","iat":`+itoa(iat)+`,"exp":`+itoa(testNow.Add(-31*time.Second).Unix())+`}`, testSecret), "expired"},
+		{"expired at leeway", handToken(hs256, `{"id":"1-p","platform":"p","iat":`+itoa(iat)+`,"exp":`+itoa(testNow.Add(-30*time.Second).Unix())+`}`, testSecret), "expired"},
+		{"empty id", handToken(hs256, `{"id":"","platform":"p","iat":`+itoa(iat)+`,"exp":`+itoa(exp)+`}`, testSecret), "claims"},
+		{"empty platform", handToken(hs256, `{"id":"1-p","iat":`+itoa(iat)+`,"exp":`+itoa(exp)+`}`, testSecret), "claims"},
+		{"only exp", handToken(hs256, `{"exp":`+itoa(exp)+`}`, testSecret), "claims"},
+		{"missing iat", handToken(hs256, `{"id":"1-p","platform":"p","exp":`+itoa(exp)+`}`, testSecret), "claims"},
+		{"iat in the future", handToken(hs256, `{"id":"1-p","platform":"p","iat":`+itoa(testNow.Add(time.Minute).Unix())+`,"exp":`+itoa(exp)+`}`, testSecret), "claims"},
+		{"iat after exp", handToken(hs256, `{"id":"1-p","platform":"p","iat":`+itoa(exp)+`,"exp":`+itoa(iat)+`}`, testSecret), "expired"},
+		{"garbage", "not a token", "malformed"},
+		{"empty", "", "malformed"},
+		{"two segments", parts[0] + "." + parts[1], "malformed"},
+		{"four segments", valid + ".x", "malformed"},
+		{"header not base64", "%%%." + parts[1] + "." + parts[2], "malformed"},
+		{"header not JSON", base64.RawURLEncoding.EncodeToString([]byte("hello")) + "." + parts[1] + "." + parts[2], "malformed"},
+		{"payload not JSON", handToken(hs256, `[1,2]`, testSecret), "malformed"},
+		{"id not a string", handToken(hs256, `{"id":7,"platform":"p","iat":`+itoa(iat)+`,"exp":`+itoa(exp)+`}`, testSecret), "malformed"},
+		{"exp a string", handToken(hs256, `{"id":"1-p","platform":"p","iat":`+itoa(iat)+`,"exp":"tomorrow"}`, testSecret), "malformed"},
+		{"padded signature", valid + "=", "malformed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := s.Verify(tt.token)
+			if err == nil {
+				t.Fatalf("Verify accepted it: %+v", c)
+			}
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Errorf("err %v does not match ErrInvalidToken", err)
+			}
+			if diff := cmp.Diff([]string{tt.want}, specificErrors(err)); diff != "" {
+				t.Errorf("specific errors (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(Claims{}, c); diff != "" {
+				t.Errorf("claims returned with an error (-want +got):\n%s", diff)
+			}
+			if tt.token != "" && strings.Contains(err.Error(), tt.token) {
+				t.Errorf("error %q quotes the token", err)
+			}
+		})
+	}
+
+	if _, err := s.Verify(valid); err != nil {
+		t.Errorf("the untampered token: %v", err)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestVerifyLeeway(t *testing.T) {
+	issuedAgo := func(s *Sessions, ago time.Duration) string {
+		t.Helper()
+		issuer := newTestSessions(t, WithSessionClock(fixedClock(testNow.Add(-ago))), WithLifetime(time.Hour))
+		tok, err := issuer.Issue("1-p", "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	tests := []struct {
+		name      string
+		leeway    []SessionOption
+		pastExp   time.Duration
+		wantValid bool
+	}{
+		{"within default leeway", nil, 29 * time.Second, true},
+		{"beyond default leeway", nil, 31 * time.Second, false},
+		{"no leeway, just expired", []SessionOption{WithLeeway(0)}, time.Second, false},
+		{"5 minutes clamped to 60 s: 59 s late", []SessionOption{WithLeeway(5 * time.Minute)}, 59 * time.Second, true},
+		{"5 minutes clamped to 60 s: 61 s late", []SessionOption{WithLeeway(5 * time.Minute)}, 61 * time.Second, false},
+		{"negative is zero", []SessionOption{WithLeeway(-time.Hour)}, time.Second, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestSessions(t, tt.leeway...)
+			_, err := s.Verify(issuedAgo(s, time.Hour+tt.pastExp))
+			if tt.wantValid && err != nil {
+				t.Errorf("rejected: %v", err)
+			}
+			if !tt.wantValid && !errors.Is(err, ErrTokenExpired) {
+				t.Errorf("err = %v, want ErrTokenExpired", err)
+			}
+		})
+	}
+}
+
+func TestShouldRenew(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		left time.Duration
+		opts []SessionOption
+		want bool
+	}{
+		{6 * day, nil, true},
+		{8 * day, nil, false},
+		{14 * day, nil, false},
+		{time.Minute, nil, true},
+		{8 * day, []SessionOption{WithRenewWithin(10 * day)}, true},
+		{6 * day, []SessionOption{WithRenewWithin(5 * day)}, false},
+	}
+	for _, tt := range tests {
+		s := newTestSessions(t, tt.opts...)
+		c := Claims{ID: "1-p", Platform: "p", IssuedAt: testNow.Add(-day), ExpiresAt: testNow.Add(tt.left)}
+		if got := s.ShouldRenew(c); got != tt.want {
+			t.Errorf("ShouldRenew with %v left = %v, want %v", tt.left, got, tt.want)
+		}
+	}
+}
+
+func TestSessionsDoNotPrintSecret(t *testing.T) {
+	s := newTestSessions(t)
+	for _, out := range []string{s.String(), s.GoString(), sprintAll(s)} {
+		if strings.Contains(out, string(testSecret)) || strings.Contains(out, "48, 49, 50") {
+			t.Errorf("formatted Sessions shows the secret: %s", out)
+		}
+	}
+}
+
+// FuzzVerify checks that Verify never panics, that every error is one
+// ErrInvalidToken with exactly one specific cause, and that no token
+// verifies without an id and a platform.
+func FuzzVerify(f *testing.F) {
+	s := newTestSessions(f)
+	valid, err := s.Issue("1-p", "p")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid)
+	f.Add(handToken(`{"alg":"HS256"}`, `{"exp":9999999999,"iat":1}`, testSecret))
+	f.Add(handToken(`{"alg":"none"}`, `{"id":"a","platform":"b","iat":1,"exp":9999999999}`, nil))
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, token string) {
+		c, err := s.Verify(token)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("error %v is not ErrInvalidToken", err)
+			}
+			if n := len(specificErrors(err)); n != 1 {
+				t.Fatalf("error %v matches %d specific errors", err, n)
+			}
+			return
+		}
+		if c.ID == "" || c.Platform == "" {
+			t.Fatalf("verified with empty claims: %+v", c)
+		}
+	})
+}
+
+func BenchmarkIssue(b *testing.B) {
+	s := newTestSessions(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Issue("12345678-pipedrive", "pipedrive"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	s := newTestSessions(b)
+	tok, err := s.Issue("12345678-pipedrive", "pipedrive")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Verify(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
