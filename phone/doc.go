@@ -5,7 +5,7 @@
 //
 //   - [Parse] restores a '+' lost in an unencoded query string and parses the
 //     number as E.164 with its own country code into a [Number], which caches
-//     everything later steps need (E.164, national significant number, formats).
+//     what later steps need (E.164, national significant number, validity).
 //   - [CompileFormats] compiles the client's overridingFormat list (patterns
 //     such as "(***) ***-****") once; [Formats.Expand] fills a Number into it
 //     without parsing again.

@@ -30,20 +30,21 @@ type pattern struct {
 // Compile the list once per request (or once per user) and expand it for
 // every number; compiling is the only step that scans the pattern text.
 func CompileFormats(list string) Formats {
-	n := strings.Count(list, ",") + 1
-	ps := make([]pattern, 0, n)
+	ps := make([]pattern, 0, strings.Count(list, ",")+1)
+	// One backing array holds the placeholder offsets of every pattern.
+	offsets := make([]int, 0, strings.Count(list, "*")+strings.Count(list, "#"))
 	for item := range strings.SplitSeq(list, ",") {
 		text := Normalize(item)
 		if text == "" {
 			continue
 		}
-		var holes []int
+		start := len(offsets)
 		for i := 0; i < len(text); i++ {
 			if c := text[i]; c == '*' || c == '#' {
-				holes = append(holes, i)
+				offsets = append(offsets, i)
 			}
 		}
-		ps = append(ps, pattern{text: text, holes: holes})
+		ps = append(ps, pattern{text: text, holes: offsets[start:len(offsets):len(offsets)]})
 	}
 	if len(ps) == 0 {
 		return Formats{}
