@@ -49,6 +49,10 @@ func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 		"confirmAppointment":    false,
 		"cancelAppointment":     false,
 		"getUserList":           false,
+		"getManagedAuthOptions": false,
+		"getLicenseStatus":      false,
+		"getLogFormatType":      false,
+		"refreshUserInfo":       false,
 		"cacheCallNote":         false,
 	})
 }

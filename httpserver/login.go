@@ -159,7 +159,7 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		s.loginFailed(w, r, name, fmt.Errorf("exchanging authorization code: %w", err))
 		return
 	}
-	client := s.clientWith(auth.APIKeyCredentials(tok.AccessToken, bearerScheme))
+	client := s.clientWith(auth.APIKeyCredentials(tok.AccessToken, auth.BearerScheme))
 	info, err := s.getUserInfo(ctx, p, adapter.UserInfoRequest{Client: client, Hostname: hostname, TokenExtra: tok.Extra})
 	if err != nil {
 		s.loginFailed(w, r, name, err)

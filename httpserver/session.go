@@ -71,8 +71,10 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				err = fmt.Errorf("%w: no user row", errSessionGone)
+			} else {
+				err = storeErr(err)
 			}
-			s.fail(w, r, operation{name: "loading user", record: "User"}, p.adapter.Platform(), storeErr(err))
+			s.fail(w, r, operation{name: "loading user", record: "User"}, p.adapter.Platform(), err)
 			return
 		}
 		client, err := s.userClient(ctx, p, user)
@@ -150,9 +152,6 @@ func (s *Server) clientWith(creds auth.Credentials) *http.Client {
 		Timeout:       base.Timeout,
 	}
 }
-
-// bearerScheme puts an OAuth access token on a request.
-func bearerScheme(r *http.Request, token string) { r.Header.Set("Authorization", "Bearer "+token) }
 
 // sealAD is the additional data a credential is sealed with: the field and
 // the user key, so a sealed value cannot be moved to another user's row or
