@@ -1,0 +1,317 @@
+package pipedrive
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+
+	"github.com/crmbridge/crmbridge/adapter"
+)
+
+// activityWrite is the writable part of a v2 activity. Persons are linked
+// through participants: v2 makes person_id read-only.
+type activityWrite struct {
+	Subject      *string       `json:"subject,omitempty"`
+	Type         string        `json:"type,omitempty"`
+	Note         *string       `json:"note,omitempty"`
+	DueDate      string        `json:"due_date,omitempty"`
+	DueTime      string        `json:"due_time,omitempty"`
+	Duration     string        `json:"duration,omitempty"`
+	Done         *bool         `json:"done,omitempty"`
+	DealID       int64         `json:"deal_id,omitempty"`
+	Participants []participant `json:"participants,omitempty"`
+}
+
+type participant struct {
+	PersonID int64 `json:"person_id"`
+	Primary  bool  `json:"primary"`
+}
+
+type activityRead struct {
+	ID        int64  `json:"id"`
+	Subject   string `json:"subject"`
+	Note      string `json:"note"`
+	IsDeleted bool   `json:"is_deleted"`
+}
+
+func activityPath(id int64) string { return "/api/v2/activities/" + strconv.FormatInt(id, 10) }
+
+func getActivity(ctx context.Context, c api, id int64) (activityRead, error) {
+	var a activityRead
+	if err := c.do(ctx, "GET", activityPath(id), nil, nil, &a); err != nil {
+		return activityRead{}, err
+	}
+	if a.IsDeleted {
+		return activityRead{}, fmt.Errorf("pipedrive: activity %d is deleted: %w", id, adapter.ErrNotFound)
+	}
+	return a, nil
+}
+
+// createActivity posts w with the company's type chosen by pick. A
+// validation refusal drops the cached types, in case an admin changed them.
+func (a *Adapter) createActivity(ctx context.Context, c api, x userExtra, w activityWrite, pick func(activityTypes) string) (string, error) {
+	types, err := a.activityTypes(ctx, c, x)
+	if err != nil {
+		return "", err
+	}
+	w.Type = pick(types)
+	done := true
+	w.Done = &done
+	var created activityRead
+	if err := c.do(ctx, "POST", "/api/v2/activities", nil, w, &created); err != nil {
+		if _, ok := errors.AsType[*adapter.UserError](err); ok {
+			a.types.forget(x.companyKey(), nil)
+		}
+		return "", err
+	}
+	if created.ID == 0 {
+		return "", errors.New("pipedrive: POST /api/v2/activities: no id in the answer")
+	}
+	return strconv.FormatInt(created.ID, 10), nil
+}
+
+// links returns the person and the chosen deal (from the "deals"
+// additional field) an activity is linked to.
+func links(contactID string, submission map[string]any) ([]participant, int64, error) {
+	personID, err := parseID("person", contactID)
+	if err != nil {
+		return nil, 0, err
+	}
+	dealID, err := submittedDeal(submission)
+	if err != nil {
+		return nil, 0, err
+	}
+	return []participant{{PersonID: personID, Primary: true}}, dealID, nil
+}
+
+// submittedDeal reads the deal id the user picked, 0 for none.
+func submittedDeal(submission map[string]any) (int64, error) {
+	v, ok := submission[dealsField]
+	if !ok || v == nil {
+		return 0, nil
+	}
+	var s string
+	switch t := v.(type) {
+	case string:
+		s = t
+	case json.Number:
+		s = t.String()
+	case float64:
+		s = strconv.FormatFloat(t, 'f', -1, 64)
+	case int:
+		s = strconv.Itoa(t)
+	case int64:
+		s = strconv.FormatInt(t, 10)
+	default:
+		return 0, &adapter.UserError{Message: "The chosen deal is not a Pipedrive deal."}
+	}
+	if s = strings.TrimSpace(s); s == "" || s == "none" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &adapter.UserError{Message: "The chosen deal is not a Pipedrive deal."}
+	}
+	return id, nil
+}
+
+// CreateCallLog records the call as a done activity of the company's call
+// type, due at the call's start (UTC), linked to the person and the chosen
+// deal. The note holds the user's note, the AI note and transcript when
+// sent, and the call's details (direction, result, parties, duration,
+// recording link).
+func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
+	c, x, err := userAPI(req.Session)
+	if err != nil {
+		return adapter.CreateCallLogResult{}, err
+	}
+	parts, dealID, err := links(req.Contact.ID, req.AdditionalSubmission)
+	if err != nil {
+		return adapter.CreateCallLogResult{}, err
+	}
+	call := req.Call
+	subject := callSubject(call, req.Contact)
+	note := callNote{
+		user:       paragraph(req.Note),
+		ai:         paragraph(req.AINote),
+		transcript: paragraph(req.Transcript),
+	}
+	if call.Direction != "" {
+		note.set("Direction", html.EscapeString(call.Direction))
+	}
+	if call.Result != "" {
+		note.set("Result", html.EscapeString(call.Result))
+	}
+	if t := partyText(call.From); t != "" {
+		note.set("From", html.EscapeString(t))
+	}
+	if t := partyText(call.To); t != "" {
+		note.set("To", html.EscapeString(t))
+	}
+	note.set("Duration", clockDuration(call.Duration))
+	if call.Recording != nil && isWebLink(call.Recording.Link) {
+		note.set("Recording", link(call.Recording.Link))
+	}
+	noteHTML := note.html()
+	w := activityWrite{
+		Subject:      &subject,
+		Note:         &noteHTML,
+		Duration:     hhmm(call.Duration),
+		DealID:       dealID,
+		Participants: parts,
+	}
+	if !call.StartTime.IsZero() {
+		w.DueDate, w.DueTime = due(call.StartTime)
+	}
+	id, err := a.createActivity(ctx, c, x, w, func(t activityTypes) string { return t.call })
+	if err != nil {
+		return adapter.CreateCallLogResult{}, err
+	}
+	return adapter.CreateCallLogResult{LogID: id}, nil
+}
+
+// callSubject is the user's subject, else "Inbound call from <contact>" or
+// "Outbound call to <contact>".
+func callSubject(call adapter.Call, contact adapter.ContactRef) string {
+	if s := strings.TrimSpace(call.CustomSubject); s != "" {
+		return s
+	}
+	who := cmpOr(contact.Name, partyText(call.ContactPhone()))
+	switch call.Direction {
+	case "Inbound":
+		return "Inbound call from " + who
+	case "Outbound":
+		return "Outbound call to " + who
+	default:
+		return "Call with " + who
+	}
+}
+
+// GetCallLog reads the activity's subject and the user's part of its note
+// as plain text.
+func (a *Adapter) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest) (adapter.GetCallLogResult, error) {
+	c, _, err := userAPI(req.Session)
+	if err != nil {
+		return adapter.GetCallLogResult{}, err
+	}
+	id, err := parseID("activity", req.LogID)
+	if err != nil {
+		return adapter.GetCallLogResult{}, err
+	}
+	act, err := getActivity(ctx, c, id)
+	if err != nil {
+		return adapter.GetCallLogResult{}, err
+	}
+	return adapter.GetCallLogResult{
+		Subject: act.Subject,
+		Note:    plainText(parseCallNote(act.Note).user),
+	}, nil
+}
+
+// UpdateCallLog changes what the client sent: subject and note replace
+// (the note only the user's part, keeping the call details), AI note and
+// transcript replace their sections, a recording link is added to the
+// details unless it is already there, start time and duration move the
+// activity, result, direction and parties correct the details, and a
+// chosen deal relinks it. It sends nothing when nothing changes. The note's
+// read-modify-write is serialized per activity within this process.
+func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
+	c, x, err := userAPI(req.Session)
+	if err != nil {
+		return adapter.UpdateCallLogResult{}, err
+	}
+	id, err := parseID("activity", req.LogID)
+	if err != nil {
+		return adapter.UpdateCallLogResult{}, err
+	}
+	var w activityWrite
+	changed := false
+	if req.Subject != nil {
+		w.Subject, changed = req.Subject, true
+	}
+	if req.StartTime != nil && !req.StartTime.IsZero() {
+		w.DueDate, w.DueTime = due(*req.StartTime)
+		changed = true
+	}
+	if req.Duration != nil {
+		w.Duration, changed = hhmm(*req.Duration), true
+	}
+	if _, ok := req.AdditionalSubmission[dealsField]; ok {
+		dealID, err := submittedDeal(req.AdditionalSubmission)
+		if err != nil {
+			return adapter.UpdateCallLogResult{}, err
+		}
+		if dealID != 0 {
+			w.DealID, changed = dealID, true
+		}
+	}
+
+	var result adapter.UpdateCallLogResult
+	recording := req.RecordingLink != nil && isWebLink(*req.RecordingLink)
+	if req.Note != nil || req.AINote != nil || req.Transcript != nil || recording || req.Duration != nil ||
+		req.Result != nil || req.Direction != nil || req.From != nil || req.To != nil {
+		unlock, err := a.notes.lock(ctx, x.companyKey()+"/"+strconv.FormatInt(id, 10))
+		if err != nil {
+			return adapter.UpdateCallLogResult{}, err
+		}
+		defer unlock()
+		act, err := getActivity(ctx, c, id)
+		if err != nil {
+			return adapter.UpdateCallLogResult{}, err
+		}
+		note := parseCallNote(act.Note)
+		editCallNote(&note, req)
+		if h := note.html(); h != act.Note {
+			w.Note, changed = &h, true
+		}
+		result.UpdatedNote = plainText(note.user)
+	}
+	if changed {
+		if err := c.do(ctx, "PATCH", activityPath(id), nil, w, nil); err != nil {
+			return adapter.UpdateCallLogResult{}, err
+		}
+	}
+	return result, nil
+}
+
+// editCallNote applies the request's note-borne changes.
+func editCallNote(note *callNote, req adapter.UpdateCallLogRequest) {
+	if req.Note != nil {
+		note.user = paragraph(*req.Note)
+	}
+	if req.AINote != nil {
+		note.ai = paragraph(*req.AINote)
+	}
+	if req.Transcript != nil {
+		note.transcript = paragraph(*req.Transcript)
+	}
+	if req.Direction != nil && *req.Direction != "" {
+		note.set("Direction", html.EscapeString(*req.Direction))
+	}
+	if req.Result != nil && *req.Result != "" {
+		note.set("Result", html.EscapeString(*req.Result))
+	}
+	if req.From != nil {
+		if t := partyText(*req.From); t != "" {
+			note.set("From", html.EscapeString(t))
+		}
+	}
+	if req.To != nil {
+		if t := partyText(*req.To); t != "" {
+			note.set("To", html.EscapeString(t))
+		}
+	}
+	if req.Duration != nil {
+		note.set("Duration", clockDuration(*req.Duration))
+	}
+	if req.RecordingLink != nil && isWebLink(*req.RecordingLink) {
+		cur, _ := note.get("Recording")
+		if !strings.Contains(cur, html.EscapeString(*req.RecordingLink)) {
+			note.set("Recording", link(*req.RecordingLink))
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package pipedrive
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
+)
+
+// Pipedrive's OAuth endpoints, used when Config leaves them empty.
+const (
+	DefaultAuthURL   = "https://oauth.pipedrive.com/oauth/authorize"
+	DefaultTokenURL  = "https://oauth.pipedrive.com/oauth/token"
+	DefaultRevokeURL = "https://oauth.pipedrive.com/oauth/revoke"
+)
+
+// Platform is the adapter's platform name.
+const Platform = "pipedrive"
+
+// dealsField is the manifest's additional-field const for a contact's open
+// deals, the key of Contact.AdditionalInfo and of AdditionalSubmission.
+const dealsField = "deals"
+
+// ErrConfig reports an unusable Config; New wraps it with the reason.
+var ErrConfig = errors.New("pipedrive: invalid config")
+
+// ErrNoRefreshToken reports that Unauthorize could not revoke anything
+// because no refresh token was available (see WithRefreshTokenLookup).
+var ErrNoRefreshToken = errors.New("pipedrive: no refresh token to revoke")
+
+// Config is this application's registration with Pipedrive.
+type Config struct {
+	// ClientID, ClientSecret and RedirectURL are the app's OAuth
+	// credentials from Pipedrive's Developer Hub; all three are required.
+	ClientID, ClientSecret, RedirectURL string
+	// AuthURL, TokenURL and RevokeURL are Pipedrive's OAuth endpoints; the
+	// Default* constants when empty. Tests point them at a fake.
+	AuthURL, TokenURL, RevokeURL string
+	// Scopes are shown in the client's manifest. Pipedrive grants the
+	// scopes chosen at app registration, whatever the app asks for.
+	Scopes []string
+}
+
+// RefreshTokenLookup returns the current refresh token of user u, so that
+// Unauthorize can revoke it.
+type RefreshTokenLookup func(ctx context.Context, u adapter.User) (string, error)
+
+// Option configures an Adapter.
+type Option func(*Adapter)
+
+// WithLogger sets the logger; the default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(a *Adapter) { a.log = l }
+}
+
+// WithHTTPClient sets the client for Pipedrive's OAuth server (token
+// revocation). Calls to the Pipedrive API always use the session's client.
+// The default has a 30 s timeout.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(a *Adapter) { a.oauthClient = hc }
+}
+
+// WithLookupConcurrency bounds how many Pipedrive requests one FindContacts
+// runs at once (default 4). Pipedrive's search API allows 10 requests per 2
+// seconds per token, so more rarely pays off.
+func WithLookupConcurrency(n int) Option {
+	return func(a *Adapter) { a.concurrency = n }
+}
+
+// WithRefreshTokenLookup lets Unauthorize find the user's refresh token,
+// which adapter.UnauthorizeRequest does not carry. Without it, Unauthorize
+// revokes nothing and returns ErrNoRefreshToken.
+func WithRefreshTokenLookup(f RefreshTokenLookup) Option {
+	return func(a *Adapter) { a.refreshToken = f }
+}
+
+// Adapter is the Pipedrive adapter. It is safe for concurrent use.
+type Adapter struct {
+	cfg          Config
+	log          *slog.Logger
+	oauthClient  *http.Client
+	concurrency  int
+	refreshToken RefreshTokenLookup
+	manifest     json.RawMessage
+	types        typeCache
+	notes        keyedMutex
+	zones        sync.Map // time zone name -> *time.Location, nil if unknown
+}
+
+var (
+	_ adapter.Adapter    = (*Adapter)(nil)
+	_ adapter.Manifester = (*Adapter)(nil)
+)
+
+// New returns an Adapter for cfg.
+func New(cfg Config, opts ...Option) (*Adapter, error) {
+	cfg.AuthURL = cmpOr(cfg.AuthURL, DefaultAuthURL)
+	cfg.TokenURL = cmpOr(cfg.TokenURL, DefaultTokenURL)
+	cfg.RevokeURL = cmpOr(cfg.RevokeURL, DefaultRevokeURL)
+	cfg.Scopes = slices.Clone(cfg.Scopes)
+	switch {
+	case cfg.ClientID == "":
+		return nil, fmt.Errorf("%w: ClientID is empty", ErrConfig)
+	case cfg.ClientSecret == "":
+		return nil, fmt.Errorf("%w: ClientSecret is empty", ErrConfig)
+	case cfg.RedirectURL == "":
+		return nil, fmt.Errorf("%w: RedirectURL is empty", ErrConfig)
+	}
+	for name, u := range map[string]string{
+		"RedirectURL": cfg.RedirectURL, "AuthURL": cfg.AuthURL,
+		"TokenURL": cfg.TokenURL, "RevokeURL": cfg.RevokeURL,
+	} {
+		if !isHTTPURL(u) {
+			return nil, fmt.Errorf("%w: %s is not an absolute http(s) URL", ErrConfig, name)
+		}
+	}
+	a := &Adapter{
+		cfg:         cfg,
+		log:         slog.New(slog.DiscardHandler),
+		oauthClient: &http.Client{Timeout: 30 * time.Second},
+		concurrency: 4,
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	if a.log == nil || a.oauthClient == nil || a.concurrency < 1 {
+		return nil, fmt.Errorf("%w: nil logger or HTTP client, or concurrency below 1", ErrConfig)
+	}
+	m, err := json.Marshal(a.manifestBlock())
+	if err != nil {
+		return nil, fmt.Errorf("pipedrive: manifest: %w", err)
+	}
+	a.manifest = m
+	return a, nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// Platform returns "pipedrive".
+func (a *Adapter) Platform() string { return Platform }
+
+// Auth says that users log in with Pipedrive's OAuth 2.0, the client
+// authenticating by HTTP Basic at the token endpoint.
+func (a *Adapter) Auth() adapter.AuthConfig {
+	return adapter.AuthConfig{
+		Type: adapter.AuthOAuth,
+		OAuth: &auth.Provider{
+			AuthURL:      a.cfg.AuthURL,
+			TokenURL:     a.cfg.TokenURL,
+			ClientID:     a.cfg.ClientID,
+			ClientSecret: a.cfg.ClientSecret,
+			RedirectURL:  a.cfg.RedirectURL,
+			Scopes:       slices.Clone(a.cfg.Scopes),
+			AuthStyle:    auth.AuthInHeader,
+		},
+	}
+}
+
+// Manifest returns the Pipedrive block of the client's manifest: OAuth
+// login (without the client secret), persons as the contact type and open
+// deals as an additional field of call and message logs.
+func (a *Adapter) Manifest() json.RawMessage { return slices.Clone(a.manifest) }
+
+type manifestField struct {
+	Const            string `json:"const"`
+	Title            string `json:"title"`
+	Type             string `json:"type"`
+	ContactDependent bool   `json:"contactDependent"`
+}
+
+type manifestLogPage struct {
+	AdditionalFields []manifestField `json:"additionalFields"`
+}
+
+type manifestBlock struct {
+	Name         string `json:"name"`
+	DisplayName  string `json:"displayName"`
+	Auth         any    `json:"auth"`
+	ContactTypes []any  `json:"contactTypes"`
+	Page         any    `json:"page"`
+}
+
+func (a *Adapter) manifestBlock() manifestBlock {
+	deals := []manifestField{{Const: dealsField, Title: "Deal", Type: "selection", ContactDependent: true}}
+	return manifestBlock{
+		Name:        Platform,
+		DisplayName: "Pipedrive",
+		Auth: map[string]any{
+			"type": "oauth",
+			"oauth": map[string]string{
+				"authUrl":     a.cfg.AuthURL,
+				"clientId":    a.cfg.ClientID,
+				"redirectUri": a.cfg.RedirectURL,
+				"scope":       strings.Join(a.cfg.Scopes, " "),
+			},
+		},
+		ContactTypes: []any{map[string]string{"display": "Person", "value": "Person"}},
+		Page: map[string]manifestLogPage{
+			"callLog":    {AdditionalFields: deals},
+			"messageLog": {AdditionalFields: deals},
+		},
+	}
+}
