@@ -179,13 +179,19 @@ func (r *Refresher) share(ctx context.Context, key string, needs func(Token) boo
 func (r *Refresher) fly(ctx context.Context, key string, needs func(Token) bool, f *flight) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout)
 	defer cancel()
-	tok, err := r.refreshLocked(ctx, key, needs)
-
-	r.mu.Lock()
-	delete(r.flights, key)
-	r.mu.Unlock()
-	f.tok, f.err = tok, err
-	close(f.done)
+	defer func() {
+		// This goroutine is ours, not a request's: a panicking TokenStore
+		// must fail this refresh, not the whole server, and must not leave
+		// the waiters hanging.
+		if p := recover(); p != nil {
+			f.tok, f.err = Token{}, fmt.Errorf("auth: token refresh panicked: %v", p)
+		}
+		r.mu.Lock()
+		delete(r.flights, key)
+		r.mu.Unlock()
+		close(f.done)
+	}()
+	f.tok, f.err = r.refreshLocked(ctx, key, needs)
 }
 
 func (r *Refresher) refreshLocked(ctx context.Context, key string, needs func(Token) bool) (Token, error) {

@@ -482,3 +482,73 @@ func TestRefresherRenewOnce(t *testing.T) {
 		t.Errorf("provider called %d times, want 1", n)
 	}
 }
+
+// countingTransport counts the requests it carries.
+type countingTransport struct {
+	n    atomic.Int32
+	base http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
+
+func TestRefresherWithHTTPClient(t *testing.T) {
+	f := newFakeOAuth(t, true, "rt-0")
+	ct := &countingTransport{base: http.DefaultTransport}
+	r := newTestRefresher(f, newMemStore(userKey, expiredToken), WithHTTPClient(&http.Client{Transport: ct}))
+	if _, err := r.Token(context.Background(), userKey); err != nil {
+		t.Fatal(err)
+	}
+	if n := ct.n.Load(); n != 1 {
+		t.Errorf("the given client carried %d requests, want 1", n)
+	}
+}
+
+// A lock that is never released fails the refresh after the refresh
+// timeout, even for a caller without a deadline.
+func TestRefresherTimeout(t *testing.T) {
+	f := newFakeOAuth(t, true, "rt-0")
+	ts := newMemStore(userKey, expiredToken)
+	unlock, err := ts.LockRefresh(context.Background(), userKey) // a stuck replica
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	r := newTestRefresher(f, ts, WithRefreshTimeout(20*time.Millisecond))
+	if _, err := r.Token(context.Background(), userKey); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if n := f.calls.Load(); n != 0 {
+		t.Errorf("provider called %d times without the lock", n)
+	}
+}
+
+// panickyStore panics in its first SaveToken, with the lock held.
+type panickyStore struct {
+	*memStore
+	panicked atomic.Bool
+}
+
+func (p *panickyStore) SaveToken(ctx context.Context, key string, t Token) error {
+	if !p.panicked.Swap(true) {
+		panic("disk on fire")
+	}
+	return p.memStore.SaveToken(ctx, key, t)
+}
+
+func TestRefresherStorePanicFailsTheRefresh(t *testing.T) {
+	f := newFakeOAuth(t, false, "")
+	r := newTestRefresher(f, &panickyStore{memStore: newMemStore(userKey, expiredToken)})
+	if _, err := r.Token(context.Background(), userKey); err == nil {
+		t.Fatal("no error from a panicking store")
+	}
+	// The lock was released and the flight cleared: the next call runs.
+	if _, err := r.Token(context.Background(), userKey); err != nil {
+		t.Errorf("after the panic: %v", err)
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Errorf("provider called %d times, want 2", n)
+	}
+}
