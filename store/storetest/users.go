@@ -1,0 +1,254 @@
+package storetest
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/crmbridge/crmbridge/store"
+)
+
+// ignoreStamps leaves the store-maintained times to dedicated checks.
+var ignoreStamps = cmpopts.IgnoreFields(store.User{}, "CreatedAt", "UpdatedAt")
+
+// sampleUser is a fully populated OAuth user.
+func sampleUser(key string) store.User {
+	return store.User{
+		Key:            key,
+		Platform:       "testCRM",
+		CRMUserID:      strings.TrimSuffix(key, "-testCRM"),
+		Hostname:       "acme.crm.example",
+		Timezone:       "America/Los_Angeles",
+		TimezoneOffset: -480,
+		AccessToken:    []byte("sealed-access-" + key),
+		RefreshToken:   []byte("sealed-refresh-" + key),
+		APIKey:         nil,
+		TokenExpiry:    time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC),
+		Extra:          []byte(`{"companyId":42}`),
+	}
+}
+
+func allBytes() []byte {
+	b := make([]byte, 256)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}
+
+func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
+	t.Run("GetMissing", func(t *testing.T) {
+		s := newStore(t)
+		_, err := s.GetUser(t.Context(), "nobody-testCRM")
+		wantErr(t, "GetUser of a missing user", err, store.ErrNotFound)
+	})
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		pacific := time.FixedZone("UTC-7", -7*3600)
+		apiKeyUser := sampleUser("2-testCRM")
+		apiKeyUser.AccessToken, apiKeyUser.RefreshToken = nil, nil
+		apiKeyUser.APIKey = []byte("sealed-api-key")
+		apiKeyUser.TokenExpiry = time.Time{}
+		apiKeyUser.Extra = nil
+		loggedOut := sampleUser("3-testCRM")
+		loggedOut.AccessToken, loggedOut.RefreshToken, loggedOut.APIKey = nil, nil, nil
+		loggedOut.TokenExpiry = time.Time{}
+		emptySlices := sampleUser("4-testCRM")
+		emptySlices.AccessToken, emptySlices.RefreshToken, emptySlices.APIKey = []byte{}, []byte{}, []byte{}
+		emptySlices.Extra = []byte{}
+		binary := sampleUser("5-testCRM")
+		binary.AccessToken, binary.RefreshToken, binary.APIKey = allBytes(), allBytes(), allBytes()
+		binary.Extra = []byte(`{"blob":"` + strings.Repeat("x", 64<<10) + `"}`)
+		odd := sampleUser(`o'brien"; DROP TABLE users;--ü-testCRM`)
+		odd.Hostname, odd.Timezone, odd.TimezoneOffset = "crm.例え.example", "", 330
+		odd.TokenExpiry = time.Date(2099, 12, 31, 23, 59, 59, 999999000, pacific)
+		past := sampleUser("6-testCRM")
+		past.TokenExpiry = time.Date(1999, 1, 2, 3, 4, 5, 1000, pacific)
+
+		for _, tc := range []struct {
+			name string
+			u    store.User
+		}{
+			{"OAuthUser", sampleUser("1-testCRM")},
+			{"APIKeyUserWithoutExpiry", apiKeyUser},
+			{"LoggedOutUser", loggedOut},
+			{"EmptySlices", emptySlices},
+			{"BinaryTokensAndLargeExtra", binary},
+			{"OddStringsAndFarFutureInOtherZone", odd},
+			{"PastExpiry", past},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				ctx := t.Context()
+				in := tc.u
+				in.CreatedAt = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC) // must be ignored
+				must(t, "UpsertUser", s.UpsertUser(ctx, in))
+				got, err := s.GetUser(ctx, tc.u.Key)
+				must(t, "GetUser", err)
+				if diff := cmp.Diff(tc.u, got, ignoreStamps, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("GetUser after UpsertUser (-want +got):\n%s", diff)
+				}
+				checkNils(t, tc.u, got)
+				checkStamps(t, got)
+				if got.CreatedAt.Equal(in.CreatedAt) {
+					t.Errorf("CreatedAt = %v: the caller's value was kept; the store must set it", got.CreatedAt)
+				}
+			})
+		}
+	})
+
+	t.Run("SubMicrosecondExpiry", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		u := sampleUser("1-testCRM")
+		u.TokenExpiry = time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)
+		must(t, "UpsertUser", s.UpsertUser(ctx, u))
+		got, err := s.GetUser(ctx, u.Key)
+		must(t, "GetUser", err)
+		if d := got.TokenExpiry.Sub(u.TokenExpiry).Abs(); d >= time.Microsecond {
+			t.Errorf("TokenExpiry = %v, want %v to the microsecond", got.TokenExpiry, u.TokenExpiry)
+		}
+	})
+
+	t.Run("UpsertReplacesAndKeepsCreatedAt", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		first := sampleUser("1-testCRM")
+		must(t, "UpsertUser", s.UpsertUser(ctx, first))
+		before, err := s.GetUser(ctx, first.Key)
+		must(t, "GetUser", err)
+
+		second := store.User{
+			Key:            first.Key,
+			Platform:       "otherCRM",
+			CRMUserID:      "1b",
+			Hostname:       "other.crm.example",
+			Timezone:       "Europe/Paris",
+			TimezoneOffset: 60,
+			AccessToken:    nil,
+			RefreshToken:   nil,
+			APIKey:         []byte("sealed-api-key-2"),
+			TokenExpiry:    time.Time{},
+			Extra:          nil,
+			CreatedAt:      before.CreatedAt.Add(-time.Hour), // must be ignored
+		}
+		must(t, "UpsertUser again", s.UpsertUser(ctx, second))
+		got, err := s.GetUser(ctx, first.Key)
+		must(t, "GetUser", err)
+		if diff := cmp.Diff(second, got, ignoreStamps); diff != "" {
+			t.Errorf("GetUser after the second UpsertUser (-want +got):\n%s", diff)
+		}
+		checkNils(t, second, got)
+		checkStamps(t, got)
+		if !got.CreatedAt.Equal(before.CreatedAt) {
+			t.Errorf("CreatedAt = %v after the second upsert, want the first one %v", got.CreatedAt, before.CreatedAt)
+		}
+		if got.UpdatedAt.Before(before.UpdatedAt) {
+			t.Errorf("UpdatedAt went back from %v to %v", before.UpdatedAt, got.UpdatedAt)
+		}
+	})
+
+	t.Run("UpsertKeepsMappings", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		u := sampleUser("1-testCRM")
+		must(t, "UpsertUser", s.UpsertUser(ctx, u))
+		seedMappings(t, s, u.Key)
+		must(t, "UpsertUser again", s.UpsertUser(ctx, u))
+		checkMappings(t, s, u.Key, true)
+	})
+
+	t.Run("UpdateTokens", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			tok  store.Tokens
+		}{
+			{"Rotated", store.Tokens{
+				AccessToken:  []byte("sealed-access-2"),
+				RefreshToken: []byte("sealed-refresh-2"),
+				TokenExpiry:  time.Date(2026, 5, 6, 7, 8, 9, 654321000, time.UTC),
+			}},
+			{"SwitchedToAPIKey", store.Tokens{APIKey: []byte("sealed-api-key")}},
+			{"Cleared", store.Tokens{}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				ctx := t.Context()
+				u := sampleUser("1-testCRM")
+				other := sampleUser("2-testCRM")
+				must(t, "UpsertUser", s.UpsertUser(ctx, u))
+				must(t, "UpsertUser", s.UpsertUser(ctx, other))
+				before, err := s.GetUser(ctx, u.Key)
+				must(t, "GetUser", err)
+
+				must(t, "UpdateTokens", s.UpdateTokens(ctx, u.Key, tc.tok))
+				got, err := s.GetUser(ctx, u.Key)
+				must(t, "GetUser", err)
+				want := u
+				want.AccessToken, want.RefreshToken, want.APIKey = tc.tok.AccessToken, tc.tok.RefreshToken, tc.tok.APIKey
+				want.TokenExpiry = tc.tok.TokenExpiry
+				if diff := cmp.Diff(want, got, ignoreStamps); diff != "" {
+					t.Errorf("GetUser after UpdateTokens (-want +got):\n%s", diff)
+				}
+				checkNils(t, want, got)
+				if !got.CreatedAt.Equal(before.CreatedAt) {
+					t.Errorf("CreatedAt changed from %v to %v", before.CreatedAt, got.CreatedAt)
+				}
+				if got.UpdatedAt.Before(before.UpdatedAt) {
+					t.Errorf("UpdatedAt went back from %v to %v", before.UpdatedAt, got.UpdatedAt)
+				}
+
+				gotOther, err := s.GetUser(ctx, other.Key)
+				must(t, "GetUser of the other user", err)
+				if diff := cmp.Diff(other, gotOther, ignoreStamps); diff != "" {
+					t.Errorf("UpdateTokens changed another user (-want +got):\n%s", diff)
+				}
+			})
+		}
+	})
+
+	t.Run("UpdateTokensMissing", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		err := s.UpdateTokens(ctx, "nobody-testCRM", store.Tokens{AccessToken: []byte("x")})
+		wantErr(t, "UpdateTokens of a missing user", err, store.ErrNotFound)
+		_, err = s.GetUser(ctx, "nobody-testCRM")
+		wantErr(t, "GetUser after UpdateTokens of a missing user", err, store.ErrNotFound)
+	})
+}
+
+// checkNils enforces "nil when absent": what went in nil comes back nil.
+func checkNils(t *testing.T, want, got store.User) {
+	t.Helper()
+	for _, f := range []struct {
+		name      string
+		want, got []byte
+	}{
+		{"AccessToken", want.AccessToken, got.AccessToken},
+		{"RefreshToken", want.RefreshToken, got.RefreshToken},
+		{"APIKey", want.APIKey, got.APIKey},
+		{"Extra", want.Extra, got.Extra},
+	} {
+		if f.want == nil && f.got != nil {
+			t.Errorf("%s = %q, want nil", f.name, f.got)
+		}
+		if len(f.want) > 0 && !bytes.Equal(f.want, f.got) {
+			t.Errorf("%s differs: got %d bytes, want %d", f.name, len(f.got), len(f.want))
+		}
+	}
+}
+
+// checkStamps checks the times the store maintains.
+func checkStamps(t *testing.T, got store.User) {
+	t.Helper()
+	if got.CreatedAt.IsZero() || got.UpdatedAt.IsZero() {
+		t.Errorf("CreatedAt = %v, UpdatedAt = %v; the store must set both", got.CreatedAt, got.UpdatedAt)
+	}
+	if got.UpdatedAt.Before(got.CreatedAt) {
+		t.Errorf("UpdatedAt %v is before CreatedAt %v", got.UpdatedAt, got.CreatedAt)
+	}
+}
