@@ -64,8 +64,10 @@ func (s *Store) reserve(ctx context.Context, t *slotTable, userKey, id string, l
 	claim := rand.Int64()
 	var got int64
 	var logID sql.NullString
-	err := s.db.QueryRowContext(ctx, t.reserve, userKey, id, claim, now.UnixMicro(), now.Add(-lease).UnixMicro()).
-		Scan(&got, &logID)
+	row, err := s.queryRow(ctx, t.reserve, userKey, id, claim, now.UnixMicro(), now.Add(-lease).UnixMicro())
+	if err == nil {
+		err = row.Scan(&got, &logID)
+	}
 	if err != nil {
 		return store.Reservation{}, unavailable("reserve "+t.what, err)
 	}
@@ -79,14 +81,14 @@ func (s *Store) confirm(ctx context.Context, t *slotTable, userKey, id, logID st
 	if logID == "" {
 		return fmt.Errorf("store/sqlite: confirm %s: %w", t.what, errEmptyID)
 	}
-	if _, err := s.db.ExecContext(ctx, t.confirm, userKey, id, logID, s.now().UnixMicro()); err != nil {
+	if _, err := s.exec(ctx, t.confirm, userKey, id, logID, s.now().UnixMicro()); err != nil {
 		return unavailable("confirm "+t.what, err)
 	}
 	return nil
 }
 
 func (s *Store) release(ctx context.Context, t *slotTable, userKey, id string) error {
-	if _, err := s.db.ExecContext(ctx, t.release, userKey, id); err != nil {
+	if _, err := s.exec(ctx, t.release, userKey, id); err != nil {
 		return unavailable("release "+t.what, err)
 	}
 	return nil
@@ -130,17 +132,30 @@ func (s *Store) ReleaseMessage(ctx context.Context, userKey, messageID string) e
 	return s.release(ctx, &messages, userKey, messageID)
 }
 
-// idsPerQuery bounds the bound parameters of one CallLogIDs query, far below
-// SQLite's limit of 32766.
-const idsPerQuery = 500
+// idBuckets are the list lengths CallLogIDs queries with. A request's ids
+// are padded (by repeating the last one) up to the next bucket, so a handful
+// of prepared statements serve every length. The largest bucket bounds the
+// bound parameters of one query, far below SQLite's limit of 32766.
+var idBuckets = []int{1, 5, 20, 100, 500}
+
+// callLogIDsQueries[i] selects the confirmed logs among idBuckets[i] ids.
+var callLogIDsQueries = func() []string {
+	qs := make([]string, len(idBuckets))
+	for i, n := range idBuckets {
+		qs[i] = `SELECT session_id, log_id FROM call_logs
+			WHERE user_key = ? AND log_id IS NOT NULL AND session_id IN (?` + strings.Repeat(",?", n-1) + `)`
+	}
+	return qs
+}()
 
 // CallLogIDs returns the confirmed CRM ids of the given sessions of the
 // user, keyed by session id. Pending and unknown sessions are absent. The
 // map is never nil.
 func (s *Store) CallLogIDs(ctx context.Context, userKey string, sessionIDs []string) (map[string]string, error) {
 	out := make(map[string]string, len(sessionIDs))
+	largest := idBuckets[len(idBuckets)-1]
 	for len(sessionIDs) > 0 {
-		n := min(len(sessionIDs), idsPerQuery)
+		n := min(len(sessionIDs), largest)
 		if err := s.callLogIDs(ctx, userKey, sessionIDs[:n], out); err != nil {
 			return nil, err
 		}
@@ -149,18 +164,22 @@ func (s *Store) CallLogIDs(ctx context.Context, userKey string, sessionIDs []str
 	return out, nil
 }
 
+// callLogIDs looks up at most the largest bucket of ids.
 func (s *Store) callLogIDs(ctx context.Context, userKey string, ids []string, out map[string]string) error {
-	var q strings.Builder
-	q.Grow(96 + 2*len(ids))
-	q.WriteString(`SELECT session_id, log_id FROM call_logs WHERE user_key = ? AND log_id IS NOT NULL AND session_id IN (?`)
-	q.WriteString(strings.Repeat(",?", len(ids)-1))
-	q.WriteString(`)`)
-	args := make([]any, 0, 1+len(ids))
-	args = append(args, userKey)
-	for _, id := range ids {
-		args = append(args, id)
+	b := 0
+	for idBuckets[b] < len(ids) {
+		b++
 	}
-	rows, err := s.db.QueryContext(ctx, q.String(), args...)
+	args := make([]any, 1+idBuckets[b])
+	args[0] = userKey
+	for i := range idBuckets[b] {
+		args[1+i] = ids[min(i, len(ids)-1)]
+	}
+	st, err := s.stmt(ctx, callLogIDsQueries[b])
+	if err != nil {
+		return unavailable("call log ids", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return unavailable("call log ids", err)
 	}
@@ -182,9 +201,12 @@ func (s *Store) callLogIDs(ctx context.Context, userKey string, ids []string, ou
 // the user, or an error wrapping [store.ErrNotFound].
 func (s *Store) ConversationLogID(ctx context.Context, userKey, conversationLogID string) (string, error) {
 	var logID string
-	err := s.db.QueryRowContext(ctx,
+	row, err := s.queryRow(ctx,
 		`SELECT log_id FROM conversation_logs WHERE user_key = ? AND conversation_log_id = ?`,
-		userKey, conversationLogID).Scan(&logID)
+		userKey, conversationLogID)
+	if err == nil {
+		err = row.Scan(&logID)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("store/sqlite: conversation log id: %w", store.ErrNotFound)
 	}
@@ -207,7 +229,10 @@ func (s *Store) PutConversationLogID(ctx context.Context, userKey, conversationL
 		ON CONFLICT (user_key, conversation_log_id) DO UPDATE SET log_id = log_id
 		RETURNING log_id`
 	var got string
-	err := s.db.QueryRowContext(ctx, q, userKey, conversationLogID, logID, s.now().UnixMicro()).Scan(&got)
+	row, err := s.queryRow(ctx, q, userKey, conversationLogID, logID, s.now().UnixMicro())
+	if err == nil {
+		err = row.Scan(&got)
+	}
 	if err != nil {
 		return "", unavailable("put conversation log id", err)
 	}

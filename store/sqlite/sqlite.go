@@ -33,6 +33,7 @@ type Store struct {
 	log    *slog.Logger
 	now    func() time.Time
 	locks  locks
+	stmts  stmts
 	closed atomic.Bool
 }
 
@@ -131,6 +132,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // [store.ErrUnavailable]. Closing twice is harmless.
 func (s *Store) Close() error {
 	s.closed.Store(true)
+	s.closeStmts()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store/sqlite: close: %w", err)
 	}

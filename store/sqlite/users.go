@@ -17,9 +17,11 @@ func (s *Store) GetUser(ctx context.Context, key string) (store.User, error) {
 		FROM users WHERE user_key = ?`
 	u := store.User{Key: key}
 	var expiry, created, updated sql.NullInt64
-	err := s.db.QueryRowContext(ctx, q, key).Scan(
-		&u.Platform, &u.CRMUserID, &u.Hostname, &u.Timezone, &u.TimezoneOffset,
-		&u.AccessToken, &u.RefreshToken, &u.APIKey, &expiry, &u.Extra, &created, &updated)
+	row, err := s.queryRow(ctx, q, key)
+	if err == nil {
+		err = row.Scan(&u.Platform, &u.CRMUserID, &u.Hostname, &u.Timezone, &u.TimezoneOffset,
+			&u.AccessToken, &u.RefreshToken, &u.APIKey, &expiry, &u.Extra, &created, &updated)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, fmt.Errorf("store/sqlite: get user: %w", store.ErrNotFound)
 	}
@@ -51,7 +53,7 @@ func (s *Store) UpsertUser(ctx context.Context, u store.User) error {
 			token_expiry = excluded.token_expiry,
 			extra = excluded.extra,
 			updated_at = excluded.updated_at`
-	_, err := s.db.ExecContext(ctx, q, u.Key, u.Platform, u.CRMUserID, u.Hostname, u.Timezone, u.TimezoneOffset,
+	_, err := s.exec(ctx, q, u.Key, u.Platform, u.CRMUserID, u.Hostname, u.Timezone, u.TimezoneOffset,
 		blob(u.AccessToken), blob(u.RefreshToken), blob(u.APIKey), micros(u.TokenExpiry), blob(u.Extra),
 		s.now().UnixMicro())
 	if err != nil {
@@ -66,7 +68,7 @@ func (s *Store) UpsertUser(ctx context.Context, u store.User) error {
 func (s *Store) UpdateTokens(ctx context.Context, key string, t store.Tokens) error {
 	const q = `UPDATE users SET access_token = ?, refresh_token = ?, api_key = ?, token_expiry = ?, updated_at = ?
 		WHERE user_key = ?`
-	res, err := s.db.ExecContext(ctx, q, blob(t.AccessToken), blob(t.RefreshToken), blob(t.APIKey),
+	res, err := s.exec(ctx, q, blob(t.AccessToken), blob(t.RefreshToken), blob(t.APIKey),
 		micros(t.TokenExpiry), s.now().UnixMicro(), key)
 	if err != nil {
 		return unavailable("update tokens", err)
