@@ -605,6 +605,9 @@ func TestErrorMapping(t *testing.T) {
 	if m := r.json(t); msg(m) != "Error finding contact" || strings.Contains(string(r.body), "abc123") {
 		t.Errorf("generic: %s", r.body)
 	}
+	if cs := contacts(t, r); len(cs) != 0 {
+		t.Errorf("a failed lookup still answers an empty contact array: %s", r.body)
+	}
 
 	h.crm.FailNext(testcrm.OpFind, fmt.Errorf("crm: %w", adapter.ErrUnauthorized))
 	r = find()

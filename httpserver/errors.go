@@ -48,20 +48,22 @@ var errInvalidManifest = errors.New("adapter manifest is not valid JSON")
 type operation struct {
 	name   string // "finding contact"
 	record string // "Contact", the record ErrNotFound is about
+	// list names the array the route's answer always carries ("contact",
+	// "logs", "logIds"); a failure answers it empty.
+	list string
 }
 
 var (
-	opFindContact    = operation{"finding contact", "Contact"}
-	opCreateContact  = operation{"creating contact", "Contact"}
-	opSearchContacts = operation{"searching contacts", "Contact"}
-	opCreateCallLog  = operation{"creating call log", "Contact"}
-	opGetCallLog     = operation{"getting call log", "Call log"}
-	opUpdateCallLog  = operation{"updating call log", "Call log"}
-	opDisposition    = operation{"updating call disposition", "Call log"}
-	opMessageLog     = operation{"logging messages", "Message log"}
-	opAuthValidation = operation{"validating authorization", "User"}
-	opUnauthorize    = operation{"disconnecting", "User"}
-	opHostname       = operation{"reading hostname", "User"}
+	opFindContact    = operation{"finding contact", "Contact", "contact"}
+	opCreateContact  = operation{"creating contact", "Contact", ""}
+	opSearchContacts = operation{"searching contacts", "Contact", "contact"}
+	opCreateCallLog  = operation{"creating call log", "Contact", ""}
+	opGetCallLog     = operation{"getting call log", "Call log", "logs"}
+	opUpdateCallLog  = operation{"updating call log", "Call log", ""}
+	opDisposition    = operation{"updating call disposition", "Call log", ""}
+	opMessageLog     = operation{"logging messages", "Message log", "logIds"}
+	opAuthValidation = operation{"validating authorization", "User", ""}
+	opUnauthorize    = operation{"disconnecting", "User", ""}
 )
 
 // revokedBody is the 401 of PROTOCOL.md §4.
@@ -75,14 +77,21 @@ type revokedBody struct {
 // except a *adapter.UserError's message which is meant for the user.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, op operation, crm string, err error) {
 	requestInfo(r.Context()).err = err
+	writeFailure := func(status int, m *returnMessage) {
+		if op.list == "" {
+			writeJSON(w, status, failure(m))
+			return
+		}
+		writeJSON(w, status, map[string]any{"successful": false, "returnMessage": m, op.list: []any{}})
+	}
 	var (
 		rl *adapter.RateLimitError
 		ue *adapter.UserError
 	)
 	switch {
 	case errors.Is(err, errStore):
-		writeJSON(w, http.StatusServiceUnavailable,
-			failure(msgError("The server cannot reach its database right now. Please try again in a moment.")))
+		writeFailure(http.StatusServiceUnavailable,
+			msgError("The server cannot reach its database right now. Please try again in a moment."))
 	case errors.Is(err, errSessionGone), errors.Is(err, adapter.ErrUnauthorized), errors.Is(err, auth.ErrRevoked):
 		writeJSON(w, http.StatusUnauthorized, revokedBody{
 			envelope:  failure(msgWarning(textSessionExpired)),
@@ -97,13 +106,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, op operation, crm 
 		m.Details = []detail{{Title: "Details", Items: []detailItem{{
 			ID: "1", Type: "text", Text: fmt.Sprintf("%s limits how many requests it accepts. Please wait %s and try again.", crm, wait),
 		}}}}
-		writeJSON(w, http.StatusOK, failure(m))
+		writeFailure(http.StatusOK, m)
 	case errors.As(err, &ue) && ue.Message != "":
-		writeJSON(w, http.StatusOK, failure(msgWarning(ue.Message)))
+		writeFailure(http.StatusOK, msgWarning(ue.Message))
 	case errors.Is(err, adapter.ErrNotFound):
-		writeJSON(w, http.StatusOK, failure(msgWarning(op.record+" not found in "+crm)))
+		writeFailure(http.StatusOK, msgWarning(op.record+" not found in "+crm))
 	default:
-		writeJSON(w, http.StatusOK, failure(msgWarning("Error "+op.name)))
+		writeFailure(http.StatusOK, msgWarning("Error "+op.name))
 	}
 	level := slog.LevelWarn
 	if errors.Is(err, errStore) {
