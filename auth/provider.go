@@ -19,6 +19,10 @@ type Provider struct {
 	AuthURL string
 	// TokenURL is the token endpoint for code exchange and refresh.
 	TokenURL string
+	// RevokeURL is the token revocation endpoint (RFC 7009), or "" when
+	// the provider has none. The server revokes the user's refresh token
+	// there when the user disconnects.
+	RevokeURL string
 	// ClientID and ClientSecret are this application's credentials.
 	ClientID     string
 	ClientSecret string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -230,14 +231,37 @@ func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserIn
 // stored credentials are erased whatever it answers. Log mappings stay, so
 // logging again after reconnecting still finds earlier logs.
 func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *session) {
-	if err := sess.platform.adapter.Unauthorize(r.Context(), adapter.UnauthorizeRequest{Session: sess.crm}); err != nil {
-		requestInfo(r.Context()).err = err
+	ctx := r.Context()
+	if err := sess.platform.adapter.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: sess.crm}); err != nil {
+		requestInfo(ctx).err = err
+	}
+	if err := s.revokeOAuth(ctx, sess); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "revoking the CRM token failed; erasing it anyway",
+			slog.String("request_id", requestInfo(ctx).id), slog.String("platform", sess.claims.Platform), slog.String("error", err.Error()))
 	}
 	if err := s.store.UpdateTokens(r.Context(), sess.user.Key, store.Tokens{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, opUnauthorize, sess.claims.Platform, storeErr(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, envelope{Successful: true, ReturnMessage: msgSuccess("Logged out of " + sess.claims.Platform)})
+}
+
+// revokeOAuth revokes the user's OAuth grant at the provider's revocation
+// endpoint, when it has one: the refresh token (which ends the access
+// tokens issued with it) or, lacking one, the access token.
+func (s *Server) revokeOAuth(ctx context.Context, sess *session) error {
+	p := sess.platform
+	if p.auth.OAuth == nil || p.auth.OAuth.RevokeURL == "" {
+		return nil
+	}
+	tok, err := (&tokenStore{s: s}).LoadToken(ctx, sess.user.Key)
+	if err != nil {
+		return err
+	}
+	if tok.RefreshToken != "" {
+		return p.auth.OAuth.Revoke(ctx, s.opts.httpClient, tok.RefreshToken, "refresh_token")
+	}
+	return p.auth.OAuth.Revoke(ctx, s.opts.httpClient, tok.AccessToken, "access_token")
 }
 
 // authValidation is GET /authValidation: refresh if needed, then ask the

@@ -22,20 +22,33 @@ import (
 // tokens are valid until the next refresh rotates them; refresh tokens are
 // single-use.
 type fakeOAuthCRM struct {
-	srv       *httptest.Server
-	mu        sync.Mutex
-	access    string
-	refresh   string
-	n         int
-	revoked   bool
-	refreshes atomic.Int32
-	exchanges atomic.Int32
+	srv           *httptest.Server
+	mu            sync.Mutex
+	access        string
+	refresh       string
+	n             int
+	revoked       bool
+	refreshes     atomic.Int32
+	exchanges     atomic.Int32
+	revokedTokens []string
 }
 
 func newFakeOAuthCRM(t *testing.T) *fakeOAuthCRM {
 	f := &fakeOAuthCRM{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", f.token)
+	mux.HandleFunc("POST /revoke", func(w http.ResponseWriter, r *http.Request) {
+		if id, _, ok := r.BasicAuth(); !ok || id != "client-1" {
+			w.WriteHeader(401)
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.revokedTokens = append(f.revokedTokens, r.PostFormValue("token"))
+		if r.PostFormValue("token") == f.refresh {
+			f.revoked = true
+		}
+	})
 	mux.HandleFunc("GET /me", f.api(func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"id": "u-42", "name": "Olivia OAuth", "timezone": "Europe/Berlin"})
 	}))
@@ -190,7 +203,7 @@ func oauthHarness(t *testing.T) (*harness, *fakeOAuthCRM, *clock) {
 	fake := newFakeOAuthCRM(t)
 	clk := &clock{}
 	a := &oauthAdapter{provider: auth.Provider{
-		AuthURL: fake.srv.URL + "/authorize", TokenURL: fake.srv.URL + "/token",
+		AuthURL: fake.srv.URL + "/authorize", TokenURL: fake.srv.URL + "/token", RevokeURL: fake.srv.URL + "/revoke",
 		ClientID: "client-1", ClientSecret: "client-secret", RedirectURL: "https://app.example/redirect",
 	}}
 	h := newHarness(t, func(c *harnessConfig) {
@@ -293,5 +306,31 @@ func TestOAuthRefresh(t *testing.T) {
 	r = h.do("GET", "/authValidation?jwtToken="+jwt, nil)
 	if r.status != 401 {
 		t.Errorf("authValidation after revocation: %d %s", r.status, r.body)
+	}
+}
+
+func TestOAuthUnauthorizeRevokes(t *testing.T) {
+	h, fake, _ := oauthHarness(t)
+	jwt := h.do("GET", callbackQuery, nil).json(t)["jwtToken"].(string)
+	r := h.do("POST", "/unAuthorize", nil, bearer(jwt)...)
+	if m := r.json(t); m["successful"] != true {
+		t.Fatalf("unAuthorize: %s", r.body)
+	}
+	fake.mu.Lock()
+	revoked := append([]string(nil), fake.revokedTokens...)
+	fake.mu.Unlock()
+	if len(revoked) != 1 || revoked[0] != "rt-1" {
+		t.Errorf("revoked %v, want the refresh token rt-1", revoked)
+	}
+	u, err := h.store.GetUser(context.Background(), "u-42-oauthcrm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.AccessToken)+len(u.RefreshToken) != 0 {
+		t.Errorf("credentials not erased")
+	}
+	r = h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil)
+	if r.status != 401 {
+		t.Errorf("after unAuthorize: %d %s", r.status, r.body)
 	}
 }
