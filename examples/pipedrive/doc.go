@@ -11,6 +11,10 @@
 //     Session.User.Extra.
 //   - Every API call goes through Session.Client, which carries the user's
 //     Bearer token and refreshes it on a 401. The adapter never sees a token.
+//   - Disconnect. The provider that Auth returns names Pipedrive's token
+//     and revocation endpoints; when a user disconnects, the server itself
+//     revokes the user's refresh token there (ending its access tokens
+//     too), so Unauthorize has nothing left to do and returns nil.
 //   - Lookup. Pipedrive matches phone numbers only exactly, as stored, so
 //     FindContacts searches persons once per candidate string of the
 //     PhoneQuery, concurrently and bounded (WithLookupConcurrency), fetching

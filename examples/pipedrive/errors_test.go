@@ -12,7 +12,6 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
-	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
 )
 
@@ -239,55 +238,65 @@ func TestSessionClientRefreshesExpiredToken(t *testing.T) {
 	}
 }
 
-func TestUnauthorize(t *testing.T) {
+// Unauthorize is a no-op: the server revokes through the provider that
+// Auth returns. It must not touch Pipedrive.
+func TestUnauthorizeSendsNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	before := e.fake.Stats()
+	if err := e.a.Unauthorize(context.Background(), adapter.UnauthorizeRequest{Session: e.sess}); err != nil {
+		t.Fatalf("Unauthorize: %v", err)
+	}
+	if diff := cmp.Diff(before, e.fake.Stats()); diff != "" {
+		t.Errorf("Unauthorize talked to Pipedrive (-before +after):\n%s", diff)
+	}
+	if err := getLog("1")(e, e.sess); errorClass(err) != "not found" {
+		t.Errorf("the session still works after Unauthorize: err = %v, want not found", err)
+	}
+}
+
+// The provider from Auth is what the server revokes with: HTTP Basic client
+// authentication at the fake's revocation endpoint, ending the grant.
+func TestProviderRevokesAtPipedrive(t *testing.T) {
 	ctx := context.Background()
-	t.Run("revokes the refresh token", func(t *testing.T) {
-		var e *env
-		var asked adapter.User
-		e = newEnv(t, nil, pipedrive.WithRefreshTokenLookup(func(_ context.Context, u adapter.User) (string, error) {
-			asked = u
-			return e.refresh, nil
-		}))
-		if err := e.a.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: e.sess}); err != nil {
-			t.Fatalf("Unauthorize: %v", err)
-		}
-		if asked.ID != e.sess.User.ID {
-			t.Errorf("lookup asked for user %q, want %q", asked.ID, e.sess.User.ID)
-		}
-		if _, err := e.a.Auth().OAuth.Refresh(ctx, nil, e.refresh); !errors.Is(err, auth.ErrInvalidGrant) {
-			t.Errorf("refresh after revoke: err = %v, want invalid_grant", err)
-		}
-		if err := getLog("1")(e, e.sess); !errors.Is(err, adapter.ErrUnauthorized) {
-			t.Errorf("API call after revoke: err = %v, want ErrUnauthorized", err)
-		}
-		if n := e.fake.Stats().Revocations; n != 1 {
-			t.Errorf("revocations = %d", n)
-		}
-	})
-	t.Run("without a lookup", func(t *testing.T) {
-		e := newEnv(t, nil)
-		if err := e.a.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: e.sess}); !errors.Is(err, pipedrive.ErrNoRefreshToken) {
-			t.Errorf("err = %v, want ErrNoRefreshToken", err)
-		}
-	})
-	t.Run("lookup fails", func(t *testing.T) {
-		boom := errors.New("store down")
-		e := newEnv(t, nil, pipedrive.WithRefreshTokenLookup(func(context.Context, adapter.User) (string, error) { return "", boom }))
-		if err := e.a.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: e.sess}); !errors.Is(err, boom) {
-			t.Errorf("err = %v, want the lookup's error", err)
-		}
-	})
+	tests := []struct {
+		name  string
+		token func(e *env) (token, hint string)
+	}{
+		{"refresh token", func(e *env) (string, string) { return e.refresh, "refresh_token" }},
+		{"access token", func(e *env) (string, string) { return e.access, "access_token" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			p := *e.a.Auth().OAuth
+			token, hint := tt.token(e)
+			if err := p.Revoke(ctx, nil, token, hint); err != nil {
+				t.Fatalf("Revoke: %v", err)
+			}
+			if _, err := p.Refresh(ctx, nil, e.refresh); !errors.Is(err, auth.ErrInvalidGrant) {
+				t.Errorf("refresh after revoke: err = %v, want invalid_grant", err)
+			}
+			if err := getLog("1")(e, e.sess); !errors.Is(err, adapter.ErrUnauthorized) {
+				t.Errorf("API call after revoke: err = %v, want ErrUnauthorized", err)
+			}
+			if n := e.fake.Stats().Revocations; n != 1 {
+				t.Errorf("revocations = %d, want 1", n)
+			}
+		})
+	}
 	t.Run("wrong client secret", func(t *testing.T) {
 		e := newEnv(t, nil)
-		cfg := testConfig(e.fake)
-		cfg.ClientSecret = "wrong"
-		a, err := pipedrive.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = a.Revoke(ctx, e.refresh)
-		if err == nil || !strings.Contains(err.Error(), "invalid_client") || strings.Contains(err.Error(), e.refresh) {
+		p := *e.a.Auth().OAuth
+		p.ClientSecret = "wrong"
+		err := p.Revoke(ctx, nil, e.refresh, "refresh_token")
+		if oe, ok := errors.AsType[*auth.OAuthError](err); !ok || oe.Code != "invalid_client" || strings.Contains(err.Error(), e.refresh) {
 			t.Errorf("err = %v, want invalid_client without the token", err)
+		}
+		if n := e.fake.Stats().Revocations; n != 0 {
+			t.Errorf("revocations = %d, want 0", n)
+		}
+		if err := getLog("1")(e, e.sess); errorClass(err) != "not found" {
+			t.Errorf("the grant was ended by a refused revocation: err = %v", err)
 		}
 	})
 }

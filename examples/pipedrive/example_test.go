@@ -2,6 +2,7 @@ package pipedrive_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -80,28 +81,32 @@ func Example() {
 	// logged: "Inbound call from Alan Turing", "Wants a demo"
 }
 
-// Unauthorize needs the user's refresh token, which the adapter contract
-// does not pass: the server hands the adapter a lookup.
-func ExampleWithRefreshTokenLookup() {
+// When a user disconnects, the server (not the adapter, whose Unauthorize
+// does nothing) revokes the user's refresh token with the provider that
+// Auth returns, which ends the grant at Pipedrive.
+func ExampleAdapter_Auth() {
 	fake := fakepipedrive.New()
 	defer fake.Close()
 	uid := fake.AddUser(fakepipedrive.User{Name: "Ada"})
 	_, refresh := fake.IssueToken(uid)
 
-	lookup := func(ctx context.Context, u adapter.User) (string, error) {
-		return refresh, nil // a real server unseals the stored token of u
-	}
 	pd, err := pipedrive.New(pipedrive.Config{
 		ClientID:     fakepipedrive.DefaultClientID,
 		ClientSecret: fakepipedrive.DefaultClientSecret,
 		RedirectURL:  "https://bridge.example/oauth-callback",
+		TokenURL:     fake.TokenURL(),
 		RevokeURL:    fake.RevokeURL(),
-	}, pipedrive.WithRefreshTokenLookup(lookup))
+	})
 	if err != nil {
 		panic(err)
 	}
-	err = pd.Unauthorize(context.Background(), adapter.UnauthorizeRequest{})
+	ctx := context.Background()
+	p := pd.Auth().OAuth
+	err = p.Revoke(ctx, nil, refresh, "refresh_token")
 	fmt.Println("revoked:", err == nil, "revocations:", fake.Stats().Revocations)
+	_, err = p.Refresh(ctx, nil, refresh)
+	fmt.Println("refresh refused afterwards:", errors.Is(err, auth.ErrInvalidGrant))
 	// Output:
 	// revoked: true revocations: 1
+	// refresh refused afterwards: true
 }

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
@@ -34,26 +32,19 @@ const dealsField = "deals"
 // ErrConfig reports an unusable Config; New wraps it with the reason.
 var ErrConfig = errors.New("pipedrive: invalid config")
 
-// ErrNoRefreshToken reports that Unauthorize could not revoke anything
-// because no refresh token was available (see WithRefreshTokenLookup).
-var ErrNoRefreshToken = errors.New("pipedrive: no refresh token to revoke")
-
 // Config is this application's registration with Pipedrive.
 type Config struct {
 	// ClientID, ClientSecret and RedirectURL are the app's OAuth
 	// credentials from Pipedrive's Developer Hub; all three are required.
 	ClientID, ClientSecret, RedirectURL string
 	// AuthURL, TokenURL and RevokeURL are Pipedrive's OAuth endpoints; the
-	// Default* constants when empty. Tests point them at a fake.
+	// Default* constants when empty. Tests point them at a fake. The
+	// server revokes a disconnecting user's refresh token at RevokeURL.
 	AuthURL, TokenURL, RevokeURL string
 	// Scopes are shown in the client's manifest. Pipedrive grants the
 	// scopes chosen at app registration, whatever the app asks for.
 	Scopes []string
 }
-
-// RefreshTokenLookup returns the current refresh token of user u, so that
-// Unauthorize can revoke it.
-type RefreshTokenLookup func(ctx context.Context, u adapter.User) (string, error)
 
 // Option configures an Adapter.
 type Option func(*Adapter)
@@ -63,13 +54,6 @@ func WithLogger(l *slog.Logger) Option {
 	return func(a *Adapter) { a.log = l }
 }
 
-// WithHTTPClient sets the client for Pipedrive's OAuth server (token
-// revocation). Calls to the Pipedrive API always use the session's client.
-// The default has a 30 s timeout.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(a *Adapter) { a.oauthClient = hc }
-}
-
 // WithLookupConcurrency bounds how many Pipedrive requests one FindContacts
 // runs at once (default 4). Pipedrive's search API allows 10 requests per 2
 // seconds per token, so more rarely pays off.
@@ -77,24 +61,15 @@ func WithLookupConcurrency(n int) Option {
 	return func(a *Adapter) { a.concurrency = n }
 }
 
-// WithRefreshTokenLookup lets Unauthorize find the user's refresh token,
-// which adapter.UnauthorizeRequest does not carry. Without it, Unauthorize
-// revokes nothing and returns ErrNoRefreshToken.
-func WithRefreshTokenLookup(f RefreshTokenLookup) Option {
-	return func(a *Adapter) { a.refreshToken = f }
-}
-
 // Adapter is the Pipedrive adapter. It is safe for concurrent use.
 type Adapter struct {
-	cfg          Config
-	log          *slog.Logger
-	oauthClient  *http.Client
-	concurrency  int
-	refreshToken RefreshTokenLookup
-	manifest     json.RawMessage
-	types        typeCache
-	notes        keyedMutex
-	zones        sync.Map // time zone name -> *time.Location, nil if unknown
+	cfg         Config
+	log         *slog.Logger
+	concurrency int
+	manifest    json.RawMessage
+	types       typeCache
+	notes       keyedMutex
+	zones       sync.Map // time zone name -> *time.Location, nil if unknown
 }
 
 var (
@@ -127,14 +102,13 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 	a := &Adapter{
 		cfg:         cfg,
 		log:         slog.New(slog.DiscardHandler),
-		oauthClient: &http.Client{Timeout: 30 * time.Second},
 		concurrency: 4,
 	}
 	for _, o := range opts {
 		o(a)
 	}
-	if a.log == nil || a.oauthClient == nil || a.concurrency < 1 {
-		return nil, fmt.Errorf("%w: nil logger or HTTP client, or concurrency below 1", ErrConfig)
+	if a.log == nil || a.concurrency < 1 {
+		return nil, fmt.Errorf("%w: nil logger, or concurrency below 1", ErrConfig)
 	}
 	m, err := json.Marshal(a.manifestBlock())
 	if err != nil {
@@ -160,13 +134,16 @@ func isHTTPURL(s string) bool {
 func (a *Adapter) Platform() string { return Platform }
 
 // Auth says that users log in with Pipedrive's OAuth 2.0, the client
-// authenticating by HTTP Basic at the token endpoint.
+// authenticating by HTTP Basic at the token and revocation endpoints. The
+// server refreshes tokens at TokenURL and, when a user disconnects, revokes
+// the user's refresh token at RevokeURL.
 func (a *Adapter) Auth() adapter.AuthConfig {
 	return adapter.AuthConfig{
 		Type: adapter.AuthOAuth,
 		OAuth: &auth.Provider{
 			AuthURL:      a.cfg.AuthURL,
 			TokenURL:     a.cfg.TokenURL,
+			RevokeURL:    a.cfg.RevokeURL,
 			ClientID:     a.cfg.ClientID,
 			ClientSecret: a.cfg.ClientSecret,
 			RedirectURL:  a.cfg.RedirectURL,
@@ -221,3 +198,9 @@ func (a *Adapter) manifestBlock() manifestBlock {
 		},
 	}
 }
+
+// Unauthorize does nothing and returns nil: the server itself revokes the
+// user's refresh token at Auth's RevokeURL (which ends the access tokens
+// issued with it too) and erases the stored credentials. Pipedrive keeps no
+// other per-user state of this app to clean up.
+func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }

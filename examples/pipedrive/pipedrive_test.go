@@ -59,6 +59,7 @@ func TestAuthAndManifest(t *testing.T) {
 	want := adapter.AuthConfig{Type: adapter.AuthOAuth, OAuth: &auth.Provider{
 		AuthURL:      pipedrive.DefaultAuthURL,
 		TokenURL:     pipedrive.DefaultTokenURL,
+		RevokeURL:    pipedrive.DefaultRevokeURL,
 		ClientID:     "cid",
 		ClientSecret: "top-secret",
 		RedirectURL:  "https://app.example/cb",

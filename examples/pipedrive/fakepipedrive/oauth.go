@@ -46,9 +46,16 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target.String(), http.StatusFound)
 }
 
+// clientAuthenticated checks HTTP Basic client credentials, which RFC 6749
+// §2.3.1 has the client form-encode before Basic encoding.
 func (s *Server) clientAuthenticated(r *http.Request) bool {
 	id, secret, ok := r.BasicAuth()
-	return ok &&
+	if !ok {
+		return false
+	}
+	id, err1 := url.QueryUnescape(id)
+	secret, err2 := url.QueryUnescape(secret)
+	return err1 == nil && err2 == nil &&
 		subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID)) == 1 &&
 		subtle.ConstantTimeCompare([]byte(secret), []byte(s.clientSecret)) == 1
 }
@@ -115,8 +122,36 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// RevokeGrants ends every grant of the user, as the user uninstalling the
+// app in Pipedrive would: its refresh tokens answer invalid_grant and its
+// access tokens 401 from then on. It returns how many grants it ended. It
+// does not count in Stats.Revocations, which counts revoke requests.
+func (s *Server) RevokeGrants(userID int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ended := map[*grant]bool{}
+	end := func(g *grant) {
+		if g.userID == userID && !g.revoked {
+			g.revoked = true
+			ended[g] = true
+		}
+	}
+	for rt, g := range s.refresh {
+		end(g)
+		if g.userID == userID {
+			delete(s.refresh, rt)
+		}
+	}
+	for _, at := range s.access {
+		end(at.grant)
+	}
+	return len(ended)
+}
+
 // handleRevoke implements RFC 7009 for refresh and access tokens: revoking
-// either ends the whole grant. Unknown tokens answer 200 as the RFC says.
+// either ends the whole grant. The client authenticates by HTTP Basic; the
+// token comes in the "token" form field (token_type_hint is not needed).
+// Unknown tokens answer 200 as the RFC says.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	if !s.clientAuthenticated(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="oauth"`)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
 )
 
@@ -306,5 +307,99 @@ func TestLatencyHonoursContext(t *testing.T) {
 	s.Close()
 	if n := s.Stats().Requests; n != 0 {
 		t.Errorf("Requests = %d, want 0", n)
+	}
+}
+
+// The revocation endpoint as the SDK's auth.Provider calls it: HTTP Basic
+// with form-encoded credentials (RFC 6749 §2.3.1) and a token form field.
+func TestRevokeEndpoint(t *testing.T) {
+	const oddID, oddSecret = "id with+plus", "s3cr&t=%"
+	ctx := context.Background()
+	tests := []struct {
+		name       string
+		style      auth.AuthStyle
+		secret     string
+		token      func(access, refresh string) string
+		wantErr    string // OAuth error code, "" for success
+		wantEnded  bool
+		wantRevoke int64
+	}{
+		{"refresh token", auth.AuthInHeader, oddSecret, func(_, rt string) string { return rt }, "", true, 1},
+		{"access token", auth.AuthInHeader, oddSecret, func(at, _ string) string { return at }, "", true, 1},
+		{"unknown token", auth.AuthInHeader, oddSecret, func(string, string) string { return "unknown" }, "", false, 0},
+		{"no token", auth.AuthInHeader, oddSecret, func(string, string) string { return "" }, "invalid_request", false, 0},
+		{"wrong secret", auth.AuthInHeader, "wrong", func(_, rt string) string { return rt }, "invalid_client", false, 0},
+		{"credentials in the body", auth.AuthInBody, oddSecret, func(_, rt string) string { return rt }, "invalid_client", false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := fakepipedrive.New(fakepipedrive.WithClient(oddID, oddSecret, ""))
+			defer s.Close()
+			access, refresh := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
+			p := auth.Provider{TokenURL: s.TokenURL(), RevokeURL: s.RevokeURL(), ClientID: oddID, ClientSecret: tt.secret, AuthStyle: tt.style}
+			err := p.Revoke(ctx, nil, tt.token(access, refresh), "")
+			gotErr := ""
+			if oe, ok := errors.AsType[*auth.OAuthError](err); ok {
+				gotErr = oe.Code
+			} else if err != nil {
+				t.Fatalf("Revoke: %v", err)
+			}
+			if gotErr != tt.wantErr {
+				t.Errorf("Revoke error code = %q, want %q", gotErr, tt.wantErr)
+			}
+			st, _, _ := call(t, "GET", s.URL()+"/api/v1/users/me", access, nil)
+			if ended := st == http.StatusUnauthorized; ended != tt.wantEnded {
+				t.Errorf("access token refused = %v, want %v", ended, tt.wantEnded)
+			}
+			p.ClientSecret, p.AuthStyle = oddSecret, auth.AuthInHeader
+			_, err = p.Refresh(ctx, nil, refresh)
+			if ended := errors.Is(err, auth.ErrInvalidGrant); ended != tt.wantEnded {
+				t.Errorf("refresh refused = %v (err %v), want %v", ended, err, tt.wantEnded)
+			}
+			if n := s.Stats().Revocations; n != tt.wantRevoke {
+				t.Errorf("revocations = %d, want %d", n, tt.wantRevoke)
+			}
+		})
+	}
+}
+
+func TestRevokeGrants(t *testing.T) {
+	s := fakepipedrive.New()
+	defer s.Close()
+	ada, bob := s.AddUser(fakepipedrive.User{Name: "Ada"}), s.AddUser(fakepipedrive.User{Name: "Bob"})
+	adaAccess1, adaRefresh1 := s.IssueToken(ada)
+	adaAccess2, _ := s.IssueToken(ada)
+	bobAccess, bobRefresh := s.IssueToken(bob)
+	if n := s.RevokeGrants(ada); n != 2 {
+		t.Errorf("RevokeGrants = %d, want 2", n)
+	}
+	if n := s.RevokeGrants(ada); n != 0 {
+		t.Errorf("RevokeGrants again = %d, want 0", n)
+	}
+	me := s.URL() + "/api/v1/users/me"
+	for _, tc := range []struct {
+		name, token string
+		want        int
+	}{
+		{"ada's first access token", adaAccess1, http.StatusUnauthorized},
+		{"ada's second access token", adaAccess2, http.StatusUnauthorized},
+		{"bob's access token", bobAccess, http.StatusOK},
+	} {
+		if st, _, _ := call(t, "GET", me, tc.token, nil); st != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, st, tc.want)
+		}
+	}
+	refresh := func(rt string) int {
+		st, _ := tokenCall(t, s.TokenURL(), id, secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+		return st
+	}
+	if st := refresh(adaRefresh1); st != http.StatusBadRequest {
+		t.Errorf("ada's refresh token: %d, want 400", st)
+	}
+	if st := refresh(bobRefresh); st != http.StatusOK {
+		t.Errorf("bob's refresh token: %d, want 200", st)
+	}
+	if n := s.Stats().Revocations; n != 0 {
+		t.Errorf("revocations = %d; RevokeGrants is not a revoke request", n)
 	}
 }
