@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -76,6 +77,7 @@ type sessionOptions struct {
 	leeway      time.Duration
 	renewWithin time.Duration
 	now         func() time.Time
+	cacheSize   int
 }
 
 // SessionOption configures NewSessions.
@@ -104,6 +106,14 @@ func WithRenewWithin(d time.Duration) SessionOption {
 	return func(o *sessionOptions) { o.renewWithin = d }
 }
 
+// WithVerifyCache sets how many authenticated tokens Verify remembers so
+// that a token seen before skips parsing and the signature check (the
+// expiry and other time checks run on every call). The default is 4096;
+// 0 disables the cache.
+func WithVerifyCache(n int) SessionOption {
+	return func(o *sessionOptions) { o.cacheSize = max(n, 0) }
+}
+
 // WithSessionClock replaces time.Now, for tests.
 func WithSessionClock(now func() time.Time) SessionOption {
 	return func(o *sessionOptions) {
@@ -120,6 +130,7 @@ type Sessions struct {
 	secret []byte
 	opts   sessionOptions
 	parser *jwt.Parser
+	cache  verifiedCache
 }
 
 // NewSessions returns Sessions signing with secret, which must be at least
@@ -133,6 +144,7 @@ func NewSessions(secret []byte, opts ...SessionOption) (*Sessions, error) {
 		leeway:      30 * time.Second,
 		renewWithin: 7 * 24 * time.Hour,
 		now:         time.Now,
+		cacheSize:   4096,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -145,6 +157,7 @@ func NewSessions(secret []byte, opts ...SessionOption) (*Sessions, error) {
 		// signature. Strict decoding refuses non-canonical base64, so one
 		// token has exactly one spelling.
 		parser: jwt.NewParser(jwt.WithoutClaimsValidation(), jwt.WithStrictDecoding()),
+		cache:  verifiedCache{max: o.cacheSize},
 	}, nil
 }
 
@@ -179,27 +192,86 @@ func (s *Sessions) Issue(id, platform string) (string, error) {
 // ErrTokenSignature, ErrTokenNoExpiry, ErrTokenExpired and ErrTokenClaims.
 // Errors never contain the token.
 func (s *Sessions) Verify(token string) (Claims, error) {
-	var wc wireClaims
-	_, err := s.parser.ParseWithClaims(token, &wc, s.key)
+	d, err := s.decode(token)
 	if err != nil {
-		return Claims{}, invalid(classify(err))
+		return Claims{}, err
 	}
-	if wc.ExpiresAt == nil {
+	if !d.hasExp {
 		return Claims{}, invalid(ErrTokenNoExpiry)
 	}
 	now := s.opts.now()
-	exp := wc.ExpiresAt.Time
-	if !now.Before(exp.Add(s.opts.leeway)) {
+	if !now.Before(d.exp.Add(s.opts.leeway)) {
 		return Claims{}, invalid(ErrTokenExpired)
 	}
-	if wc.ID == "" || wc.Platform == "" || wc.IssuedAt == nil {
+	if d.id == "" || d.platform == "" || !d.hasIat {
 		return Claims{}, invalid(ErrTokenClaims)
 	}
-	iat := wc.IssuedAt.Time
-	if iat.After(now.Add(s.opts.leeway)) || iat.After(exp) {
+	if d.iat.After(now.Add(s.opts.leeway)) || d.iat.After(d.exp) {
 		return Claims{}, invalid(ErrTokenClaims)
 	}
-	return Claims{ID: wc.ID, Platform: wc.Platform, IssuedAt: iat, ExpiresAt: exp}, nil
+	return Claims{ID: d.id, Platform: d.platform, IssuedAt: d.iat, ExpiresAt: d.exp}, nil
+}
+
+// decoded is what a token says once its format and signature checked out.
+// It depends on the token string alone, so it may be cached; every check
+// that depends on the time is made by Verify on each call.
+type decoded struct {
+	id, platform   string
+	iat, exp       time.Time
+	hasIat, hasExp bool
+}
+
+// decode parses and authenticates token, from the cache when this exact
+// string authenticated before. Parsing is most of Verify's cost (base64,
+// JSON, reflection); the client sends the same token with every request.
+func (s *Sessions) decode(token string) (decoded, error) {
+	if d, ok := s.cache.get(token); ok {
+		return d, nil
+	}
+	var wc wireClaims
+	if _, err := s.parser.ParseWithClaims(token, &wc, s.key); err != nil {
+		return decoded{}, invalid(classify(err))
+	}
+	d := decoded{id: wc.ID, platform: wc.Platform}
+	if wc.ExpiresAt != nil {
+		d.exp, d.hasExp = wc.ExpiresAt.Time, true
+	}
+	if wc.IssuedAt != nil {
+		d.iat, d.hasIat = wc.IssuedAt.Time, true
+	}
+	s.cache.put(token, d)
+	return d, nil
+}
+
+// verifiedCache remembers decoded tokens, at most max of them; when full it
+// starts over, which keeps it simple and bounded (a server has roughly one
+// live token per active user).
+type verifiedCache struct {
+	max int
+	mu  sync.RWMutex
+	m   map[string]decoded
+}
+
+func (c *verifiedCache) get(token string) (decoded, bool) {
+	if c.max <= 0 {
+		return decoded{}, false
+	}
+	c.mu.RLock()
+	d, ok := c.m[token]
+	c.mu.RUnlock()
+	return d, ok
+}
+
+func (c *verifiedCache) put(token string, d decoded) {
+	if c.max <= 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= c.max {
+		c.m = make(map[string]decoded, min(c.max, 1024))
+	}
+	c.m[token] = d
+	c.mu.Unlock()
 }
 
 // key is the jwt.Keyfunc. It hands out the secret only for HS256: comparing

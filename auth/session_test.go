@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -325,6 +326,22 @@ func BenchmarkIssue(b *testing.B) {
 }
 
 func BenchmarkVerify(b *testing.B) {
+	s := newTestSessions(b, WithVerifyCache(0))
+	tok, err := s.Issue("12345678-pipedrive", "pipedrive")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Verify(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyCached verifies a token seen before, as the server does for
+// every request of a session after the first.
+func BenchmarkVerifyCached(b *testing.B) {
 	s := newTestSessions(b)
 	tok, err := s.Issue("12345678-pipedrive", "pipedrive")
 	if err != nil {
@@ -335,5 +352,41 @@ func BenchmarkVerify(b *testing.B) {
 		if _, err := s.Verify(tok); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestVerifyCacheKeepsTimeChecks(t *testing.T) {
+	now := testNow
+	s, err := NewSessions(testSecret, WithSessionClock(func() time.Time { return now }), WithLifetime(time.Hour), WithVerifyCache(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := s.Issue("u-1-testcrm", "testcrm")
+	for range 2 { // the second Verify is served from the cache
+		if _, err := s.Verify(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(2 * time.Hour)
+	if _, err := s.Verify(tok); !errors.Is(err, ErrTokenExpired) {
+		t.Errorf("cached token past exp: %v, want ErrTokenExpired", err)
+	}
+	// A forged token is never cached: it fails every time.
+	forged := tok[:len(tok)-2] + "xx"
+	for range 2 {
+		if _, err := s.Verify(forged); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("forged token: %v", err)
+		}
+	}
+	// The cache is bounded: more tokens than its size still verify.
+	now = testNow
+	for i := range 5 {
+		tk, _ := s.Issue(fmt.Sprint("u-", i, "-testcrm"), "testcrm")
+		if c, err := s.Verify(tk); err != nil || c.ID != fmt.Sprint("u-", i, "-testcrm") {
+			t.Errorf("token %d: %v %v", i, c, err)
+		}
+	}
+	if n := len(s.cache.m); n > 2 {
+		t.Errorf("cache holds %d tokens, bound is 2", n)
 	}
 }
