@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/phone"
@@ -27,27 +25,6 @@ var newContactPlaceholder = wireContact{ID: "createNewContact", Name: "Create ne
 // contact without an id, an empty log id): a bug to fix in the adapter.
 var errAdapterContract = errors.New("adapter broke the contract")
 
-// formatCache keeps compiled overridingFormat lists: a user sends the same
-// list with every lookup. It is bounded; past the bound lists are compiled
-// per request.
-type formatCache struct {
-	m sync.Map // string -> phone.Formats
-	n atomic.Int32
-}
-
-const maxCachedFormats = 1024
-
-func (c *formatCache) get(list string) phone.Formats {
-	if v, ok := c.m.Load(list); ok {
-		return v.(phone.Formats)
-	}
-	f := phone.CompileFormats(list)
-	if c.n.Add(1) <= maxCachedFormats {
-		c.m.Store(list, f)
-	}
-	return f
-}
-
 // phoneQuery builds the adapter's PhoneQuery from the raw query values.
 func (s *Server) phoneQuery(raw, overridingFormat string, isExtension bool) (adapter.PhoneQuery, error) {
 	if isExtension {
@@ -57,14 +34,14 @@ func (s *Server) phoneQuery(raw, overridingFormat string, isExtension bool) (ada
 		}
 		return adapter.PhoneQuery{Raw: ext, IsExtension: true, Candidates: []string{ext}}, nil
 	}
-	n, err := phone.Parse(raw)
+	n, err := s.numbers.parse(raw)
 	if err != nil {
 		return adapter.PhoneQuery{}, err
 	}
 	return adapter.PhoneQuery{
 		Raw:        phone.Normalize(raw),
 		Number:     n,
-		Candidates: phone.Candidates(n, s.formats.get(overridingFormat), 0),
+		Candidates: phone.Candidates(n, s.formats.compile(overridingFormat), 0),
 	}, nil
 }
 

@@ -816,3 +816,34 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		t.Errorf("good config: %v", err)
 	}
 }
+
+func TestUserCacheTTL(t *testing.T) {
+	clk := &clock{}
+	h := newHarness(t, func(c *harnessConfig) {
+		c.opts = append(c.opts, httpserver.WithClock(clk.now), httpserver.WithUserCacheTTL(time.Minute))
+	})
+	jwt := h.login("k1")
+	hostname := func() int { return h.do("GET", "/hostname?jwtToken="+jwt, nil).status }
+	if s := hostname(); s != 200 {
+		t.Fatalf("hostname: %d", s)
+	}
+	// Another replica removes the user: this one may serve its cached row
+	// until the TTL has passed, and not after.
+	if err := h.store.DeleteUser(context.Background(), testcrm.UserID("k1")+"-testcrm"); err != nil {
+		t.Fatal(err)
+	}
+	if s := hostname(); s != 200 {
+		t.Errorf("within the TTL the cached row serves: %d", s)
+	}
+	clk.advance(time.Minute)
+	if s := hostname(); s != 401 {
+		t.Errorf("after the TTL the removal is seen: %d", s)
+	}
+	// This server's own writes take effect at once.
+	jwt = h.login("k1")
+	h.do("GET", "/hostname?jwtToken="+jwt, nil)
+	h.do("POST", "/unAuthorize", nil, bearer(jwt)...)
+	if s := h.do("GET", "/hostname?jwtToken="+jwt, nil).status; s != 401 {
+		t.Errorf("after this server's logout: %d", s)
+	}
+}

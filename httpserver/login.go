@@ -221,6 +221,7 @@ func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserIn
 		TokenExpiry:    c.expiry,
 		Extra:          info.Extra,
 	}
+	defer s.users.forget(key)
 	if err := s.store.UpsertUser(ctx, u); err != nil {
 		return "", storeErr(err)
 	}
@@ -239,6 +240,7 @@ func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.log.LogAttrs(ctx, slog.LevelWarn, "revoking the CRM token failed; erasing it anyway",
 			slog.String("request_id", requestInfo(ctx).id), slog.String("platform", sess.claims.Platform), slog.String("error", err.Error()))
 	}
+	defer s.users.forget(sess.user.Key)
 	if err := s.store.UpdateTokens(r.Context(), sess.user.Key, store.Tokens{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, opUnauthorize, sess.claims.Platform, storeErr(err))
 		return

@@ -40,6 +40,7 @@ type options struct {
 	author         string
 	version        string
 	now            func() time.Time
+	userCacheTTL   time.Duration
 }
 
 // WithLogger sets the logger; the default discards logs. The server writes
@@ -78,6 +79,14 @@ func WithManifestInfo(author, version string) Option {
 	return func(o *options) { o.author, o.version = author, version }
 }
 
+// WithUserCacheTTL sets how long a user row read from the store serves
+// later requests of the same user (default 1 s; 0 reads the store on every
+// request). This server's own writes to a user take effect at once; with
+// several replicas, another replica's logout or token refresh is seen
+// within the TTL (a stale OAuth token recovers by itself: the CRM's 401 makes
+// the server re-read the store before refreshing).
+func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.userCacheTTL = max(d, 0) } }
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
@@ -91,7 +100,9 @@ type Server struct {
 	platforms map[string]*platform
 	handler   http.Handler
 	log       *slog.Logger
+	numbers   numberCache
 	formats   formatCache
+	users     userCache
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -114,6 +125,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		author:         "crmbridge",
 		version:        "1.0.0",
 		now:            time.Now,
+		userCacheTTL:   time.Second,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -146,6 +158,10 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		platforms: make(map[string]*platform, len(cfg.Adapters)),
 		log:       o.logger,
 	}
+	s.numbers.max = 8192
+	s.formats.max = 1024
+	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
+	s.users.max = 8192
 	for _, a := range cfg.Adapters {
 		p, err := s.newPlatform(a)
 		if err != nil {

@@ -65,9 +65,8 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 
 		ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
 		defer cancel()
-		r = r.WithContext(ctx)
 
-		user, err := s.store.GetUser(ctx, claims.ID)
+		user, err := s.loadUser(ctx, claims.ID)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				err = fmt.Errorf("%w: no user row", errSessionGone)
@@ -82,9 +81,12 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			s.fail(w, r, operation{name: "loading credentials", record: "User"}, p.adapter.Platform(), err)
 			return
 		}
-		// The refresher's first LoadToken of this request reuses the row we
-		// just read instead of reading it again.
-		r = r.WithContext(context.WithValue(ctx, preloadKey{}, &preloaded{user: user}))
+		if p.refresher != nil {
+			// The refresher's first LoadToken of this request reuses the
+			// row we just read instead of reading it again.
+			ctx = context.WithValue(ctx, preloadKey{}, &preloaded{user: user})
+		}
+		r = r.WithContext(ctx)
 		h(w, r, &session{
 			claims:   claims,
 			user:     user,
@@ -93,6 +95,18 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			crm:      adapter.Session{User: adapterUser(user), Client: client},
 		})
 	})
+}
+
+// loadUser reads a user, from the short-lived cache when it can.
+func (s *Server) loadUser(ctx context.Context, key string) (store.User, error) {
+	if u, ok := s.users.lookup(key); ok {
+		return u, nil
+	}
+	u, err := s.store.GetUser(ctx, key)
+	if err == nil {
+		s.users.keep(u)
+	}
+	return u, err
 }
 
 func bearerToken(r *http.Request) string {
@@ -185,6 +199,8 @@ func (t *tokenStore) LoadToken(ctx context.Context, key string) (auth.Token, err
 			return auth.Token{}, fmt.Errorf("%w: no user row", errSessionGone)
 		}
 		return auth.Token{}, storeErr(err)
+	} else {
+		t.s.users.keep(u)
 	}
 	if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
 		return auth.Token{}, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
@@ -213,6 +229,7 @@ func (t *tokenStore) SaveToken(ctx context.Context, key string, tok auth.Token) 
 		return err
 	}
 	toks.TokenExpiry = tok.Expiry
+	defer t.s.users.forget(key)
 	return storeErr(t.s.store.UpdateTokens(ctx, key, toks))
 }
 

@@ -1,0 +1,114 @@
+package httpserver
+
+import (
+	"sync"
+	"time"
+
+	"github.com/crmbridge/crmbridge/phone"
+	"github.com/crmbridge/crmbridge/store"
+)
+
+// boundedMap is a map that starts over when it reaches max entries: bounded
+// memory without bookkeeping per entry. The sets it holds (a few numbers and
+// users per active user) fit comfortably; when they do not, entries are
+// simply computed again.
+type boundedMap[V any] struct {
+	max int
+	mu  sync.RWMutex
+	m   map[string]V
+}
+
+func (b *boundedMap[V]) get(key string) (V, bool) {
+	b.mu.RLock()
+	v, ok := b.m[key]
+	b.mu.RUnlock()
+	return v, ok
+}
+
+func (b *boundedMap[V]) put(key string, v V) {
+	b.mu.Lock()
+	if b.m == nil || len(b.m) >= b.max {
+		b.m = make(map[string]V, min(b.max, 1024))
+	}
+	b.m[key] = v
+	b.mu.Unlock()
+}
+
+func (b *boundedMap[V]) remove(key string) {
+	b.mu.Lock()
+	delete(b.m, key)
+	b.mu.Unlock()
+}
+
+// numberCache keeps parsed phone numbers by the raw query value. Parsing is
+// the most expensive step of a lookup (about 20 us: region detection and the
+// validity check), and the client looks the same number up several times
+// per call: when it rings, when it is answered, when it is logged.
+type numberCache struct{ boundedMap[parsedNumber] }
+
+type parsedNumber struct {
+	n   phone.Number
+	err error
+}
+
+func (c *numberCache) parse(raw string) (phone.Number, error) {
+	if p, ok := c.get(raw); ok {
+		return p.n, p.err
+	}
+	n, err := phone.Parse(raw)
+	c.put(raw, parsedNumber{n, err})
+	return n, err
+}
+
+// formatCache keeps compiled overridingFormat lists: a user sends the same
+// list with every lookup.
+type formatCache struct{ boundedMap[phone.Formats] }
+
+func (c *formatCache) compile(list string) phone.Formats {
+	if f, ok := c.get(list); ok {
+		return f
+	}
+	f := phone.CompileFormats(list)
+	c.put(list, f)
+	return f
+}
+
+// userCache keeps user rows for a short time (WithUserCacheTTL), so that a
+// burst of requests of one user reads the database once. Every write this
+// server makes to a user drops its entry, so one server never serves its own
+// stale row; another replica's write (a token refresh, a logout) is seen
+// within the TTL. A stale OAuth token heals itself: a CRM 401 makes the
+// refresher re-read the database under the refresh lock.
+type userCache struct {
+	ttl time.Duration
+	now func() time.Time
+	boundedMap[cachedUser]
+}
+
+type cachedUser struct {
+	u       store.User
+	expires time.Time
+}
+
+func (c *userCache) lookup(key string) (store.User, bool) {
+	if c.ttl <= 0 {
+		return store.User{}, false
+	}
+	e, ok := c.get(key)
+	if !ok || !c.now().Before(e.expires) {
+		return store.User{}, false
+	}
+	return e.u, true
+}
+
+func (c *userCache) keep(u store.User) {
+	if c.ttl > 0 {
+		c.put(u.Key, cachedUser{u: u, expires: c.now().Add(c.ttl)})
+	}
+}
+
+func (c *userCache) forget(key string) {
+	if c.ttl > 0 {
+		c.remove(key)
+	}
+}
