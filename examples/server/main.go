@@ -1,0 +1,165 @@
+// Command server is the crmbridge example server: the testcrm sample adapter
+// (and Pipedrive, when configured) behind the full wire protocol, on SQLite by
+// default.
+//
+//	go run ./examples/server
+//
+// It listens on 127.0.0.1:6066 and keeps its data in ./crmbridge-data. See
+// the flags (-h) or the environment variables APP_HOST, PORT,
+// APP_SERVER_SECRET_KEY, DATABASE_URL and TOKEN_ENCRYPTION_KEY.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/store"
+	"github.com/crmbridge/crmbridge/store/sqlite"
+)
+
+var randRead = rand.Read
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the server and blocks until ctx is done, then shuts down
+// gracefully: in-flight requests finish, then the store closes. ready, when
+// not nil, receives the listening address.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	kind, target, err := storeKind(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	keyDir := ""
+	if kind == "sqlite" {
+		keyDir = target
+	}
+	if err := cfg.ensureKeys(keyDir); err != nil {
+		return err
+	}
+	if cfg.generatedKeys {
+		log.Warn("using keys generated into a local file; production must set APP_SERVER_SECRET_KEY and TOKEN_ENCRYPTION_KEY",
+			slog.String("file", cfg.KeyFile))
+	}
+	sessions, err := auth.NewSessions([]byte(cfg.SecretKey))
+	if err != nil {
+		return fmt.Errorf("APP_SERVER_SECRET_KEY: %w", err)
+	}
+	keys, err := auth.ParseKeyRing(cfg.TokenKey)
+	if err != nil {
+		return fmt.Errorf("TOKEN_ENCRYPTION_KEY: %w", err)
+	}
+
+	st, err := openStore(ctx, kind, target, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing store", slog.String("error", err.Error()))
+		}
+	}()
+
+	adapters := []adapter.Adapter{testcrm.New(testcrm.NewCRM())}
+	more, err := optionalAdapters(cfg, log)
+	if err != nil {
+		return err
+	}
+	adapters = append(adapters, more...)
+
+	opts := []httpserver.Option{httpserver.WithLogger(log)}
+	if cfg.ServerURL != "" {
+		opts = append(opts, httpserver.WithServerURL(cfg.ServerURL))
+	}
+	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, Sessions: sessions, Keys: keys}, opts...)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	names := make([]string, len(adapters))
+	for i, a := range adapters {
+		names[i] = a.Platform()
+	}
+	log.Info("crmbridge listening", slog.String("addr", "http://"+ln.Addr().String()),
+		slog.String("store", kind), slog.Any("platforms", names))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; waiting for in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// openStore opens the store a DATABASE_URL selected.
+func openStore(ctx context.Context, kind, target string, log *slog.Logger) (store.Store, error) {
+	switch kind {
+	case "sqlite":
+		if dir := filepath.Dir(target); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("creating database directory: %w", err)
+			}
+		}
+		return sqlite.Open(ctx, target, sqlite.WithLogger(log))
+	case "postgres":
+		return openPostgres(ctx, target, log)
+	}
+	return nil, fmt.Errorf("unknown store kind %q", kind)
+}

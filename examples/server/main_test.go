@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// lockedBuffer collects the server's log output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// start runs the server on a free port and returns its base URL and a stop
+// function that shuts it down gracefully and returns run's error.
+func start(t *testing.T, env map[string]string, args ...string) (string, func() error, *lockedBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	logs := &lockedBuffer{}
+	getenv := func(k string) string { return env[k] }
+	go func() { done <- run(ctx, append([]string{"-port", "0"}, args...), getenv, logs, ready) }()
+	select {
+	case addr := <-ready:
+		stopped := false
+		stop := func() error {
+			if stopped {
+				return nil
+			}
+			stopped = true
+			cancel()
+			return <-done
+		}
+		t.Cleanup(func() { stop() })
+		return "http://" + addr, stop, logs
+	case err := <-done:
+		cancel()
+		t.Fatalf("server did not start: %v\n%s", err, logs)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("server did not start in 30 s\n%s", logs)
+	}
+	return "", nil, nil
+}
+
+func post(t *testing.T, url, body string) map[string]any {
+	t.Helper()
+	res, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	b, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %d %s", url, res.StatusCode, b)
+	}
+	return m
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// walkThrough is the README's curl walk-through: login, lookup, call log,
+// message log.
+func walkThrough(t *testing.T, base string) string {
+	t.Helper()
+	if code, body := get(t, base+"/isAlive"); code != 200 || body != "OK" {
+		t.Fatalf("isAlive: %d %q", code, body)
+	}
+	login := post(t, base+"/apiKeyLogin", `{"platform":"testcrm","apiKey":"my-sandbox-key"}`)
+	jwt, _ := login["jwtToken"].(string)
+	if jwt == "" {
+		t.Fatalf("login: %v", login)
+	}
+	code, body := get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551212")
+	if code != 200 || !strings.Contains(body, `"Alice Anderson"`) {
+		t.Fatalf("contact: %d %s", code, body)
+	}
+	logged := post(t, base+"/callLog?jwtToken="+jwt, `{"logInfo":{"sessionId":"readme-1","direction":"Inbound","startTime":1764300000000,"duration":42,"from":{"phoneNumber":"+16505551212"},"to":{"phoneNumber":"+14155550199"}},"contactId":"1001","note":"First call"}`)
+	if logged["successful"] != true || logged["logId"] == "" {
+		t.Fatalf("callLog: %v", logged)
+	}
+	msgs := post(t, base+"/messageLog?jwtToken="+jwt, `{"logInfo":{"conversationId":"c1","conversationLogId":"c1/11/28/2026","type":"SMS","messages":[{"id":2,"direction":"Inbound","subject":"Thanks!","creationTime":"2026-11-28T10:01:00Z"},{"id":1,"direction":"Outbound","subject":"Hello","creationTime":"2026-11-28T10:00:00Z"}],"correspondents":[{"phoneNumber":"+16505551212"}]},"contactId":"1001"}`)
+	if fmt.Sprint(msgs["logIds"]) != "[1 2]" {
+		t.Fatalf("messageLog: %v", msgs)
+	}
+	return jwt
+}
+
+func TestServerSQLiteNoSetup(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "data", "crmbridge.db")
+	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
+	jwt := walkThrough(t, base)
+	if err := stop(); err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
+	}
+	if !strings.Contains(logs.String(), "production must set") {
+		t.Errorf("no warning about generated keys:\n%s", logs)
+	}
+	for _, secret := range []string{jwt, "my-sandbox-key", "6505551212"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("log holds %q", secret)
+		}
+	}
+	keyFile := filepath.Join(dir, "data", "crmbridge-keys.json")
+	fi, err := os.Stat(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+
+	// A restart reuses the generated keys: the session and the sealed API
+	// key from the first run still work, and the call log is remembered.
+	base, stop, _ = start(t, map[string]string{"DATABASE_URL": "sqlite:" + db})
+	code, body := get(t, base+"/callLog?jwtToken="+jwt+"&sessionIds=readme-1")
+	if code != 200 || !strings.Contains(body, `"matched":true`) {
+		t.Errorf("after restart: %d %s", code, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServerGracefulShutdownFinishesInFlight(t *testing.T) {
+	base, stop, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "db")})
+	// Open a request, then stop while it is in flight: a slow client body
+	// keeps it open until we finish writing it.
+	pr, pw := io.Pipe()
+	res := make(chan int, 1)
+	go func() {
+		r, err := http.Post(base+"/apiKeyLogin", "application/json", pr)
+		if err != nil {
+			res <- -1
+			return
+		}
+		r.Body.Close()
+		res <- r.StatusCode
+	}()
+	io.WriteString(pw, `{"platform":"testcrm",`)
+	time.Sleep(100 * time.Millisecond) // let the server read the headers
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(100 * time.Millisecond)
+	io.WriteString(pw, `"apiKey":"k"}`)
+	pw.Close()
+	if code := <-res; code != 200 {
+		t.Errorf("in-flight request: %d", code)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
+func TestServerRejectsBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	for name, env := range map[string]map[string]string{
+		"short secret":   {"DATABASE_URL": filepath.Join(dir, "a.db"), "APP_SERVER_SECRET_KEY": "short", "TOKEN_ENCRYPTION_KEY": "k1:" + strings.Repeat("A", 43)},
+		"bad token key":  {"DATABASE_URL": filepath.Join(dir, "b.db"), "APP_SERVER_SECRET_KEY": strings.Repeat("s", 40), "TOKEN_ENCRYPTION_KEY": "nonsense"},
+		"unknown scheme": {"DATABASE_URL": "mysql://u:secretpw@h/db"},
+		"half pipedrive": {"DATABASE_URL": filepath.Join(dir, "c.db"), "PIPEDRIVE_CLIENT_ID": "id"},
+		"bad log level":  {"DATABASE_URL": filepath.Join(dir, "d.db"), "LOG_LEVEL": "loud"},
+	} {
+		err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return env[k] }, io.Discard, nil)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if strings.Contains(err.Error(), "secretpw") {
+			t.Errorf("%s: error shows the password: %v", name, err)
+		}
+	}
+}
+
+func TestConfigFlagsOverrideEnv(t *testing.T) {
+	env := map[string]string{"PORT": "7000", "APP_HOST": "0.0.0.0", "DATABASE_URL": "env.db"}
+	c, err := parseConfig([]string{"-port", "7001", "-database-url", "flag.db"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != "7001" || c.Host != "0.0.0.0" || c.DatabaseURL != "flag.db" {
+		t.Errorf("config: %+v", c)
+	}
+	for in, want := range map[string]string{
+		"crmbridge.db":            "sqlite crmbridge.db",
+		"sqlite:/var/lib/x.db":    "sqlite /var/lib/x.db",
+		"sqlite:///var/lib/x.db":  "sqlite /var/lib/x.db",
+		"postgres://u@h/db":       "postgres postgres://u@h/db",
+		"postgresql://u@h/db?x=1": "postgres postgresql://u@h/db?x=1",
+	} {
+		kind, target, err := storeKind(in)
+		if err != nil || kind+" "+target != want {
+			t.Errorf("storeKind(%q) = %q %q %v, want %q", in, kind, target, err, want)
+		}
+	}
+}
+
+// TestServerPostgres starts the server on PostgreSQL when DATABASE_URL is a
+// postgres:// URL (in a schema of its own, dropped afterwards).
+func TestServerPostgres(t *testing.T) {
+	dsn := os.Getenv("CRMBRIDGE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("CRMBRIDGE_TEST_POSTGRES_DSN not set: skipping PostgreSQL tests")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("example_server_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	keys := map[string]string{
+		"DATABASE_URL":          dsn + sep + "search_path=" + schema,
+		"APP_SERVER_SECRET_KEY": strings.Repeat("s", 40),
+		"TOKEN_ENCRYPTION_KEY":  "k1:" + strings.Repeat("A", 43),
+	}
+	base, stop, logs := start(t, keys)
+	walkThrough(t, base)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "store=postgres") {
+		t.Errorf("not on postgres:\n%s", logs)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", schema).Scan(&n); err != nil || n == 0 {
+		t.Errorf("no tables in %s: %d %v", schema, n, err)
+	}
+}
