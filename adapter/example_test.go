@@ -1,0 +1,47 @@
+package adapter_test
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/crmbridge/crmbridge/adapter"
+)
+
+// Adapters report what went wrong with the errors of this package, wrapped
+// as they like; the server classifies them with errors.Is and errors.As.
+func Example_errors() {
+	errs := []error{
+		fmt.Errorf("deal 7: %w", adapter.ErrNotFound),
+		&adapter.RateLimitError{RetryAfter: 2 * time.Second},
+		&adapter.UserError{Message: "Subject is too long"},
+	}
+	for _, err := range errs {
+		var rl *adapter.RateLimitError
+		var ue *adapter.UserError
+		switch {
+		case errors.Is(err, adapter.ErrNotFound):
+			fmt.Println("not found:", err)
+		case errors.As(err, &rl):
+			fmt.Println("rate limited, wait", rl.RetryAfter)
+		case errors.As(err, &ue):
+			fmt.Println("shown to the user:", ue.Message)
+		}
+	}
+	// Output:
+	// not found: deal 7: crm record not found
+	// rate limited, wait 2s
+	// shown to the user: Subject is too long
+}
+
+// The contact's end of a call is the caller for inbound calls and the
+// callee otherwise.
+func ExampleCall_ContactPhone() {
+	call := adapter.Call{
+		Direction: "Inbound",
+		From:      adapter.Party{PhoneNumber: "+16505551212", Name: "Alice"},
+		To:        adapter.Party{PhoneNumber: "+14155550199"},
+	}
+	fmt.Println(call.ContactPhone().PhoneNumber)
+	// Output: +16505551212
+}

@@ -1,0 +1,61 @@
+package httpserver_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/store/sqlite"
+)
+
+// A server for one adapter, on an embedded SQLite store. Real programs read
+// the secret and the key ring from their configuration.
+func ExampleNew() {
+	dir, _ := os.MkdirTemp("", "httpserver-example")
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "crmbridge.db"))
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	sessions, err := auth.NewSessions([]byte("an example secret of at least 32 bytes"))
+	if err != nil {
+		panic(err)
+	}
+	key, _ := auth.GenerateKey("k1")
+	keys, _ := auth.NewKeyRing(key)
+
+	srv, err := httpserver.New(httpserver.Config{
+		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
+		Store:    st,
+		Sessions: sessions,
+		Keys:     keys,
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	// What the client does: log in with an API key, then look up a caller.
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("POST", "/apiKeyLogin", strings.NewReader(`{"platform":"testcrm","apiKey":"sandbox"}`)))
+	fmt.Println("login:", rec.Code)
+	jwt, _ := sessions.Issue(testcrm.UserID("sandbox")+"-testcrm", "testcrm")
+
+	rec = httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil))
+	body, _ := io.ReadAll(rec.Body)
+	fmt.Println("lookup:", rec.Code, strings.Contains(string(body), `"name":"Alice Anderson"`))
+	// Output:
+	// login: 200
+	// lookup: 200 true
+}
