@@ -36,7 +36,9 @@
 //     (it may hold a phone number) nor a credential.
 //
 // Package fakepipedrive, beside this one, is the fake Pipedrive the tests
-// run against; end-to-end tests of a server can use it too.
+// run against, both the adapter's own and end-to-end tests through the
+// real server (httpserver over SQLite) that log in with OAuth, look up,
+// log calls and messages, refresh, get rate limited and disconnect.
 //
 // The smallest use:
 //

@@ -12,6 +12,8 @@
 // follows api_domain as the real one does ends up here. An optional
 // per-request latency (which honours the request's context) makes
 // concurrency visible, and [Server.Stats] counts requests per kind.
+// [Server.RevokeGrants] ends a user's grants as uninstalling the app in
+// Pipedrive would.
 //
 // It speaks the subset of the API the crmbridge Pipedrive adapter uses:
 // users/me and activityTypes (v1); persons, persons/search, organizations,
