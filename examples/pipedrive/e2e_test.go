@@ -692,6 +692,7 @@ func TestE2ERevokedInPipedrive(t *testing.T) {
 		}
 	}
 	// The access token is refused, the refresh that follows too.
+	revoked("auth validation", e.do("GET", "/authValidation?jwtToken="+jwt, nil))
 	revoked("lookup", e.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil))
 	revoked("call log", e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("s-1", alan, 0)))
 	// A refresh due by the clock is refused the same way.

@@ -73,8 +73,9 @@ type Adapter struct {
 }
 
 var (
-	_ adapter.Adapter    = (*Adapter)(nil)
-	_ adapter.Manifester = (*Adapter)(nil)
+	_ adapter.Adapter       = (*Adapter)(nil)
+	_ adapter.Manifester    = (*Adapter)(nil)
+	_ adapter.AuthValidator = (*Adapter)(nil)
 )
 
 // New returns an Adapter for cfg.
