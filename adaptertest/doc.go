@@ -1,0 +1,79 @@
+// Package adaptertest is the conformance kit for crmbridge adapters: one
+// call in your adapter's tests checks it against the contract of package
+// adapter, the way the real server and client use it.
+//
+// The smallest use, in your adapter's _test.go:
+//
+//	func TestConformance(t *testing.T) {
+//		crm := startFakeCRM(t) // or a sandbox account
+//		adaptertest.Run(t, adaptertest.Config{
+//			Adapter:           mycrm.New(crm.URL),
+//			APIKey:            "test-key",
+//			ExistingPhone:     "+16505551212", // a contact in the CRM
+//			ExistingContactID: "42",           // ... and its id
+//			AbsentPhone:       "+16505550000", // a number nobody has
+//		})
+//	}
+//
+// # What it does
+//
+// Run starts the real server (package httpserver) on a loopback port, with
+// a SQLite store in a temporary directory and a fresh session secret and
+// sealing key, and talks to it as the softphone client does. Between the
+// server and your adapter sits a recorder, which implements exactly the
+// optional interfaces your adapter implements and notes every call: the
+// request the server built and what your adapter returned. So each check
+// looks at both ends, and a failure names the adapter method at fault:
+// "CreateCallLog returned an empty log id", "FindContacts did not find
+// contact "42" for +16505551212", "UpdateCallLog ignored the recording
+// link".
+//
+// The checks, each a subtest:
+//
+//	manifest               GET /implementedInterfaces matches the optional interfaces;
+//	                       Manifest is a JSON object naming the platform, holding no secret
+//	login                  POST /apiKeyLogin or GET /oauth-callback; GetUserInfo returns an id,
+//	                       a valid time zone; GET /hostname
+//	contact/existing       FindContacts finds ExistingContactID for ExistingPhone, with a name
+//	contact/overridingFormat  ... and FormatContactID through the user's formats (optional)
+//	contact/absent         FindContacts finds nothing for AbsentPhone
+//	contact/create         CreateContact returns an id, FindContacts then finds it
+//	contact/concurrent     eight lookups at once (run go test -race)
+//	callLog/create         CreateCallLog returns a log id
+//	callLog/duplicate      the same call again reaches no adapter
+//	callLog/get            GetCallLog returns a subject and the note
+//	callLog/update         UpdateCallLog replaces subject and note
+//	callLog/recordingLink  UpdateCallLog appends a recording link, keeping the note
+//	callLog/disposition    SetCallDisposition (DispositionSetter), or the server's refusal
+//	messageLog/create      CreateMessageLog returns a log id
+//	messageLog/append      a later message goes to UpdateMessageLog for that log
+//	messageLog/repost      messages already logged reach no adapter
+//	search                 SearchContacts finds the existing contact by name (ContactSearcher)
+//	authValidation         GET /authValidation succeeds; ValidateAuth (AuthValidator)
+//	unAuthorize            Unauthorize is called; the session stops working
+//
+// Any adapter call that returns an error or panics during these steps is a
+// failure, reported with the error. An error from Unauthorize is only
+// logged: the server erases the credentials whatever it returns.
+//
+// # What it needs
+//
+// [Config] holds the adapter and a few facts about the CRM behind it: a
+// number that belongs to a contact, a number that belongs to nobody, and a
+// way to log in (an API key, or for OAuth a function returning a fresh
+// authorization code of the provider, which a fake provider mints). Two
+// optional readers, ReadCallLog and ReadMessageLog, let the suite look at
+// the CRM directly, for what cannot be seen through the adapter (whether a
+// message was really appended).
+//
+// The suite writes to the CRM: one contact, one call log, one message log.
+// Point it at a fake (an httptest.Server speaking your CRM's API) or a
+// sandbox, not at production data.
+//
+// # Testing the kit, or reporting elsewhere
+//
+// [RunT] runs the same suite over [TB], the few methods of testing.T it
+// uses. A [Report] is a TB that collects failures instead of failing a
+// test: the kit's own tests run it against deliberately broken adapters and
+// compare the failures, and a command could print them.
+package adaptertest

@@ -1,0 +1,96 @@
+package adaptertest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmbridge/crmbridge/adapter"
+)
+
+// capAdapter has every optional interface; the recorder is then told which
+// of them to pretend the wrapped adapter lacks.
+type capAdapter struct{ adapter.Adapter }
+
+func (capAdapter) SearchContacts(context.Context, adapter.SearchContactsRequest) (adapter.FindContactsResult, error) {
+	return adapter.FindContactsResult{}, nil
+}
+func (capAdapter) SetCallDisposition(context.Context, adapter.SetCallDispositionRequest) error {
+	return nil
+}
+func (capAdapter) Manifest() json.RawMessage                                       { return json.RawMessage(`{}`) }
+func (capAdapter) ValidateAuth(context.Context, adapter.ValidateAuthRequest) error { return nil }
+
+// TestWrapKeepsCapabilities: for each of the 16 subsets of optional
+// interfaces, the wrapped adapter has exactly that subset, so the server
+// sees the capabilities of the adapter under test.
+func TestWrapKeepsCapabilities(t *testing.T) {
+	for set := range 16 {
+		r := newRecorder(capAdapter{})
+		want := [4]bool{set&1 != 0, set&2 != 0, set&4 != 0, set&8 != 0}
+		if !want[0] {
+			r.searcher = nil
+		}
+		if !want[1] {
+			r.disposer = nil
+		}
+		if !want[2] {
+			r.manifester = nil
+		}
+		if !want[3] {
+			r.validator = nil
+		}
+		a := wrap(r)
+		var got [4]bool
+		_, got[0] = a.(adapter.ContactSearcher)
+		_, got[1] = a.(adapter.DispositionSetter)
+		_, got[2] = a.(adapter.Manifester)
+		_, got[3] = a.(adapter.AuthValidator)
+		if got != want {
+			t.Errorf("set %04b: wrapped adapter has %v, want %v", set, got, want)
+		}
+	}
+}
+
+// panicky panics in FindContacts and fails in CreateContact.
+type panicky struct{ adapter.Adapter }
+
+func (panicky) FindContacts(context.Context, adapter.FindContactsRequest) (adapter.FindContactsResult, error) {
+	panic("boom")
+}
+
+func (panicky) CreateContact(context.Context, adapter.CreateContactRequest) (adapter.CreateContactResult, error) {
+	return adapter.CreateContactResult{}, errors.New("refused")
+}
+
+// TestRecorderFilesCalls: calls are filed with request, result and error;
+// a panic becomes an error wrapping errPanicked.
+func TestRecorderFilesCalls(t *testing.T) {
+	r := newRecorder(panicky{})
+	mark := r.mark()
+	_, err := r.FindContacts(context.Background(), adapter.FindContactsRequest{Phone: adapter.PhoneQuery{Raw: "+1"}})
+	if !errors.Is(err, errPanicked) {
+		t.Fatalf("FindContacts error = %v, want errPanicked", err)
+	}
+	_, err = r.CreateContact(context.Background(), adapter.CreateContactRequest{Name: "N"})
+	if err == nil || err.Error() != "refused" {
+		t.Fatalf("CreateContact error = %v", err)
+	}
+	calls := r.since(mark)
+	var got []string
+	for _, c := range calls {
+		got = append(got, failureOf(c))
+	}
+	want := []string{"FindContacts panicked: boom", "CreateContact returned an error: refused"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	fc := callsOf[adapter.FindContactsRequest, adapter.FindContactsResult](calls, mFind)
+	if len(fc) != 1 || fc[0].req.Phone.Raw != "+1" || fmt.Sprint(fc[0].panicked) != "boom" {
+		t.Errorf("FindContacts call = %+v", fc)
+	}
+}

@@ -1,0 +1,198 @@
+package adaptertest
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TB is what the suite needs from a test: the part of *testing.T it uses,
+// with Run taking a func(TB) so that something other than *testing.T can
+// drive it. [Run] adapts a *testing.T; [Report] is a TB that collects
+// failures instead of failing a test, for testing the suite itself or for a
+// tool that prints a conformance report.
+//
+// The suite never calls Fatal, FailNow or Skip: after a failure that makes
+// later checks meaningless it reports why and returns. So an implementation
+// needs no goroutine tricks; it must be safe for concurrent use.
+type TB interface {
+	// Helper marks the calling function as a test helper.
+	Helper()
+	// Errorf reports a failed check and lets the suite go on.
+	Errorf(format string, args ...any)
+	// Logf records information that helps read a failure.
+	Logf(format string, args ...any)
+	// Run runs f as the subtest name and reports whether it passed.
+	Run(name string, f func(TB)) bool
+	// TempDir returns a directory removed when the test and its subtests
+	// are done.
+	TempDir() string
+	// Cleanup registers f to run when the test and its subtests are done,
+	// last registered first.
+	Cleanup(f func())
+}
+
+// testingT adapts a *testing.T to TB.
+type testingT struct{ *testing.T }
+
+func (t testingT) Run(name string, f func(TB)) bool {
+	t.Helper()
+	return t.T.Run(name, func(t *testing.T) { f(testingT{t}) })
+}
+
+// Failure is one check that failed, as a [Report] recorded it.
+type Failure struct {
+	// Test is the subtest the check ran in, slash-separated as go test
+	// names it: "callLog/recordingLink".
+	Test string
+	// Message says what went wrong.
+	Message string
+}
+
+// String returns "test: message", or the message alone for a failure of
+// the whole run.
+func (f Failure) String() string {
+	if f.Test == "" {
+		return f.Message
+	}
+	return f.Test + ": " + f.Message
+}
+
+// Report is a [TB] that records failures and log lines instead of failing a
+// test. Subtests share their parent's records. Temporary directories it
+// hands out and functions given to Cleanup live until [Report.Close]. A
+// Report is safe for concurrent use; the zero value is not usable, call
+// [NewReport].
+type Report struct {
+	root *reportRoot
+	name string
+}
+
+type reportRoot struct {
+	mu       sync.Mutex
+	failures []Failure
+	logs     []string
+	cleanups []func()
+	closed   bool
+}
+
+// NewReport returns an empty report.
+func NewReport() *Report { return &Report{root: &reportRoot{}} }
+
+// Helper does nothing: a report has no source lines to hide.
+func (r *Report) Helper() {}
+
+// Errorf records a failure of the current subtest.
+func (r *Report) Errorf(format string, args ...any) {
+	m := fmt.Sprintf(format, args...)
+	r.root.mu.Lock()
+	defer r.root.mu.Unlock()
+	r.root.failures = append(r.root.failures, Failure{Test: r.name, Message: m})
+}
+
+// Logf records a log line, prefixed with the subtest's name.
+func (r *Report) Logf(format string, args ...any) {
+	m := fmt.Sprintf(format, args...)
+	if r.name != "" {
+		m = r.name + ": " + m
+	}
+	r.root.mu.Lock()
+	defer r.root.mu.Unlock()
+	r.root.logs = append(r.root.logs, m)
+}
+
+// Run runs f as a subtest, synchronously, and reports whether it recorded
+// no failure. Spaces in name become underscores, as in go test.
+func (r *Report) Run(name string, f func(TB)) bool {
+	name = strings.ReplaceAll(name, " ", "_")
+	if r.name != "" {
+		name = r.name + "/" + name
+	}
+	child := &Report{root: r.root, name: name}
+	before := r.countFailures(name)
+	f(child)
+	return r.countFailures(name) == before
+}
+
+// countFailures counts the failures of test name and its subtests.
+func (r *Report) countFailures(name string) int {
+	r.root.mu.Lock()
+	defer r.root.mu.Unlock()
+	n := 0
+	for _, f := range r.root.failures {
+		if f.Test == name || strings.HasPrefix(f.Test, name+"/") {
+			n++
+		}
+	}
+	return n
+}
+
+// TempDir creates a new directory, removed by Close. It panics when the
+// system cannot create one, as there is no test to fail.
+func (r *Report) TempDir() string {
+	dir, err := os.MkdirTemp("", "adaptertest-")
+	if err != nil {
+		panic(fmt.Sprintf("adaptertest: creating a temporary directory: %v", err))
+	}
+	r.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// Cleanup registers f to run at Close.
+func (r *Report) Cleanup(f func()) {
+	r.root.mu.Lock()
+	defer r.root.mu.Unlock()
+	r.root.cleanups = append(r.root.cleanups, f)
+}
+
+// Close runs the registered cleanups, last registered first: it stops the
+// suite's server, closes its store and removes its files. Calling it again
+// does nothing.
+func (r *Report) Close() {
+	r.root.mu.Lock()
+	if r.root.closed {
+		r.root.mu.Unlock()
+		return
+	}
+	r.root.closed = true
+	fs := r.root.cleanups
+	r.root.cleanups = nil
+	r.root.mu.Unlock()
+	for _, f := range slices.Backward(fs) {
+		f()
+	}
+}
+
+// Failures returns the recorded failures in the order they happened.
+func (r *Report) Failures() []Failure {
+	r.root.mu.Lock()
+	defer r.root.mu.Unlock()
+	return slices.Clone(r.root.failures)
+}
+
+// Failed reports whether any check failed.
+func (r *Report) Failed() bool {
+	r.root.mu.Lock()
+	defer r.root.mu.Unlock()
+	return len(r.root.failures) > 0
+}
+
+// Logs returns the recorded log lines in order.
+func (r *Report) Logs() []string {
+	r.root.mu.Lock()
+	defer r.root.mu.Unlock()
+	return slices.Clone(r.root.logs)
+}
+
+// String lists the failures, one "test: message" per line.
+func (r *Report) String() string {
+	var b strings.Builder
+	for _, f := range r.Failures() {
+		b.WriteString(f.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
