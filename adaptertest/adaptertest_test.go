@@ -284,3 +284,51 @@ func TestReport(t *testing.T) {
 		t.Errorf("TempDir %s survives Close: %v", dir, err)
 	}
 }
+
+// TestNoJWTInFailures: when the server cannot be reached, the failure names
+// the route, never the session JWT that was in the query.
+func TestNoJWTInFailures(t *testing.T) {
+	crm := newMemCRM(flaws{})
+	r := adaptertest.NewReport()
+	defer r.Close()
+	var stopped bool
+	adaptertest.RunT(stopAfterLogin{r, &stopped}, crm.config(memFull{memBasic{crm}}))
+	if !r.Failed() {
+		t.Fatalf("no failure although the server was stopped")
+	}
+	if strings.Contains(r.String(), "jwtToken") || strings.Contains(r.String(), "eyJ") {
+		t.Errorf("a failure carries the session JWT:\n%s", r)
+	}
+}
+
+// stopAfterLogin is a TB that, once login has passed, runs the cleanups
+// registered so far (which stop the suite's server), so that every later
+// request fails to connect.
+type stopAfterLogin struct {
+	*adaptertest.Report
+	stopped *bool
+}
+
+func (s stopAfterLogin) Run(name string, f func(adaptertest.TB)) bool {
+	ok := s.Report.Run(name, f)
+	if name == "login" && !*s.stopped {
+		*s.stopped = true
+		s.Report.Close()
+	}
+	return ok
+}
+
+// BenchmarkRun measures one whole run of the suite against an in-memory
+// adapter: server start (SQLite file, keys), about 40 requests, shutdown.
+func BenchmarkRun(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		crm := newMemCRM(flaws{})
+		r := adaptertest.NewReport()
+		adaptertest.RunT(r, crm.config(memFull{memBasic{crm}}))
+		r.Close()
+		if r.Failed() {
+			b.Fatalf("failures:\n%s", r)
+		}
+	}
+}

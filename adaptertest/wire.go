@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -55,6 +57,9 @@ func (c *client) do(ctx context.Context, method, pathQuery string, body any, wit
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err // its text repeats the URL, session JWT and all
+		}
 		return answer{}, fmt.Errorf("%s %s: %w", method, routeOf(pathQuery), err)
 	}
 	defer res.Body.Close()
