@@ -40,7 +40,10 @@ type testingT struct{ *testing.T }
 
 func (t testingT) Run(name string, f func(TB)) bool {
 	t.Helper()
-	return t.T.Run(name, func(t *testing.T) { f(testingT{t}) })
+	return t.T.Run(name, func(t *testing.T) {
+		t.Helper()
+		f(testingT{t})
+	})
 }
 
 // Failure is one check that failed, as a [Report] recorded it.
