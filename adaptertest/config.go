@@ -102,16 +102,16 @@ type Config struct {
 	ServerOptions []httpserver.Option
 }
 
-// ErrConfig reports a Config the suite cannot run with; the suite reports
-// it as a failure of the whole run, wrapped with what is missing.
-var ErrConfig = errors.New("adaptertest: invalid Config")
+// errConfig marks a Config the suite cannot run with; the suite reports it
+// as a failure of the whole run, with everything that is missing.
+var errConfig = errors.New("adaptertest: invalid Config")
 
 // check returns what is wrong with cfg, all of it at once.
 func (cfg Config) check() error {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if cfg.Adapter == nil {
-		return fmt.Errorf("%w: Adapter is nil", ErrConfig)
+		return fmt.Errorf("%w: Adapter is nil", errConfig)
 	}
 	switch a := cfg.Adapter.Auth(); a.Type {
 	case adapter.AuthAPIKey:
@@ -158,7 +158,7 @@ func (cfg Config) check() error {
 	}
 	number("FormatPhone", cfg.FormatPhone, false)
 	if problems != nil {
-		return fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
+		return fmt.Errorf("%w: %s", errConfig, strings.Join(problems, "; "))
 	}
 	return nil
 }
