@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -212,6 +213,15 @@ func (s *Server) fillCallLogDetails(ctx context.Context, sess *session, logs []c
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			// recoverPanics guards the request's goroutine only: a panic
+			// here would take the whole process down.
+			defer func() {
+				if v := recover(); v != nil {
+					s.log.LogAttrs(ctx, slog.LevelError, "panic in GetCallLog",
+						slog.String("request_id", requestInfo(ctx).id), slog.Any("panic", v),
+						slog.String("stack", string(debug.Stack())))
+				}
+			}()
 			res, err := sess.platform.adapter.GetCallLog(ctx, adapter.GetCallLogRequest{Session: sess.crm, LogID: logs[i].LogID})
 			if err != nil {
 				if isSessionFailure(err) {

@@ -372,6 +372,13 @@ func TestCallLogLifecycle(t *testing.T) {
 	if got.Logs[1].LogData["note"] != "Discussed renewal" || got.Logs[1].LogData["subject"] == "" {
 		t.Errorf("logData: %v", got.Logs[1].LogData)
 	}
+	// A panicking adapter in the concurrent detail reads answers without the
+	// details and leaves the server running.
+	h.crm.PanicNext(testcrm.OpGetCallLog)
+	r = h.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=s-1&requireDetails=true", nil)
+	if r.status != 200 || strings.Contains(string(r.body), "logData") {
+		t.Errorf("panicking GetCallLog: %d %s", r.status, r.body)
+	}
 	r = h.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=s-1", nil)
 	if strings.Contains(string(r.body), "logData") {
 		t.Errorf("logData without requireDetails: %s", r.body)
