@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -19,7 +21,7 @@ import (
 
 // benchServer is the real handler over SQLite and testcrm, called in
 // process (no network), with a logged-in user.
-func benchServer(b *testing.B) (http.Handler, string) {
+func benchServer(b *testing.B, opts ...httpserver.Option) (http.Handler, string) {
 	b.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
@@ -29,7 +31,7 @@ func benchServer(b *testing.B) (http.Handler, string) {
 	srv, err := httpserver.New(httpserver.Config{
 		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
 		Store:    st, Sessions: newSessions(b), Keys: newKeys(b),
-	})
+	}, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,7 +47,15 @@ func benchServer(b *testing.B) (http.Handler, string) {
 // BenchmarkGetContact is the hot path of every incoming call: JWT, user row,
 // key unsealing, phone parsing with three formats, adapter lookup, JSON.
 func BenchmarkGetContact(b *testing.B) {
-	srv, jwt := benchServer(b)
+	b.Run("quiet", func(b *testing.B) { benchGetContact(b) })
+	// With the request log line a server writes in production.
+	b.Run("logged", func(b *testing.B) {
+		benchGetContact(b, httpserver.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	})
+}
+
+func benchGetContact(b *testing.B, opts ...httpserver.Option) {
+	srv, jwt := benchServer(b, opts...)
 	target := "/contact?jwtToken=" + jwt + "&phoneNumber=+16505551212&overridingFormat=(***)%20***-****,***-***-****,%2B1**********"
 	b.ReportAllocs()
 	for b.Loop() {

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -55,7 +56,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return fmt.Errorf("LOG_LEVEL: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if getenv("GOGC") == "" {
+		// The live heap is a few megabytes, so the default (100) collects
+		// very often under load; 200 trades ~6 MB of peak RSS for ~15%
+		// more requests per second (bench/load.sh). GOGC overrides it.
+		debug.SetGCPercent(200)
+	}
+	logOut := newLogWriter(stderr, 100*time.Millisecond)
+	defer logOut.Close()
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 
 	kind, target, err := storeKind(cfg.DatabaseURL)
 	if err != nil {
