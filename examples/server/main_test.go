@@ -110,9 +110,28 @@ func walkThrough(t *testing.T, base string) string {
 	if code != 200 || !strings.Contains(body, `"Alice Anderson"`) {
 		t.Fatalf("contact: %d %s", code, body)
 	}
-	logged := post(t, base+"/callLog?jwtToken="+jwt, `{"logInfo":{"sessionId":"readme-1","direction":"Inbound","startTime":1764300000000,"duration":42,"from":{"phoneNumber":"+16505551212"},"to":{"phoneNumber":"+14155550199"}},"contactId":"1001","note":"First call"}`)
+	code, body = get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551213&overridingFormat=(***)%20***-****")
+	if code != 200 || !strings.Contains(body, `"Bob Brown"`) {
+		t.Fatalf("contact by format: %d %s", code, body)
+	}
+	logged := post(t, base+"/callLog?jwtToken="+jwt, `{"logInfo":{"sessionId":"demo-1","direction":"Inbound","startTime":1764300000000,"duration":42,"from":{"phoneNumber":"+16505551212"},"to":{"phoneNumber":"+14155550199"}},"contactId":"1001","note":"First call"}`)
 	if logged["successful"] != true || logged["logId"] == "" {
 		t.Fatalf("callLog: %v", logged)
+	}
+	again := post(t, base+"/callLog?jwtToken="+jwt, `{"logInfo":{"sessionId":"demo-1"},"contactId":"1001"}`)
+	if again["successful"] != false || again["logId"] != logged["logId"] {
+		t.Fatalf("second callLog: %v", again)
+	}
+	req, _ := http.NewRequest("PATCH", base+"/callLog?jwtToken="+jwt, strings.NewReader(`{"sessionId":"demo-1","recordingLink":"https://example.com/rec/1"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(patched), "https://example.com/rec/1") {
+		t.Fatalf("patch: %s", patched)
 	}
 	msgs := post(t, base+"/messageLog?jwtToken="+jwt, `{"logInfo":{"conversationId":"c1","conversationLogId":"c1/11/28/2026","type":"SMS","messages":[{"id":2,"direction":"Inbound","subject":"Thanks!","creationTime":"2026-11-28T10:01:00Z"},{"id":1,"direction":"Outbound","subject":"Hello","creationTime":"2026-11-28T10:00:00Z"}],"correspondents":[{"phoneNumber":"+16505551212"}]},"contactId":"1001"}`)
 	if fmt.Sprint(msgs["logIds"]) != "[1 2]" {
@@ -149,7 +168,7 @@ func TestServerSQLiteNoSetup(t *testing.T) {
 	// A restart reuses the generated keys: the session and the sealed API
 	// key from the first run still work, and the call log is remembered.
 	base, stop, _ = start(t, map[string]string{"DATABASE_URL": "sqlite:" + db})
-	code, body := get(t, base+"/callLog?jwtToken="+jwt+"&sessionIds=readme-1")
+	code, body := get(t, base+"/callLog?jwtToken="+jwt+"&sessionIds=demo-1")
 	if code != 200 || !strings.Contains(body, `"matched":true`) {
 		t.Errorf("after restart: %d %s", code, body)
 	}
