@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -165,6 +166,15 @@ func openStore(ctx context.Context, kind, target string, log *slog.Logger) (stor
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return nil, fmt.Errorf("creating database directory: %w", err)
 			}
+		}
+		if !strings.HasPrefix(target, "file:") && target != ":memory:" {
+			// The database holds sealed credentials: readable by the owner
+			// only. SQLite gives its -wal and -shm files the same mode.
+			f, err := os.OpenFile(target, os.O_RDWR|os.O_CREATE, 0o600)
+			if err != nil {
+				return nil, fmt.Errorf("creating database file: %w", err)
+			}
+			f.Close()
 		}
 		return sqlite.Open(ctx, target, sqlite.WithLogger(log))
 	case "postgres":

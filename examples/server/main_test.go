@@ -164,6 +164,9 @@ func TestServerSQLiteNoSetup(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
 	}
+	if fi, err := os.Stat(db); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("database file: %v %v, want mode 0600", fi.Mode().Perm(), err)
+	}
 
 	// A restart reuses the generated keys: the session and the sealed API
 	// key from the first run still work, and the call log is remembered.
