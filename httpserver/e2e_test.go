@@ -854,3 +854,24 @@ func TestUserCacheTTL(t *testing.T) {
 		t.Errorf("after this server's logout: %d", s)
 	}
 }
+
+func TestStoreDownAnswers503(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) {
+		c.opts = append(c.opts, httpserver.WithUserCacheTTL(0))
+	})
+	jwt := h.login("k1")
+	h.store.Close() // the database is gone
+	for _, r := range []response{
+		h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil),
+		h.do("POST", "/callLog", callLogBody("s-down", "1001"), bearer(jwt)...),
+		h.do("POST", "/apiKeyLogin", map[string]any{"platform": "testcrm", "apiKey": "k2"}),
+	} {
+		m := r.json(t)
+		if r.status != http.StatusServiceUnavailable || m["successful"] != false || !strings.Contains(msg(m), "database") {
+			t.Errorf("store down: %d %s", r.status, r.body)
+		}
+	}
+	if n := h.crm.CallLogCount(); n != 0 {
+		t.Errorf("a call was logged in the CRM while its mapping could not be stored: %d", n)
+	}
+}

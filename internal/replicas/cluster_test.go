@@ -50,6 +50,12 @@ func newCluster(t *testing.T, adapters func() []adapter.Adapter, opts ...httpser
 	if dsn == "" {
 		t.Skip(dsnEnv + " not set: skipping PostgreSQL tests")
 	}
+	return newClusterDSN(t, dsn, adapters, opts...)
+}
+
+// newClusterDSN is newCluster on the given DSN.
+func newClusterDSN(t *testing.T, dsn string, adapters func() []adapter.Adapter, opts ...httpserver.Option) *cluster {
+	t.Helper()
 	c := &cluster{
 		t:      t,
 		schema: "crmbridge_replicas_" + randomHex(8),
