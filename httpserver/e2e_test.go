@@ -551,6 +551,20 @@ func TestMessageLog(t *testing.T) {
 	if m := r.json(t); m["successful"] != false || msg(m) != "No message to log." {
 		t.Errorf("empty: %s", r.body)
 	}
+
+	// The CRM fails on the second new message: the answer names the one
+	// logged before the failure, and a re-post logs only the rest.
+	h.crm.FailNext(testcrm.OpUpdateMessageLog, nil) // 106 goes through
+	h.crm.FailNext(testcrm.OpUpdateMessageLog, errors.New("crm down"))
+	r = h.do("POST", "/messageLog", messageLogBody(day, 107, 106, 104, 103, 102, 101), bearer(jwt)...)
+	m = r.json(t)
+	if diff := cmp.Diff([]any{"106"}, m["logIds"]); diff != "" || m["successful"] != false || msg(m) != "Error logging messages" {
+		t.Errorf("failure on the second new message: %s\n%s", diff, r.body)
+	}
+	r = h.do("POST", "/messageLog", messageLogBody(day, 107, 106, 104, 103, 102, 101), bearer(jwt)...)
+	if diff := cmp.Diff([]any{"107"}, r.json(t)["logIds"]); diff != "" {
+		t.Errorf("re-post after failure: %s\n%s", diff, r.body)
+	}
 }
 
 func TestMessageLogConcurrentReposts(t *testing.T) {

@@ -76,13 +76,19 @@ type revokedBody struct {
 // wire protocol (PROTOCOL.md §7). Details go to the log, never to the client,
 // except a *adapter.UserError's message which is meant for the user.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, op operation, crm string, err error) {
+	s.failWith(w, r, op, crm, err, []string{})
+}
+
+// failWith is fail whose answer carries list as the route's array (op.list):
+// what the request did before it failed, such as the messages it logged.
+func (s *Server) failWith(w http.ResponseWriter, r *http.Request, op operation, crm string, err error, list []string) {
 	requestInfo(r.Context()).err = err
 	writeFailure := func(status int, m *returnMessage) {
 		if op.list == "" {
 			writeJSON(w, status, failure(m))
 			return
 		}
-		writeJSON(w, status, map[string]any{"successful": false, "returnMessage": m, op.list: []any{}})
+		writeJSON(w, status, map[string]any{"successful": false, "returnMessage": m, op.list: list})
 	}
 	var (
 		rl *adapter.RateLimitError

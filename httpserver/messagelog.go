@@ -76,7 +76,7 @@ func (s *Server) createMessageLog(w http.ResponseWriter, r *http.Request, sess *
 		m := info.Messages[i].message()
 		res, err := s.store.ReserveMessage(ctx, key, m.ID, s.reservationLease())
 		if err != nil {
-			s.fail(w, r, opMessageLog, sess.claims.Platform, storeErr(err))
+			s.failWith(w, r, opMessageLog, sess.claims.Platform, storeErr(err), logged)
 			return
 		}
 		if !res.Won {
@@ -106,7 +106,7 @@ func (s *Server) createMessageLog(w http.ResponseWriter, r *http.Request, sess *
 					slog.String("request_id", requestInfo(ctx).id), slog.String("error", rerr.Error()))
 			}
 			cancel()
-			s.fail(w, r, opMessageLog, sess.claims.Platform, err)
+			s.failWith(w, r, opMessageLog, sess.claims.Platform, err, logged)
 			return
 		}
 		err = s.confirm(ctx, func(cctx context.Context) error {
@@ -120,7 +120,7 @@ func (s *Server) createMessageLog(w http.ResponseWriter, r *http.Request, sess *
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "CRM message log written but its mapping could not be stored",
 				slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", dayLogID), slog.String("error", err.Error()))
-			s.fail(w, r, opMessageLog, sess.claims.Platform, storeErr(err))
+			s.failWith(w, r, opMessageLog, sess.claims.Platform, storeErr(err), logged)
 			return
 		}
 		logged = append(logged, m.ID)
