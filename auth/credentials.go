@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 )
@@ -129,10 +131,18 @@ func HeaderScheme(name string) func(*http.Request, string) {
 const maxDrain = 64 << 10
 
 // NewTransport returns a RoundTripper that applies c to a clone of each
-// request and sends it with base (http.DefaultTransport when nil). On a 401
-// it renews c once and, when Renew reports new credentials and the request
-// body can be sent again (no body, http.NoBody, or GetBody set), retries
-// once; a second 401 is returned as it is. When Renew fails with ErrRevoked
+// request and sends it with base (http.DefaultTransport when nil).
+//
+// A request an http.Client makes to follow a redirect gets the credentials
+// only while every hop stays on the first request's host (or a subdomain of
+// it) and port, and never goes from https down to http; otherwise it is
+// sent as it is and its answer returned untouched. net/http drops the
+// Authorization header on such redirects, and a transport that applies
+// credentials on every hop would undo that.
+//
+// On a 401 it renews c once and, when Renew reports new credentials and the
+// request body can be sent again (no body, http.NoBody, or GetBody set),
+// retries once; a second 401 is returned as it is. When Renew fails with ErrRevoked
 // the 401 is returned; any other Renew error is returned as the error.
 func NewTransport(base http.RoundTripper, c Credentials) http.RoundTripper {
 	if base == nil {
@@ -147,6 +157,11 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !sameOriginChain(req) {
+		// Not the CRM the adapter addressed: no credentials, and a 401 from
+		// there says nothing about the user's token.
+		return t.base.RoundTrip(req)
+	}
 	ctx := req.Context()
 	first := req.Clone(ctx)
 	if err := t.c.Apply(ctx, first); err != nil {
@@ -189,6 +204,74 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	drain(resp)
 	return t.base.RoundTrip(retry)
+}
+
+// maxRedirectChain bounds how far back sameOriginChain walks; http.Client
+// stops after 10 redirects unless CheckRedirect says otherwise.
+const maxRedirectChain = 64
+
+// sameOriginChain reports whether req is the adapter's own request or a
+// redirect whose every hop stayed within the origin of the first request.
+// http.Client links a redirect to the response that caused it
+// (req.Response) and that response to its request (Response.Request); a
+// chain that cannot be followed back is not trusted.
+func sameOriginChain(req *http.Request) bool {
+	if req.Response == nil {
+		return true
+	}
+	hops := []*url.URL{req.URL}
+	for r := req; r.Response != nil; {
+		r = r.Response.Request
+		if r == nil || r.URL == nil || len(hops) > maxRedirectChain {
+			return false
+		}
+		hops = append(hops, r.URL)
+	}
+	origin := hops[len(hops)-1]
+	for _, u := range hops[:len(hops)-1] {
+		if !withinOrigin(origin, u) {
+			return false
+		}
+	}
+	return true
+}
+
+// withinOrigin reports whether credentials meant for origin may go to u:
+// the same host or a subdomain of it (the rule net/http applies to
+// Authorization on redirects), the same port, and no downgrade from https.
+func withinOrigin(origin, u *url.URL) bool {
+	if u == nil || origin.Scheme == "https" && u.Scheme != "https" {
+		return false
+	}
+	if effectivePort(origin) != effectivePort(u) {
+		return false
+	}
+	oh := strings.TrimSuffix(strings.ToLower(origin.Hostname()), ".")
+	uh := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if oh == "" || uh == "" {
+		return false
+	}
+	if uh == oh {
+		return true
+	}
+	// An IP address has no subdomains.
+	if net.ParseIP(oh) != nil || strings.Contains(uh, ":") {
+		return false
+	}
+	return strings.HasSuffix(uh, "."+oh)
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
 }
 
 // replayable reports whether req's body can be sent a second time.
