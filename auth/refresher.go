@@ -92,10 +92,18 @@ type Refresher struct {
 }
 
 // flight is one refresh of one user key, shared by whoever asks meanwhile.
+// Callers ask for different reasons (Token: the token expires soon; Renew:
+// the CRM refused this access token), so the flight refreshes when the
+// stored token, read under the lock, fails any of its callers' needs.
 type flight struct {
 	done chan struct{}
 	tok  Token
 	err  error
+
+	// needs, guarded by Refresher.mu, are the callers' reasons; once
+	// decided is set the flight no longer looks at them.
+	needs   []func(Token) bool
+	decided bool
 }
 
 // NewRefresher returns a Refresher for users of provider p whose tokens live
@@ -154,29 +162,39 @@ func (r *Refresher) expiresSoon(t Token) bool {
 }
 
 // share joins the refresh of key in progress in this process or starts one,
-// then waits for it or for ctx.
+// then waits for it or for ctx. A caller that joins a flight which has
+// already decided, and whose result fails the caller's need, waits for the
+// flight to end and then starts or joins a new one, once.
 func (r *Refresher) share(ctx context.Context, key string, needs func(Token) bool) (Token, error) {
-	r.mu.Lock()
-	f, ok := r.flights[key]
-	if !ok {
-		f = &flight{done: make(chan struct{})}
-		r.flights[key] = f
-		go r.fly(context.WithoutCancel(ctx), key, needs, f)
-	}
-	r.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		r.mu.Lock()
+		f, ok := r.flights[key]
+		if !ok {
+			f = &flight{done: make(chan struct{})}
+			r.flights[key] = f
+			go r.fly(context.WithoutCancel(ctx), key, f)
+		}
+		heard := !f.decided
+		if heard {
+			f.needs = append(f.needs, needs)
+		}
+		r.mu.Unlock()
 
-	select {
-	case <-f.done:
-		return f.tok, f.err
-	case <-ctx.Done():
-		return Token{}, fmt.Errorf("auth: waiting for token refresh: %w", ctx.Err())
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return Token{}, fmt.Errorf("auth: waiting for token refresh: %w", ctx.Err())
+		}
+		if f.err != nil || heard || attempt > 0 || !needs(f.tok) {
+			return f.tok, f.err
+		}
 	}
 }
 
 // fly runs one refresh and publishes its result. It removes the flight
 // before publishing, so a caller arriving later starts afresh and, under
 // the lock, finds the saved token.
-func (r *Refresher) fly(ctx context.Context, key string, needs func(Token) bool, f *flight) {
+func (r *Refresher) fly(ctx context.Context, key string, f *flight) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout)
 	defer cancel()
 	defer func() {
@@ -187,14 +205,30 @@ func (r *Refresher) fly(ctx context.Context, key string, needs func(Token) bool,
 			f.tok, f.err = Token{}, fmt.Errorf("auth: token refresh panicked: %v", p)
 		}
 		r.mu.Lock()
+		f.decided = true
 		delete(r.flights, key)
 		r.mu.Unlock()
 		close(f.done)
 	}()
-	f.tok, f.err = r.refreshLocked(ctx, key, needs)
+	f.tok, f.err = r.refreshLocked(ctx, key, f)
 }
 
-func (r *Refresher) refreshLocked(ctx context.Context, key string, needs func(Token) bool) (Token, error) {
+// needed reports whether t fails the need of any caller of f, and closes f
+// to further callers' needs.
+func (r *Refresher) needed(f *flight, t Token) bool {
+	r.mu.Lock()
+	f.decided = true
+	needs := f.needs
+	r.mu.Unlock()
+	for _, n := range needs {
+		if n(t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Refresher) refreshLocked(ctx context.Context, key string, f *flight) (Token, error) {
 	unlock, err := r.ts.LockRefresh(ctx, key)
 	if err != nil {
 		return Token{}, fmt.Errorf("auth: lock token refresh: %w", err)
@@ -205,7 +239,7 @@ func (r *Refresher) refreshLocked(ctx context.Context, key string, needs func(To
 	if err != nil {
 		return Token{}, fmt.Errorf("auth: load token: %w", err)
 	}
-	if !needs(cur) {
+	if !r.needed(f, cur) {
 		return cur, nil // refreshed by another process meanwhile
 	}
 	if cur.RefreshToken == "" {
