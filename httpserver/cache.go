@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crmbridge/crmbridge/phone"
@@ -82,6 +83,10 @@ func (c *formatCache) compile(list string) phone.Formats {
 type userCache struct {
 	ttl time.Duration
 	now func() time.Time
+	// gen counts forgets. A row read before a write must not be cached
+	// after that write's forget: readers note gen before reading and keep
+	// the row only if no forget happened meanwhile.
+	gen atomic.Uint64
 	boundedMap[cachedUser]
 }
 
@@ -101,14 +106,32 @@ func (c *userCache) lookup(key string) (store.User, bool) {
 	return e.u, true
 }
 
-func (c *userCache) keep(u store.User) {
-	if c.ttl > 0 {
-		c.put(u.Key, cachedUser{u: u, expires: c.now().Add(c.ttl)})
+func (c *userCache) generation() uint64 { return c.gen.Load() }
+
+// keepIfUnchanged caches u, read when the generation was gen, unless a
+// write has dropped an entry since.
+func (c *userCache) keepIfUnchanged(u store.User, gen uint64) {
+	if c.ttl <= 0 {
+		return
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= c.max {
+		c.m = make(map[string]cachedUser, min(c.max, 1024))
+	}
+	c.m[u.Key] = cachedUser{u: u, expires: c.now().Add(c.ttl)}
 }
 
+// forget drops a user's entry after a write.
 func (c *userCache) forget(key string) {
-	if c.ttl > 0 {
-		c.remove(key)
+	if c.ttl <= 0 {
+		return
 	}
+	c.mu.Lock()
+	c.gen.Add(1)
+	delete(c.m, key)
+	c.mu.Unlock()
 }

@@ -230,7 +230,7 @@ func (s *Server) fillCallLogDetails(ctx context.Context, sess *session, logs []c
 					mu.Unlock()
 				} else {
 					s.log.LogAttrs(ctx, slog.LevelWarn, "reading call log failed",
-						slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
+						slog.String("request_id", requestInfo(ctx).id), slog.String("error", logSafe(err)))
 				}
 				return
 			}

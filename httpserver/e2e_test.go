@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -787,7 +788,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	h := newHarness(t)
 	jwt := h.login("very-secret-api-key")
 	h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil)
-	h.crm.FailNext(testcrm.OpFind, errors.New("boom"))
+	h.crm.FailNext(testcrm.OpFind, fmt.Errorf("finding: %w", &url.Error{
+		Op: "Get", URL: "https://crm.example/api/persons?phone=%2B16505551212&api_token=very-secret-api-key", Err: errors.New("timeout")}))
 	h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil)
 	h.do("POST", "/callLog", callLogBody("s-log", "1001"), bearer(jwt)...)
 	logs := h.logs.String()
@@ -826,6 +828,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"no keys":      func(c *httpserver.Config) { c.Keys = nil },
 		"no adapters":  func(c *httpserver.Config) { c.Adapters = nil },
 		"two testcrms": func(c *httpserver.Config) { c.Adapters = append(c.Adapters, testcrm.New(testcrm.NewCRM())) },
+		"ambiguous user keys": func(c *httpserver.Config) {
+			c.Adapters = append(c.Adapters, renamed{testcrm.New(testcrm.NewCRM()), "eu-testcrm"})
+		},
 	} {
 		cfg := good
 		mut(&cfg)
@@ -889,3 +894,11 @@ func TestStoreDownAnswers503(t *testing.T) {
 		t.Errorf("a call was logged in the CRM while its mapping could not be stored: %d", n)
 	}
 }
+
+// renamed is an adapter under another platform name.
+type renamed struct {
+	adapter.Adapter
+	name string
+}
+
+func (r renamed) Platform() string { return r.name }

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
@@ -128,7 +130,7 @@ func (s *Server) failWith(w http.ResponseWriter, r *http.Request, op operation, 
 		slog.String("request_id", requestInfo(r.Context()).id),
 		slog.String("operation", op.name),
 		slog.String("platform", crm),
-		slog.String("error", err.Error()),
+		slog.String("error", logSafe(err)),
 		slog.Bool("timeout", errors.Is(err, context.DeadlineExceeded)))
 }
 
@@ -169,4 +171,26 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		badRequest(w, "Request body could not be read: "+err.Error())
 	}
 	return false
+}
+
+// logSafe renders an error for the log. An *url.Error (what an adapter's
+// HTTP client returns) quotes the whole request URL, and its query may hold
+// a phone number or a token: only scheme, host and path are kept.
+func logSafe(err error) string {
+	msg := err.Error()
+	for e := err; e != nil; {
+		var ue *url.Error
+		if !errors.As(e, &ue) {
+			break
+		}
+		if u, perr := url.Parse(ue.URL); perr == nil && (u.RawQuery != "" || u.Fragment != "" || u.User != nil) {
+			safe := u.Scheme + "://" + u.Host + u.Path
+			msg = strings.ReplaceAll(msg, strconv.Quote(ue.URL), strconv.Quote(safe))
+			msg = strings.ReplaceAll(msg, ue.URL, safe)
+		} else if perr != nil {
+			msg = strings.ReplaceAll(msg, ue.URL, "(unparsable URL)")
+		}
+		e = ue.Err
+	}
+	return msg
 }

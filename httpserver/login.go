@@ -236,12 +236,25 @@ func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *sessi
 	if err := sess.platform.adapter.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: sess.crm}); err != nil {
 		requestInfo(ctx).err = err
 	}
+	// A refresh in flight must not store a new token pair after the erase
+	// (that would log the user back in): revoke and erase under the
+	// refresh lock. Not around the adapter call, which may itself need a
+	// refresh.
+	unlock, err := s.store.Lock(ctx, "refresh:"+sess.user.Key)
+	if err != nil {
+		if ctx.Err() == nil {
+			err = storeErr(err)
+		}
+		s.fail(w, r, opUnauthorize, sess.claims.Platform, err)
+		return
+	}
+	defer unlock()
 	if err := s.revokeOAuth(ctx, sess); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "revoking the CRM token failed; erasing it anyway",
-			slog.String("request_id", requestInfo(ctx).id), slog.String("platform", sess.claims.Platform), slog.String("error", err.Error()))
+			slog.String("request_id", requestInfo(ctx).id), slog.String("platform", sess.claims.Platform), slog.String("error", logSafe(err)))
 	}
 	defer s.users.forget(sess.user.Key)
-	if err := s.store.UpdateTokens(r.Context(), sess.user.Key, store.Tokens{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.store.UpdateTokens(ctx, sess.user.Key, store.Tokens{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, opUnauthorize, sess.claims.Platform, storeErr(err))
 		return
 	}
@@ -256,7 +269,13 @@ func (s *Server) revokeOAuth(ctx context.Context, sess *session) error {
 	if p.auth.OAuth == nil || p.auth.OAuth.RevokeURL == "" {
 		return nil
 	}
-	tok, err := (&tokenStore{s: s}).LoadToken(ctx, sess.user.Key)
+	// Read the row itself, under the lock: the session's copy may be a
+	// cached one from before a refresh.
+	u, err := s.store.GetUser(ctx, sess.user.Key)
+	if err != nil {
+		return storeErr(err)
+	}
+	tok, err := s.openToken(u)
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			attrs = append(attrs, slog.String("platform", ri.platform))
 		}
 		if ri.err != nil {
-			attrs = append(attrs, slog.String("error", ri.err.Error()))
+			attrs = append(attrs, slog.String("error", logSafe(ri.err)))
 		}
 		s.log.LogAttrs(r.Context(), level, "request", attrs...)
 	})

@@ -170,6 +170,14 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		if _, dup := s.platforms[a.Platform()]; dup {
 			return nil, fmt.Errorf("httpserver: two adapters for platform %q", a.Platform())
 		}
+		// User keys are "<crm user id>-<platform>": with platforms "crm"
+		// and "eu-crm", user "5-eu" of one and "5" of the other would share
+		// a key.
+		for other := range s.platforms {
+			if strings.HasSuffix(other, "-"+a.Platform()) || strings.HasSuffix(a.Platform(), "-"+other) {
+				return nil, fmt.Errorf("httpserver: platform names %q and %q are ambiguous in user keys; rename one", other, a.Platform())
+			}
+		}
 		s.platforms[a.Platform()] = p
 	}
 	s.handler = s.routes()

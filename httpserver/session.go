@@ -76,6 +76,11 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			s.fail(w, r, operation{name: "loading user", record: "User"}, p.adapter.Platform(), err)
 			return
 		}
+		if user.Platform != claims.Platform {
+			err := fmt.Errorf("%w: user row is of platform %q, session of %q", errSessionGone, user.Platform, claims.Platform)
+			s.fail(w, r, operation{name: "loading user", record: "User"}, p.adapter.Platform(), err)
+			return
+		}
 		client, err := s.userClient(ctx, p, user)
 		if err != nil {
 			s.fail(w, r, operation{name: "loading credentials", record: "User"}, p.adapter.Platform(), err)
@@ -102,9 +107,10 @@ func (s *Server) loadUser(ctx context.Context, key string) (store.User, error) {
 	if u, ok := s.users.lookup(key); ok {
 		return u, nil
 	}
+	gen := s.users.generation()
 	u, err := s.store.GetUser(ctx, key)
 	if err == nil {
-		s.users.keep(u)
+		s.users.keepIfUnchanged(u, gen)
 	}
 	return u, err
 }
@@ -199,22 +205,26 @@ func (t *tokenStore) LoadToken(ctx context.Context, key string) (auth.Token, err
 			return auth.Token{}, fmt.Errorf("%w: no user row", errSessionGone)
 		}
 		return auth.Token{}, storeErr(err)
-	} else {
-		t.s.users.keep(u)
 	}
+	return t.s.openToken(u)
+}
+
+// openToken unseals the OAuth token of a user row.
+func (s *Server) openToken(u store.User) (auth.Token, error) {
+	key := u.Key
 	if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
 		return auth.Token{}, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
 	}
 	tok := auth.Token{TokenType: "Bearer", Expiry: u.TokenExpiry}
 	if len(u.AccessToken) > 0 {
-		b, err := t.s.keys.Open(u.AccessToken, sealAD("access", key))
+		b, err := s.keys.Open(u.AccessToken, sealAD("access", key))
 		if err != nil {
 			return auth.Token{}, fmt.Errorf("%w: stored access token cannot be opened: %w", errSessionGone, err)
 		}
 		tok.AccessToken = string(b)
 	}
 	if len(u.RefreshToken) > 0 {
-		b, err := t.s.keys.Open(u.RefreshToken, sealAD("refresh", key))
+		b, err := s.keys.Open(u.RefreshToken, sealAD("refresh", key))
 		if err != nil {
 			return auth.Token{}, fmt.Errorf("%w: stored refresh token cannot be opened: %w", errSessionGone, err)
 		}
