@@ -28,6 +28,7 @@ type config struct {
 	KeyFile       string // where generated keys are kept when none are configured
 	Pipedrive     pipedriveConfig
 	generatedKeys bool
+	secretFlags   []string // secrets given as flags, which other local users can read
 }
 
 // pipedriveConfig enables the Pipedrive adapter when ClientID is set.
@@ -53,16 +54,22 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.Host, "host", env("APP_HOST", "127.0.0.1"), "address to listen on (APP_HOST)")
 	fs.StringVar(&c.Port, "port", env("PORT", "6066"), "port to listen on (PORT)")
 	fs.StringVar(&c.ServerURL, "server-url", env("SERVER_URL", ""), "public URL of this server, for the manifest (SERVER_URL)")
-	fs.StringVar(&c.SecretKey, "secret-key", env("APP_SERVER_SECRET_KEY", ""), "secret that signs session JWTs, at least 32 bytes (APP_SERVER_SECRET_KEY)")
+	fs.StringVar(&c.SecretKey, "secret-key", env("APP_SERVER_SECRET_KEY", ""), "secret that signs session JWTs, at least 32 bytes (APP_SERVER_SECRET_KEY; prefer the variable: flags show in the process list)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", defaultDatabase), "SQLite path, sqlite: URL, or postgres:// URL (DATABASE_URL)")
-	fs.StringVar(&c.TokenKey, "token-key", env("TOKEN_ENCRYPTION_KEY", ""), "key ring that seals CRM tokens at rest: id:base64key[,older...] (TOKEN_ENCRYPTION_KEY)")
+	fs.StringVar(&c.TokenKey, "token-key", env("TOKEN_ENCRYPTION_KEY", ""), "key ring that seals CRM tokens at rest: id:base64key[,older...] (TOKEN_ENCRYPTION_KEY; prefer the variable)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (LOG_LEVEL)")
 	fs.StringVar(&c.Pipedrive.ClientID, "pipedrive-client-id", env("PIPEDRIVE_CLIENT_ID", ""), "enables the Pipedrive adapter (PIPEDRIVE_CLIENT_ID)")
-	fs.StringVar(&c.Pipedrive.ClientSecret, "pipedrive-client-secret", env("PIPEDRIVE_CLIENT_SECRET", ""), "Pipedrive OAuth client secret (PIPEDRIVE_CLIENT_SECRET)")
+	fs.StringVar(&c.Pipedrive.ClientSecret, "pipedrive-client-secret", env("PIPEDRIVE_CLIENT_SECRET", ""), "Pipedrive OAuth client secret (PIPEDRIVE_CLIENT_SECRET; prefer the variable)")
 	fs.StringVar(&c.Pipedrive.RedirectURL, "pipedrive-redirect-url", env("PIPEDRIVE_REDIRECT_URL", ""), "Pipedrive OAuth redirect URL (PIPEDRIVE_REDIRECT_URL)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "secret-key", "token-key", "pipedrive-client-secret":
+			c.secretFlags = append(c.secretFlags, f.Name)
+		}
+	})
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
@@ -123,6 +130,9 @@ func (c *config) ensureKeys(dbPath string) error {
 	b, err := os.ReadFile(c.KeyFile)
 	switch {
 	case err == nil:
+		if fi, err := os.Stat(c.KeyFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			return fmt.Errorf("%s is readable by other users (mode %v): chmod 600 it", c.KeyFile, fi.Mode().Perm())
+		}
 		if err := json.Unmarshal(b, &keys); err != nil {
 			return fmt.Errorf("reading generated keys from %s: %w", c.KeyFile, err)
 		}

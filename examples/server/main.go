@@ -78,6 +78,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err := cfg.ensureKeys(keyDir); err != nil {
 		return err
 	}
+	if len(cfg.secretFlags) > 0 {
+		log.Warn("secrets given as flags are visible in the process list; use the environment variables instead",
+			slog.Any("flags", cfg.secretFlags))
+	}
 	if cfg.generatedKeys {
 		log.Warn("using keys generated into a local file; production must set APP_SERVER_SECRET_KEY and TOKEN_ENCRYPTION_KEY",
 			slog.String("file", cfg.KeyFile))
@@ -174,7 +178,12 @@ func openStore(ctx context.Context, kind, target string, log *slog.Logger) (stor
 			if err != nil {
 				return nil, fmt.Errorf("creating database file: %w", err)
 			}
+			fi, err := f.Stat()
 			f.Close()
+			if err == nil && fi.Mode().Perm()&0o077 != 0 {
+				log.Warn("the database holds sealed credentials but other users can read it; chmod 600 it",
+					slog.String("file", target), slog.String("mode", fi.Mode().Perm().String()))
+			}
 		}
 		return sqlite.Open(ctx, target, sqlite.WithLogger(log))
 	case "postgres":

@@ -228,6 +228,32 @@ func TestServerRejectsBadConfig(t *testing.T) {
 	}
 }
 
+func TestKeyFileReadableByOthersIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "data", "crmbridge.db")
+	_, stop, _ := start(t, map[string]string{"DATABASE_URL": db})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "data", "crmbridge-keys.json")
+	if err := os.Chmod(keyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return map[string]string{"DATABASE_URL": db}[k] }, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("world-readable key file: %v", err)
+	}
+}
+
+func TestSecretFlagsWarn(t *testing.T) {
+	_, stop, logs := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "db")},
+		"-secret-key", strings.Repeat("s", 40))
+	stop()
+	if !strings.Contains(logs.String(), "visible in the process list") || strings.Contains(logs.String(), strings.Repeat("s", 40)) {
+		t.Errorf("want a warning without the secret:\n%s", logs)
+	}
+}
+
 func TestConfigFlagsOverrideEnv(t *testing.T) {
 	env := map[string]string{"PORT": "7000", "APP_HOST": "0.0.0.0", "DATABASE_URL": "env.db"}
 	c, err := parseConfig([]string{"-port", "7001", "-database-url", "flag.db"}, func(k string) string { return env[k] }, io.Discard)
