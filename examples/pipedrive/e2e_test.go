@@ -150,7 +150,11 @@ var (
 
 func openAPIRouter(t testing.TB) routers.Router {
 	contractOnce.Do(func() {
-		doc, err := openapi3.NewLoader().LoadFromFile(filepath.Join("..", "..", "..", "shared", "contract", "app-connect-openapi-1.7.42.json"))
+		path := os.Getenv("CRMBRIDGE_OPENAPI") // set by .ci/run
+		if path == "" {
+			path = filepath.Join("..", "..", "..", "shared", "contract", "app-connect-openapi-1.7.42.json")
+		}
+		doc, err := openapi3.NewLoader().LoadFromFile(path)
 		if err != nil {
 			contractErr = err
 			return
