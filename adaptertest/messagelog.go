@@ -17,9 +17,19 @@ type message struct {
 	at   time.Time
 }
 
-// conversation returns the suite's two messages, oldest first.
+// conversation returns the suite's two messages, oldest first. Their day is
+// fixed the first time it is asked for: every post of the run must name the
+// same conversation day, also when the run crosses midnight UTC, or the
+// append and repost checks would see a new day and a second CRM record.
 func (s *suite) conversation() []message {
-	day := time.Now().UTC().Truncate(24 * time.Hour).Add(10 * time.Hour)
+	if s.day.IsZero() {
+		now := time.Now
+		if s.now != nil {
+			now = s.now
+		}
+		s.day = now().UTC().Truncate(24 * time.Hour).Add(10 * time.Hour)
+	}
+	day := s.day
 	return []message{
 		{id: s.messageIDBase + 1, text: "Adaptertest first message " + s.runID, at: day},
 		{id: s.messageIDBase + 2, text: "Adaptertest second message " + s.runID, at: day.Add(time.Minute)},

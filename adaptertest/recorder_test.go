@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -92,5 +93,22 @@ func TestRecorderFilesCalls(t *testing.T) {
 	fc := callsOf[adapter.FindContactsRequest, adapter.FindContactsResult](calls, mFind)
 	if len(fc) != 1 || fc[0].req.Phone.Raw != "+1" || fmt.Sprint(fc[0].panicked) != "boom" {
 		t.Errorf("FindContacts call = %+v", fc)
+	}
+}
+
+// A run that crosses midnight UTC posts the same conversation day each
+// time; otherwise the append check would see a new day and a new record.
+func TestConversationDayIsFixedForTheRun(t *testing.T) {
+	clock := time.Date(2026, 3, 4, 23, 59, 59, 0, time.UTC)
+	s := &suite{runID: "r", messageIDBase: 1_000_000_000_000, now: func() time.Time { return clock }}
+	first := s.messageLogBody(s.conversation()[:1])["logInfo"].(map[string]any)["conversationLogId"]
+	clock = clock.Add(2 * time.Second)
+	msgs := s.conversation()
+	again := s.messageLogBody(msgs)["logInfo"].(map[string]any)["conversationLogId"]
+	if first != again {
+		t.Errorf("conversationLogId changed within one run: %v, then %v", first, again)
+	}
+	if !msgs[0].at.Before(msgs[1].at) || msgs[0].at.Day() != 4 {
+		t.Errorf("messages at %v and %v; want both on the run's first day, in order", msgs[0].at, msgs[1].at)
 	}
 }

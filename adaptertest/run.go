@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
@@ -66,6 +67,8 @@ type suite struct {
 	messageLogID  string // the CRM id of the conversation day
 	firstMessage  string // the text of the conversation's first message
 	messageIDBase int64
+	day           time.Time        // the conversation day, fixed at first use
+	now           func() time.Time // the clock; time.Now when nil
 }
 
 // start builds the server (SQLite in a temporary directory, fresh session
