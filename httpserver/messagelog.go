@@ -53,6 +53,16 @@ func (s *Server) createMessageLog(w http.ResponseWriter, r *http.Request, sess *
 
 	ctx := r.Context()
 	key := sess.user.Key
+	if p := sess.platform; p.refresher != nil {
+		// Refresh a token that is due before taking the conversation lock,
+		// so the refresh lock is not taken while holding another: a store
+		// may hold a connection per lock (store/postgres does), and nested
+		// locks under load could wait for each other's connections.
+		if _, err := p.refresher.Token(ctx, key); err != nil {
+			s.fail(w, r, opMessageLog, sess.claims.Platform, err)
+			return
+		}
+	}
 	unlock, err := s.store.Lock(ctx, "conversation:"+key+":"+info.ConversationLogID)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/store"
 )
 
 // fakeOAuthCRM is an OAuth provider and a CRM API in one test server. Access
@@ -186,8 +187,14 @@ func (a *oauthAdapter) GetCallLog(context.Context, adapter.GetCallLogRequest) (a
 func (a *oauthAdapter) UpdateCallLog(context.Context, adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
 	return adapter.UpdateCallLogResult{}, errUnused
 }
-func (a *oauthAdapter) CreateMessageLog(context.Context, adapter.CreateMessageLogRequest) (adapter.CreateMessageLogResult, error) {
-	return adapter.CreateMessageLogResult{}, errUnused
+func (a *oauthAdapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessageLogRequest) (adapter.CreateMessageLogResult, error) {
+	var extra struct{ Base string }
+	json.Unmarshal(req.User.Extra, &extra)
+	var me map[string]any
+	if err := getJSON(ctx, req.Client, extra.Base+"/me", &me); err != nil {
+		return adapter.CreateMessageLogResult{}, err
+	}
+	return adapter.CreateMessageLogResult{LogID: "m-" + req.Message.ID}, nil
 }
 func (a *oauthAdapter) UpdateMessageLog(context.Context, adapter.UpdateMessageLogRequest) error {
 	return errUnused
@@ -199,17 +206,17 @@ type clock struct{ offset atomic.Int64 }
 
 func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
-func oauthHarness(t *testing.T) (*harness, *fakeOAuthCRM, *clock) {
+func oauthHarness(t *testing.T, cfgs ...func(*harnessConfig)) (*harness, *fakeOAuthCRM, *clock) {
 	fake := newFakeOAuthCRM(t)
 	clk := &clock{}
 	a := &oauthAdapter{provider: auth.Provider{
 		AuthURL: fake.srv.URL + "/authorize", TokenURL: fake.srv.URL + "/token", RevokeURL: fake.srv.URL + "/revoke",
 		ClientID: "client-1", ClientSecret: "client-secret", RedirectURL: "https://app.example/redirect",
 	}}
-	h := newHarness(t, func(c *harnessConfig) {
+	h := newHarness(t, append([]func(*harnessConfig){func(c *harnessConfig) {
 		c.adapters = []adapter.Adapter{a}
 		c.opts = append(c.opts, httpserver.WithClock(clk.now))
-	})
+	}}, cfgs...)...)
 	return h, fake, clk
 }
 
@@ -332,5 +339,52 @@ func TestOAuthUnauthorizeRevokes(t *testing.T) {
 	r = h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil)
 	if r.status != 401 {
 		t.Errorf("after unAuthorize: %d %s", r.status, r.body)
+	}
+}
+
+// nestingStore records how many locks are held at once.
+type nestingStore struct {
+	store.Store
+	mu        sync.Mutex
+	held, max int
+}
+
+func (n *nestingStore) Lock(ctx context.Context, name string) (func(), error) {
+	unlock, err := n.Store.Lock(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	n.held++
+	n.max = max(n.max, n.held)
+	n.mu.Unlock()
+	return func() {
+		n.mu.Lock()
+		n.held--
+		n.mu.Unlock()
+		unlock()
+	}, nil
+}
+
+// A due token is refreshed before the conversation lock is taken, so the
+// refresh lock is never taken inside it (a store may hold a connection per
+// lock; nesting under load could exhaust them).
+func TestMessageLogRefreshesBeforeLocking(t *testing.T) {
+	ns := &nestingStore{}
+	h, fake, clk := oauthHarness(t, func(c *harnessConfig) {
+		ns.Store = openStore(t)
+		c.store = ns
+	})
+	jwt := h.do("GET", callbackQuery, nil).json(t)["jwtToken"].(string)
+	clk.advance(2 * time.Hour)
+	r := h.do("POST", "/messageLog", messageLogBody("conv-1/11/27/2026", 1), bearer(jwt)...)
+	if m := r.json(t); m["successful"] != true {
+		t.Fatalf("message log: %s", r.body)
+	}
+	if n := fake.refreshes.Load(); n != 1 {
+		t.Errorf("%d refreshes, want 1", n)
+	}
+	if ns.max != 1 {
+		t.Errorf("%d locks held at once, want 1", ns.max)
 	}
 }

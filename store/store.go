@@ -116,6 +116,12 @@ type Store interface {
 	// function releases it; call it exactly once. The server locks
 	// "refresh:<userKey>" around OAuth refreshes and "conversation:<userKey>:<id>"
 	// around logging one conversation day.
+	//
+	// Avoid taking a lock while holding another: a store may hold one
+	// connection per held lock from a bounded set (store/postgres does), so
+	// many nested holders can wait for each other until their contexts end.
+	// The server refreshes a due token before taking a conversation lock;
+	// only a CRM 401 in the middle of logging a day nests the refresh lock.
 	Lock(ctx context.Context, name string) (unlock func(), err error)
 
 	// Ping checks that the database answers.
