@@ -196,7 +196,7 @@ func TestServerGracefulShutdownFinishesInFlight(t *testing.T) {
 		res <- r.StatusCode
 	}()
 	io.WriteString(pw, `{"platform":"testcrm",`)
-	time.Sleep(100 * time.Millisecond) // let the server read the headers
+	time.Sleep(300 * time.Millisecond) // let the server accept the connection and read the headers
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
 	time.Sleep(100 * time.Millisecond)
