@@ -9,66 +9,20 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
-
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/contracttest"
 	"github.com/crmbridge/crmbridge/store"
 	"github.com/crmbridge/crmbridge/store/sqlite"
 )
-
-// The published contract of the reference server. It lives in the shared
-// spec folder beside the repository; CRMBRIDGE_OPENAPI overrides the path.
-const contractFile = "app-connect-openapi-1.7.42.json"
-
-var (
-	contractOnce   sync.Once
-	contractRouter routers.Router
-	contractErr    error
-)
-
-func contractPath() string {
-	if p := os.Getenv("CRMBRIDGE_OPENAPI"); p != "" {
-		return p
-	}
-	return filepath.Join("..", "..", "shared", "contract", contractFile)
-}
-
-// contract returns the router of the OpenAPI contract, or nil when the
-// document is not available (a checkout without the spec folder). In CI the
-// document must be there.
-func contract(t testing.TB) routers.Router {
-	contractOnce.Do(func() {
-		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromFile(contractPath())
-		if err != nil {
-			contractErr = err
-			return
-		}
-		doc.Servers = nil // match paths wherever the test server listens
-		contractRouter, contractErr = legacy.NewRouter(doc)
-	})
-	if contractErr != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("OpenAPI contract not loadable in CI: %v", contractErr)
-		}
-		return nil
-	}
-	return contractRouter
-}
 
 // syncBuffer collects log output from concurrent handlers.
 type syncBuffer struct {
@@ -100,7 +54,6 @@ type harness struct {
 	sessions *auth.Sessions
 	keys     *auth.KeyRing
 	logs     *syncBuffer
-	router   routers.Router
 	prefix   string
 }
 
@@ -175,7 +128,6 @@ func newHarness(t *testing.T, cfgs ...func(*harnessConfig)) *harness {
 	}
 	h.srv = httptest.NewServer(handler)
 	t.Cleanup(h.srv.Close)
-	h.router = contract(t)
 	return h
 }
 
@@ -234,40 +186,8 @@ func (h *harness) do(method, pathAndQuery string, body any, headers ...string) r
 		h.t.Fatal(err)
 	}
 	r := response{status: res.StatusCode, header: res.Header, body: b}
-	h.checkContract(method, pathAndQuery, r)
+	contracttest.Check(h.t, method, pathAndQuery, r.status, r.header, r.body)
 	return r
-}
-
-// checkContract validates a response against the published contract, for
-// the routes the contract describes.
-func (h *harness) checkContract(method, pathAndQuery string, r response) {
-	h.t.Helper()
-	if h.router == nil || method == http.MethodOptions {
-		return
-	}
-	u, err := url.Parse("http://contract.invalid" + pathAndQuery)
-	if err != nil {
-		return // a deliberately malformed URL; nothing to match
-	}
-	req, _ := http.NewRequest(method, u.String(), nil)
-	route, params, err := h.router.FindRoute(req)
-	if err != nil {
-		h.t.Errorf("contract: no route for %s %s: %v", method, u.Path, err)
-		return
-	}
-	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{
-			Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
-		},
-		Status:  r.status,
-		Header:  r.header,
-		Body:    io.NopCloser(bytes.NewReader(r.body)),
-		Options: &openapi3filter.Options{MultiError: true},
-	}
-	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		h.t.Errorf("contract: %s %s -> %d does not validate: %v\nbody: %s", method, u.Path, r.status, err, r.body)
-	}
 }
 
 // login performs an API-key login and returns the session JWT.

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -20,10 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/adapter"
@@ -31,6 +26,7 @@ import (
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/contracttest"
 	"github.com/crmbridge/crmbridge/store"
 	"github.com/crmbridge/crmbridge/store/sqlite"
 )
@@ -75,15 +71,15 @@ func (l *lockedBuffer) String() string {
 // e2e is one server with the Pipedrive adapter in front of one fake
 // Pipedrive, and a user of the fake.
 type e2e struct {
-	t      testing.TB
-	fake   *fakepipedrive.Server
-	clock  *testClock
-	srv    *httptest.Server
-	store  store.Store
-	logs   *lockedBuffer
-	router routers.Router
-	a      *pipedrive.Adapter
-	userID int // the fake's id of the user who logs in
+	skipContract bool // for benchmarks
+	t            testing.TB
+	fake         *fakepipedrive.Server
+	clock        *testClock
+	srv          *httptest.Server
+	store        store.Store
+	logs         *lockedBuffer
+	a            *pipedrive.Adapter
+	userID       int // the fake's id of the user who logs in
 }
 
 const e2eSessionSecret = "pipedrive-e2e-session-secret-0123456789abcdef"
@@ -136,39 +132,7 @@ func newE2E(t testing.TB, fakeOpts ...fakepipedrive.Option) *e2e {
 	}
 	e.srv = httptest.NewServer(srv)
 	t.Cleanup(e.srv.Close)
-	e.router = openAPIRouter(t)
 	return e
-}
-
-// The published contract of the reference server, in the shared spec
-// folder beside the repository.
-var (
-	contractOnce   sync.Once
-	contractRouter routers.Router
-	contractErr    error
-)
-
-func openAPIRouter(t testing.TB) routers.Router {
-	contractOnce.Do(func() {
-		path := os.Getenv("CRMBRIDGE_OPENAPI") // set by .ci/run
-		if path == "" {
-			path = filepath.Join("..", "..", "..", "shared", "contract", "app-connect-openapi-1.7.42.json")
-		}
-		doc, err := openapi3.NewLoader().LoadFromFile(path)
-		if err != nil {
-			contractErr = err
-			return
-		}
-		doc.Servers = nil // match paths wherever the test server listens
-		contractRouter, contractErr = legacy.NewRouter(doc)
-	})
-	if contractErr != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("OpenAPI contract not loadable in CI: %v", contractErr)
-		}
-		return nil
-	}
-	return contractRouter
 }
 
 // reply is a server's answer.
@@ -214,37 +178,10 @@ func (e *e2e) do(method, pathAndQuery string, body any) reply {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.checkContract(method, pathAndQuery, res, b)
+	if !e.skipContract {
+		contracttest.Check(e.t, method, pathAndQuery, res.StatusCode, res.Header, b)
+	}
 	return reply{status: res.StatusCode, body: b}
-}
-
-func (e *e2e) checkContract(method, pathAndQuery string, res *http.Response, body []byte) {
-	e.t.Helper()
-	if e.router == nil {
-		return
-	}
-	req, err := http.NewRequest(method, "http://contract.invalid"+pathAndQuery, nil)
-	if err != nil {
-		e.t.Fatalf("contract: %v", err)
-	}
-	route, params, err := e.router.FindRoute(req)
-	if err != nil {
-		e.t.Errorf("contract: no route for %s %s: %v", method, req.URL.Path, err)
-		return
-	}
-	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{
-			Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
-		},
-		Status:  res.StatusCode,
-		Header:  res.Header,
-		Body:    io.NopCloser(bytes.NewReader(body)),
-		Options: &openapi3filter.Options{MultiError: true},
-	}
-	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		e.t.Errorf("contract: %s %s -> %d does not validate: %v\nbody: %s", method, req.URL.Path, res.StatusCode, err, body)
-	}
 }
 
 // login runs the OAuth flow as the client does: the consent page named by
@@ -801,7 +738,7 @@ func TestE2EUnauthorize(t *testing.T) {
 // ms/lookup-median.
 func BenchmarkE2ELookup50ms(b *testing.B) {
 	e := newE2E(b)
-	e.router = nil // measure the server, not the contract validator
+	e.skipContract = true // measure the server, not the contract validator
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"650-555-1212"}})
 	e.fake.AddDeal(fakepipedrive.Deal{Title: "Enigma", PersonID: alan})
 	jwt := e.login()
