@@ -58,6 +58,12 @@ var migrations = [][]string{
 			PRIMARY KEY (user_key, conversation_log_id)
 		)`,
 	},
+	// Appended by issue 12: sessions_valid_from. Session tokens of the user
+	// issued before it are refused (logout ends every session, PROTOCOL.md
+	// §4). NULL: no logout yet.
+	{
+		`ALTER TABLE users ADD COLUMN sessions_valid_from timestamptz`,
+	},
 }
 
 // schemaVersion is the version this code reads and writes.

@@ -63,6 +63,12 @@ var migrations = [][]string{
 			PRIMARY KEY (user_key, conversation_log_id)
 		) STRICT, WITHOUT ROWID`,
 	},
+	// Appended by issue 12: sessions_valid_from, integer Unix
+	// microseconds or NULL. Session tokens of the user issued before it are
+	// refused (logout ends every session, PROTOCOL.md §4).
+	{
+		`ALTER TABLE users ADD COLUMN sessions_valid_from INTEGER`,
+	},
 }
 
 // schemaVersion is the version this code reads and writes.
