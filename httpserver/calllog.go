@@ -53,7 +53,20 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	ctx := r.Context()
 	key, sid := sess.user.Key, call.SessionID
+	if s.unconfirmed.full() {
+		if logID, ok := s.unconfirmed.get(key, sid); ok {
+			writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
+			return
+		}
+		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(errTooManyUnconfirmed))
+		return
+	}
 	logID, won, err := s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
+		// A CRM record this server created and the store has not yet
+		// recorded answers for the session, whatever the store says.
+		if logID, ok := s.unconfirmed.get(key, sid); ok {
+			return false, logID, nil
+		}
 		res, err := s.store.ReserveCallLog(ctx, key, sid, s.reservationLease())
 		return res.Won, res.LogID, err
 	})
@@ -88,10 +101,13 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	if err := s.confirm(ctx, func(ctx context.Context) error { return s.store.ConfirmCallLog(ctx, key, sid, res.LogID) }); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "CRM call log created but its mapping could not be stored",
+		// The CRM record exists: forgetting its id would let a retry create
+		// a second one once the lease runs out (PROTOCOL.md §7). Keep it,
+		// record it when the store answers, and tell the client it is
+		// logged, which is true.
+		s.log.LogAttrs(ctx, slog.LevelError, "CRM call log created but the store cannot record it yet; retrying in the background",
 			slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", res.LogID), slog.String("error", err.Error()))
-		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(err))
-		return
+		s.keepCallLog(key, sid, res.LogID)
 	}
 	msg := res.Message
 	if msg == "" {
@@ -181,6 +197,7 @@ func (s *Server) getCallLogs(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, opGetCallLog, sess.claims.Platform, storeErr(err))
 		return
 	}
+	found = s.unconfirmed.overlay(sess.user.Key, ids, found)
 	out := callLogsResponse{envelope: envelope{Successful: true}, Logs: make([]callLogLookup, len(ids))}
 	for i, id := range ids {
 		logID, ok := found[id]
@@ -260,6 +277,7 @@ func (s *Server) lookupLogID(ctx context.Context, userKey, sessionID string) (st
 	if err != nil {
 		return "", false, storeErr(err)
 	}
+	found = s.unconfirmed.overlay(userKey, []string{sessionID}, found)
 	id, ok := found[sessionID]
 	return id, ok, nil
 }

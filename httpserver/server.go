@@ -41,6 +41,8 @@ type options struct {
 	version        string
 	now            func() time.Time
 	userCacheTTL   time.Duration
+	maxUnconfirmed int
+	confirmRetry   time.Duration
 }
 
 // WithLogger sets the logger; the default discards logs. The server writes
@@ -87,6 +89,20 @@ func WithManifestInfo(author, version string) Option {
 // the server re-read the store before refreshing).
 func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.userCacheTTL = max(d, 0) } }
 
+// WithMaxUnconfirmed bounds how many created CRM records the server keeps
+// in memory while the store cannot record them (default 10000). Each is
+// retried in the background until the store answers, and requests for the
+// same call meanwhile answer with its id; when the bound is reached, new
+// call logs are refused with 503 before the CRM is called. Values below 1
+// keep the default.
+func WithMaxUnconfirmed(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxUnconfirmed = n
+		}
+	}
+}
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
@@ -103,6 +119,8 @@ type Server struct {
 	numbers   numberCache
 	formats   formatCache
 	users     userCache
+	// unconfirmed keeps created CRM ids the store failed to record.
+	unconfirmed unconfirmed
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -126,6 +144,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		version:        "1.0.0",
 		now:            time.Now,
 		userCacheTTL:   time.Second,
+		maxUnconfirmed: defaultMaxUnconfirmed,
+		confirmRetry:   50 * time.Millisecond,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -162,6 +182,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.formats.max = 1024
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
+	s.unconfirmed = unconfirmed{max: o.maxUnconfirmed, m: make(map[unconfirmedKey]string), stop: make(chan struct{})}
 	for _, a := range cfg.Adapters {
 		p, err := s.newPlatform(a)
 		if err != nil {
