@@ -61,6 +61,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(errTooManyUnconfirmed))
 		return
 	}
+	var takenOver bool
 	logID, won, err := s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
 		// A CRM record this server created and the store has not yet
 		// recorded answers for the session, whatever the store says.
@@ -68,11 +69,22 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 			return false, logID, nil
 		}
 		res, err := s.store.ReserveCallLog(ctx, key, sid, s.reservationLease())
+		takenOver = res.TakenOver
 		return res.Won, res.LogID, err
 	})
 	if err != nil {
 		s.fail(w, r, opCreateCallLog, sess.claims.Platform, err)
 		return
+	}
+	contact := adapter.ContactRef{ID: string(req.ContactID), Type: req.ContactType, Name: req.ContactName}
+	if won && takenOver && sess.platform.finder != nil {
+		// The previous holder may have died after creating the record.
+		logID, err = s.findCallLog(ctx, sess, contact, call)
+		if err != nil {
+			s.fail(w, r, opCreateCallLog, sess.claims.Platform, err)
+			return
+		}
+		won = logID == ""
 	}
 	if !won {
 		writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
@@ -80,7 +92,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	res, err := sess.platform.adapter.CreateCallLog(ctx, adapter.CreateCallLogRequest{
 		Session:              sess.crm,
-		Contact:              adapter.ContactRef{ID: string(req.ContactID), Type: req.ContactType, Name: req.ContactName},
+		Contact:              contact,
 		Call:                 call,
 		Note:                 req.Note,
 		AINote:               req.AINote,
@@ -114,6 +126,37 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		msg = "Call logged"
 	}
 	writeJSON(w, http.StatusOK, callLogResponse{envelope: envelope{Successful: true, ReturnMessage: msgSuccess(msg)}, LogID: res.LogID})
+}
+
+// findCallLog asks the CRM for the record of a call session whose
+// reservation was taken over, and records the id found. On any failure the
+// reservation is released and nothing is created: a retry later is better
+// than a second record.
+func (s *Server) findCallLog(ctx context.Context, sess *session, contact adapter.ContactRef, call adapter.Call) (string, error) {
+	key, sid := sess.user.Key, call.SessionID
+	res, err := sess.platform.finder.FindCallLog(ctx, adapter.FindCallLogRequest{Session: sess.crm, Contact: contact, Call: call})
+	if err == nil && res.LogID != "" {
+		err = s.confirm(ctx, func(ctx context.Context) error { return s.store.ConfirmCallLog(ctx, key, sid, res.LogID) })
+		if err != nil {
+			// The record exists either way: keep its id like a fresh one.
+			s.keepCallLog(key, sid, res.LogID)
+			err = nil
+		}
+	}
+	if err != nil {
+		cctx, cancel := detached(ctx)
+		defer cancel()
+		if rerr := s.store.ReleaseCallLog(cctx, key, sid); rerr != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "releasing call-log reservation failed; it expires with its lease",
+				slog.String("request_id", requestInfo(ctx).id), slog.String("error", rerr.Error()))
+		}
+		return "", err
+	}
+	if res.LogID != "" {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "a stale call-log reservation's CRM record was found and recorded",
+			slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", res.LogID))
+	}
+	return res.LogID, nil
 }
 
 // reserve claims a dedupe slot. While another request holds it pending, it

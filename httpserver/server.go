@@ -132,6 +132,7 @@ type platform struct {
 	disposer  adapter.DispositionSetter
 	manifest  adapter.Manifester
 	validator adapter.AuthValidator
+	finder    adapter.CallLogFinder
 }
 
 // New builds a server. It checks the configuration and each adapter's
@@ -232,6 +233,7 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.disposer, _ = a.(adapter.DispositionSetter)
 	p.manifest, _ = a.(adapter.Manifester)
 	p.validator, _ = a.(adapter.AuthValidator)
+	p.finder, _ = a.(adapter.CallLogFinder)
 	return p, nil
 }
 

@@ -63,6 +63,11 @@ type Reservation struct {
 	// Won is true when this call claimed the slot: the caller must now do the
 	// work (create the CRM record) and then Confirm or Release.
 	Won bool
+	// TakenOver is true when Won came from taking over a pending slot whose
+	// lease ran out: its owner may have died after creating the CRM record
+	// and before confirming it, so the caller should ask the CRM, when it
+	// can, before creating another (adapter.CallLogFinder).
+	TakenOver bool
 	// LogID is the confirmed CRM id when the slot was already confirmed;
 	// "" when it is still pending (another caller is working on it) or when
 	// Won is true.
