@@ -147,7 +147,7 @@ func (c *config) ensureKeys(dbPath string) error {
 		}
 		keys = generatedKeys{
 			AppServerSecretKey: base64.RawURLEncoding.EncodeToString(secret),
-			TokenEncryptionKey: key.String(),
+			TokenEncryptionKey: key.Encode(),
 		}
 		b, _ := json.MarshalIndent(keys, "", "  ")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
