@@ -231,6 +231,10 @@ func dropSchema(t *testing.T, dsn, schema string) {
 	if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
 		t.Errorf("drop schema %s: %v", schema, err)
 	}
+	var left bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&left); err != nil || left {
+		t.Errorf("schema %s left behind after the drop (%v)", schema, err)
+	}
 }
 
 // successful reads the envelope's "successful".
