@@ -336,3 +336,28 @@ func dropAndCheckSchema(t *testing.T, conn *pgx.Conn, schema string) {
 		t.Errorf("schema %s left behind (%v)", schema, err)
 	}
 }
+
+// The SQLite file deleted under the running server: requests answer 503
+// instead of writing into the unlinked file, and the log says why at ERROR.
+func TestSQLiteFileDeletedWhileRunning(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "data", "gone.db")
+	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
+	jwt := walkThrough(t, base)
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+	res, err := http.Post(base+"/callLog?jwtToken="+jwt, "application/json",
+		strings.NewReader(`{"logInfo":{"sessionId":"after-delete","direction":"Inbound"},"contactId":"1001"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("POST /callLog after the file was deleted: %d %s, want 503", res.StatusCode, body)
+	}
+	stop()
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "removed or replaced") {
+		t.Errorf("no ERROR log about the database file:\n%s", logs)
+	}
+}

@@ -108,6 +108,9 @@ func (s *Store) EndSessions(ctx context.Context, key string, at time.Time) error
 // conversation mappings, pending or confirmed, in one transaction. Deleting
 // a missing user is not an error.
 func (s *Store) DeleteUser(ctx context.Context, key string) error {
+	if err := s.checkFile(); err != nil {
+		return unavailable("delete user", err)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable("delete user", err)
