@@ -5,7 +5,7 @@
 // message logs, fetch the user after login, revoke) and hands it to the
 // server. Optional capabilities are small separate interfaces the server
 // discovers by type assertion: [ContactSearcher], [DispositionSetter],
-// [Manifester], [AuthValidator].
+// [Manifester], [AuthValidator], [CallLogFinder].
 //
 // An adapter never touches the token lifecycle. Its AuthConfig says whether
 // users log in with OAuth 2.0 (the SDK exchanges codes, refreshes tokens

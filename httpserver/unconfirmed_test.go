@@ -190,10 +190,27 @@ func TestUnconfirmedIsBounded(t *testing.T) {
 	if created != bound || h.crm.CallLogCount() != bound {
 		t.Errorf("%d successful answers, %d CRM records; want %d of each", created, h.crm.CallLogCount(), bound)
 	}
-	// A kept session still answers with its id while the bound is reached.
+	// A kept session still answers with its id while the bound is reached,
+	// on every route that looks a session up.
 	r := h.do("POST", "/callLog", callLogBody("s-0", "1001"), bearer(jwt)...)
-	if m := r.json(t); r.status != http.StatusOK || m["logId"] == nil {
-		t.Errorf("kept session at the bound: %d %s", r.status, r.body)
+	kept, _ := r.json(t)["logId"].(string)
+	if r.status != http.StatusOK || kept == "" {
+		t.Fatalf("kept session at the bound: %d %s", r.status, r.body)
+	}
+	r = h.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=s-0,s-19", nil)
+	logs := r.json(t)["logs"].([]any)
+	if l := logs[0].(map[string]any); l["matched"] != true || l["logId"] != kept {
+		t.Errorf("GET /callLog of a kept session: %s", r.body)
+	}
+	if l := logs[1].(map[string]any); l["matched"] != false {
+		t.Errorf("GET /callLog of a refused session: %s", r.body)
+	}
+	r = h.do("PATCH", "/callLog", map[string]any{"sessionId": "s-0", "note": "edited while the store is down"}, bearer(jwt)...)
+	if m := r.json(t); m["successful"] != true || m["logId"] != kept {
+		t.Errorf("PATCH /callLog of a kept session: %s", r.body)
+	}
+	if act, _ := h.crm.CallLog(kept); act.Note != "edited while the store is down" {
+		t.Errorf("the CRM record was not updated: %+v", act)
 	}
 	os.confirmDown.Store(false)
 }
