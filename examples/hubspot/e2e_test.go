@@ -39,7 +39,7 @@ type testClock struct {
 	offset atomic.Int64
 }
 
-func newTestClock() *testClock                { return &testClock{base: time.Now()} }
+func newTestClock() *testClock               { return &testClock{base: time.Now()} }
 func (c *testClock) now() time.Time          { return c.base.Add(time.Duration(c.offset.Load())) }
 func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
