@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
@@ -204,6 +205,13 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	hasLink = hasLink && isWebLink(link)
 	link = strings.TrimSpace(link)
 	result, hasResult := nonEmpty(req.Result)
+	onlyLink := hasLink && len(props) == 0 && !hasNote && !hasAI && !hasTranscript && !hasResult &&
+		(req.From == nil || partyText(*req.From) == "") && (req.To == nil || partyText(*req.To) == "")
+	if onlyLink && a.recorded.has(id, link) {
+		// The 5-minute recording sweep repeats itself: this process already
+		// added this link to this call, so there is nothing to read or send.
+		return adapter.UpdateCallLogResult{}, nil
+	}
 
 	var out adapter.UpdateCallLogResult
 	if hasNote || hasAI || hasTranscript || hasLink || hasResult || props["hs_call_duration"] != "" ||
@@ -256,5 +264,34 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 			return adapter.UpdateCallLogResult{}, err
 		}
 	}
+	if hasLink {
+		a.recorded.add(id, link)
+	}
 	return out, nil
+}
+
+// maxRecorded bounds the memory of recording links already added.
+const maxRecorded = 4096
+
+// recordedLinks remembers which recording link this process added to which
+// call, so that the client's repeated recording sweeps cost no CRM request.
+// It starts over when full; a forgotten entry only costs one read.
+type recordedLinks struct {
+	mu sync.Mutex
+	m  map[string]string // call id -> link
+}
+
+func (r *recordedLinks) has(id, link string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.m[id] == link
+}
+
+func (r *recordedLinks) add(id, link string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil || len(r.m) >= maxRecorded {
+		r.m = make(map[string]string)
+	}
+	r.m[id] = link
 }

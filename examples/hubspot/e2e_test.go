@@ -428,6 +428,9 @@ func TestE2ECallLogLifecycle(t *testing.T) {
 	if n := after.CallUpdates - before.CallUpdates; n != 1 {
 		t.Errorf("two identical sweeps PATCHed %d times, want 1", n)
 	}
+	if n := after.CallReads - before.CallReads; n != 1 {
+		t.Errorf("two identical sweeps read the call %d times, want 1 (the second costs nothing)", n)
+	}
 	// A new note replaces only the note.
 	patch(map[string]any{"note": "Final note", "subject": "Renewal call"})
 	call, _ = e.fake.Call(id)

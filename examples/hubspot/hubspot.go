@@ -62,6 +62,7 @@ type Adapter struct {
 	maxIn    int
 	manifest json.RawMessage
 	calls    keyedMutex
+	recorded recordedLinks
 }
 
 var (
