@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,6 +73,8 @@ type stack struct {
 	authURL  string
 	requests func() int64
 	contact  string
+	// latency sets the fake CRM's added delay per request.
+	latency func(time.Duration)
 }
 
 const lifecycleFormats = "(***)%20***-****,***-***-****,***.***.****"
@@ -128,7 +131,7 @@ func hubspotStack(t testing.TB, mode string) *stack {
 	}
 	return &stack{t: t, srv: newStack(t, served, clock, opts...), clock: clock, platform: "hubspot",
 		authURL: a.Auth().OAuth.AuthCodeURL("platform=hubspot"), contact: strconv.Itoa(id),
-		requests: func() int64 { return fake.Stats().Requests }}
+		requests: func() int64 { return fake.Stats().Requests }, latency: fake.SetLatency}
 }
 
 // pipedriveStack: the Pipedrive adapter searches once per candidate
@@ -156,7 +159,7 @@ func pipedriveStack(t testing.TB, mode string) *stack {
 	}
 	return &stack{t: t, srv: newStack(t, a, clock, opts...), clock: clock, platform: "pipedrive",
 		authURL: a.Auth().OAuth.AuthCodeURL("platform=pipedrive"), contact: strconv.Itoa(id),
-		requests: func() int64 { return fake.Stats().Requests }}
+		requests: func() int64 { return fake.Stats().Requests }, latency: fake.SetLatency}
 }
 
 func (s *stack) call(method, pathAndQuery string, body any) map[string]any {
@@ -261,6 +264,41 @@ func TestLifecycleCRMRequests(t *testing.T) {
 	for r, c := range counts {
 		if c["after"] >= c["before"] || c["before"] > c["reference"] {
 			t.Errorf("%s %s: reference %d, before %d, after %d: the cache must save requests", r.crm, r.timeline, c["reference"], c["before"], c["after"])
+		}
+	}
+}
+
+// TestLookupLatencyOneRoundTrip measures GET /contact with four candidate
+// strings (E.164 + three formats) against a fake HubSpot that adds 50 ms to
+// every request, the cache off: the lookup is one search request, so its
+// median is one round trip. The reference (one search per candidate, in
+// sequence) is measured beside it. The times are logged, not asserted
+// (no wall-clock thresholds in tests); the request count is asserted.
+func TestLookupLatencyOneRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sleeps 50 ms per fake request")
+	}
+	const runs = 9
+	for _, mode := range []string{"before", "reference"} {
+		s := hubspotStack(t, mode)
+		jwt := s.login()
+		s.latency(50 * time.Millisecond)
+		var took []time.Duration
+		start := s.requests()
+		for range runs {
+			t0 := time.Now()
+			m := s.call("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212&overridingFormat="+lifecycleFormats, nil)
+			took = append(took, time.Since(t0))
+			if cs, _ := m["contact"].([]any); len(cs) != 1 {
+				t.Fatalf("lookup: %v", m)
+			}
+		}
+		perLookup := float64(s.requests()-start) / runs
+		slices.Sort(took)
+		t.Logf("%-9s 4 candidates, fake adds 50 ms/request: median %v (min %v, max %v), %.0f CRM requests per lookup",
+			mode, took[runs/2].Round(time.Millisecond), took[0].Round(time.Millisecond), took[runs-1].Round(time.Millisecond), perLookup)
+		if mode == "before" && perLookup != 1 {
+			t.Errorf("a 4-candidate lookup cost %.1f requests, want 1 (one round trip)", perLookup)
 		}
 	}
 }
