@@ -77,7 +77,7 @@ func TestMatchingRechecksResults(t *testing.T) {
 	}{
 		{map[string]string{"phone": "(650) 555-1212"}, true},
 		{map[string]string{"mobilephone": "+16505551212"}, true},
-		{map[string]string{"phone": "650 555 1212"}, true},   // national digits, no country: same number
+		{map[string]string{"phone": "650 555 1212"}, true},    // national digits, no country: same number
 		{map[string]string{"phone": "+1 650 555 1212"}, true}, // another spelling of the same E.164
 		{map[string]string{"phone": "+446505551212"}, false},  // same digits, another country
 		{map[string]string{"phone": "6505551213"}, false},
