@@ -216,7 +216,7 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	var out adapter.UpdateCallLogResult
 	if hasNote || hasAI || hasTranscript || hasLink || hasResult || props["hs_call_duration"] != "" ||
 		(req.From != nil && partyText(*req.From) != "") || (req.To != nil && partyText(*req.To) != "") {
-		unlock, err := a.calls.lock(ctx, id)
+		unlock, err := a.records.lock(ctx, id)
 		if err != nil {
 			return adapter.UpdateCallLogResult{}, err
 		}

@@ -252,6 +252,14 @@ func TestE2ELoginAndLogout(t *testing.T) {
 	if got := u.TokenExpiry.Sub(e.clock.now()); got > 31*time.Minute || got < 29*time.Minute {
 		t.Errorf("token lifetime %v, want HubSpot's 30 minutes", got)
 	}
+	r := e.do("GET", "/crmManifest?platformName=hubspot", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `"clientId":"`+fakehubspot.DefaultClientID+`"`) || strings.Contains(string(r.body), fakehubspot.DefaultClientSecret) {
+		t.Errorf("manifest: %d %s", r.status, r.body)
+	}
+	r = e.do("GET", "/implementedInterfaces?platform=hubspot", nil)
+	if m := r.json(t); m["findContactWithName"] != true || m["authValidation"] != true || m["getOauthInfo"] != true {
+		t.Errorf("implementedInterfaces: %s", r.body)
+	}
 	if r := e.do("GET", "/authValidation?jwtToken="+jwt, nil); r.json(t)["successful"] != true {
 		t.Errorf("authValidation: %s", r.body)
 	}

@@ -61,7 +61,7 @@ type Adapter struct {
 	log      *slog.Logger
 	maxIn    int
 	manifest json.RawMessage
-	calls    keyedMutex
+	records  keyedMutex
 	recorded recordedLinks
 }
 

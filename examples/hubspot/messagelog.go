@@ -104,7 +104,7 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 		return err
 	}
 	c := a.api(req.Session)
-	unlock, err := a.calls.lock(ctx, "note/"+id)
+	unlock, err := a.records.lock(ctx, "note/"+id)
 	if err != nil {
 		return err
 	}

@@ -98,10 +98,6 @@ type Stats struct {
 	MaxInFlight int64
 }
 
-// CRMRequests is every API request except token traffic: what a CRM's
-// rate limit counts.
-func (s Stats) CRMRequests() int64 { return s.Requests }
-
 type counters struct {
 	requests, unauthorized, rateLimited, badRequests     atomic.Int64
 	tokenRequests, codeExchanges, refreshes, revocations atomic.Int64
