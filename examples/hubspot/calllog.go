@@ -50,6 +50,20 @@ func direction(d string) string {
 	return ""
 }
 
+// callStatus maps the telephony result to HubSpot's call status.
+func callStatus(result string) string {
+	r := strings.ToLower(result)
+	switch {
+	case strings.Contains(r, "busy"):
+		return "BUSY"
+	case strings.Contains(r, "missed"), strings.Contains(r, "no answer"), strings.Contains(r, "hang up"), strings.Contains(r, "rejected"):
+		return "NO_ANSWER"
+	case strings.Contains(r, "fail"), strings.Contains(r, "error"):
+		return "FAILED"
+	}
+	return "COMPLETED"
+}
+
 func millis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 func partyText(p adapter.Party) string {
@@ -103,7 +117,7 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 		"hs_timestamp":     millis(start),
 		"hs_call_title":    callSubject(call, req.Contact),
 		"hs_call_duration": strconv.FormatInt(max(call.Duration, 0).Milliseconds(), 10),
-		"hs_call_status":   "COMPLETED",
+		"hs_call_status":   callStatus(call.Result),
 	}
 	if d := direction(call.Direction); d != "" {
 		props["hs_call_direction"] = d

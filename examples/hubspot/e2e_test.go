@@ -400,7 +400,7 @@ func TestE2ECallLogLifecycle(t *testing.T) {
 		t.Fatalf("no call in HubSpot: %s", r.body)
 	}
 	p := call.Properties
-	if p["hs_call_duration"] != "95000" || p["hs_call_direction"] != "INBOUND" || p["hs_call_title"] != "Inbound call from Alan Turing" ||
+	if p["hs_call_duration"] != "95000" || p["hs_call_direction"] != "INBOUND" || p["hs_call_status"] != "COMPLETED" || p["hs_call_title"] != "Inbound call from Alan Turing" ||
 		p["hs_timestamp"] != strconv.FormatInt(time.Date(2026, 11, 27, 14, 30, 0, 0, time.UTC).UnixMilli(), 10) ||
 		p["hubspot_owner_id"] != strconv.Itoa(e.owner.ID) || !cmp.Equal(call.Contacts, []int{mustAtoi(t, contact)}) {
 		t.Errorf("call: %+v", call)

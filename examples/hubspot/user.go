@@ -51,15 +51,20 @@ func (o owner) name() string {
 }
 
 // numberField reads a token response field that is a JSON number or a
-// numeric string.
-func numberField(extra map[string]any, name string) string {
-	switch v := extra[name].(type) {
-	case json.Number:
-		return v.String()
-	case string:
-		return strings.TrimSpace(v)
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
+// numeric string, under the first of names present (HubSpot's references
+// show both snake_case and camelCase token responses).
+func numberField(extra map[string]any, names ...string) string {
+	for _, name := range names {
+		switch v := extra[name].(type) {
+		case json.Number:
+			return v.String()
+		case string:
+			if v = strings.TrimSpace(v); v != "" {
+				return v
+			}
+		case float64:
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		}
 	}
 	return ""
 }
@@ -67,7 +72,7 @@ func numberField(extra map[string]any, name string) string {
 // GetUserInfo identifies the user from the token response (user_id,
 // hub_id) and reads the user's owner record for name and owner id.
 func (a *Adapter) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) (adapter.UserInfo, error) {
-	userID := numberField(req.TokenExtra, "user_id")
+	userID := numberField(req.TokenExtra, "user_id", "userId")
 	if userID == "" {
 		return adapter.UserInfo{}, errors.New("hubspot: the token response names no user_id")
 	}
@@ -77,7 +82,7 @@ func (a *Adapter) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) 
 	if err != nil && !errors.Is(err, adapter.ErrNotFound) {
 		return adapter.UserInfo{}, err
 	}
-	extra, err := json.Marshal(userExtra{HubID: numberField(req.TokenExtra, "hub_id"), OwnerID: o.ID})
+	extra, err := json.Marshal(userExtra{HubID: numberField(req.TokenExtra, "hub_id", "hubId"), OwnerID: o.ID})
 	if err != nil {
 		return adapter.UserInfo{}, fmt.Errorf("hubspot: encoding user data: %w", err)
 	}

@@ -24,6 +24,9 @@ var writable = map[string][]string{
 	"notes": {"hs_timestamp", "hs_note_body", "hubspot_owner_id"},
 }
 
+// callStatuses are the options of hs_call_status.
+var callStatuses = []string{"BUSY", "CALLING_CRM_USER", "CANCELED", "COMPLETED", "CONNECTING", "FAILED", "IN_PROGRESS", "NO_ANSWER", "QUEUED", "RINGING"}
+
 // assocType is the association type a record of each kind must use to a
 // contact.
 var assocType = map[string]int{"calls": AssocCallToContact, "notes": AssocNoteToContact}
@@ -81,6 +84,10 @@ func checkProps(kind string, props propValues, create bool) error {
 		case "hs_call_direction":
 			if v != "" && v != "INBOUND" && v != "OUTBOUND" {
 				return fmt.Errorf("Property values were not valid: %q is not a valid option for hs_call_direction", v)
+			}
+		case "hs_call_status":
+			if v != "" && !slices.Contains(callStatuses, v) {
+				return fmt.Errorf("Property values were not valid: %q is not a valid option for hs_call_status", v)
 			}
 		case "hs_call_duration":
 			if n, err := strconv.ParseInt(v, 10, 64); v != "" && (err != nil || n < 0) {
