@@ -51,6 +51,9 @@ const (
 	contactOverhead = 96
 )
 
+// maxTrackedUsers bounds the per-user invalidation marks.
+const maxTrackedUsers = 65536
+
 // ContactCacheStats counts the contact-match cache's work since the server
 // started; see WithContactCacheTTL.
 type ContactCacheStats struct {
@@ -74,17 +77,22 @@ type matchCache struct {
 	maxBytes int64
 
 	// gen counts invalidations. A lookup notes it before calling the
-	// adapter and stores its answer only if no invalidation happened
+	// adapter and stores its answer only if its user was not invalidated
 	// meanwhile, so an answer read before a contact was created is never
 	// cached after that creation dropped the user's entries.
 	gen          atomic.Uint64
 	hits, misses atomic.Uint64
 
-	mu      sync.Mutex
-	entries map[string]*matchEntry            // full key -> entry
-	byUser  map[string]map[string]*matchEntry // user key -> full key -> entry
-	order   list.List                         // of *matchEntry, oldest first
-	bytes   int64
+	mu sync.Mutex
+	// invalidatedAt is the generation of each user's last invalidation,
+	// for at most maxTrackedUsers users; when it starts over, floor makes
+	// every lookup noted before then count as invalidated.
+	invalidatedAt map[string]uint64
+	floor         uint64
+	entries       map[string]*matchEntry            // full key -> entry
+	byUser        map[string]map[string]*matchEntry // user key -> full key -> entry
+	order         list.List                         // of *matchEntry, oldest first
+	bytes         int64
 }
 
 type matchEntry struct {
@@ -102,6 +110,8 @@ func newMatchCache(ttl time.Duration, now func() time.Time) *matchCache {
 		maxBytes: matchCacheMaxBytes,
 		entries:  map[string]*matchEntry{},
 		byUser:   map[string]map[string]*matchEntry{},
+
+		invalidatedAt: map[string]uint64{},
 	}
 }
 
@@ -174,7 +184,7 @@ func (c *matchCache) store(user string, pq adapter.PhoneQuery, res adapter.FindC
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen.Load() != gen {
+	if gen < c.floor || c.invalidatedAt[user] > gen {
 		return
 	}
 	if old := c.entries[key]; old != nil {
@@ -229,7 +239,12 @@ func (c *matchCache) invalidate(user string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen.Add(1)
+	g := c.gen.Add(1)
+	if len(c.invalidatedAt) >= maxTrackedUsers {
+		c.invalidatedAt = map[string]uint64{}
+		c.floor = g
+	}
+	c.invalidatedAt[user] = g
 	for _, e := range c.byUser[user] {
 		c.removeLocked(e)
 	}

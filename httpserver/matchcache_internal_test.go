@@ -76,8 +76,34 @@ func TestMatchCacheInvalidationWinsOverLookupInFlight(t *testing.T) {
 	if _, ok := c.lookup("u2", q); ok {
 		t.Error("another user got u1's answer")
 	}
+	// Another user's invalidation does not keep u2's lookup from being cached.
+	gen = c.generation()
+	c.invalidate("u3")
+	c.store("u2", q, adapter.FindContactsResult{Contacts: []adapter.Contact{{ID: "9", Name: "u2's"}}}, gen)
+	if res, ok := c.lookup("u2", q); !ok || res.Contacts[0].Name != "u2's" {
+		t.Error("u3's invalidation dropped u2's answer")
+	}
 	if !c.holds("u1", q.Number.E164(), "1") || c.holds("u1", q.Number.E164(), "2") || c.holds("u2", q.Number.E164(), "1") {
 		t.Error("holds is wrong")
+	}
+}
+
+// Invalidation marks are bounded: past maxTrackedUsers they start over, and
+// every lookup noted before that counts as invalidated (never a stale
+// answer, at worst one more CRM call).
+func TestMatchCacheInvalidationMarksBounded(t *testing.T) {
+	c := newMatchCache(time.Minute, time.Now)
+	q := query(t, "+16505551212", "")
+	gen := c.generation()
+	for i := range 10 * maxTrackedUsers {
+		c.invalidate(fmt.Sprint("user-", i))
+		if len(c.invalidatedAt) > maxTrackedUsers {
+			t.Fatalf("%d marks", len(c.invalidatedAt))
+		}
+	}
+	c.store("user-0", q, answer("stale"), gen)
+	if _, ok := c.lookup("user-0", q); ok {
+		t.Error("a lookup noted before its user's forgotten invalidation was cached")
 	}
 }
 
