@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -25,6 +26,7 @@ import (
 	"github.com/crmbridge/crmbridge/examples/hubspot/fakehubspot"
 	"github.com/crmbridge/crmbridge/httpserver"
 	"github.com/crmbridge/crmbridge/internal/contracttest"
+	"github.com/crmbridge/crmbridge/phone"
 	"github.com/crmbridge/crmbridge/store"
 	"github.com/crmbridge/crmbridge/store/sqlite"
 )
@@ -531,3 +533,38 @@ func bearer(token string) *http.Client {
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Bounded work: a number shared by ten times the contacts one lookup reads
+// costs maxPages (5) requests and returns the first 500; an account with ten
+// times the owners ListCRMUsers reads stops after 40 pages.
+func TestBoundedPaging(t *testing.T) {
+	fake := fakehubspot.New()
+	t.Cleanup(fake.Close)
+	for range 5000 {
+		fake.AddContact(map[string]string{"firstname": "Same", "phone": "+16505551212"})
+	}
+	a, err := hubspot.New(testConfig(fake))
+	if err != nil {
+		t.Fatal(err)
+	}
+	access, _ := fake.IssueToken(1)
+	sess := adapter.Session{Client: bearer(access)}
+	n, _ := phone.Parse("+16505551212")
+	res, err := a.FindContacts(context.Background(), adapter.FindContactsRequest{Session: sess, Phone: adapter.PhoneQuery{Number: n, Candidates: []string{"+16505551212"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Contacts) != 500 || fake.Stats().Searches != 5 {
+		t.Errorf("%d contacts in %d searches, want 500 in 5", len(res.Contacts), fake.Stats().Searches)
+	}
+	for i := range 200000 {
+		fake.AddOwner(fakehubspot.Owner{Email: fmt.Sprint("u", i, "@example.com")})
+	}
+	users, err := a.ListCRMUsers(context.Background(), sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 20000 || fake.Stats().OwnerReads != 40 {
+		t.Errorf("%d users in %d requests, want 20000 in 40", len(users), fake.Stats().OwnerReads)
+	}
+}
