@@ -121,6 +121,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 			slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", res.LogID), slog.String("error", err.Error()))
 		s.keepCallLog(key, sid, res.LogID)
 	}
+	s.callLoggedTo(sess, call, string(req.ContactID))
 	msg := res.Message
 	if msg == "" {
 		msg = "Call logged"

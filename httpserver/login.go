@@ -267,6 +267,7 @@ func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, opUnauthorize, sess.claims.Platform, storeErr(err))
 		return
 	}
+	s.matches.invalidate(sess.user.Key)
 	if err := s.store.UpdateTokens(ctx, sess.user.Key, store.Tokens{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, opUnauthorize, sess.claims.Platform, storeErr(err))
 		return

@@ -43,6 +43,7 @@ type options struct {
 	userCacheTTL   time.Duration
 	maxUnconfirmed int
 	confirmRetry   time.Duration
+	contactTTL     time.Duration
 }
 
 // WithLogger sets the logger; the default discards logs. The server writes
@@ -103,6 +104,20 @@ func WithMaxUnconfirmed(n int) Option {
 	}
 }
 
+// WithContactCacheTTL sets how long the real matches of a GET /contact
+// lookup answer the same user's later lookups of the same number with the
+// same effective phone formats (default 60 s; 0 turns the cache off). The
+// client looks a number up several times per call, and exact-match CRMs
+// charge rate-limited searches for each. No-match answers and errors are
+// never cached; a user's entries are dropped when the user creates a
+// contact, logs a call to a contact the cached answer did not list, or logs
+// out. The cache lives in this process (bounded by memory): with several
+// replicas, another replica's contact creation is seen here within the TTL.
+// An adapter opts out with adapter.ContactCachePolicy.
+func WithContactCacheTTL(d time.Duration) Option {
+	return func(o *options) { o.contactTTL = max(d, 0) }
+}
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
@@ -121,6 +136,7 @@ type Server struct {
 	users     userCache
 	// unconfirmed keeps created CRM ids the store failed to record.
 	unconfirmed unconfirmed
+	matches     *matchCache
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -133,6 +149,9 @@ type platform struct {
 	manifest  adapter.Manifester
 	validator adapter.AuthValidator
 	finder    adapter.CallLogFinder
+	// uncached is true when the adapter opted out of the contact-match
+	// cache (adapter.ContactCachePolicy).
+	uncached bool
 }
 
 // New builds a server. It checks the configuration and each adapter's
@@ -147,6 +166,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		userCacheTTL:   time.Second,
 		maxUnconfirmed: defaultMaxUnconfirmed,
 		confirmRetry:   50 * time.Millisecond,
+		contactTTL:     defaultContactCacheTTL,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -184,6 +204,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
 	s.unconfirmed = unconfirmed{max: o.maxUnconfirmed, m: make(map[unconfirmedKey]string), stop: make(chan struct{})}
+	s.matches = newMatchCache(o.contactTTL, o.now)
 	for _, a := range cfg.Adapters {
 		p, err := s.newPlatform(a)
 		if err != nil {
@@ -234,6 +255,9 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.manifest, _ = a.(adapter.Manifester)
 	p.validator, _ = a.(adapter.AuthValidator)
 	p.finder, _ = a.(adapter.CallLogFinder)
+	if cp, ok := a.(adapter.ContactCachePolicy); ok {
+		p.uncached = !cp.CacheContactMatches()
+	}
 	return p, nil
 }
 

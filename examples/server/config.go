@@ -39,6 +39,7 @@ type config struct {
 	LogLevel    string // LOG_LEVEL: debug, info, warn, error
 	KeyFile     string // where generated keys are kept when none are configured
 	Pipedrive   pipedriveConfig
+	HubSpot     hubspotConfig
 
 	// from names the variable (or flag) each value came from, by setting
 	// name, for messages; "" for a default.
@@ -56,6 +57,13 @@ type pipedriveConfig struct {
 	ClientID     string // PIPEDRIVE_CLIENT_ID
 	ClientSecret string // PIPEDRIVE_CLIENT_SECRET
 	RedirectURL  string // PIPEDRIVE_REDIRECT_URL
+}
+
+// hubspotConfig enables the HubSpot adapter when ClientID is set.
+type hubspotConfig struct {
+	ClientID     string // HUBSPOT_CLIENT_ID
+	ClientSecret string // HUBSPOT_CLIENT_SECRET
+	RedirectURL  string // HUBSPOT_REDIRECT_URL
 }
 
 const defaultDatabase = "crmbridge-data/crmbridge.db"
@@ -96,6 +104,12 @@ var settings = []setting{
 		usage: "Pipedrive OAuth client secret"},
 	{flag: "pipedrive-redirect-url", envs: []string{"PIPEDRIVE_REDIRECT_URL"}, dst: func(c *config) *string { return &c.Pipedrive.RedirectURL },
 		usage: "Pipedrive OAuth redirect URL, absolute"},
+	{flag: "hubspot-client-id", envs: []string{"HUBSPOT_CLIENT_ID"}, dst: func(c *config) *string { return &c.HubSpot.ClientID },
+		usage: "enables the HubSpot adapter"},
+	{flag: "hubspot-client-secret", envs: []string{"HUBSPOT_CLIENT_SECRET"}, dst: func(c *config) *string { return &c.HubSpot.ClientSecret }, secret: true,
+		usage: "HubSpot OAuth client secret"},
+	{flag: "hubspot-redirect-url", envs: []string{"HUBSPOT_REDIRECT_URL"}, dst: func(c *config) *string { return &c.HubSpot.RedirectURL },
+		usage: "HubSpot OAuth redirect URL, absolute"},
 }
 
 var logLevels = []string{"debug", "info", "warn", "error"}
@@ -215,6 +229,9 @@ func (c *config) validate() error {
 	}
 	if c.Pipedrive.RedirectURL != "" && !absoluteURL(c.Pipedrive.RedirectURL) {
 		bad("pipedrive-redirect-url", "%q is not an absolute http(s) URL", c.Pipedrive.RedirectURL)
+	}
+	if c.HubSpot.RedirectURL != "" && !absoluteURL(c.HubSpot.RedirectURL) {
+		bad("hubspot-redirect-url", "%q is not an absolute http(s) URL", c.HubSpot.RedirectURL)
 	}
 	return errors.Join(errs...)
 }

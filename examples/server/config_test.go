@@ -24,12 +24,15 @@ func secretEnv(t *testing.T) map[string]string {
 		"PIPEDRIVE_CLIENT_ID":     "pd-client",
 		"PIPEDRIVE_CLIENT_SECRET": "pd-secret-3a8",
 		"PIPEDRIVE_REDIRECT_URL":  "https://app.example/redirect",
+		"HUBSPOT_CLIENT_ID":       "hs-client",
+		"HUBSPOT_CLIENT_SECRET":   "hs-secret-6d4",
+		"HUBSPOT_REDIRECT_URL":    "https://app.example/hs-redirect",
 	}
 }
 
 func noSecrets(t *testing.T, what, out string, env map[string]string) {
 	t.Helper()
-	for _, k := range []string{"APP_SERVER_SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "HASH_KEY", "PIPEDRIVE_CLIENT_SECRET"} {
+	for _, k := range []string{"APP_SERVER_SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "HASH_KEY", "PIPEDRIVE_CLIENT_SECRET", "HUBSPOT_CLIENT_SECRET"} {
 		v := env[k]
 		if strings.Contains(out, v) || strings.Contains(out, v[len(v)/2:]) {
 			t.Errorf("%s shows the value of %s:\n%s", what, k, out)
@@ -57,8 +60,8 @@ func TestHelpShowsNoSecrets(t *testing.T) {
 			t.Errorf("-h lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Count(out, "(set)") != 4 {
-		t.Errorf("want the four secrets shown as (set):\n%s", out)
+	if strings.Count(out, "(set)") != 5 {
+		t.Errorf("want the five secrets shown as (set):\n%s", out)
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("-h wrote to stderr (the deployment's logs): %s", stderr.String())
