@@ -85,6 +85,10 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 			return
 		}
 		won = logID == ""
+	} else if won && takenOver {
+		s.log.LogAttrs(ctx, slog.LevelWarn,
+			"taking over a stale call-log reservation; its holder may have created a CRM record already, and this adapter cannot tell (adapter.CallLogFinder)",
+			slog.String("request_id", requestInfo(ctx).id), slog.String("platform", sess.claims.Platform))
 	}
 	if !won {
 		writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
