@@ -320,10 +320,12 @@ func storeKind(databaseURL string) (kind, target string, err error) {
 		return "", "", errors.New("DATABASE_URL is empty")
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		return "postgres", u, nil
-	case strings.HasPrefix(u, "sqlite://"):
-		return "sqlite", strings.TrimPrefix(u, "sqlite://"), nil
 	case strings.HasPrefix(u, "sqlite:"):
-		return "sqlite", strings.TrimPrefix(u, "sqlite:"), nil
+		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+		if path == "" {
+			return "", "", errors.New("DATABASE_URL: sqlite: needs a file path (sqlite:PATH)")
+		}
+		return "sqlite", path, nil
 	case strings.Contains(u, "://"):
 		return "", "", fmt.Errorf("DATABASE_URL %q: unsupported scheme (use a file path, sqlite:PATH or postgres://...)", redactURL(u))
 	default:

@@ -147,6 +147,8 @@ func TestConfigValidation(t *testing.T) {
 		{"relative SERVER_URL", map[string]string{"SERVER_URL": "crm.example.com"}, []string{"SERVER_URL", "absolute"}},
 		{"relative APP_SERVER", map[string]string{"APP_SERVER": "/adapter"}, []string{"APP_SERVER", "absolute"}},
 		{"port", map[string]string{"PORT": "http"}, []string{"PORT", "0-65535"}},
+		{"empty sqlite path", map[string]string{"DATABASE_URL": "sqlite:"}, []string{"DATABASE_URL", "sqlite:PATH"}},
+		{"unknown scheme", map[string]string{"DATABASE_URL": "mysql://u:pw-7@h/db"}, []string{"DATABASE_URL", "mysql://***@h/db"}},
 		{"pipedrive redirect", map[string]string{"PIPEDRIVE_REDIRECT_URL": "redirect"}, []string{"PIPEDRIVE_REDIRECT_URL", "absolute"}},
 		{"short secret", map[string]string{"APP_SERVER_SECRET_KEY": "short"}, []string{"APP_SERVER_SECRET_KEY", "32 bytes", keygenCommand}},
 		{"bad token key", map[string]string{"TOKEN_ENCRYPTION_KEY": "k1:nope"}, []string{"TOKEN_ENCRYPTION_KEY", "id:base64key", keygenCommand}},
