@@ -243,10 +243,28 @@ func (s *Server) routes() http.Handler {
 	// browser gets a CORS answer instead of an opaque failure.
 	mux.HandleFunc("OPTIONS /", s.preflight)
 
-	var h http.Handler = mux
+	var h http.Handler = notFoundForUnknown(mux)
 	h = s.limitBody(h)
 	h = s.cors(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
 	return h
+}
+
+// textNotFound is the body of every unknown route (PROTOCOL.md §1).
+const textNotFound = "Not found"
+
+// notFoundForUnknown answers 404 text/plain "Not found" for every request
+// the mux has no route for, whatever its method. ServeMux alone answers a
+// known path with another method 405 with a text body, which the client
+// shows as a toast (and it calls some routes on a timer). Preflight never
+// reaches this: "OPTIONS /" matches every path.
+func notFoundForUnknown(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			writeText(w, http.StatusNotFound, textNotFound)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
