@@ -47,11 +47,21 @@ type Adapter interface {
 	// per (user, call session) at a time and never again once it succeeded.
 	CreateCallLog(ctx context.Context, req CreateCallLogRequest) (CreateCallLogResult, error)
 
-	// GetCallLog reads back a call log created by CreateCallLog.
+	// GetCallLog reads back a call log created by CreateCallLog. Its Note is
+	// the user's own note only, without the recording link or call details
+	// the adapter composed into the record: the client's edit form shows it
+	// as what the user typed, and sends it back as the new note.
 	GetCallLog(ctx context.Context, req GetCallLogRequest) (GetCallLogResult, error)
 
 	// UpdateCallLog changes an existing call log. Only the non-nil fields of
-	// the request were sent by the client; leave the others untouched.
+	// the request were sent by the client; leave the others untouched. The
+	// server never passes an empty value (PROTOCOL.md §3: an empty string
+	// never erases; the client's recording sweep sends "note":"" with the
+	// link), and an adapter must not erase on its own either: a note
+	// replaces only the user's part of the record, never the recording or
+	// the call details; a recording link is added once (the sweep may send
+	// the same link again); call details correct only their own lines.
+	// adaptertest checks all of this with the client's real sequence.
 	UpdateCallLog(ctx context.Context, req UpdateCallLogRequest) (UpdateCallLogResult, error)
 
 	// CreateMessageLog records the first message of a conversation day and

@@ -130,7 +130,9 @@ func walkThrough(t *testing.T, base string) string {
 	}
 	patched, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if !strings.Contains(string(patched), "https://example.com/rec/1") {
+	// The recording goes into the record; the note the client reads back
+	// stays the user's own.
+	if !strings.Contains(string(patched), `"successful":true`) || !strings.Contains(string(patched), `"updatedNote":"First call"`) {
 		t.Fatalf("patch: %s", patched)
 	}
 	msgs := post(t, base+"/messageLog?jwtToken="+jwt, `{"logInfo":{"conversationId":"c1","conversationLogId":"c1/11/28/2026","type":"SMS","messages":[{"id":2,"direction":"Inbound","subject":"Thanks!","creationTime":"2026-11-28T10:01:00Z"},{"id":1,"direction":"Outbound","subject":"Hello","creationTime":"2026-11-28T10:00:00Z"}],"correspondents":[{"phoneNumber":"+16505551212"}]},"contactId":"1001"}`)

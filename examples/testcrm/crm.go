@@ -78,7 +78,8 @@ type CallActivity struct {
 	// Subject is the activity's title.
 	Subject string
 	// Note is the activity's body: the user's note, followed by one line
-	// "Recording: <link>" per recording link the call received.
+	// "Recording: <link>" per recording link the call received. GetCallLog
+	// returns the user's part only.
 	Note string
 	// AINote and Transcript are kept as the client sent them.
 	AINote, Transcript string
