@@ -59,6 +59,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("ConversationLogIDs", func(t *testing.T) { testConversations(t, newStore) })
 	t.Run("Scoping", func(t *testing.T) { testScoping(t, newStore) })
 	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, newStore) })
+	t.Run("UserSettings", func(t *testing.T) { testSettings(t, newStore, userSettingsOps) })
+	t.Run("AdminSettings", func(t *testing.T) { testSettings(t, newStore, adminSettingsOps) })
+	t.Run("UserSettingsLifecycle", func(t *testing.T) { testUserSettingsLifecycle(t, newStore) })
+	t.Run("CachedNotes", func(t *testing.T) { testCachedNotes(t, newStore) })
 	t.Run("Lock", func(t *testing.T) { testLock(t, newStore) })
 	t.Run("PingClose", func(t *testing.T) { testPingClose(t, newStore) })
 }
