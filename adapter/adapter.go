@@ -19,8 +19,9 @@ import (
 // like. Implementations must be safe for concurrent use.
 //
 // Optional features are separate interfaces ([ContactSearcher],
-// [DispositionSetter], [Manifester], [AuthValidator]) discovered by type
-// assertion; each one documents what the server does when it is absent.
+// [DispositionSetter], [Manifester], [AuthValidator], [SettingsDefaulter],
+// [LicenseChecker], [UserLister]) discovered by type assertion; each one
+// documents what the server does when it is absent.
 type Adapter interface {
 	// Platform is the adapter's platform name as it appears in the session JWT
 	// and in the client's manifest, e.g. "pipedrive". Lower case, no spaces.
@@ -117,6 +118,12 @@ type Session struct {
 	// 401 from the CRM it refreshes an OAuth token once and retries once.
 	// Never nil.
 	Client *http.Client
+	// Settings are the user's effective settings: the adapter's defaults
+	// (SettingsDefaulter), overridden by what an admin manages for the
+	// user's telephony account, overridden by the user's own values (except
+	// settings the admin locked). An adapter reads its own custom settings
+	// here. Empty, never nil.
+	Settings Settings
 }
 
 // User identifies the CRM user on whose behalf the adapter is called.

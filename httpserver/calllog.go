@@ -53,6 +53,11 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	ctx := r.Context()
 	key, sid := sess.user.Key, call.SessionID
+	note := req.Note
+	if note == "" {
+		// The note the user typed during the call (POST /callLog/cacheNote).
+		note = s.cachedNote(ctx, key, sid)
+	}
 	logID, won, err := s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
 		res, err := s.store.ReserveCallLog(ctx, key, sid, s.reservationLease())
 		return res.Won, res.LogID, err
@@ -69,7 +74,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		Session:              sess.crm,
 		Contact:              adapter.ContactRef{ID: string(req.ContactID), Type: req.ContactType, Name: req.ContactName},
 		Call:                 call,
-		Note:                 req.Note,
+		Note:                 note,
 		AINote:               req.AINote,
 		Transcript:           req.Transcript,
 		AdditionalSubmission: req.AdditionalSubmission,

@@ -1,10 +1,14 @@
 package httpserver
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -41,6 +45,9 @@ type options struct {
 	version        string
 	now            func() time.Time
 	userCacheTTL   time.Duration
+	hashKey        string
+	rcServer       string
+	releaseNotes   json.RawMessage
 }
 
 // WithLogger sets the logger; the default discards logs. The server writes
@@ -87,6 +94,28 @@ func WithManifestInfo(author, version string) Option {
 // the server re-read the store before refreshing).
 func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.userCacheTTL = max(d, 0) } }
 
+// WithHashKey sets HASH_KEY, the key of the hashes GET /userInfoHash
+// answers (PROTOCOL.md §3: h(x) = hex SHA-256 of x + ":" + HASH_KEY). The
+// hashes key admin-managed settings per telephony account, so the key must
+// stay the same across restarts and replicas; configure it like the other
+// keys, never derive it from them. Without it, New generates a random key
+// and logs a warning: the hashes then change with every start.
+func WithHashKey(key string) Option { return func(o *options) { o.hashKey = key } }
+
+// WithRingCentralServer sets the base URL of the RingCentral platform the
+// admin routes validate an admin's token with (default
+// https://platform.ringcentral.com; the reference server's
+// RINGCENTRAL_SERVER). Requests go through the WithHTTPClient client.
+func WithRingCentralServer(u string) Option {
+	return func(o *options) { o.rcServer = strings.TrimRight(u, "/") }
+}
+
+// WithReleaseNotes sets the document GET /releaseNotes serves: a JSON
+// object keyed by version (default {}). New refuses anything else.
+func WithReleaseNotes(doc json.RawMessage) Option {
+	return func(o *options) { o.releaseNotes = append(json.RawMessage(nil), doc...) }
+}
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
@@ -103,6 +132,7 @@ type Server struct {
 	numbers   numberCache
 	formats   formatCache
 	users     userCache
+	admins    adminCache
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -114,6 +144,9 @@ type platform struct {
 	disposer  adapter.DispositionSetter
 	manifest  adapter.Manifester
 	validator adapter.AuthValidator
+	defaulter adapter.SettingsDefaulter
+	license   adapter.LicenseChecker
+	lister    adapter.UserLister
 }
 
 // New builds a server. It checks the configuration and each adapter's
@@ -126,6 +159,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		version:        "1.0.0",
 		now:            time.Now,
 		userCacheTTL:   time.Second,
+		rcServer:       defaultRingCentralServer,
+		releaseNotes:   json.RawMessage(`{}`),
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -149,6 +184,17 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, errors.New("httpserver: body limit must be positive")
 	case o.adapterTimeout <= 0:
 		return nil, errors.New("httpserver: adapter timeout must be positive")
+	case !isJSONObject(o.releaseNotes):
+		return nil, errors.New("httpserver: release notes must be a JSON object keyed by version")
+	}
+	if o.hashKey == "" {
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		o.hashKey = hex.EncodeToString(b[:])
+		o.logger.Warn("no HASH_KEY configured: generated one for this process; the telephony account hashes (and the admin settings keyed by them) change with every start")
+	}
+	if u, err := url.Parse(o.rcServer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("httpserver: RingCentral server %q is not an http(s) URL", o.rcServer)
 	}
 	s := &Server{
 		opts:      o,
@@ -162,6 +208,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.formats.max = 1024
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
+	s.admins.max = 1024
 	for _, a := range cfg.Adapters {
 		p, err := s.newPlatform(a)
 		if err != nil {
@@ -211,6 +258,9 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.disposer, _ = a.(adapter.DispositionSetter)
 	p.manifest, _ = a.(adapter.Manifester)
 	p.validator, _ = a.(adapter.AuthValidator)
+	p.defaulter, _ = a.(adapter.SettingsDefaulter)
+	p.license, _ = a.(adapter.LicenseChecker)
+	p.lister, _ = a.(adapter.UserLister)
 	return p, nil
 }
 
@@ -238,6 +288,18 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("PATCH /callLog", s.withSession(s.updateCallLog))
 	mux.Handle("PUT /callDisposition", s.withSession(s.setCallDisposition))
 	mux.Handle("POST /messageLog", s.withSession(s.createMessageLog))
+
+	mux.Handle("GET /user/settings", s.withSession(s.getUserSettings))
+	mux.Handle("POST /user/settings", s.withSession(s.postUserSettings))
+	mux.HandleFunc("GET /user/preloadSettings", s.preloadSettings)
+	mux.HandleFunc("GET /userInfoHash", s.userInfoHash)
+	mux.Handle("POST /callLog/cacheNote", s.withSession(s.cacheNote))
+	mux.Handle("GET /licenseStatus", s.withSession(s.licenseStatus))
+	mux.HandleFunc("GET /releaseNotes", s.releaseNotes)
+	mux.HandleFunc("GET /serverVersionInfo", s.serverVersionInfo)
+	mux.Handle("GET /admin/settings", s.withSession(s.withAdmin(s.getAdminSettings)))
+	mux.HandleFunc("POST /admin/settings", s.postAdminSettings)
+	mux.Handle("POST /admin/userMapping", s.withSession(s.withAdmin(s.userMapping)))
 
 	// Preflight for every path, including ones we do not serve, so the
 	// browser gets a CORS answer instead of an opaque failure.
@@ -267,4 +329,10 @@ func notFoundForUnknown(mux *http.ServeMux) http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// isJSONObject reports whether b is one JSON object.
+func isJSONObject(b json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(b, &m) == nil && m != nil
 }
