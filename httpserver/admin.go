@@ -113,7 +113,7 @@ func (s *Server) askRingCentral(ctx context.Context, token string) (rcIdentity, 
 		return rcIdentity{}, fmt.Errorf("asking RingCentral: status %d", res.StatusCode)
 	}
 	var ext struct {
-		ID          json.Number `json:"id"`
+		ID          json.Number              `json:"id"`
 		Account     struct{ ID json.Number } `json:"account"`
 		Permissions struct {
 			Admin struct{ Enabled bool } `json:"admin"`

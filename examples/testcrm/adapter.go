@@ -39,7 +39,42 @@ var (
 	_ adapter.DispositionSetter = (*Adapter)(nil)
 	_ adapter.Manifester        = (*Adapter)(nil)
 	_ adapter.AuthValidator     = (*Adapter)(nil)
+	_ adapter.SettingsDefaulter = (*Adapter)(nil)
+	_ adapter.LicenseChecker    = (*Adapter)(nil)
+	_ adapter.UserLister        = (*Adapter)(nil)
 )
+
+// DefaultPhoneFormat is testcrm's default overridingPhoneNumberFormat: the
+// way Bob Brown's number is stored, so a newcomer finds him without
+// configuring a format.
+const DefaultPhoneFormat = "(***) ***-****"
+
+// DefaultSettings declares one default user setting,
+// overridingPhoneNumberFormat = DefaultPhoneFormat. An admin or the user
+// can change it.
+func (a *Adapter) DefaultSettings() adapter.Settings {
+	return adapter.Settings{
+		adapter.SettingPhoneFormat: json.RawMessage(`{"value":"` + DefaultPhoneFormat + `","defaultValue":"` + DefaultPhoneFormat + `"}`),
+	}
+}
+
+// LicenseStatus returns the license set with CRM.SetLicense.
+func (a *Adapter) LicenseStatus(ctx context.Context, req adapter.LicenseStatusRequest) (adapter.LicenseStatus, error) {
+	if err := a.crm.begin(ctx, OpLicense, req.User.ID); err != nil {
+		return adapter.LicenseStatus{}, err
+	}
+	a.crm.mu.Lock()
+	defer a.crm.mu.Unlock()
+	return a.crm.license, nil
+}
+
+// ListUsers returns the CRM's users, for the admin's user mapping.
+func (a *Adapter) ListUsers(ctx context.Context, req adapter.ListUsersRequest) ([]adapter.CRMUser, error) {
+	if err := a.crm.begin(ctx, OpListUsers, req.User.ID); err != nil {
+		return nil, err
+	}
+	return a.crm.Users(), nil
+}
 
 // Adapter connects the crmbridge server to a [CRM]. It implements
 // adapter.Adapter and every optional capability. It is safe for concurrent
