@@ -86,9 +86,9 @@ func WithManifestInfo(author, version string) Option {
 	return func(o *options) { o.author, o.version = author, version }
 }
 
-// WithUserCacheTTL sets how long a user row read from the store serves
-// later requests of the same user (default 1 s; 0 reads the store on every
-// request). This server's own writes to a user take effect at once; with
+// WithUserCacheTTL sets how long a user row, and the user's effective
+// settings, read from the store serve later requests of the same user
+// (default 1 s; 0 reads the store on every request). This server's own writes to a user take effect at once; with
 // several replicas, another replica's logout or token refresh is seen
 // within the TTL (a stale OAuth token recovers by itself: the CRM's 401 makes
 // the server re-read the store before refreshing).
@@ -133,6 +133,7 @@ type Server struct {
 	formats   formatCache
 	users     userCache
 	admins    adminCache
+	settings  settingsCache
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -209,6 +210,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
 	s.admins.max = 1024
+	s.settings.ttl = o.userCacheTTL
+	s.settings.max = 8192
 	for _, a := range cfg.Adapters {
 		p, err := s.newPlatform(a)
 		if err != nil {

@@ -207,13 +207,44 @@ func (s *Server) settingsOf(ctx context.Context, p *platform, userKey, account s
 	return defaults, doc.userSettings(), decodeSettings(b), nil
 }
 
-// effectiveSettings is what the adapter sees in Session.Settings.
+// settingsCache keeps effective settings per (platform, user, account)
+// for the user cache's TTL, so the hot path (GET /contact) reads no
+// settings from the store most of the time. This server's own writes
+// evict what they change at once; another replica's writes, and an
+// admin's, are seen within the TTL.
+type settingsCache struct {
+	ttl time.Duration
+	boundedMap[cachedSettings]
+}
+
+type cachedSettings struct {
+	settings adapter.Settings // never handed out: callers get a clone
+	until    time.Time
+}
+
+func settingsCacheKey(platform, userKey, account string) string {
+	return platform + "\x00" + userKey + "\x00" + account
+}
+
+// effectiveSettings is what the adapter sees in Session.Settings: a copy
+// the adapter may change.
 func (s *Server) effectiveSettings(ctx context.Context, p *platform, userKey, account string) (adapter.Settings, error) {
+	key := settingsCacheKey(p.adapter.Platform(), userKey, account)
+	now := s.opts.now()
+	if s.settings.ttl > 0 {
+		if c, ok := s.settings.get(key); ok && now.Before(c.until) {
+			return maps.Clone(c.settings), nil
+		}
+	}
 	d, a, u, err := s.settingsOf(ctx, p, userKey, account)
 	if err != nil {
 		return nil, err
 	}
-	return mergeSettings(d, a, u), nil
+	merged := mergeSettings(d, a, u)
+	if s.settings.ttl > 0 {
+		s.settings.put(key, cachedSettings{settings: merged, until: now.Add(s.settings.ttl)})
+	}
+	return maps.Clone(merged), nil
 }
 
 // effectiveOverridingFormat is the overridingFormat a contact lookup uses:
@@ -308,6 +339,7 @@ func (s *Server) postUserSettings(w http.ResponseWriter, r *http.Request, sess *
 			s.fail(w, r, opSettings, sess.claims.Platform, storeErr(err))
 			return
 		}
+		s.settings.remove(settingsCacheKey(sess.claims.Platform, sess.user.Key, account))
 	}
 	writeJSON(w, http.StatusOK, userSettingsResponse{UserSettings: mergeSettings(defaults, admin, stored)})
 }

@@ -466,13 +466,19 @@ func TestSettingsReachTheAdapter(t *testing.T) {
 	spy := &settingsSpy{Adapter: testcrm.New(nil)}
 	h := newHarness(t, func(c *harnessConfig) { c.adapters = []adapter.Adapter{spy} })
 	jwt := h.login("k1")
+	// The first lookup caches the effective settings; this server's own
+	// POST evicts them, so the next lookup sees the new value at once.
+	h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil)
 	h.do("POST", "/user/settings?jwtToken="+jwt, map[string]any{"userSettings": map[string]any{"testcrmRegion": map[string]any{"value": "emea"}}})
 	h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil)
 	spy.mu.Lock()
 	defer spy.mu.Unlock()
-	if len(spy.seen) != 1 || spy.seen[0].String("testcrmRegion") != "emea" || spy.seen[0].String(adapter.SettingPhoneFormat) != testcrm.DefaultPhoneFormat {
+	if len(spy.seen) != 2 || spy.seen[0].String("testcrmRegion") != "" || spy.seen[1].String("testcrmRegion") != "emea" ||
+		spy.seen[1].String(adapter.SettingPhoneFormat) != testcrm.DefaultPhoneFormat {
 		t.Errorf("adapter saw %v", spy.seen)
 	}
+	// An adapter changing its copy changes nothing for the next request.
+	spy.seen[1]["testcrmRegion"] = json.RawMessage(`{"value":"changed"}`)
 }
 
 // TestSettingsBounds: ten times the limits is refused at the edge.
