@@ -438,11 +438,20 @@ func TestLicenseStatus(t *testing.T) {
 			}
 		})
 	}
-	h := newHarness(t, func(c *harnessConfig) { c.adapters = []adapter.Adapter{bare{testcrm.New(nil)}} })
+	// Without UserLister, an admin's user mapping is [].
+	rc := newFakeRingCentral(t)
+	h := settingsHarness(t, openStore(t), rc, &clock{}, bare{testcrm.New(nil)})
 	jwt := h.login("k1")
-	r := h.do("POST", "/admin/userMapping?jwtToken="+jwt+"&rcAccessToken=x", map[string]any{"rcExtensionList": []any{}})
+	r := h.do("POST", "/admin/userMapping?jwtToken="+jwt+"&rcAccessToken=user-token", map[string]any{"rcExtensionList": []any{}})
 	if r.status != http.StatusForbidden {
-		t.Errorf("userMapping without an admin: %d", r.status)
+		t.Errorf("userMapping of a non-admin: %d", r.status)
+	}
+	r = h.do("POST", "/admin/userMapping?jwtToken="+jwt+"&rcAccessToken=admin-token", map[string]any{"rcExtensionList": []any{map[string]any{"id": "101", "email": "ann@acme.example"}}})
+	if r.status != http.StatusOK || string(r.body) != "[]" {
+		t.Errorf("userMapping without the capability: %d %s", r.status, r.body)
+	}
+	if m := h.do("GET", "/implementedInterfaces?platform=testcrm", nil).json(t); m["getUserList"] != false {
+		t.Errorf("getUserList without the capability: %v", m["getUserList"])
 	}
 }
 
@@ -532,5 +541,34 @@ func TestReleaseNotesAndVersion(t *testing.T) {
 	if _, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(nil)}, Store: openStore(t), Sessions: newSessions(t), Keys: newKeys(t)},
 		httpserver.WithReleaseNotes(json.RawMessage(`[1]`))); err == nil {
 		t.Errorf("release notes that are not an object were accepted")
+	}
+}
+
+// TestNewRoutesRefuseWithoutSession: the session routes among the new ones
+// answer the protocol's 400 text/plain without a JWT (checked against the
+// contract like every answer), and the routes without a session answer.
+func TestNewRoutesRefuseWithoutSession(t *testing.T) {
+	h := newHarness(t)
+	for _, mp := range [][2]string{
+		{"GET", "/user/settings"}, {"POST", "/user/settings"}, {"POST", "/callLog/cacheNote"},
+		{"GET", "/licenseStatus"}, {"GET", "/admin/settings"}, {"POST", "/admin/userMapping"},
+	} {
+		var body any
+		if mp[0] == "POST" {
+			body = map[string]any{}
+		}
+		r := h.do(mp[0], mp[1], body)
+		if r.status != http.StatusBadRequest || string(r.body) != "Please go to Settings and authorize CRM platform" {
+			t.Errorf("%s %s without a session: %d %s", mp[0], mp[1], r.status, r.body)
+		}
+	}
+	r := h.do("POST", "/admin/settings", map[string]any{"adminSettings": map[string]any{}})
+	if r.status != http.StatusForbidden {
+		t.Errorf("POST /admin/settings without an admin token: %d %s", r.status, r.body)
+	}
+	for _, path := range []string{"/userInfoHash", "/releaseNotes", "/serverVersionInfo", "/user/preloadSettings"} {
+		if r := h.do("GET", path, nil); r.status != http.StatusOK {
+			t.Errorf("GET %s: %d %s", path, r.status, r.body)
+		}
 	}
 }
