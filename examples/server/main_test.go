@@ -319,12 +319,18 @@ func TestServerPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	// Cleanups run last-in first-out: the schema is dropped before the
+	// connection closes (a deferred Close ran first and left the schema).
+	t.Cleanup(func() { conn.Close(context.Background()) })
 	schema := fmt.Sprintf("example_server_%d", time.Now().UnixNano())
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	t.Cleanup(func() {
+		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
@@ -333,6 +339,7 @@ func TestServerPostgres(t *testing.T) {
 		"DATABASE_URL":          dsn + sep + "search_path=" + schema,
 		"APP_SERVER_SECRET_KEY": strings.Repeat("s", 40),
 		"TOKEN_ENCRYPTION_KEY":  "k1:" + strings.Repeat("A", 43),
+		"HASH_KEY":              strings.Repeat("h", 32),
 	}
 	base, stop, logs := start(t, keys)
 	walkThrough(t, base)
