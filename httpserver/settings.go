@@ -84,6 +84,23 @@ func normalizeSettings(in map[string]json.RawMessage) (adapter.Settings, error) 
 	return out, nil
 }
 
+// sanitizeDefaults makes an adapter's defaults safe to serve: an entry that
+// is not valid JSON is dropped (it would break every settings answer), a
+// bare value becomes {"value": v}.
+func sanitizeDefaults(in adapter.Settings) adapter.Settings {
+	out := make(adapter.Settings, len(in))
+	for id, raw := range in {
+		if id == "" || !json.Valid(raw) {
+			continue
+		}
+		out[id] = raw
+	}
+	if n, err := normalizeSettings(out); err == nil {
+		return n
+	}
+	return out
+}
+
 // decodeSettings reads stored settings; a document that is not a JSON
 // object reads as none (it cannot have been written by this server).
 func decodeSettings(b []byte) adapter.Settings {
@@ -191,10 +208,7 @@ func (s *Server) loadAdminDoc(ctx context.Context, account string) (adminDoc, er
 func (s *Server) settingsOf(ctx context.Context, p *platform, userKey, account string) (defaults, admin, user adapter.Settings, err error) {
 	defaults = adapter.Settings{}
 	if p.defaulter != nil {
-		defaults = maps.Clone(p.defaulter.DefaultSettings())
-		if defaults == nil {
-			defaults = adapter.Settings{}
-		}
+		defaults = sanitizeDefaults(p.defaulter.DefaultSettings())
 	}
 	doc, err := s.loadAdminDoc(ctx, account)
 	if err != nil {

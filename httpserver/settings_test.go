@@ -572,3 +572,22 @@ func TestNewRoutesRefuseWithoutSession(t *testing.T) {
 		}
 	}
 }
+
+// sloppyDefaults declares defaults a careless adapter might: a bare value
+// and an entry that is not JSON.
+type sloppyDefaults struct{ *testcrm.Adapter }
+
+func (sloppyDefaults) DefaultSettings() adapter.Settings {
+	return adapter.Settings{"autoLogCall": json.RawMessage(`true`), "broken": json.RawMessage(`{"value":`)}
+}
+
+// TestSloppyDefaults: the settings answer stays valid (and contract-checked)
+// whatever the adapter declares.
+func TestSloppyDefaults(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) { c.adapters = []adapter.Adapter{sloppyDefaults{testcrm.New(nil)}} })
+	jwt := h.login("k1")
+	r := h.do("GET", "/user/settings?jwtToken="+jwt, nil)
+	if r.status != 200 || string(r.body) != `{"autoLogCall":{"value":true}}` {
+		t.Errorf("settings: %d %s", r.status, r.body)
+	}
+}
