@@ -42,6 +42,13 @@ const racers = 50
 //     logging in again keeps its call logs).
 //   - The suite always upserts a user before writing mappings for it, so
 //     a store may require one.
+//   - UserSettings and AdminSettings of a key never written are nil, not
+//     an error; what was put comes back byte for byte. A user's settings
+//     survive UpsertUser and UpdateTokens and go with DeleteUser; admin
+//     settings belong to no user.
+//   - CachedNote compares expiry with the now it is given (the suite never
+//     sleeps); PutCachedNote keeps at most maxPerUser notes per user, those
+//     expiring last.
 //   - After Close, every method, Lock included, fails with an error
 //     wrapping [store.ErrUnavailable] (never [store.ErrNotFound]). The
 //     suite closes some stores itself, so Close must tolerate the second
