@@ -48,6 +48,7 @@ type options struct {
 	hashKey        string
 	rcServer       string
 	releaseNotes   json.RawMessage
+	contactTTL     time.Duration
 }
 
 // WithLogger sets the logger; the default discards logs. The server writes
@@ -116,6 +117,21 @@ func WithReleaseNotes(doc json.RawMessage) Option {
 	return func(o *options) { o.releaseNotes = append(json.RawMessage(nil), doc...) }
 }
 
+// WithContactCacheTTL sets how long the real matches of a GET /contact
+// lookup answer the same user's later lookups of the same number with the
+// same effective phone formats (default 60 s; 0 turns the cache off). The
+// client looks a number up several times per call, and exact-match CRMs
+// charge rate-limited searches for each. No-match answers and errors are
+// never cached; a user's entries are dropped when the user creates a
+// contact, logs a call to a contact the cached answer did not list, changes
+// their settings, or logs out (an admin's change to the account's settings
+// is seen within the TTL). The cache lives in this process (bounded by memory): with several
+// replicas, another replica's contact creation is seen here within the TTL.
+// An adapter opts out with adapter.ContactCachePolicy.
+func WithContactCacheTTL(d time.Duration) Option {
+	return func(o *options) { o.contactTTL = max(d, 0) }
+}
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
@@ -134,6 +150,7 @@ type Server struct {
 	users     userCache
 	admins    adminCache
 	settings  settingsCache
+	matches   *matchCache
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -148,6 +165,9 @@ type platform struct {
 	defaulter adapter.SettingsDefaulter
 	license   adapter.LicenseChecker
 	lister    adapter.UserLister
+	// uncached is true when the adapter opted out of the contact-match
+	// cache (adapter.ContactCachePolicy).
+	uncached bool
 }
 
 // New builds a server. It checks the configuration and each adapter's
@@ -162,6 +182,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		userCacheTTL:   time.Second,
 		rcServer:       defaultRingCentralServer,
 		releaseNotes:   json.RawMessage(`{}`),
+		contactTTL:     defaultContactCacheTTL,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -212,6 +233,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.admins.max = 1024
 	s.settings.ttl = o.userCacheTTL
 	s.settings.max = 8192
+	s.matches = newMatchCache(o.contactTTL, o.now)
 	for _, a := range cfg.Adapters {
 		p, err := s.newPlatform(a)
 		if err != nil {
@@ -264,6 +286,9 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.defaulter, _ = a.(adapter.SettingsDefaulter)
 	p.license, _ = a.(adapter.LicenseChecker)
 	p.lister, _ = a.(adapter.UserLister)
+	if cp, ok := a.(adapter.ContactCachePolicy); ok {
+		p.uncached = !cp.CacheContactMatches()
+	}
 	return p, nil
 }
 

@@ -354,6 +354,9 @@ func (s *Server) postUserSettings(w http.ResponseWriter, r *http.Request, sess *
 			return
 		}
 		s.settings.remove(settingsCacheKey(sess.claims.Platform, sess.user.Key, account))
+		// The adapter may find contacts differently with other settings
+		// (its own custom settings): the user's cached matches go too.
+		s.matches.invalidate(sess.user.Key)
 	}
 	writeJSON(w, http.StatusOK, userSettingsResponse{UserSettings: mergeSettings(defaults, admin, stored)})
 }
