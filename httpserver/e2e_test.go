@@ -746,7 +746,7 @@ func TestCORS(t *testing.T) {
 			t.Errorf("methods lack %s", want)
 		}
 	}
-	for _, want := range []string{"rc-extension-id", "rc-account-id", "developer-author-name", "is-debug", "Authorization"} {
+	for _, want := range []string{"rc-extension-id", "rc-account-id", "developer-author-name", "is-debug", "Authorization", "X-RC-Access-Token"} {
 		if !strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), want) {
 			t.Errorf("headers lack %s", want)
 		}

@@ -277,7 +277,15 @@ func settingsEndToEnd(t *testing.T, b backend) {
 	if !strings.Contains(string(r.body), `"logMode"`) || !strings.Contains(string(r.body), `"u-ben"`) {
 		t.Errorf("admin settings after a partial POST: %s", r.body)
 	}
-	for _, secret := range []string{"admin-token", "user-token", "bad-token"} {
+	// RingCentral down: 403, never a 5xx the client would toast. (A new
+	// token, so no cached result answers.)
+	rc.down.Store(true)
+	r = h.do("GET", "/admin/settings?jwtToken="+jwt+"&rcAccessToken=admin+token/2", nil)
+	if r.status != http.StatusForbidden || string(r.body) != "Admin validation failed" {
+		t.Errorf("RingCentral down: %d %s", r.status, r.body)
+	}
+	rc.down.Store(false)
+	for _, secret := range []string{"admin-token", "user-token", "bad-token", "admin+token/2"} {
 		if strings.Contains(h.logs.String(), secret) {
 			t.Errorf("the log holds the RingCentral token %q", secret)
 		}
