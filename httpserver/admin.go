@@ -232,13 +232,13 @@ func (s *Server) postAdminSettings(w http.ResponseWriter, r *http.Request) {
 		if ctx.Err() == nil {
 			err = storeErr(err)
 		}
-		s.fail(w, r, opAdmin, "", err)
+		s.fail(w, r, opAdminSave, "", err)
 		return
 	}
 	defer unlock()
 	d, err := s.loadAdminDoc(ctx, account)
 	if err != nil {
-		s.fail(w, r, opAdmin, "", err)
+		s.fail(w, r, opAdminSave, "", err)
 		return
 	}
 	for k, v := range req.AdminSettings {
@@ -250,7 +250,7 @@ func (s *Server) postAdminSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.store.PutAdminSettings(ctx, account, b); err != nil {
-		s.fail(w, r, opAdmin, "", storeErr(err))
+		s.fail(w, r, opAdminSave, "", storeErr(err))
 		return
 	}
 	writeText(w, http.StatusOK, "Admin settings updated")

@@ -69,6 +69,7 @@ var (
 	opSettings       = operation{"saving settings", "User", ""}
 	opCacheNote      = operation{"caching note", "Call log", ""}
 	opAdmin          = operation{"reading admin settings", "User", ""}
+	opAdminSave      = operation{"saving admin settings", "User", ""}
 	opUserMapping    = operation{"mapping users", "User", ""}
 )
 
