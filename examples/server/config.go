@@ -35,7 +35,8 @@ type config struct {
 	SecretKey   string // APP_SERVER_SECRET_KEY: signs session JWTs
 	DatabaseURL string // DATABASE_URL: SQLite path, sqlite: URL or postgres:// URL
 	TokenKey    string // TOKEN_ENCRYPTION_KEY: "id:base64key[,id:base64key...]" or one bare base64 key
-	HashKey     string // HASH_KEY: keys the hashes of user data
+	HashKey     string // HASH_KEY: keys the telephony account and extension hashes
+	RCServer    string // RINGCENTRAL_SERVER: where admin tokens are validated
 	LogLevel    string // LOG_LEVEL: debug, info, warn, error
 	KeyFile     string // where generated keys are kept when none are configured
 	Pipedrive   pipedriveConfig
@@ -49,8 +50,8 @@ type config struct {
 	secretFlags []string // secrets given as flags, which other local users can read
 }
 
-// generatedKeys reports whether any key came from the generated file.
-func (c *config) generatedKeys() bool { return len(c.generated) > 0 }
+// usesGeneratedKeys reports whether any key came from the generated file.
+func (c *config) usesGeneratedKeys() bool { return len(c.generated) > 0 }
 
 // pipedriveConfig enables the Pipedrive adapter when ClientID is set.
 type pipedriveConfig struct {
@@ -93,7 +94,9 @@ var settings = []setting{
 	{flag: "token-key", envs: []string{"TOKEN_ENCRYPTION_KEY"}, dst: func(c *config) *string { return &c.TokenKey }, secret: true,
 		usage: "key ring sealing CRM tokens at rest: id:base64key[,older-id:base64key...], or one bare base64 key of 32 bytes"},
 	{flag: "hash-key", envs: []string{"HASH_KEY"}, dst: func(c *config) *string { return &c.HashKey }, secret: true,
-		usage: "secret keying the hashes of user data"},
+		usage: "key of the telephony account and extension hashes (/userInfoHash); admin settings are stored under them, so keep it stable"},
+	{flag: "ringcentral-server", envs: []string{"RINGCENTRAL_SERVER"}, def: "https://platform.ringcentral.com", dst: func(c *config) *string { return &c.RCServer },
+		usage: "RingCentral platform URL that validates admins, absolute"},
 	{flag: "database-url", envs: []string{"DATABASE_URL"}, def: defaultDatabase, dst: func(c *config) *string { return &c.DatabaseURL }, url: true,
 		usage: "SQLite path, sqlite:PATH or sqlite:file:PATH?..., or postgres://... URL"},
 	{flag: "log-level", envs: []string{"LOG_LEVEL"}, def: "info", dst: func(c *config) *string { return &c.LogLevel },
@@ -217,6 +220,9 @@ func (c *config) validate() error {
 	}
 	if n, err := strconv.Atoi(c.Port); err != nil || n < 0 || n > 65535 {
 		bad("port", "%q is not a port number (0-65535)", c.Port)
+	}
+	if !absoluteURL(c.RCServer) {
+		bad("ringcentral-server", "%q is not an absolute http(s) URL", redactURL(c.RCServer))
 	}
 	if c.ServerURL != "" && !absoluteURL(c.ServerURL) {
 		bad("server-url", "%q is not an absolute http(s) URL such as https://crm.example.com", redactURL(c.ServerURL))
@@ -382,10 +388,11 @@ func redactURL(u string) string {
 	return scheme + "://" + rest
 }
 
-// keyFileContents is the file that keeps keys generated on first start.
-type keyFileContents struct {
+// generatedKeys is the file that keeps keys generated on first start.
+type generatedKeys struct {
 	AppServerSecretKey string `json:"APP_SERVER_SECRET_KEY"`
 	TokenEncryptionKey string `json:"TOKEN_ENCRYPTION_KEY"`
+	HashKey            string `json:"HASH_KEY,omitempty"`
 }
 
 // ensureKeys fills in missing keys from the key file beside the database
@@ -393,7 +400,7 @@ type keyFileContents struct {
 // sets the keys explicitly; the file only makes the no-setup start work and
 // keeps sessions and sealed tokens valid across restarts.
 func (c *config) ensureKeys(dbFile string) error {
-	if c.SecretKey != "" && c.TokenKey != "" {
+	if c.SecretKey != "" && c.TokenKey != "" && c.HashKey != "" {
 		return nil
 	}
 	dir := "crmbridge-data"
@@ -401,7 +408,7 @@ func (c *config) ensureKeys(dbFile string) error {
 		dir = filepath.Dir(dbFile)
 	}
 	c.KeyFile = filepath.Join(dir, "crmbridge-keys.json")
-	var keys keyFileContents
+	var keys generatedKeys
 	b, err := os.ReadFile(c.KeyFile)
 	switch {
 	case err == nil:
@@ -420,9 +427,14 @@ func (c *config) ensureKeys(dbFile string) error {
 		if err != nil {
 			return err
 		}
-		keys = keyFileContents{
+		hashKey, err := newHashKey()
+		if err != nil {
+			return err
+		}
+		keys = generatedKeys{
 			AppServerSecretKey: base64.RawURLEncoding.EncodeToString(secret),
 			TokenEncryptionKey: key.Encode(),
+			HashKey:            hashKey,
 		}
 		b, _ := json.MarshalIndent(keys, "", "  ")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -444,7 +456,42 @@ func (c *config) ensureKeys(dbFile string) error {
 		c.from["token-key"] = "generated"
 		c.generated = append(c.generated, "TOKEN_ENCRYPTION_KEY")
 	}
+	if c.HashKey == "" {
+		if keys.HashKey == "" {
+			// A key file from before HASH_KEY existed: add one, keeping
+			// the other keys.
+			if keys.HashKey, err = newHashKey(); err != nil {
+				return err
+			}
+			b, _ := json.MarshalIndent(keys, "", "  ")
+			if err := replaceFile(c.KeyFile, append(b, '\n'), 0o600); err != nil {
+				return fmt.Errorf("saving generated keys: %w", err)
+			}
+		}
+		c.HashKey = keys.HashKey
+		c.from["hash-key"] = "generated"
+		c.generated = append(c.generated, "HASH_KEY")
+	}
 	return nil
+}
+
+// newHashKey generates a HASH_KEY: 32 random bytes, base64.
+func newHashKey() (string, error) {
+	b := make([]byte, 32)
+	if _, err := randRead(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// replaceFile writes path atomically (a temporary file renamed over it).
+func replaceFile(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	_ = os.Remove(tmp)
+	if err := writeFileExclusive(tmp, data, perm); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // writeFileExclusive creates path with mode perm, failing if it exists, so

@@ -188,7 +188,7 @@ func TestOneKeyFromTheGeneratedFile(t *testing.T) {
 	db := filepath.Join(dir, "data", "one.db")
 	_, stop, logs := start(t, map[string]string{"DATABASE_URL": db, "APP_SERVER_SECRET_KEY": strings.Repeat("s", 40)})
 	stop()
-	if !strings.Contains(logs.String(), "TOKEN_ENCRYPTION_KEY is not set and comes from the generated key file") {
+	if !strings.Contains(logs.String(), "TOKEN_ENCRYPTION_KEY and HASH_KEY are not set and come from the generated key file") {
 		t.Errorf("no warning naming the key taken from the file:\n%s", logs)
 	}
 	// A broken generated secret is reported as coming from the file.

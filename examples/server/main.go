@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -99,10 +100,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("secrets given as flags are visible in the process list; use the environment variables instead",
 			slog.Any("flags", cfg.secretFlags))
 	}
-	if cfg.generatedKeys() {
+	if cfg.usesGeneratedKeys() {
 		msg := "using keys generated into a local file; production must set APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY (" + keygenCommand + ")"
-		if len(cfg.generated) == 1 {
-			msg = cfg.generated[0] + " is not set and comes from the generated key file, while the other key comes from the configuration; set both (" + keygenCommand + ")"
+		if n := len(cfg.generated); n < 3 {
+			msg = strings.Join(cfg.generated, " and ") + plural(n, " is", " are") +
+				" not set and come" + plural(n, "s", "") + " from the generated key file, while the other keys come from the configuration; set all three (" + keygenCommand + ")"
 		}
 		log.Warn(msg, slog.String("file", cfg.KeyFile), slog.Any("from_file", cfg.generated))
 	}
@@ -135,7 +137,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	adapters = append(adapters, more...)
 
-	opts := []httpserver.Option{httpserver.WithLogger(log)}
+	opts := []httpserver.Option{httpserver.WithLogger(log), httpserver.WithHashKey(cfg.HashKey), httpserver.WithRingCentralServer(cfg.RCServer)}
 	if cfg.ServerURL != "" {
 		opts = append(opts, httpserver.WithServerURL(cfg.ServerURL))
 	}
