@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/crmbridge/crmbridge/serve"
 )
 
 // lockedBuffer collects the server's log output.
@@ -44,7 +48,9 @@ func start(t *testing.T, env map[string]string, args ...string) (string, func() 
 	done := make(chan error, 1)
 	logs := &lockedBuffer{}
 	getenv := func(k string) string { return env[k] }
-	go func() { done <- run(ctx, append([]string{"-port", "0"}, args...), getenv, io.Discard, logs, ready) }()
+	p := serve.Process{Args: append([]string{"-port", "0"}, args...), Getenv: getenv, Stderr: logs,
+		Listening: func(addr string) { ready <- addr }}
+	go func() { done <- server().Run(ctx, p) }()
 	select {
 	case addr := <-ready:
 		stopped := false
@@ -210,52 +216,30 @@ func TestServerSQLiteNoSetup(t *testing.T) {
 	}
 }
 
-func TestServerGracefulShutdownFinishesInFlight(t *testing.T) {
-	base, stop, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "db")})
-	// Open a request, then stop while it is in flight: a slow client body
-	// keeps it open until we finish writing it.
-	pr, pw := io.Pipe()
-	res := make(chan int, 1)
-	go func() {
-		r, err := http.Post(base+"/apiKeyLogin", "application/json", pr)
-		if err != nil {
-			res <- -1
-			return
-		}
-		r.Body.Close()
-		res <- r.StatusCode
-	}()
-	io.WriteString(pw, `{"platform":"testcrm",`)
-	time.Sleep(300 * time.Millisecond) // let the server accept the connection and read the headers
-	stopped := make(chan error, 1)
-	go func() { stopped <- stop() }()
-	time.Sleep(100 * time.Millisecond)
-	io.WriteString(pw, `"apiKey":"k"}`)
-	pw.Close()
-	if code := <-res; code != 200 {
-		t.Errorf("in-flight request: %d", code)
-	}
-	if err := <-stopped; err != nil {
-		t.Errorf("shutdown: %v", err)
-	}
-}
-
-func TestServerRejectsBadConfig(t *testing.T) {
+// The example's optional adapters are checked like serve's own settings:
+// half a Pipedrive or HubSpot configuration stops the start, naming what
+// is missing, and -h lists their flags with the secrets hidden.
+func TestServerOptionalAdapters(t *testing.T) {
 	dir := t.TempDir()
-	for name, env := range map[string]map[string]string{
-		"short secret":   {"DATABASE_URL": filepath.Join(dir, "a.db"), "APP_SERVER_SECRET_KEY": "short", "TOKEN_ENCRYPTION_KEY": "k1:" + strings.Repeat("A", 43)},
-		"bad token key":  {"DATABASE_URL": filepath.Join(dir, "b.db"), "APP_SERVER_SECRET_KEY": strings.Repeat("s", 40), "TOKEN_ENCRYPTION_KEY": "nonsense"},
-		"unknown scheme": {"DATABASE_URL": "mysql://u:secretpw@h/db"},
-		"half pipedrive": {"DATABASE_URL": filepath.Join(dir, "c.db"), "PIPEDRIVE_CLIENT_ID": "id"},
-		"half hubspot":   {"DATABASE_URL": filepath.Join(dir, "e.db"), "HUBSPOT_CLIENT_SECRET": "secret"},
-		"bad log level":  {"DATABASE_URL": filepath.Join(dir, "d.db"), "LOG_LEVEL": "loud"},
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"half pipedrive": {map[string]string{"DATABASE_URL": filepath.Join(dir, "c.db"), "PIPEDRIVE_CLIENT_ID": "id"}, "PIPEDRIVE_CLIENT_SECRET and PIPEDRIVE_REDIRECT_URL are not set"},
+		"half hubspot":   {map[string]string{"DATABASE_URL": filepath.Join(dir, "e.db"), "HUBSPOT_CLIENT_SECRET": "secret"}, "HUBSPOT_CLIENT_ID and HUBSPOT_REDIRECT_URL are not set"},
+		"relative url":   {map[string]string{"DATABASE_URL": filepath.Join(dir, "f.db"), "HUBSPOT_REDIRECT_URL": "redirect"}, "HUBSPOT_REDIRECT_URL"},
 	} {
-		err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return env[k] }, io.Discard, io.Discard, nil)
-		if err == nil {
-			t.Errorf("%s: accepted", name)
-		} else if strings.Contains(err.Error(), "secretpw") {
-			t.Errorf("%s: error shows the password: %v", name, err)
+		err := server().Run(context.Background(), serve.Process{Args: []string{"-port", "0"}, Getenv: func(k string) string { return tc.env[k] }})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "secret\"") {
+			t.Errorf("%s: %v, want an error naming %s", name, err, tc.want)
 		}
+	}
+	var help strings.Builder
+	env := map[string]string{"PIPEDRIVE_CLIENT_SECRET": "pd-secret-3a8"}
+	err := server().Run(context.Background(), serve.Process{Args: []string{"-h"}, Getenv: func(k string) string { return env[k] }, Stdout: &help})
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(help.String(), "-pipedrive-client-secret  [PIPEDRIVE_CLIENT_SECRET]") ||
+		!strings.Contains(help.String(), "-hubspot-redirect-url") || strings.Contains(help.String(), "pd-secret-3a8") {
+		t.Errorf("-h: %v\n%s", err, help.String())
 	}
 }
 
@@ -273,55 +257,6 @@ func TestServerEnablesHubSpot(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"clientId":"hs-id"`) || strings.Contains(string(b), "hs-secret") {
 		t.Errorf("manifest: %d %s", res.StatusCode, b)
-	}
-}
-
-func TestKeyFileReadableByOthersIsRefused(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "data", "crmbridge.db")
-	_, stop, _ := start(t, map[string]string{"DATABASE_URL": db})
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "data", "crmbridge-keys.json")
-	if err := os.Chmod(keyFile, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return map[string]string{"DATABASE_URL": db}[k] }, io.Discard, io.Discard, nil)
-	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
-		t.Errorf("world-readable key file: %v", err)
-	}
-}
-
-func TestSecretFlagsWarn(t *testing.T) {
-	_, stop, logs := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "db")},
-		"-secret-key", strings.Repeat("s", 40))
-	stop()
-	if !strings.Contains(logs.String(), "visible in the process list") || strings.Contains(logs.String(), strings.Repeat("s", 40)) {
-		t.Errorf("want a warning without the secret:\n%s", logs)
-	}
-}
-
-func TestConfigFlagsOverrideEnv(t *testing.T) {
-	env := map[string]string{"PORT": "7000", "APP_HOST": "0.0.0.0", "DATABASE_URL": "env.db"}
-	c, err := parseConfig([]string{"-port", "7001", "-database-url", "flag.db"}, func(k string) string { return env[k] }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Port != "7001" || c.Host != "0.0.0.0" || c.DatabaseURL != "flag.db" {
-		t.Errorf("config: %+v", c)
-	}
-	for in, want := range map[string]string{
-		"crmbridge.db":            "sqlite crmbridge.db",
-		"sqlite:/var/lib/x.db":    "sqlite /var/lib/x.db",
-		"sqlite:///var/lib/x.db":  "sqlite /var/lib/x.db",
-		"postgres://u@h/db":       "postgres postgres://u@h/db",
-		"postgresql://u@h/db?x=1": "postgres postgresql://u@h/db?x=1",
-	} {
-		kind, target, err := storeKind(in)
-		if err != nil || kind+" "+target != want {
-			t.Errorf("storeKind(%q) = %q %q %v, want %q", in, kind, target, err, want)
-		}
 	}
 }
 
@@ -382,30 +317,5 @@ func dropAndCheckSchema(t *testing.T, conn *pgx.Conn, schema string) {
 	var left bool
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&left); err != nil || left {
 		t.Errorf("schema %s left behind (%v)", schema, err)
-	}
-}
-
-// The SQLite file deleted under the running server: requests answer 503
-// instead of writing into the unlinked file, and the log says why at ERROR.
-func TestSQLiteFileDeletedWhileRunning(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "data", "gone.db")
-	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
-	jwt := walkThrough(t, base)
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(db + suffix)
-	}
-	res, err := http.Post(base+"/callLog?jwtToken="+jwt, "application/json",
-		strings.NewReader(`{"logInfo":{"sessionId":"after-delete","direction":"Inbound"},"contactId":"1001"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("POST /callLog after the file was deleted: %d %s, want 503", res.StatusCode, body)
-	}
-	stop()
-	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "removed or replaced") {
-		t.Errorf("no ERROR log about the database file:\n%s", logs)
 	}
 }

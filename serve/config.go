@@ -1,6 +1,7 @@
-package main
+package serve
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -17,18 +18,14 @@ import (
 	"github.com/crmbridge/crmbridge/auth"
 )
 
-// keygenCommand is how an operator makes the keys; every message about a
-// missing or bad key names it.
-const keygenCommand = "go run ./cmd/crmbridge keys"
-
 // errHelp is returned by parseConfig after printing the help for -h: the
 // program exits 0.
 var errHelp = flag.ErrHelp
 
-// config is the server's configuration. Environment variables carry the
+// runConfig is one run's configuration. Environment variables carry the
 // names the reference server uses, so existing deployment files keep
 // working; each has a flag that overrides it.
-type config struct {
+type runConfig struct {
 	Host        string // APP_HOST
 	Port        string // PORT
 	ServerURL   string // SERVER_URL or APP_SERVER: public URL served in the manifest
@@ -39,33 +36,24 @@ type config struct {
 	RCServer    string // RINGCENTRAL_SERVER: where admin tokens are validated
 	LogLevel    string // LOG_LEVEL: debug, info, warn, error
 	KeyFile     string // where generated keys are kept when none are configured
-	Pipedrive   pipedriveConfig
-	HubSpot     hubspotConfig
 
+	// optional holds the Optional adapters' settings, by variable name.
+	optional map[string]*string
+	// table is the settings this run knows: serve's own, then the
+	// Optional adapters'.
+	table []setting
 	// from names the variable (or flag) each value came from, by setting
-	// name, for messages; "" for a default.
+	// flag, for messages; "" for a default.
 	from map[string]string
 	// generated lists the key variables taken from KeyFile.
 	generated   []string
 	secretFlags []string // secrets given as flags, which other local users can read
+	program     string   // the program's name, for -h
+	description string   // what -h says the program serves
 }
 
 // usesGeneratedKeys reports whether any key came from the generated file.
-func (c *config) usesGeneratedKeys() bool { return len(c.generated) > 0 }
-
-// pipedriveConfig enables the Pipedrive adapter when ClientID is set.
-type pipedriveConfig struct {
-	ClientID     string // PIPEDRIVE_CLIENT_ID
-	ClientSecret string // PIPEDRIVE_CLIENT_SECRET
-	RedirectURL  string // PIPEDRIVE_REDIRECT_URL
-}
-
-// hubspotConfig enables the HubSpot adapter when ClientID is set.
-type hubspotConfig struct {
-	ClientID     string // HUBSPOT_CLIENT_ID
-	ClientSecret string // HUBSPOT_CLIENT_SECRET
-	RedirectURL  string // HUBSPOT_REDIRECT_URL
-}
+func (c *runConfig) usesGeneratedKeys() bool { return len(c.generated) > 0 }
 
 const defaultDatabase = "crmbridge-data/crmbridge.db"
 
@@ -76,46 +64,72 @@ type setting struct {
 	flag   string
 	envs   []string
 	def    string
-	dst    func(*config) *string
+	dst    func(*runConfig) *string
 	usage  string
 	secret bool // -h shows "(set)" or "(not set)", never the value
 	url    bool // -h shows the value without credentials
+	// absolute: a value set must be an absolute http(s) URL.
+	absolute bool
 }
 
-var settings = []setting{
-	{flag: "host", envs: []string{"APP_HOST"}, def: "127.0.0.1", dst: func(c *config) *string { return &c.Host },
+// baseSettings are serve's own settings, with the reference server's
+// variable names.
+var baseSettings = []setting{
+	{flag: "host", envs: []string{"APP_HOST"}, def: "127.0.0.1", dst: func(c *runConfig) *string { return &c.Host },
 		usage: "address to listen on"},
-	{flag: "port", envs: []string{"PORT"}, def: "6066", dst: func(c *config) *string { return &c.Port },
+	{flag: "port", envs: []string{"PORT"}, def: "6066", dst: func(c *runConfig) *string { return &c.Port },
 		usage: "port to listen on, 0-65535 (0: any free port)"},
-	{flag: "server-url", envs: []string{"SERVER_URL", "APP_SERVER"}, dst: func(c *config) *string { return &c.ServerURL },
+	{flag: "server-url", envs: []string{"SERVER_URL", "APP_SERVER"}, dst: func(c *runConfig) *string { return &c.ServerURL },
 		usage: "public absolute URL of this server, served in the manifest (default: from each request's Host)"},
-	{flag: "secret-key", envs: []string{"APP_SERVER_SECRET_KEY"}, dst: func(c *config) *string { return &c.SecretKey }, secret: true,
+	{flag: "secret-key", envs: []string{"APP_SERVER_SECRET_KEY"}, dst: func(c *runConfig) *string { return &c.SecretKey }, secret: true,
 		usage: "secret that signs session JWTs, at least 32 bytes"},
-	{flag: "token-key", envs: []string{"TOKEN_ENCRYPTION_KEY"}, dst: func(c *config) *string { return &c.TokenKey }, secret: true,
+	{flag: "token-key", envs: []string{"TOKEN_ENCRYPTION_KEY"}, dst: func(c *runConfig) *string { return &c.TokenKey }, secret: true,
 		usage: "key ring sealing CRM tokens at rest: id:base64key[,older-id:base64key...], or one bare base64 key of 32 bytes"},
-	{flag: "hash-key", envs: []string{"HASH_KEY"}, dst: func(c *config) *string { return &c.HashKey }, secret: true,
+	{flag: "hash-key", envs: []string{"HASH_KEY"}, dst: func(c *runConfig) *string { return &c.HashKey }, secret: true,
 		usage: "key of the telephony account and extension hashes (/userInfoHash); admin settings are stored under them, so keep it stable"},
-	{flag: "ringcentral-server", envs: []string{"RINGCENTRAL_SERVER"}, def: "https://platform.ringcentral.com", dst: func(c *config) *string { return &c.RCServer },
+	{flag: "ringcentral-server", envs: []string{"RINGCENTRAL_SERVER"}, def: "https://platform.ringcentral.com", dst: func(c *runConfig) *string { return &c.RCServer },
 		usage: "RingCentral platform URL that validates admins, absolute"},
-	{flag: "database-url", envs: []string{"DATABASE_URL"}, def: defaultDatabase, dst: func(c *config) *string { return &c.DatabaseURL }, url: true,
+	{flag: "database-url", envs: []string{"DATABASE_URL"}, def: defaultDatabase, dst: func(c *runConfig) *string { return &c.DatabaseURL }, url: true,
 		usage: "SQLite path, sqlite:PATH or sqlite:file:PATH?..., or postgres://... URL"},
-	{flag: "log-level", envs: []string{"LOG_LEVEL"}, def: "info", dst: func(c *config) *string { return &c.LogLevel },
+	{flag: "log-level", envs: []string{"LOG_LEVEL"}, def: "info", dst: func(c *runConfig) *string { return &c.LogLevel },
 		usage: "one of " + strings.Join(logLevels, ", ")},
-	{flag: "pipedrive-client-id", envs: []string{"PIPEDRIVE_CLIENT_ID"}, dst: func(c *config) *string { return &c.Pipedrive.ClientID },
-		usage: "enables the Pipedrive adapter"},
-	{flag: "pipedrive-client-secret", envs: []string{"PIPEDRIVE_CLIENT_SECRET"}, dst: func(c *config) *string { return &c.Pipedrive.ClientSecret }, secret: true,
-		usage: "Pipedrive OAuth client secret"},
-	{flag: "pipedrive-redirect-url", envs: []string{"PIPEDRIVE_REDIRECT_URL"}, dst: func(c *config) *string { return &c.Pipedrive.RedirectURL },
-		usage: "Pipedrive OAuth redirect URL, absolute"},
-	{flag: "hubspot-client-id", envs: []string{"HUBSPOT_CLIENT_ID"}, dst: func(c *config) *string { return &c.HubSpot.ClientID },
-		usage: "enables the HubSpot adapter"},
-	{flag: "hubspot-client-secret", envs: []string{"HUBSPOT_CLIENT_SECRET"}, dst: func(c *config) *string { return &c.HubSpot.ClientSecret }, secret: true,
-		usage: "HubSpot OAuth client secret"},
-	{flag: "hubspot-redirect-url", envs: []string{"HUBSPOT_REDIRECT_URL"}, dst: func(c *config) *string { return &c.HubSpot.RedirectURL },
-		usage: "HubSpot OAuth redirect URL, absolute"},
 }
 
 var logLevels = []string{"debug", "info", "warn", "error"}
+
+// settings is serve's own settings followed by the Optional adapters',
+// checked for clashes: two settings with one flag or variable would make
+// one of them unreachable.
+func (c Config) settings() ([]setting, error) {
+	table := append([]setting(nil), baseSettings...)
+	flags, envs := map[string]bool{}, map[string]bool{}
+	for _, s := range baseSettings {
+		flags[s.flag] = true
+		for _, e := range s.envs {
+			envs[e] = true
+		}
+	}
+	for _, o := range c.Optional {
+		if o.Name == "" || o.New == nil || len(o.Settings) == 0 {
+			return nil, fmt.Errorf("serve: optional adapter %q needs a Name, a New and at least one Setting", o.Name)
+		}
+		for _, s := range o.Settings {
+			switch {
+			case s.Flag == "" || s.Env == "":
+				return nil, fmt.Errorf("serve: optional adapter %s: a setting without its Flag or Env", o.Name)
+			case flags[s.Flag]:
+				return nil, fmt.Errorf("serve: optional adapter %s: flag -%s is already taken", o.Name, s.Flag)
+			case envs[s.Env]:
+				return nil, fmt.Errorf("serve: optional adapter %s: variable %s is already taken", o.Name, s.Env)
+			}
+			flags[s.Flag], envs[s.Env] = true, true
+			env := s.Env
+			table = append(table, setting{flag: s.Flag, envs: []string{env}, usage: s.Usage, secret: s.Secret, absolute: s.URL,
+				dst: func(c *runConfig) *string { return c.optional[env] }})
+		}
+	}
+	return table, nil
+}
 
 // stringFlag records a flag's value without a default, so that flag's own
 // help (which this program never prints) could not show one either.
@@ -130,18 +144,24 @@ func (f *stringFlag) Set(s string) error { f.v, f.set = s, true; return nil }
 // parseConfig reads the environment, then the flags. For -h it prints the
 // help to help and returns errHelp. A flag error says what was wrong and
 // points to -h; it never prints values.
-func parseConfig(args []string, getenv func(string) string, help io.Writer) (config, error) {
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+func parseConfig(prog Config, table []setting, args []string, getenv func(string) string, help io.Writer) (runConfig, error) {
+	fs := flag.NewFlagSet(prog.name(), flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	flags := make([]*stringFlag, len(settings))
-	for i, s := range settings {
+	flags := make([]*stringFlag, len(table))
+	for i, s := range table {
 		flags[i] = &stringFlag{}
 		fs.Var(flags[i], s.flag, s.usage)
 	}
 	err := fs.Parse(args)
-	c := config{from: map[string]string{}}
-	for i, s := range settings {
+	c := runConfig{from: map[string]string{}, optional: map[string]*string{}, table: table,
+		program: prog.name(), description: prog.description()}
+	for _, o := range prog.Optional {
+		for _, s := range o.Settings {
+			c.optional[s.Env] = new(string)
+		}
+	}
+	for i, s := range table {
 		dst := s.dst(&c)
 		switch {
 		case flags[i].set:
@@ -162,24 +182,38 @@ func parseConfig(args []string, getenv func(string) string, help io.Writer) (con
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		printHelp(help, &c)
-		return config{}, errHelp
+		return runConfig{}, errHelp
 	}
 	if err != nil {
 		// flag's messages name the flag, never a value of ours.
-		return config{}, fmt.Errorf("%w (run with -h for the flags)", err)
+		return runConfig{}, fmt.Errorf("%w: %w (run with -h for the flags)", ErrUsage, err)
 	}
 	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected arguments %q (run with -h for the flags)", fs.Args())
+		return runConfig{}, fmt.Errorf("%w: unexpected arguments %q (run with -h for the flags)", ErrUsage, fs.Args())
 	}
 	return c, nil
 }
 
+// description says in -h what the program serves.
+func (c Config) description() string {
+	var names []string
+	for _, a := range c.Adapters {
+		names = append(names, a.Platform())
+	}
+	for _, o := range c.Optional {
+		names = append(names, o.Name+" (when configured)")
+	}
+	if len(names) == 0 {
+		return "A crmbridge server."
+	}
+	return "A crmbridge server for " + strings.Join(names, ", ") + "."
+}
+
 // printHelp lists the flags with their variables and current values;
 // secrets show only whether they are set.
-func printHelp(w io.Writer, c *config) {
-	fmt.Fprintf(w, "Usage: server [flags]\n\n"+
-		"The crmbridge example server. Each flag overrides its environment variable.\n\n")
-	for _, s := range settings {
+func printHelp(w io.Writer, c *runConfig) {
+	fmt.Fprintf(w, "Usage: %s [flags]\n\n%s Each flag overrides its environment variable.\n\n", c.program, c.description)
+	for _, s := range c.table {
 		v := *s.dst(c)
 		shown := strconv.Quote(v)
 		switch {
@@ -210,7 +244,7 @@ refuses to start without all three: every replica must use the same keys.
 
 // validate checks every value once, before anything starts, with a message
 // naming the variable and what it accepts.
-func (c *config) validate() error {
+func (c *runConfig) validate() error {
 	var errs []error
 	bad := func(name, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", c.name(name), fmt.Sprintf(format, a...)))
@@ -233,17 +267,16 @@ func (c *config) validate() error {
 	if _, _, err := storeKind(c.DatabaseURL); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Pipedrive.RedirectURL != "" && !absoluteURL(c.Pipedrive.RedirectURL) {
-		bad("pipedrive-redirect-url", "%q is not an absolute http(s) URL", c.Pipedrive.RedirectURL)
-	}
-	if c.HubSpot.RedirectURL != "" && !absoluteURL(c.HubSpot.RedirectURL) {
-		bad("hubspot-redirect-url", "%q is not an absolute http(s) URL", c.HubSpot.RedirectURL)
+	for _, s := range c.table {
+		if v := *s.dst(c); s.absolute && v != "" && !absoluteURL(v) {
+			bad(s.flag, "%q is not an absolute http(s) URL", redactURL(v))
+		}
 	}
 	return errors.Join(errs...)
 }
 
 // validateKeys checks the keys, after the generated file filled in any.
-func (c *config) validateKeys() error {
+func (c *runConfig) validateKeys() error {
 	var errs []error
 	if len(c.SecretKey) < auth.MinSecretLength {
 		errs = append(errs, fmt.Errorf("%s: at least %d bytes, got %d; generate one with: %s",
@@ -258,7 +291,7 @@ func (c *config) validateKeys() error {
 
 // requireKeys refuses to run without explicit keys: on a shared database,
 // keys generated per process differ between replicas and restarts.
-func (c *config) requireKeys(store string) error {
+func (c *runConfig) requireKeys(store string) error {
 	var missing []string
 	for _, k := range []struct{ name, v string }{
 		{"APP_SERVER_SECRET_KEY", c.SecretKey},
@@ -286,9 +319,9 @@ func plural(n int, one, many string) string {
 
 // name is the variable (or flag) a setting came from, for messages, and
 // says when it came from the generated key file.
-func (c *config) name(flagName string) string {
+func (c *runConfig) name(flagName string) string {
 	var s setting
-	for _, x := range settings {
+	for _, x := range c.table {
 		if x.flag == flagName {
 			s = x
 		}
@@ -399,7 +432,7 @@ type generatedKeys struct {
 // file, generating and saving them (mode 0600) the first time. Production
 // sets the keys explicitly; the file only makes the no-setup start work and
 // keeps sessions and sealed tokens valid across restarts.
-func (c *config) ensureKeys(dbFile string) error {
+func (c *runConfig) ensureKeys(dbFile string) error {
 	if c.SecretKey != "" && c.TokenKey != "" && c.HashKey != "" {
 		return nil
 	}
@@ -420,7 +453,7 @@ func (c *config) ensureKeys(dbFile string) error {
 		}
 	case errors.Is(err, os.ErrNotExist):
 		secret := make([]byte, 48)
-		if _, err := randRead(secret); err != nil {
+		if _, err := rand.Read(secret); err != nil {
 			return err
 		}
 		key, err := auth.GenerateKey("k1")
@@ -478,7 +511,7 @@ func (c *config) ensureKeys(dbFile string) error {
 // newHashKey generates a HASH_KEY: 32 random bytes, base64.
 func newHashKey() (string, error) {
 	b := make([]byte, 32)
-	if _, err := randRead(b); err != nil {
+	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil

@@ -1,4 +1,4 @@
-package main
+package serve
 
 import (
 	"bytes"
@@ -229,7 +229,7 @@ func TestAppServerAlias(t *testing.T) {
 		{map[string]string{"APP_SERVER": "https://ref.example"}, "https://ref.example"},
 		{map[string]string{"APP_SERVER": "https://ref.example", "SERVER_URL": "https://ours.example"}, "https://ours.example"},
 	} {
-		c, err := parseConfig(nil, func(k string) string { return tc.env[k] }, io.Discard)
+		c, err := parse(nil, func(k string) string { return tc.env[k] })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,411 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/examples/testcrm"
+)
+
+// lockedBuffer collects the server's log output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// renamed serves an adapter under another platform name: the optional
+// adapters of the tests, without a CRM of their own.
+type renamed struct {
+	adapter.Adapter
+	platform string
+}
+
+func (r renamed) Platform() string { return r.platform }
+
+// oauthSeen records the OAuth clients the optional adapters were built
+// with, by platform.
+var oauthSeen sync.Map
+
+// testProgram is a server of testcrm, with two optional OAuth adapters
+// configured like the example server's Pipedrive and HubSpot.
+func testProgram() Config {
+	optional := func(platform string) func(OAuthClient, *slog.Logger) (adapter.Adapter, error) {
+		return func(c OAuthClient, log *slog.Logger) (adapter.Adapter, error) {
+			if log == nil {
+				return nil, errors.New("no logger")
+			}
+			oauthSeen.Store(platform, c)
+			return renamed{testcrm.New(testcrm.NewCRM()), platform}, nil
+		}
+	}
+	return Config{
+		Name:     "server",
+		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
+		Optional: []Optional{
+			OAuthAdapter("Pipedrive", "PIPEDRIVE", optional("pipedrive")),
+			OAuthAdapter("HubSpot", "HUBSPOT", optional("hubspot")),
+		},
+	}
+}
+
+// run runs testProgram as the tests of the example server's main did;
+// ready, when not nil, receives the listening address.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
+	p := Process{Args: args, Getenv: getenv, Stdout: stdout, Stderr: stderr}
+	if ready != nil {
+		p.Listening = func(addr string) { ready <- addr }
+	}
+	return testProgram().Run(ctx, p)
+}
+
+// parse reads testProgram's configuration.
+func parse(args []string, getenv func(string) string) (runConfig, error) {
+	prog := testProgram()
+	table, err := prog.settings()
+	if err != nil {
+		return runConfig{}, err
+	}
+	return parseConfig(prog, table, args, getenv, io.Discard)
+}
+
+// start runs the server on a free port and returns its base URL and a stop
+// function that shuts it down gracefully and returns run's error.
+func start(t *testing.T, env map[string]string, args ...string) (string, func() error, *lockedBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	logs := &lockedBuffer{}
+	getenv := func(k string) string { return env[k] }
+	go func() { done <- run(ctx, append([]string{"-port", "0"}, args...), getenv, io.Discard, logs, ready) }()
+	select {
+	case addr := <-ready:
+		stopped := false
+		stop := func() error {
+			if stopped {
+				return nil
+			}
+			stopped = true
+			cancel()
+			return <-done
+		}
+		t.Cleanup(func() { stop() })
+		return "http://" + addr, stop, logs
+	case err := <-done:
+		cancel()
+		t.Fatalf("server did not start: %v\n%s", err, logs)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("server did not start in 30 s\n%s", logs)
+	}
+	return "", nil, nil
+}
+
+func post(t *testing.T, url, body string) map[string]any {
+	t.Helper()
+	res, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	b, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s: %d %s", url, res.StatusCode, b)
+	}
+	return m
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// walkThrough logs in, looks a caller up, saves a setting and logs call
+// demo-1: what the tests need of a running server. The README's whole
+// walk-through runs in examples/server.
+func walkThrough(t *testing.T, base string) string {
+	t.Helper()
+	if code, body := get(t, base+"/isAlive"); code != 200 || body != "OK" {
+		t.Fatalf("isAlive: %d %q", code, body)
+	}
+	login := post(t, base+"/apiKeyLogin", `{"platform":"testcrm","apiKey":"my-sandbox-key"}`)
+	jwt, _ := login["jwtToken"].(string)
+	if jwt == "" {
+		t.Fatalf("login: %v", login)
+	}
+	code, body := get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551212")
+	if code != 200 || !strings.Contains(body, `"Alice Anderson"`) {
+		t.Fatalf("contact: %d %s", code, body)
+	}
+	saved := post(t, base+"/user/settings?jwtToken="+jwt, `{"userSettings":{"overridingPhoneNumberFormat":{"value":"***-***-****"}}}`)
+	if !strings.Contains(fmt.Sprint(saved["userSettings"]), "value:***-***-****") {
+		t.Fatalf("settings echo: %v", saved)
+	}
+	logged := post(t, base+"/callLog?jwtToken="+jwt, `{"logInfo":{"sessionId":"demo-1","direction":"Inbound","startTime":1764300000000,"duration":42,"from":{"phoneNumber":"+16505551212"},"to":{"phoneNumber":"+14155550199"}},"contactId":"1001","note":"First call"}`)
+	if logged["successful"] != true || logged["logId"] == "" {
+		t.Fatalf("callLog: %v", logged)
+	}
+	return jwt
+}
+
+func TestServerSQLiteNoSetup(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "data", "crmbridge.db")
+	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
+	jwt := walkThrough(t, base)
+	if err := stop(); err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
+	}
+	if !strings.Contains(logs.String(), "production must set") {
+		t.Errorf("no warning about generated keys:\n%s", logs)
+	}
+	for _, secret := range []string{jwt, "my-sandbox-key", "6505551212"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("log holds %q", secret)
+		}
+	}
+	keyFile := filepath.Join(dir, "data", "crmbridge-keys.json")
+	fi, err := os.Stat(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if fi, err := os.Stat(db); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("database file: %v %v, want mode 0600", fi.Mode().Perm(), err)
+	}
+
+	// A restart reuses the generated keys: the session and the sealed API
+	// key from the first run still work, and the call log is remembered.
+	base, stop, _ = start(t, map[string]string{"DATABASE_URL": "sqlite:" + db})
+	// The README's "what a restart keeps and loses": the mapping and the
+	// settings stay, testcrm's in-memory record is gone.
+	code, body := get(t, base+"/callLog?jwtToken="+jwt+"&sessionIds=demo-1&requireDetails=true")
+	if code != 200 || !strings.Contains(body, `"matched":true`) || strings.Contains(body, "logData") {
+		t.Errorf("after restart: %d %s", code, body)
+	}
+	code, body = get(t, base+"/user/settings?jwtToken="+jwt)
+	if code != 200 || !strings.Contains(body, `"value":"***-***-****"`) {
+		t.Errorf("settings after restart: %d %s", code, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServerGracefulShutdownFinishesInFlight(t *testing.T) {
+	base, stop, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "db")})
+	// Open a request, then stop while it is in flight: a slow client body
+	// keeps it open until we finish writing it.
+	pr, pw := io.Pipe()
+	res := make(chan int, 1)
+	go func() {
+		r, err := http.Post(base+"/apiKeyLogin", "application/json", pr)
+		if err != nil {
+			res <- -1
+			return
+		}
+		r.Body.Close()
+		res <- r.StatusCode
+	}()
+	io.WriteString(pw, `{"platform":"testcrm",`)
+	time.Sleep(300 * time.Millisecond) // let the server accept the connection and read the headers
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	time.Sleep(100 * time.Millisecond)
+	io.WriteString(pw, `"apiKey":"k"}`)
+	pw.Close()
+	if code := <-res; code != 200 {
+		t.Errorf("in-flight request: %d", code)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
+func TestServerRejectsBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	for name, env := range map[string]map[string]string{
+		"short secret":   {"DATABASE_URL": filepath.Join(dir, "a.db"), "APP_SERVER_SECRET_KEY": "short", "TOKEN_ENCRYPTION_KEY": "k1:" + strings.Repeat("A", 43)},
+		"bad token key":  {"DATABASE_URL": filepath.Join(dir, "b.db"), "APP_SERVER_SECRET_KEY": strings.Repeat("s", 40), "TOKEN_ENCRYPTION_KEY": "nonsense"},
+		"unknown scheme": {"DATABASE_URL": "mysql://u:secretpw@h/db"},
+		"half pipedrive": {"DATABASE_URL": filepath.Join(dir, "c.db"), "PIPEDRIVE_CLIENT_ID": "id"},
+		"half hubspot":   {"DATABASE_URL": filepath.Join(dir, "e.db"), "HUBSPOT_CLIENT_SECRET": "secret"},
+		"bad log level":  {"DATABASE_URL": filepath.Join(dir, "d.db"), "LOG_LEVEL": "loud"},
+	} {
+		err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return env[k] }, io.Discard, io.Discard, nil)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if strings.Contains(err.Error(), "secretpw") {
+			t.Errorf("%s: error shows the password: %v", name, err)
+		}
+	}
+}
+
+// An optional adapter is served when its settings are set, built from
+// their values.
+func TestOptionalAdapterEnabled(t *testing.T) {
+	base, stop, logs := start(t, map[string]string{
+		"DATABASE_URL":      filepath.Join(t.TempDir(), "hs.db"),
+		"HUBSPOT_CLIENT_ID": "hs-id", "HUBSPOT_CLIENT_SECRET": "hs-secret", "HUBSPOT_REDIRECT_URL": "https://app.example/redirect",
+	})
+	login := post(t, base+"/apiKeyLogin", `{"platform":"hubspot","apiKey":"k"}`)
+	if login["jwtToken"] == nil {
+		t.Errorf("login to the optional adapter: %v", login)
+	}
+	res, err := http.Post(base+"/apiKeyLogin", "application/json", strings.NewReader(`{"platform":"pipedrive","apiKey":"k"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("login to an optional adapter without settings: %d, want 400 (unknown platform)", res.StatusCode)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := oauthSeen.Load("hubspot")
+	if want := (OAuthClient{ClientID: "hs-id", ClientSecret: "hs-secret", RedirectURL: "https://app.example/redirect"}); got != want {
+		t.Errorf("built with %+v, want %+v", got, want)
+	}
+	if !strings.Contains(logs.String(), "platforms=\"[testcrm hubspot]\"") || strings.Contains(logs.String(), "hs-secret") {
+		t.Errorf("log:\n%s", logs)
+	}
+}
+
+// A half-configured optional adapter names what is missing; a Config
+// whose optional settings clash with serve's is refused.
+func TestOptionalAdapterMisconfigured(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "h.db"), "PIPEDRIVE_CLIENT_ID": "id", "PIPEDRIVE_REDIRECT_URL": "https://app.example/r"}
+	err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return env[k] }, io.Discard, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "PIPEDRIVE_CLIENT_SECRET is not set") || strings.Contains(err.Error(), "PIPEDRIVE_CLIENT_ID is") {
+		t.Errorf("half configured: %v", err)
+	}
+	for name, o := range map[string]Optional{
+		"flag taken":  {Name: "X", Settings: []Setting{{Flag: "port", Env: "X_PORT"}}, New: func(map[string]string, *slog.Logger) (adapter.Adapter, error) { return nil, nil }},
+		"env taken":   {Name: "X", Settings: []Setting{{Flag: "x-url", Env: "DATABASE_URL"}}, New: func(map[string]string, *slog.Logger) (adapter.Adapter, error) { return nil, nil }},
+		"no settings": {Name: "X", New: func(map[string]string, *slog.Logger) (adapter.Adapter, error) { return nil, nil }},
+		"no New":      {Name: "X", Settings: []Setting{{Flag: "x-id", Env: "X_ID"}}},
+	} {
+		c := Config{Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())}, Optional: []Optional{o}}
+		if err := c.Run(context.Background(), Process{Args: []string{"-h"}}); err == nil || errors.Is(err, errHelp) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// No adapter at all is refused before anything starts.
+func TestNoAdapterRefused(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "n.db")}
+	err := Config{}.Run(context.Background(), Process{Args: []string{"-port", "0"}, Getenv: func(k string) string { return env[k] }})
+	if err == nil || !strings.Contains(err.Error(), "no adapter") {
+		t.Errorf("no adapter: %v", err)
+	}
+}
+
+func TestKeyFileReadableByOthersIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "data", "crmbridge.db")
+	_, stop, _ := start(t, map[string]string{"DATABASE_URL": db})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "data", "crmbridge-keys.json")
+	if err := os.Chmod(keyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return map[string]string{"DATABASE_URL": db}[k] }, io.Discard, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("world-readable key file: %v", err)
+	}
+}
+
+func TestSecretFlagsWarn(t *testing.T) {
+	_, stop, logs := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "db")},
+		"-secret-key", strings.Repeat("s", 40))
+	stop()
+	if !strings.Contains(logs.String(), "visible in the process list") || strings.Contains(logs.String(), strings.Repeat("s", 40)) {
+		t.Errorf("want a warning without the secret:\n%s", logs)
+	}
+}
+
+func TestConfigFlagsOverrideEnv(t *testing.T) {
+	env := map[string]string{"PORT": "7000", "APP_HOST": "0.0.0.0", "DATABASE_URL": "env.db"}
+	c, err := parse([]string{"-port", "7001", "-database-url", "flag.db"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != "7001" || c.Host != "0.0.0.0" || c.DatabaseURL != "flag.db" {
+		t.Errorf("config: %+v", c)
+	}
+	for in, want := range map[string]string{
+		"crmbridge.db":            "sqlite crmbridge.db",
+		"sqlite:/var/lib/x.db":    "sqlite /var/lib/x.db",
+		"sqlite:///var/lib/x.db":  "sqlite /var/lib/x.db",
+		"postgres://u@h/db":       "postgres postgres://u@h/db",
+		"postgresql://u@h/db?x=1": "postgres postgresql://u@h/db?x=1",
+	} {
+		kind, target, err := storeKind(in)
+		if err != nil || kind+" "+target != want {
+			t.Errorf("storeKind(%q) = %q %q %v, want %q", in, kind, target, err, want)
+		}
+	}
+}
+
+// The SQLite file deleted under the running server: requests answer 503
+// instead of writing into the unlinked file, and the log says why at ERROR.
+func TestSQLiteFileDeletedWhileRunning(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "data", "gone.db")
+	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
+	jwt := walkThrough(t, base)
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+	res, err := http.Post(base+"/callLog?jwtToken="+jwt, "application/json",
+		strings.NewReader(`{"logInfo":{"sessionId":"after-delete","direction":"Inbound"},"contactId":"1001"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("POST /callLog after the file was deleted: %d %s, want 503", res.StatusCode, body)
+	}
+	stop()
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "removed or replaced") {
+		t.Errorf("no ERROR log about the database file:\n%s", logs)
+	}
+}
