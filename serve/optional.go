@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -74,30 +75,41 @@ func OAuthAdapter(name, envPrefix string, newAdapter func(OAuthClient, *slog.Log
 	}
 }
 
-// enabledOptional builds the Optional adapters the configuration enables.
-func (c Config) enabledOptional(cfg runConfig, log *slog.Logger) ([]adapter.Adapter, error) {
-	var out []adapter.Adapter
-	for _, o := range c.Optional {
-		values := map[string]string{}
-		var set, missing []string
+// incompleteOptional reports the Optional adapters that have some of their
+// settings but not all, before anything starts.
+func (c *runConfig) incompleteOptional(optional []Optional) error {
+	var errs []error
+	for _, o := range optional {
+		var set, missing, all []string
 		for _, s := range o.Settings {
-			if v := *cfg.optional[s.Env]; v != "" {
-				values[s.Env] = v
+			all = append(all, s.Env)
+			if *c.optional[s.Env] != "" {
 				set = append(set, s.Env)
 			} else {
 				missing = append(missing, s.Env)
 			}
 		}
-		if len(set) == 0 {
-			continue
+		if len(set) > 0 && len(missing) > 0 {
+			errs = append(errs, fmt.Errorf("%s needs %s together; %s not set", o.Name, joinAnd(all),
+				joinAnd(missing)+plural(len(missing), " is", " are")))
 		}
-		if len(missing) > 0 {
-			all := make([]string, len(o.Settings))
-			for i, s := range o.Settings {
-				all[i] = s.Env
+	}
+	return errors.Join(errs...)
+}
+
+// enabledOptional builds the Optional adapters the configuration enables
+// (validate has refused the half-configured ones).
+func (c Config) enabledOptional(cfg runConfig, log *slog.Logger) ([]adapter.Adapter, error) {
+	var out []adapter.Adapter
+	for _, o := range c.Optional {
+		values := map[string]string{}
+		for _, s := range o.Settings {
+			if v := *cfg.optional[s.Env]; v != "" {
+				values[s.Env] = v
 			}
-			return nil, fmt.Errorf("%s needs %s together; %s not set", o.Name, joinAnd(all),
-				joinAnd(missing)+plural(len(missing), " is", " are"))
+		}
+		if len(values) == 0 {
+			continue
 		}
 		a, err := o.New(values, log)
 		if err != nil {

@@ -60,8 +60,9 @@ type Process struct {
 	// out at least every 100 ms). Nil: discarded.
 	Stderr io.Writer
 	// Listening, when not nil, is called with the listening address
-	// ("127.0.0.1:6066") once the server accepts connections: with
-	// -port 0 it tells a test where the server is.
+	// ("127.0.0.1:6066") once the server serves requests: with -port 0 it
+	// tells a test where the server is. It may send requests; Run waits
+	// for it to return before it watches the context.
 	Listening func(addr string)
 }
 
@@ -145,7 +146,7 @@ func (c Config) Run(ctx context.Context, p Process) error {
 	if err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
+	if err := errors.Join(cfg.validate(), cfg.incompleteOptional(c.Optional)); err != nil {
 		return err
 	}
 	var level slog.Level
@@ -247,12 +248,11 @@ func (c Config) Run(ctx context.Context, p Process) error {
 	}
 	log.Info("crmbridge listening", slog.String("addr", "http://"+ln.Addr().String()),
 		slog.String("store", kind), slog.Any("platforms", names))
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
 	if p.Listening != nil {
 		p.Listening(ln.Addr().String())
 	}
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
 	select {
 	case err := <-serveErr:
 		handler.Close()

@@ -309,10 +309,16 @@ func TestOptionalAdapterEnabled(t *testing.T) {
 // A half-configured optional adapter names what is missing; a Config
 // whose optional settings clash with serve's is refused.
 func TestOptionalAdapterMisconfigured(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "h.db"), "PIPEDRIVE_CLIENT_ID": "id", "PIPEDRIVE_REDIRECT_URL": "https://app.example/r"}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	env := map[string]string{"PIPEDRIVE_CLIENT_ID": "id", "PIPEDRIVE_REDIRECT_URL": "https://app.example/r"}
 	err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return env[k] }, io.Discard, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), "PIPEDRIVE_CLIENT_SECRET is not set") || strings.Contains(err.Error(), "PIPEDRIVE_CLIENT_ID is") {
 		t.Errorf("half configured: %v", err)
+	}
+	// Refused before anything was generated or opened.
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the refused start wrote files: %v", entries)
 	}
 	for name, o := range map[string]Optional{
 		"flag taken":  {Name: "X", Settings: []Setting{{Flag: "port", Env: "X_PORT"}}, New: func(map[string]string, *slog.Logger) (adapter.Adapter, error) { return nil, nil }},

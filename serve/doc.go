@@ -1,0 +1,60 @@
+// Package serve is crmbridge's main in a box: it turns adapters into a
+// production server process configured the way the reference server is,
+// through environment variables and flags. A third party's whole main is
+//
+//	func main() { serve.Main(mycrm.New()) }
+//
+// serve is the one package of the SDK that reads the environment; every
+// other package takes its configuration as arguments. It builds the
+// httpserver handler, and everything around it:
+//
+//   - Configuration: the variables below, each overridden by its flag;
+//     every value is checked once, before anything starts, with a message
+//     naming the variable (or flag) and what it accepts. -h lists them with
+//     their current values; secrets show only "(set)" or "(not set)", and
+//     a secret given as a flag draws a warning (flags show in the process
+//     list).
+//   - Keys: on SQLite, missing keys are generated once into
+//     crmbridge-keys.json (mode 0600) beside the database file, so a laptop
+//     needs no setup, with a warning that production must set them. On
+//     PostgreSQL (several replicas sharing one database) the server refuses
+//     to start until all three are set. "go run
+//     github.com/crmbridge/crmbridge/cmd/crmbridge keys" prints fresh ones.
+//   - Store: DATABASE_URL selects it: a file path, sqlite:PATH or
+//     sqlite:file:PATH?... for the embedded SQLite (the file created with
+//     mode 0600, its directory 0700), postgres:// or postgresql:// for
+//     PostgreSQL.
+//   - Listening: an http.Server with every limit set (ReadHeaderTimeout
+//     10 s, ReadTimeout and WriteTimeout 60 s, IdleTimeout 120 s); the
+//     handler bounds bodies and each request's work.
+//   - Shutdown: on SIGINT or SIGTERM the server stops accepting
+//     connections, lets in-flight requests finish (at most 30 s), closes
+//     the handler (which retries the call-log confirmations the store could
+//     not take yet) and then the store.
+//   - Logging: log/slog text lines on stderr at LOG_LEVEL, buffered and
+//     written out at least every 100 ms; never a token, key or JWT.
+//   - Runtime: unless GOGC is set, the collector runs at GOGC=200 (the live
+//     heap is small; bench/load.sh measured ~15% more requests per second).
+//
+// The variables keep the reference server's names, so existing deployment
+// files work:
+//
+//	APP_HOST               -host                address to listen on (127.0.0.1)
+//	PORT                   -port                port, 0-65535; 0 picks a free one (6066)
+//	APP_SERVER_SECRET_KEY  -secret-key          signs session JWTs; at least 32 bytes
+//	TOKEN_ENCRYPTION_KEY   -token-key           key ring sealing CRM tokens at rest
+//	HASH_KEY               -hash-key            keys the telephony account hashes; keep it stable
+//	DATABASE_URL           -database-url        store (crmbridge-data/crmbridge.db)
+//	SERVER_URL, APP_SERVER -server-url          public absolute URL served in the manifest
+//	RINGCENTRAL_SERVER     -ringcentral-server  platform that validates admins
+//	LOG_LEVEL              -log-level           debug, info, warn or error (info)
+//
+// Adapters a deployment turns on by configuration are Optional: their
+// settings join the table above (OAuthAdapter makes the usual three of an
+// OAuth client). Config.Run is Main without the process: tests give it
+// arguments, an environment and writers, and learn the address from
+// Process.Listening.
+//
+// Main exits with status 0 after a clean shutdown or -h, 2 for a mistake on
+// the command line (ErrUsage) and 1 for anything else, printed first.
+package serve
