@@ -29,7 +29,8 @@ type command struct {
 // commands is the dispatch table. A subcommand adds one line here and
 // keeps everything else in its own file.
 var commands = map[string]command{
-	"sim": {"play the client's request sequences against a server", runSim},
+	"sim":  {"play the client's request sequences against a server", runSim},
+	"init": {"start a new adapter project from the template", runInit},
 }
 
 func main() {
