@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/crmbridge/crmbridge/auth"
@@ -26,6 +27,7 @@ type config struct {
 	TokenKey      string // TOKEN_ENCRYPTION_KEY: "id:base64key[,id:base64key...]"
 	LogLevel      string // LOG_LEVEL: debug, info, warn, error
 	KeyFile       string // where generated keys are kept when none are configured
+	Playground    bool   // PLAYGROUND: serve the try-it page under /playground
 	Pipedrive     pipedriveConfig
 	HubSpot       hubspotConfig
 	generatedKeys bool
@@ -72,6 +74,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.HubSpot.ClientID, "hubspot-client-id", env("HUBSPOT_CLIENT_ID", ""), "enables the HubSpot adapter (HUBSPOT_CLIENT_ID)")
 	fs.StringVar(&c.HubSpot.ClientSecret, "hubspot-client-secret", env("HUBSPOT_CLIENT_SECRET", ""), "HubSpot OAuth client secret (HUBSPOT_CLIENT_SECRET; prefer the variable)")
 	fs.StringVar(&c.HubSpot.RedirectURL, "hubspot-redirect-url", env("HUBSPOT_REDIRECT_URL", ""), "HubSpot OAuth redirect URL (HUBSPOT_REDIRECT_URL)")
+	playground, err := envBool(getenv, "PLAYGROUND")
+	if err != nil {
+		return config{}, err
+	}
+	fs.BoolVar(&c.Playground, "playground", playground, "serve the playground page under /playground, for development only (PLAYGROUND=true)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -85,6 +92,19 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	return c, nil
+}
+
+// envBool reads a boolean variable: unset or empty is false.
+func envBool(getenv func(string) string, name string) (bool, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want true or false", name, v)
+	}
+	return b, nil
 }
 
 // storeKind tells which store a DATABASE_URL selects and its DSN or path.
