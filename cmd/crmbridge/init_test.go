@@ -55,9 +55,10 @@ func TestSkeleton(t *testing.T) {
 	}
 }
 
-// TestInitThenGoTest creates a project in a temp dir, with a replace
-// directive to this checkout, and runs go vet, go build and go test there:
-// the generated adapter passes adaptertest against its fake CRM at once.
+// TestInitThenGoTest creates a project in a temp dir for each kind of
+// login, with a replace directive to this checkout, and runs go vet, go
+// build and go test there: the generated adapter passes adaptertest
+// against its fake CRM at once.
 func TestInitThenGoTest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a new module; skipped with -short")
@@ -70,37 +71,63 @@ func TestInitThenGoTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "acme-bridge")
-	var out, errOut bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	code := dispatch(ctx, []string{"init", dir, "--platform", "acme", "--module", "example.com/acme-bridge", "--replace", root}, &out, &errOut)
-	if code != 0 {
-		t.Fatalf("init exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
-	}
-	for _, f := range []string{"go.mod", "go.sum", "main.go", "README.md", "acme/doc.go", "acme/api.go", "acme/acme_test.go", "acme/fakecrm_test.go"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Errorf("missing %s: %v", f, err)
-		}
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "acme", "api.go"))
-	if !strings.Contains(string(b), `const Platform = "acme"`) || strings.Contains(string(b), "templatecrm") {
-		t.Errorf("api.go was not renamed:\n%.600s", b)
-	}
-	for _, args := range [][]string{{"vet", "./..."}, {"build", "./..."}, {"test", "-count=1", "./..."}} {
-		cmd := exec.CommandContext(ctx, goBin, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-		res, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("go %s in the new project: %v\n%s", strings.Join(args, " "), err, res)
-		}
-		t.Logf("go %s:\n%s", strings.Join(args, " "), res)
-	}
+	for _, authKind := range []string{"apikey", "oauth"} {
+		t.Run(authKind, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "acme-bridge")
+			var out, errOut bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+			defer cancel()
+			code := dispatch(ctx, []string{"init", dir, "--platform", "acme", "--module", "example.com/acme-bridge", "--auth", authKind, "--replace", root}, &out, &errOut)
+			if code != 0 {
+				t.Fatalf("init exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+			}
+			for _, f := range []string{"go.mod", "go.sum", "main.go", "README.md", "acme/doc.go", "acme/api.go", "acme/acme_test.go", "acme/fakecrm_test.go"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("missing %s: %v", f, err)
+				}
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, "acme", "api.go"))
+			if !strings.Contains(string(b), `const Platform = "acme"`) || strings.Contains(string(b), "templatecrm") {
+				t.Errorf("api.go was not renamed:\n%.600s", b)
+			}
+			wantAuth := map[string]string{"apikey": "adapter.AuthAPIKey", "oauth": "adapter.AuthOAuth"}[authKind]
+			if !strings.Contains(string(b), wantAuth) {
+				t.Errorf("api.go does not use %s", wantAuth)
+			}
+			for _, args := range [][]string{{"vet", "./..."}, {"build", "./..."}, {"test", "-count=1", "./..."}} {
+				cmd := exec.CommandContext(ctx, goBin, args...)
+				cmd.Dir = dir
+				cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+				res, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("go %s in the new project: %v\n%s", strings.Join(args, " "), err, res)
+				}
+				t.Logf("go %s:\n%s", strings.Join(args, " "), res)
+			}
 
-	// init never overwrites: the same DIR again is refused.
-	if code := dispatch(ctx, []string{"init", dir, "--platform", "acme"}, &out, &errOut); code != 1 {
-		t.Errorf("init into a non-empty dir: exit %d, want 1", code)
+			// init never overwrites: the same DIR again is refused.
+			if code := dispatch(ctx, []string{"init", dir, "--platform", "acme"}, &out, &errOut); code != 1 {
+				t.Errorf("init into a non-empty dir: exit %d, want 1", code)
+			}
+		})
+	}
+}
+
+// TestOAuthRewritesApply: every OAuth edit finds its text in the skeleton,
+// so a change of examples/template fails here with the file named, not in
+// a user's new project.
+func TestOAuthRewritesApply(t *testing.T) {
+	for name := range oauthRewrites {
+		b, err := skeleton.ReadFile("skeleton/" + name + ".txt")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := applyOAuth(name, string(b)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := applyOAuth("api.go", "package template\n"); err == nil {
+		t.Error("an edit that does not apply was not reported")
 	}
 }
 
@@ -114,7 +141,6 @@ func TestInitUsage(t *testing.T) {
 		{"init", dir, "--platform", strings.Repeat("a", 330)},
 		{"init", dir, "--platform", "acme", "--module", "bad module"},
 		{"init", dir, "--platform", "acme", "--auth", "saml"},
-		{"init", dir, "--platform", "acme", "--auth", "oauth"},
 		{"init", dir, "other", "--platform", "acme"},
 	} {
 		var out, errOut bytes.Buffer
