@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -73,7 +74,8 @@ func chromiumPath(t *testing.T) string {
 
 // TestPlaygroundInChromium drives the page in headless Chromium: log in
 // with an API key, look up a number, log a call, and see it logged (the
-// page confirms through GET /callLog). It keeps a screenshot in the test's
+// page confirms through GET /callLog); then edit the call, log an SMS day
+// twice, create the placeholder contact and log out. It keeps a screenshot in the test's
 // temp dir, and copies it to $CRMBRIDGE_PLAYGROUND_SCREENSHOT when set (the
 // README's image is made that way).
 func TestPlaygroundInChromium(t *testing.T) {
@@ -117,6 +119,16 @@ func TestPlaygroundInChromium(t *testing.T) {
 			t.Fatalf("reading #%s: %v", id, err)
 		}
 		return s
+	}
+	// waitText waits until element id's text contains want.
+	waitText := func(id, want string) {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+		defer cancel()
+		expr := fmt.Sprintf("(document.getElementById(%q) || {textContent: ''}).textContent.includes(%q)", id, want)
+		if _, err := chromedp.Run(wctx, chromedp.Poll[bool](expr)); err != nil {
+			t.Fatalf("waiting for %q in #%s (now %q): %v", want, id, text(id), err)
+		}
 	}
 	do("log in",
 		chromedp.Navigate(base+"/playground"),
@@ -175,5 +187,35 @@ func TestPlaygroundInChromium(t *testing.T) {
 	}
 	if len(shot) < 8 || string(shot[1:4]) != "PNG" {
 		t.Errorf("the screenshot is not a PNG")
+	}
+
+	// The rest of the page: edit the call, log an SMS day twice (the second
+	// time nothing is new), create the placeholder contact for an unknown
+	// number, log out.
+	do("edit the call",
+		chromedp.SetValue(chromedp.ID("edit-note"), "Edited in Chromium"),
+		chromedp.Click(chromedp.ID("edit-call-btn")),
+	)
+	waitText("call-status", "note: Edited in Chromium")
+	do("log an SMS day",
+		chromedp.Click(chromedp.ID("sms-btn")),
+	)
+	waitText("sms-status", "2 new message(s) logged")
+	do("log the SMS day again", chromedp.Click(chromedp.ID("sms-btn")))
+	waitText("sms-status", "Nothing new")
+	do("create the placeholder contact",
+		chromedp.SetValue(chromedp.ID("phone"), "+19175550142"),
+		chromedp.Click(chromedp.ID("lookup-btn")),
+		chromedp.WaitVisible(chromedp.ID("create-contact-btn")),
+		chromedp.SetValue(chromedp.ID("new-contact-name"), "Chromium Caller"),
+		chromedp.Click(chromedp.ID("create-contact-btn")),
+	)
+	waitText("contacts", "Chromium Caller · id")
+	do("log out",
+		chromedp.Click(chromedp.ID("logout-btn")),
+		chromedp.WaitVisible(chromedp.CSS("#session-state.logged-out")),
+	)
+	if got := text("log"); !strings.Contains(got, "POST /unAuthorize") || !strings.Contains(got, "POST /contact") || !strings.Contains(got, "PATCH /callLog") {
+		t.Errorf("the request log lacks the later requests:\n%.2000s", got)
 	}
 }
