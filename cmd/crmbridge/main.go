@@ -1,6 +1,6 @@
 // Command crmbridge is the developer's tool for crmbridge adapter servers.
 //
-//	crmbridge sim --server URL (--api-key K --platform P | --jwt J) [--json]
+//	crmbridge sim --server URL (--api-key K --platform P | --callback-uri U --platform P | --jwt J) [--json]
 //	crmbridge init DIR --platform NAME [--module PATH] [--auth oauth|apikey] [--replace LOCALPATH]
 //
 // sim plays the browser client's request sequences against a running server

@@ -38,7 +38,7 @@ const (
 // Rules named in failure messages: the PROTOCOL.md rule a step checks.
 const (
 	ruleEnvelope    = "§1 data routes answer 200 with {successful, returnMessage}"
-	ruleLogin       = "§3 Login: POST /apiKeyLogin answers {jwtToken, name, returnMessage}"
+	ruleLogin       = "§3 Login: POST /apiKeyLogin and GET /oauth-callback answer {jwtToken, name, returnMessage}"
 	ruleSettings    = "§3 Settings: POST /user/settings MUST echo userSettings"
 	ruleContact     = "§3 GET /contact: contact MUST be an array"
 	rulePlaceholder = "§3 GET /contact: no match gives a warning and the createNewContact placeholder"
@@ -60,6 +60,13 @@ type Options struct {
 	// APIKey and Platform log in with POST /apiKeyLogin.
 	APIKey   string
 	Platform string
+	// CallbackURI, with Platform, logs in through GET /oauth-callback: it is
+	// the URL the CRM sent the browser back to after the user approved the
+	// app (it carries code=...). It is sent unencoded, as the client does,
+	// so the CRM's code and state arrive as separate top-level parameters.
+	CallbackURI string
+	// Hostname is the CRM host named at login; optional.
+	Hostname string
 	// JWT, when set, is used as the session instead of logging in.
 	JWT string
 	// Phone is the E.164 number of a contact the CRM knows; default
@@ -187,6 +194,7 @@ func (s *sim) scenarios() []scenario {
 			{"GET /isAlive", s.isAlive},
 			{"GET /implementedInterfaces", s.implementedInterfaces},
 			{"POST /apiKeyLogin", s.login},
+			{"GET /oauth-callback", s.oauthLogin},
 		}},
 		{"settings sync", []step{
 			{"GET /user/settings", s.getSettings},
@@ -229,7 +237,8 @@ func (s *sim) run(ctx context.Context) Report {
 				res.NotRun = len(sc.steps) - i - 1
 				break
 			}
-			if st.name == "POST /apiKeyLogin" && s.o.JWT != "" {
+			if st.name == "POST /apiKeyLogin" && (s.o.JWT != "" || s.o.CallbackURI != "") ||
+				st.name == "GET /oauth-callback" && (s.o.JWT != "" || s.o.CallbackURI == "") {
 				continue
 			}
 			detail, err := st.do(ctx)
@@ -482,11 +491,27 @@ func (s *sim) implementedInterfaces(ctx context.Context) (string, error) {
 }
 
 func (s *sim) login(ctx context.Context) (string, error) {
-	body := map[string]any{"platform": s.o.Platform, "apiKey": s.o.APIKey, "hostname": "", "additionalInfo": map[string]any{}}
+	body := map[string]any{"platform": s.o.Platform, "apiKey": s.o.APIKey, "hostname": s.o.Hostname, "additionalInfo": map[string]any{}}
 	r, err := s.do(ctx, http.MethodPost, "/apiKeyLogin", "state=platform="+s.o.Platform, body)
 	if err != nil {
 		return "", err
 	}
+	return s.takeLogin(r)
+}
+
+// oauthLogin finishes an OAuth login the client's way: callbackUri is not
+// encoded, so its own query (code, state) spills into the top level.
+func (s *sim) oauthLogin(ctx context.Context) (string, error) {
+	q := "callbackUri=" + strings.ReplaceAll(s.o.CallbackURI, " ", "%20") + "&state=platform=" + s.o.Platform + "&hostname=" + s.o.Hostname
+	r, err := s.do(ctx, http.MethodGet, "/oauth-callback", q, nil)
+	if err != nil {
+		return "", err
+	}
+	return s.takeLogin(r)
+}
+
+// takeLogin reads a login answer's session JWT.
+func (s *sim) takeLogin(r reply) (string, error) {
 	if r.status != http.StatusOK {
 		return "", statusErr(r, ruleLogin, "login refused")
 	}

@@ -61,11 +61,28 @@ func exampleHandler(dbPath string) (http.Handler, *testcrm.CRM, func(), error) {
 	return h, crm, closeStore, nil
 }
 
-func run(t *testing.T, h http.Handler) clientsim.Report {
+// clientsimServer is a server already listening at url.
+type clientsimServer struct{ url string }
+
+// run runs the simulator against h (an http.Handler, served here) or a
+// clientsimServer; opts defaults to an API-key login to testcrm.
+func run(t *testing.T, h any, opts ...clientsim.Options) clientsim.Report {
 	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	rep := clientsim.Run(context.Background(), clientsim.Options{Server: srv.URL, APIKey: "sim-key", Platform: "testcrm", HTTPClient: srv.Client()})
+	var base string
+	switch h := h.(type) {
+	case http.Handler:
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		base = srv.URL
+	case clientsimServer:
+		base = h.url
+	}
+	o := clientsim.Options{APIKey: "sim-key", Platform: "testcrm"}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	o.Server = base
+	rep := clientsim.Run(context.Background(), o)
 	var b bytes.Buffer
 	rep.WriteText(&b)
 	t.Logf("simulator report:\n%s", b.String())
