@@ -140,6 +140,7 @@ func TestInitUsage(t *testing.T) {
 		{"init", dir, "--platform", "acme crm"},
 		{"init", dir, "--platform", strings.Repeat("a", 330)},
 		{"init", dir, "--platform", "acme", "--module", "bad module"},
+		{"init", dir, "--platform", "acme", "--module", "example.com/" + strings.Repeat("m", 2560)},
 		{"init", dir, "--platform", "acme", "--auth", "saml"},
 		{"init", dir, "other", "--platform", "acme"},
 	} {

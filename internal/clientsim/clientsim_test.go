@@ -272,3 +272,42 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeAnswersAreBounded: a server answering ten times the 4 MiB the
+// simulator reads of a response (and a /metrics line ten times its 64 KiB
+// line bound) fails the step instead of filling memory, and the run goes on.
+func TestHugeAnswersAreBounded(t *testing.T) {
+	h, _ := newHandler(t)
+	huge := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/contact":
+			if r.Method == http.MethodGet {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"successful":true,"contact":[{"id":"1","name":"`)
+				chunk := strings.Repeat("a", 1<<20)
+				for range 40 {
+					io.WriteString(w, chunk)
+				}
+				io.WriteString(w, `"}]}`)
+				return
+			}
+		case "/metrics":
+			io.WriteString(w, "crmbridge_crm_calls_total "+strings.Repeat("9", 640<<10)+"\n")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	rep := run(t, huge)
+	st, ok := find(rep, "call lifecycle", "lookup while ringing")
+	if !ok || st.OK || !strings.Contains(st.Detail, "not a JSON object") {
+		t.Errorf("lookup step against a 40 MiB answer: %+v", st)
+	}
+	if st, ok := find(rep, "logout", "POST /unAuthorize"); !ok || !st.OK {
+		t.Errorf("the run did not go on to the logout: %+v", st)
+	}
+	for _, sc := range rep.Scenarios {
+		if sc.CRMCalls != nil {
+			t.Errorf("%s: CRM calls %g read from an oversized metrics line", sc.Name, *sc.CRMCalls)
+		}
+	}
+}
