@@ -19,10 +19,8 @@ import (
 func TestPlaygroundOffByDefault(t *testing.T) {
 	base, _, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "pg.db")})
 	for _, p := range []string{"/playground", "/playground/app.js"} {
-		// 404 once every unknown route answers so (issue 10); until then
-		// the router may say 405. Either way, no page.
-		if code, body := get(t, base+p); code == http.StatusOK || strings.Contains(body, "playground") {
-			t.Errorf("GET %s without the flag: %d %.80q, want no page", p, code, body)
+		if code, body := get(t, base+p); code != http.StatusNotFound || strings.Contains(body, "playground") {
+			t.Errorf("GET %s without the flag: %d %.80q, want 404", p, code, body)
 		}
 	}
 	if _, err := parseConfig(nil, func(k string) string { return map[string]string{"PLAYGROUND": "maybe"}[k] }, &lockedBuffer{}); err == nil {

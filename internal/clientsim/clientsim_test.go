@@ -104,17 +104,6 @@ func find(rep clientsim.Report, scenario, step string) (clientsim.StepResult, bo
 	return clientsim.StepResult{}, false
 }
 
-// needsIssue10 lists the steps that check rules issue 10 brings to
-// httpserver (settings routes, 404 for every unknown method, an empty
-// PATCH value never erasing); until it is merged they may fail here.
-var needsIssue10 = map[string]bool{
-	"settings sync/GET /user/settings":                      true,
-	"settings sync/POST /user/settings echoes userSettings": true,
-	"unknown routes/DELETE /callLog":                        true,
-	"unknown routes/GET of an unknown path":                 true,
-	"call lifecycle/re-match GET /callLog":                  true,
-}
-
 // TestEveryStepPasses runs the simulator against the example server's
 // handler: every step of every scenario passes.
 func TestEveryStepPasses(t *testing.T) {
@@ -128,14 +117,11 @@ func TestEveryStepPasses(t *testing.T) {
 		if sc.Name != want[i] {
 			t.Errorf("scenario %d is %q, want %q", i, sc.Name, want[i])
 		}
-		if last := sc.Steps[len(sc.Steps)-1]; sc.NotRun > 0 && (last.OK || !needsIssue10[sc.Name+"/"+last.Name]) {
+		if sc.NotRun > 0 {
 			t.Errorf("%s: %d steps not run", sc.Name, sc.NotRun)
 		}
 		for _, st := range sc.Steps {
 			t.Run(sc.Name+"/"+st.Name, func(t *testing.T) {
-				if !st.OK && needsIssue10[sc.Name+"/"+st.Name] {
-					t.Skipf("needs issue 10 (settings routes, 404 for unknown methods, PATCH never erasing) merged into httpserver: %s", st.Detail)
-				}
 				if !st.OK {
 					t.Errorf("failed: %s (rule: %s)", st.Detail, st.Rule)
 				}
@@ -150,8 +136,8 @@ func TestEveryStepPasses(t *testing.T) {
 	if n := crm.MessageLogCount(); n != 1 {
 		t.Errorf("the CRM has %d message logs, want 1", n)
 	}
-	if rep.Failed > 0 && rep.Passed == 0 {
-		t.Fatal("nothing passed")
+	if rep.Failed != 0 || rep.Passed != 21 {
+		t.Errorf("%d passed, %d failed; want 21 passed, 0 failed", rep.Passed, rep.Failed)
 	}
 }
 
