@@ -3,6 +3,7 @@ package clientsim_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -295,5 +296,30 @@ func TestHugeAnswersAreBounded(t *testing.T) {
 		if sc.CRMCalls != nil {
 			t.Errorf("%s: CRM calls %g read from an oversized metrics line", sc.Name, *sc.CRMCalls)
 		}
+	}
+}
+
+// TestWithJWT: given a session JWT instead of a login, the login steps are
+// left out (not counted as passed) and every other step passes.
+func TestWithJWT(t *testing.T) {
+	h, _ := newHandler(t)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	res, err := http.Post(srv.URL+"/apiKeyLogin", "application/json", strings.NewReader(`{"platform":"testcrm","apiKey":"k"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct{ JWTToken string }
+	json.NewDecoder(res.Body).Decode(&login)
+	res.Body.Close()
+	if login.JWTToken == "" {
+		t.Fatal("no JWT from the login")
+	}
+	rep := run(t, clientsimServer{srv.URL}, clientsim.Options{JWT: login.JWTToken})
+	if got := rep.Scenarios[0].Steps; len(got) != 1 || got[0].Name != "GET /isAlive" {
+		t.Errorf("login steps with a JWT: %+v, want only GET /isAlive", got)
+	}
+	if rep.Failed != 0 || rep.Passed != 19 {
+		t.Errorf("%d passed, %d failed; want 19 passed, 0 failed", rep.Passed, rep.Failed)
 	}
 }
