@@ -81,6 +81,11 @@ var oauthRewrites = map[string][]rewrite{
 		{"\t// templatecrm apiKey search:", "\t// templatecrm oauth search:"},
 		{"\t\"github.com/crmbridge/crmbridge/adapter\"\n", "\t\"github.com/crmbridge/crmbridge/adapter\"\n\t\"github.com/crmbridge/crmbridge/auth\"\n"},
 	},
+	"sequence_test.go": {
+		{"\tjwt, _ := send(\"POST\", \"/apiKeyLogin\", map[string]any{\"platform\": template.Platform, \"apiKey\": \"test-key\"})[\"jwtToken\"].(string)\n",
+			"\tcode, _ := crm.authorize(t.Context())\n" +
+				"\tjwt, _ := send(\"GET\", \"/oauth-callback?callbackUri=\"+fakeRedirectURL+\"?code=\"+code+\"&state=platform=\"+template.Platform, nil)[\"jwtToken\"].(string)\n"},
+	},
 	"fakecrm_test.go": {
 		{"\t\"encoding/json\"\n", "\t\"context\"\n\t\"encoding/json\"\n"},
 		{"\t\"testing\"\n)", "\t\"testing\"\n\n\t\"github.com/crmbridge/crmbridge/auth\"\n)"},
