@@ -1,16 +1,8 @@
-// Command crmbridge is the developer's tool for crmbridge adapter servers.
-//
-//	crmbridge sim --server URL (--api-key K --platform P | --callback-uri U --platform P | --jwt J) [--json]
-//	crmbridge init DIR --platform NAME [--module PATH] [--auth oauth|apikey] [--replace LOCALPATH]
-//
-// sim plays the browser client's request sequences against a running server
-// and reports each step; init starts a new adapter project from
-// examples/template. Each subcommand lives in its own file; main only
-// dispatches.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,18 +11,44 @@ import (
 	"syscall"
 )
 
-// command is one subcommand: it parses its own flags from args and returns
-// the process exit status.
+// command is one subcommand: it parses its own flags from args.
 type command struct {
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-// commands is the dispatch table. A subcommand adds one line here and
-// keeps everything else in its own file.
+// commands is the dispatch table; a new tool is one more entry, and its
+// code lives in its own file.
 var commands = map[string]command{
-	"sim":  {"play the client's request sequences against a server", runSim},
-	"init": {"start a new adapter project from the template", runInit},
+	"keys": {summary: "print fresh APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY", run: func(_ context.Context, args []string, stdout, stderr io.Writer) error {
+		return runKeys(args, stdout, stderr)
+	}},
+	"sim":  {summary: "play the client's request sequences against a server", run: withStatus(runSim)},
+	"init": {summary: "start a new adapter project from the template", run: withStatus(runInit)},
+}
+
+// errUsage is a mistake on the command line; the usage has been printed.
+var errUsage = errors.New("usage")
+
+// exitStatus ends the process with this status; the command has already
+// said why (crmbridge sim: 1 when a step failed).
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// withStatus adapts a command that returns a process exit status: 0 is
+// success, 2 a usage mistake, anything else that status.
+func withStatus(f func(ctx context.Context, args []string, stdout, stderr io.Writer) int) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		switch code := f(ctx, args, stdout, stderr); code {
+		case 0:
+			return nil
+		case 2:
+			return errUsage
+		default:
+			return exitStatus(code)
+		}
+	}
 }
 
 func main() {
@@ -40,33 +58,56 @@ func main() {
 	os.Exit(code)
 }
 
-// dispatch runs the subcommand named by args[0]; 2 means a usage error.
+// dispatch runs the command and returns the process exit status: 0, the
+// command's own status, or 2 for a usage mistake or another error.
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+	err := runContext(ctx, args, stdout, stderr)
+	var st exitStatus
+	switch {
+	case err == nil:
 		return 0
+	case errors.As(err, &st):
+		return int(st)
+	case !errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "crmbridge:", err)
+	}
+	return 2
+}
+
+// run dispatches args[0] to its command. "help", "-h" and no arguments
+// print the list of commands.
+func run(args []string, stdout, stderr io.Writer) error {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return errUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return nil
 	}
 	c, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "crmbridge: unknown command %q\n", args[0])
 		usage(stderr)
-		return 2
+		return errUsage
 	}
 	return c.run(ctx, args[1:], stdout, stderr)
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: crmbridge <command> [flags]\n\ncommands:")
+	fmt.Fprintln(w, "Usage: crmbridge <command> [flags]\n\nCommands:")
 	names := make([]string, 0, len(commands))
-	for name := range commands {
-		names = append(names, name)
+	for n := range commands {
+		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		fmt.Fprintf(w, "  %-6s %s\n", name, commands[name].summary)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun crmbridge <command> -h for its flags.")
+	fmt.Fprintln(w, "\nRun \"crmbridge <command> -h\" for a command's flags.")
 }

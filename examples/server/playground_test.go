@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,8 +24,28 @@ func TestPlaygroundOffByDefault(t *testing.T) {
 			t.Errorf("GET %s without the flag: %d %.80q, want 404", p, code, body)
 		}
 	}
-	if _, err := parseConfig(nil, func(k string) string { return map[string]string{"PLAYGROUND": "maybe"}[k] }, &lockedBuffer{}); err == nil {
-		t.Error("PLAYGROUND=maybe was accepted")
+	for _, tc := range []struct {
+		env  string
+		args []string
+		want bool
+	}{
+		{"", nil, false}, {"true", nil, true}, {"1", nil, true}, {"false", []string{"-playground"}, true},
+		{"true", []string{"-playground=false"}, false},
+	} {
+		c, err := parseConfig(tc.args, func(k string) string { return map[string]string{"PLAYGROUND": tc.env}[k] }, io.Discard)
+		if err == nil {
+			err = c.validate()
+		}
+		if err != nil || c.Playground != tc.want {
+			t.Errorf("PLAYGROUND=%q %q: playground %v, err %v; want %v", tc.env, tc.args, c.Playground, err, tc.want)
+		}
+	}
+	c, err := parseConfig(nil, func(k string) string { return map[string]string{"PLAYGROUND": "maybe"}[k] }, io.Discard)
+	if err == nil {
+		err = c.validate()
+	}
+	if err == nil || !strings.Contains(err.Error(), "PLAYGROUND") {
+		t.Errorf("PLAYGROUND=maybe: err %v, want one naming PLAYGROUND", err)
 	}
 }
 
