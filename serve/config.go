@@ -36,6 +36,10 @@ type runConfig struct {
 	RCServer    string // RINGCENTRAL_SERVER: where admin tokens are validated
 	LogLevel    string // LOG_LEVEL: debug, info, warn, error
 	KeyFile     string // where generated keys are kept when none are configured
+	// Playground serves the try-it page under /playground (PLAYGROUND,
+	// -playground); set by validate from the text of the setting.
+	Playground     bool
+	playgroundText string
 
 	// optional holds the Optional adapters' settings, by variable name.
 	optional map[string]*string
@@ -70,6 +74,8 @@ type setting struct {
 	url    bool // -h shows the value without credentials
 	// absolute: a value set must be an absolute http(s) URL.
 	absolute bool
+	// boolean lets the flag stand alone (-playground means true).
+	boolean bool
 }
 
 // baseSettings are serve's own settings, with the reference server's
@@ -91,6 +97,8 @@ var baseSettings = []setting{
 		usage: "RingCentral platform URL that validates admins, absolute"},
 	{flag: "database-url", envs: []string{"DATABASE_URL"}, def: defaultDatabase, dst: func(c *runConfig) *string { return &c.DatabaseURL }, url: true,
 		usage: "SQLite path, sqlite:PATH or sqlite:file:PATH?..., or postgres://... URL"},
+	{flag: "playground", envs: []string{"PLAYGROUND"}, def: "false", dst: func(c *runConfig) *string { return &c.playgroundText }, boolean: true,
+		usage: "serve the playground page under /playground, for development only: true or false"},
 	{flag: "log-level", envs: []string{"LOG_LEVEL"}, def: "info", dst: func(c *runConfig) *string { return &c.LogLevel },
 		usage: "one of " + strings.Join(logLevels, ", ")},
 }
@@ -134,12 +142,17 @@ func (c Config) settings() ([]setting, error) {
 // stringFlag records a flag's value without a default, so that flag's own
 // help (which this program never prints) could not show one either.
 type stringFlag struct {
-	v   string
-	set bool
+	v       string
+	set     bool
+	boolean bool
 }
 
 func (f *stringFlag) String() string     { return "" }
 func (f *stringFlag) Set(s string) error { f.v, f.set = s, true; return nil }
+
+// IsBoolFlag lets a boolean setting's flag stand alone (package flag then
+// sets it to "true").
+func (f *stringFlag) IsBoolFlag() bool { return f.boolean }
 
 // parseConfig reads the environment, then the flags. For -h it prints the
 // help to help and returns errHelp. A flag error says what was wrong and
@@ -150,7 +163,7 @@ func parseConfig(prog Config, table []setting, args []string, getenv func(string
 	fs.Usage = func() {}
 	flags := make([]*stringFlag, len(table))
 	for i, s := range table {
-		flags[i] = &stringFlag{}
+		flags[i] = &stringFlag{boolean: s.boolean}
 		fs.Var(flags[i], s.flag, s.usage)
 	}
 	err := fs.Parse(args)
@@ -271,6 +284,11 @@ func (c *runConfig) validate() error {
 		if v := *s.dst(c); s.absolute && v != "" && !absoluteURL(v) {
 			bad(s.flag, "%q is not an absolute http(s) URL", redactURL(v))
 		}
+	}
+	if b, err := strconv.ParseBool(strings.TrimSpace(c.playgroundText)); err != nil {
+		bad("playground", "%q is not true or false", c.playgroundText)
+	} else {
+		c.Playground = b
 	}
 	return errors.Join(errs...)
 }

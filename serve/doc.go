@@ -48,6 +48,11 @@
 //	SERVER_URL, APP_SERVER -server-url          public absolute URL served in the manifest
 //	RINGCENTRAL_SERVER     -ringcentral-server  platform that validates admins
 //	LOG_LEVEL              -log-level           debug, info, warn or error (info)
+//	PLAYGROUND             -playground          serve the try-it page under /playground (false)
+//
+// The playground is a page that logs in, looks callers up and logs calls
+// through the server it runs on, without the softphone: for development
+// only.
 //
 // Adapters a deployment turns on by configuration are Optional: their
 // settings join the table above (OAuthAdapter makes the usual three of an

@@ -236,12 +236,19 @@ func (c Config) Run(ctx context.Context, p Process) error {
 		return err
 	}
 
+	var served http.Handler = handler
+	if cfg.Playground {
+		served = withPlayground(handler)
+		log.Warn("the playground is on at /playground: for development only, never in production",
+			slog.Bool("generated_keys", cfg.usesGeneratedKeys()))
+	}
+
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))
 	if err != nil {
 		handler.Close()
 		return err
 	}
-	srv := newHTTPServer(handler, log)
+	srv := newHTTPServer(served, log)
 	names := make([]string, len(adapters))
 	for i, a := range adapters {
 		names[i] = a.Platform()
