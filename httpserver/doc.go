@@ -23,18 +23,27 @@
 // out, and lives in this process (replicas over PostgreSQL each keep their
 // own). ContactCacheStats reports its hits and misses.
 //
-// The smallest server:
+// To run it as a program, use package serve, which builds this handler
+// from the environment and flags and adds the listening server's timeouts
+// and limits, graceful shutdown, the store and the keys:
 //
-//	sessions, _ := auth.NewSessions(secret)
-//	keys, _ := auth.NewKeyRing(key)
-//	st, _ := sqlite.Open(ctx, "crmbridge.db")
-//	srv, _ := httpserver.New(httpserver.Config{
+//	func main() { serve.Main(mycrm.New()) }
+//
+// To mount it in a server of your own, New takes what serve would have
+// built; close the handler after the HTTP server stops and before the
+// store:
+//
+//	srv, err := httpserver.New(httpserver.Config{
 //		Adapters: []adapter.Adapter{mycrm.New()},
-//		Store:    st,
-//		Sessions: sessions,
-//		Keys:     keys,
-//	}, httpserver.WithLogger(slog.Default()))
-//	http.ListenAndServe("127.0.0.1:6066", srv)
+//		Store:    st,       // sqlite.Open or postgres.Open
+//		Sessions: sessions, // auth.NewSessions(secret)
+//		Keys:     keys,     // auth.ParseKeyRing(...)
+//	}, httpserver.WithLogger(log))
+//	if err != nil {
+//		return err
+//	}
+//	defer srv.Close()
+//	mux.Handle("/crm/", http.StripPrefix("/crm", srv))
 //
 // The handler works under a path prefix (http.StripPrefix) and behind any
 // router.

@@ -28,11 +28,14 @@
 // dispositions (adapter.DispositionSetter) are left out: few CRMs have
 // them.
 //
-// The smallest use, once copied:
+// The smallest main, once copied (serve.Main is the whole server:
+// configuration, keys, store, timeouts, graceful shutdown):
 //
-//	a, err := template.New(template.Config{BaseURL: "https://api.templatecrm.example"})
-//	if err != nil {
-//		return err
+//	func main() {
+//		a, err := template.New(template.Config{BaseURL: "https://api.templatecrm.example"})
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		serve.Main(a)
 //	}
-//	// hand a to httpserver.New in Config.Adapters
 package template
