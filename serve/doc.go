@@ -24,9 +24,11 @@
 //     sqlite:file:PATH?... for the embedded SQLite (the file created with
 //     mode 0600, its directory 0700), postgres:// or postgresql:// for
 //     PostgreSQL.
-//   - Listening: an http.Server with every limit set (ReadHeaderTimeout
-//     10 s, ReadTimeout and WriteTimeout 60 s, IdleTimeout 120 s); the
-//     handler bounds bodies and each request's work.
+//   - Listening: an http.Server with every limit set (MaxHeaderBytes
+//     64 KiB, PROTOCOL.md §1's bound, answered 431 beyond it;
+//     ReadHeaderTimeout 10 s, ReadTimeout and WriteTimeout 60 s,
+//     IdleTimeout 120 s); the handler bounds bodies and each request's
+//     work.
 //   - Shutdown: on SIGINT or SIGTERM the server stops accepting
 //     connections, lets in-flight requests finish (at most 30 s), closes
 //     the handler (which retries the call-log confirmations the store could

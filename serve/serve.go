@@ -285,12 +285,18 @@ func (c Config) Run(ctx context.Context, p Process) error {
 // request's own work is bounded by httpserver's per-request timeouts).
 const shutdownTimeout = 30 * time.Second
 
+// maxHeaderBytes bounds a request's header section, request line (and so
+// the query string) included: PROTOCOL.md §1 allows 64 KiB. Go's server
+// answers 431 past it without calling the handler.
+const maxHeaderBytes = 64 << 10
+
 // newHTTPServer sets every limit of the listening server: a slow or huge
 // request cannot hold a connection or memory for long. The request body is
 // bounded by the handler (httpserver.WithBodyLimit).
 func newHTTPServer(handler http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           handler,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
