@@ -41,10 +41,10 @@ type runConfig struct {
 	Playground     bool
 	playgroundText string
 
-	// optional holds the Optional adapters' settings, by variable name.
-	optional map[string]*string
+	// configured holds the Configured adapters' settings, by variable name.
+	configured map[string]*string
 	// table is the settings this run knows: serve's own, then the
-	// Optional adapters'.
+	// Configured adapters'.
 	table []setting
 	// from names the variable (or flag) each value came from, by setting
 	// flag, for messages; "" for a default.
@@ -105,7 +105,7 @@ var baseSettings = []setting{
 
 var logLevels = []string{"debug", "info", "warn", "error"}
 
-// settings is serve's own settings followed by the Optional adapters',
+// settings is serve's own settings followed by the Configured adapters',
 // checked for clashes: two settings with one flag or variable would make
 // one of them unreachable.
 func (c Config) settings() ([]setting, error) {
@@ -117,23 +117,23 @@ func (c Config) settings() ([]setting, error) {
 			envs[e] = true
 		}
 	}
-	for _, o := range c.Optional {
+	for _, o := range c.Configured {
 		if o.Name == "" || o.New == nil || len(o.Settings) == 0 {
-			return nil, fmt.Errorf("serve: optional adapter %q needs a Name, a New and at least one Setting", o.Name)
+			return nil, fmt.Errorf("serve: configured adapter %q needs a Name, a New and at least one Setting", o.Name)
 		}
 		for _, s := range o.Settings {
 			switch {
 			case s.Flag == "" || s.Env == "":
-				return nil, fmt.Errorf("serve: optional adapter %s: a setting without its Flag or Env", o.Name)
+				return nil, fmt.Errorf("serve: configured adapter %s: a setting without its Flag or Env", o.Name)
 			case flags[s.Flag]:
-				return nil, fmt.Errorf("serve: optional adapter %s: flag -%s is already taken", o.Name, s.Flag)
+				return nil, fmt.Errorf("serve: configured adapter %s: flag -%s is already taken", o.Name, s.Flag)
 			case envs[s.Env]:
-				return nil, fmt.Errorf("serve: optional adapter %s: variable %s is already taken", o.Name, s.Env)
+				return nil, fmt.Errorf("serve: configured adapter %s: variable %s is already taken", o.Name, s.Env)
 			}
 			flags[s.Flag], envs[s.Env] = true, true
 			env := s.Env
 			table = append(table, setting{flag: s.Flag, envs: []string{env}, usage: s.Usage, secret: s.Secret, absolute: s.URL,
-				dst: func(c *runConfig) *string { return c.optional[env] }})
+				dst: func(c *runConfig) *string { return c.configured[env] }})
 		}
 	}
 	return table, nil
@@ -167,11 +167,11 @@ func parseConfig(prog Config, table []setting, args []string, getenv func(string
 		fs.Var(flags[i], s.flag, s.usage)
 	}
 	err := fs.Parse(args)
-	c := runConfig{from: map[string]string{}, optional: map[string]*string{}, table: table,
+	c := runConfig{from: map[string]string{}, configured: map[string]*string{}, table: table,
 		program: prog.name(), description: prog.description()}
-	for _, o := range prog.Optional {
+	for _, o := range prog.Configured {
 		for _, s := range o.Settings {
-			c.optional[s.Env] = new(string)
+			c.configured[s.Env] = new(string)
 		}
 	}
 	for i, s := range table {
@@ -213,8 +213,12 @@ func (c Config) description() string {
 	for _, a := range c.Adapters {
 		names = append(names, a.Platform())
 	}
-	for _, o := range c.Optional {
-		names = append(names, o.Name+" (when configured)")
+	for _, o := range c.Configured {
+		if o.Optional {
+			names = append(names, o.Name+" (when configured)")
+		} else {
+			names = append(names, o.Name)
+		}
 	}
 	if len(names) == 0 {
 		return "A crmbridge server."

@@ -56,9 +56,11 @@
 // through the server it runs on, without the softphone: for development
 // only.
 //
-// Adapters a deployment turns on by configuration are Optional: their
-// settings join the table above (OAuthAdapter makes the usual three of an
-// OAuth client). Config.Run is Main without the process: tests give it
+// An adapter that needs configuration of its own (its CRM's API URL, an
+// OAuth client) is Configured: its settings join the table above, checked
+// and listed the same way, and serve builds it from them (OAuthAdapter
+// makes the usual three of an OAuth client). An Optional one is served
+// only when configured. Config.Run is Main without the process: tests give it
 // arguments, an environment and writers, and learn the address from
 // Process.Listening.
 //

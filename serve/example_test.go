@@ -53,14 +53,14 @@ func ExampleConfig_Run() {
 	// shut down: <nil>
 }
 
-// An adapter the operator enables with an OAuth client: three settings,
-// listed by -h next to serve's own.
+// An adapter built from the OAuth client a deployment registers: three
+// settings, checked and listed by -h next to serve's own.
 func ExampleOAuthAdapter() {
 	mycrm := serve.OAuthAdapter("MyCRM", "MYCRM", func(c serve.OAuthClient, log *slog.Logger) (adapter.Adapter, error) {
 		return nil, fmt.Errorf("build MyCRM's adapter with client %s here", c.ClientID)
 	})
 	var help strings.Builder
-	err := serve.Config{Name: "mycrm-bridge", Optional: []serve.Optional{mycrm}}.Run(context.Background(),
+	err := serve.Config{Name: "mycrm-bridge", Configured: []serve.Configured{mycrm}}.Run(context.Background(),
 		serve.Process{Args: []string{"-h"}, Stdout: &help})
 	for _, line := range strings.Split(help.String(), "\n") {
 		if strings.Contains(line, "MYCRM") || strings.HasPrefix(line, "Usage") {

@@ -30,14 +30,14 @@ type Config struct {
 	// before exiting. Default: the base name of os.Args[0].
 	Name string
 
-	// Adapters are always served, in this order. Platform names must be
-	// unique across Adapters and the enabled Optional adapters.
+	// Adapters are served as they are, in this order, before the
+	// Configured ones. Platform names must be unique across both.
 	Adapters []adapter.Adapter
 
-	// Optional are adapters the operator turns on by configuration, such
-	// as a CRM that needs an OAuth client only a deployment has. Their
+	// Configured are adapters built from settings the operator gives,
+	// such as a CRM's OAuth client that only a deployment has. Their
 	// settings get flags and environment variables like serve's own.
-	Optional []Optional
+	Configured []Configured
 
 	// Options are passed to httpserver.New after the ones serve derives
 	// from the configuration, so they win: WithContactCacheTTL,
@@ -146,7 +146,7 @@ func (c Config) Run(ctx context.Context, p Process) error {
 	if err != nil {
 		return err
 	}
-	if err := errors.Join(cfg.validate(), cfg.incompleteOptional(c.Optional)); err != nil {
+	if err := errors.Join(cfg.validate(), cfg.missingSettings(c.Configured)); err != nil {
 		return err
 	}
 	var level slog.Level
@@ -207,7 +207,7 @@ func (c Config) Run(ctx context.Context, p Process) error {
 	}
 
 	adapters := append([]adapter.Adapter(nil), c.Adapters...)
-	more, err := c.enabledOptional(cfg, log)
+	more, err := c.buildConfigured(cfg, log)
 	if err != nil {
 		return err
 	}

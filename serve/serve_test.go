@@ -66,11 +66,16 @@ func testProgram() Config {
 	return Config{
 		Name:     "server",
 		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-		Optional: []Optional{
-			OAuthAdapter("Pipedrive", "PIPEDRIVE", optional("pipedrive")),
-			OAuthAdapter("HubSpot", "HUBSPOT", optional("hubspot")),
+		Configured: []Configured{
+			whenSet(OAuthAdapter("Pipedrive", "PIPEDRIVE", optional("pipedrive"))),
+			whenSet(OAuthAdapter("HubSpot", "HUBSPOT", optional("hubspot"))),
 		},
 	}
+}
+
+func whenSet(c Configured) Configured {
+	c.Optional = true
+	return c
 }
 
 // run runs testProgram as the tests of the example server's main did;
@@ -277,7 +282,7 @@ func TestServerRejectsBadConfig(t *testing.T) {
 
 // An optional adapter is served when its settings are set, built from
 // their values.
-func TestOptionalAdapterEnabled(t *testing.T) {
+func TestOptionalConfiguredAdapter(t *testing.T) {
 	base, stop, logs := start(t, map[string]string{
 		"DATABASE_URL":      filepath.Join(t.TempDir(), "hs.db"),
 		"HUBSPOT_CLIENT_ID": "hs-id", "HUBSPOT_CLIENT_SECRET": "hs-secret", "HUBSPOT_REDIRECT_URL": "https://app.example/redirect",
@@ -308,7 +313,7 @@ func TestOptionalAdapterEnabled(t *testing.T) {
 
 // A half-configured optional adapter names what is missing; a Config
 // whose optional settings clash with serve's is refused.
-func TestOptionalAdapterMisconfigured(t *testing.T) {
+func TestConfiguredAdapterMisconfigured(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	env := map[string]string{"PIPEDRIVE_CLIENT_ID": "id", "PIPEDRIVE_REDIRECT_URL": "https://app.example/r"}
@@ -320,16 +325,73 @@ func TestOptionalAdapterMisconfigured(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("the refused start wrote files: %v", entries)
 	}
-	for name, o := range map[string]Optional{
+	for name, o := range map[string]Configured{
 		"flag taken":  {Name: "X", Settings: []Setting{{Flag: "port", Env: "X_PORT"}}, New: func(map[string]string, *slog.Logger) (adapter.Adapter, error) { return nil, nil }},
 		"env taken":   {Name: "X", Settings: []Setting{{Flag: "x-url", Env: "DATABASE_URL"}}, New: func(map[string]string, *slog.Logger) (adapter.Adapter, error) { return nil, nil }},
 		"no settings": {Name: "X", New: func(map[string]string, *slog.Logger) (adapter.Adapter, error) { return nil, nil }},
 		"no New":      {Name: "X", Settings: []Setting{{Flag: "x-id", Env: "X_ID"}}},
 	} {
-		c := Config{Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())}, Optional: []Optional{o}}
+		c := Config{Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())}, Configured: []Configured{o}}
 		if err := c.Run(context.Background(), Process{Args: []string{"-h"}}); err == nil || errors.Is(err, errHelp) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// A required Configured adapter: the start is refused, before anything is
+// made, until all its settings are set; then it is served, built from
+// them.
+func TestConfiguredAdapterRequired(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var got map[string]string
+	prog := Config{Configured: []Configured{{
+		Name: "MyCRM",
+		Settings: []Setting{
+			{Flag: "mycrm-url", Env: "MYCRM_URL", Usage: "MyCRM's API", URL: true},
+			{Flag: "mycrm-token", Env: "MYCRM_TOKEN", Usage: "MyCRM's service token", Secret: true},
+		},
+		New: func(v map[string]string, _ *slog.Logger) (adapter.Adapter, error) {
+			got = v
+			return renamed{testcrm.New(testcrm.NewCRM()), "mycrm"}, nil
+		},
+	}}}
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "MyCRM needs MYCRM_URL and MYCRM_TOKEN; MYCRM_URL and MYCRM_TOKEN are not set"},
+		{map[string]string{"MYCRM_URL": "https://api.mycrm.example"}, "MYCRM_TOKEN is not set"},
+		{map[string]string{"MYCRM_URL": "api.mycrm.example", "MYCRM_TOKEN": "t-9c2"}, "MYCRM_URL"},
+	} {
+		err := prog.Run(context.Background(), Process{Args: []string{"-port", "0"}, Getenv: func(k string) string { return tc.env[k] }})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "t-9c2") {
+			t.Errorf("%v: %v, want an error naming %q", tc.env, err, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 || got != nil {
+		t.Errorf("a refused start made files %v or the adapter (%v)", entries, got)
+	}
+	var help bytes.Buffer
+	if err := prog.Run(context.Background(), Process{Args: []string{"-h"}, Stdout: &help}); !errors.Is(err, errHelp) ||
+		!strings.Contains(help.String(), "A crmbridge server for MyCRM.") || !strings.Contains(help.String(), "-mycrm-token  [MYCRM_TOKEN]") {
+		t.Errorf("-h without the settings: %v\n%s", err, help.String())
+	}
+
+	env := map[string]string{"DATABASE_URL": "db", "MYCRM_URL": "https://api.mycrm.example", "MYCRM_TOKEN": "t-9c2"}
+	ctx, cancel := context.WithCancel(context.Background())
+	err := prog.Run(ctx, Process{Args: []string{"-port", "0"}, Getenv: func(k string) string { return env[k] },
+		Listening: func(addr string) {
+			login := post(t, "http://"+addr+"/apiKeyLogin", `{"platform":"mycrm","apiKey":"k"}`)
+			if login["jwtToken"] == nil {
+				t.Errorf("login: %v", login)
+			}
+			cancel()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["MYCRM_URL"] != "https://api.mycrm.example" || got["MYCRM_TOKEN"] != "t-9c2" {
+		t.Errorf("built with %v", got)
 	}
 }
 

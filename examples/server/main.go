@@ -11,7 +11,7 @@ func main() { server().Main() }
 // server serves testcrm, and Pipedrive and HubSpot once configured (optional.go).
 func server() serve.Config {
 	return serve.Config{
-		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-		Optional: []serve.Optional{pipedriveApp, hubspotApp},
+		Adapters:   []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
+		Configured: []serve.Configured{pipedriveApp, hubspotApp},
 	}
 }

@@ -11,14 +11,21 @@ import (
 
 // pipedriveApp is served when PIPEDRIVE_CLIENT_ID, PIPEDRIVE_CLIENT_SECRET
 // and PIPEDRIVE_REDIRECT_URL are set.
-var pipedriveApp = serve.OAuthAdapter("Pipedrive", "PIPEDRIVE", func(c serve.OAuthClient, log *slog.Logger) (adapter.Adapter, error) {
+var pipedriveApp = whenConfigured(serve.OAuthAdapter("Pipedrive", "PIPEDRIVE", func(c serve.OAuthClient, log *slog.Logger) (adapter.Adapter, error) {
 	return pipedrive.New(pipedrive.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURL},
 		pipedrive.WithLogger(log))
-})
+}))
 
 // hubspotApp is served when HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET and
 // HUBSPOT_REDIRECT_URL are set.
-var hubspotApp = serve.OAuthAdapter("HubSpot", "HUBSPOT", func(c serve.OAuthClient, log *slog.Logger) (adapter.Adapter, error) {
+var hubspotApp = whenConfigured(serve.OAuthAdapter("HubSpot", "HUBSPOT", func(c serve.OAuthClient, log *slog.Logger) (adapter.Adapter, error) {
 	return hubspot.New(hubspot.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURL},
 		hubspot.WithLogger(log))
-})
+}))
+
+// whenConfigured lets the server start without the adapter: the example
+// serves testcrm with no setup.
+func whenConfigured(c serve.Configured) serve.Configured {
+	c.Optional = true
+	return c
+}

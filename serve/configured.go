@@ -9,11 +9,16 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 )
 
-// Optional is an adapter the operator turns on by configuration. It is
-// enabled when any of its settings is set, and then every one of them
-// must be: a half-configured adapter stops the start with a message naming
-// the missing variables, rather than failing at a user's login.
-type Optional struct {
+// Configured is an adapter built from settings the operator gives, such as
+// its CRM's API URL or OAuth client: serve reads them like its own (a flag
+// and an environment variable each, checked at start, listed by -h) and
+// builds the adapter from them.
+//
+// Every setting is required: a missing one stops the start with a message
+// naming it, rather than failing at a user's login. With Optional, the
+// adapter is served only when some of its settings are set, and then all
+// of them must be.
+type Configured struct {
 	// Name names the CRM in -h and messages: "Pipedrive".
 	Name string
 	// Settings are its configuration values; each gets a flag and an
@@ -23,9 +28,12 @@ type Optional struct {
 	// Setting.Env, with serve's logger. serve calls it once per Run, only
 	// when the adapter is enabled; an error stops the start.
 	New func(values map[string]string, log *slog.Logger) (adapter.Adapter, error)
+	// Optional lets the server start without the adapter when none of
+	// its settings is set, as the example server does with Pipedrive.
+	Optional bool
 }
 
-// Setting is one configuration value of an Optional adapter.
+// Setting is one configuration value of a Configured adapter.
 type Setting struct {
 	// Flag is the flag's name without the dash: "pipedrive-client-id".
 	Flag string
@@ -50,19 +58,21 @@ type OAuthClient struct {
 	RedirectURL  string // PREFIX_REDIRECT_URL, an absolute http(s) URL
 }
 
-// OAuthAdapter is the Optional adapter of a CRM that logs users in with
-// OAuth 2.0: it is enabled by envPrefix_CLIENT_ID, envPrefix_CLIENT_SECRET
-// and envPrefix_REDIRECT_URL together (flags -prefix-client-id,
-// -prefix-client-secret and -prefix-redirect-url, in lower case), and
-// newAdapter builds it from them. name names the CRM in -h and messages.
+// OAuthAdapter is the Configured adapter of a CRM that logs users in with
+// OAuth 2.0 through a client the deployment registers: its settings are
+// envPrefix_CLIENT_ID, envPrefix_CLIENT_SECRET and envPrefix_REDIRECT_URL
+// (flags -prefix-client-id, -prefix-client-secret and -prefix-redirect-url,
+// in lower case), and newAdapter builds it from them. name names the CRM in
+// -h and messages. Set Optional on the result to serve it only when
+// configured.
 //
 //	serve.OAuthAdapter("Pipedrive", "PIPEDRIVE", func(c serve.OAuthClient, log *slog.Logger) (adapter.Adapter, error) {
 //		return pipedrive.New(pipedrive.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURL}, pipedrive.WithLogger(log))
 //	})
-func OAuthAdapter(name, envPrefix string, newAdapter func(OAuthClient, *slog.Logger) (adapter.Adapter, error)) Optional {
+func OAuthAdapter(name, envPrefix string, newAdapter func(OAuthClient, *slog.Logger) (adapter.Adapter, error)) Configured {
 	flag := strings.ToLower(strings.ReplaceAll(envPrefix, "_", "-"))
 	id, secret, redirect := envPrefix+"_CLIENT_ID", envPrefix+"_CLIENT_SECRET", envPrefix+"_REDIRECT_URL"
-	return Optional{
+	return Configured{
 		Name: name,
 		Settings: []Setting{
 			{Flag: flag + "-client-id", Env: id, Usage: "enables the " + name + " adapter"},
@@ -75,47 +85,52 @@ func OAuthAdapter(name, envPrefix string, newAdapter func(OAuthClient, *slog.Log
 	}
 }
 
-// incompleteOptional reports the Optional adapters that have some of their
-// settings but not all, before anything starts.
-func (c *runConfig) incompleteOptional(optional []Optional) error {
+// missingSettings reports the Configured adapters that lack settings,
+// before anything starts: a required one with any setting unset, an
+// Optional one with some set and some not.
+func (c *runConfig) missingSettings(configured []Configured) error {
 	var errs []error
-	for _, o := range optional {
+	for _, a := range configured {
 		var set, missing, all []string
-		for _, s := range o.Settings {
+		for _, s := range a.Settings {
 			all = append(all, s.Env)
-			if *c.optional[s.Env] != "" {
+			if *c.configured[s.Env] != "" {
 				set = append(set, s.Env)
 			} else {
 				missing = append(missing, s.Env)
 			}
 		}
-		if len(set) > 0 && len(missing) > 0 {
-			errs = append(errs, fmt.Errorf("%s needs %s together; %s not set", o.Name, joinAnd(all),
-				joinAnd(missing)+plural(len(missing), " is", " are")))
+		if len(missing) == 0 || (a.Optional && len(set) == 0) {
+			continue
 		}
+		need := "needs " + joinAnd(all)
+		if a.Optional {
+			need += " together"
+		}
+		errs = append(errs, fmt.Errorf("%s %s; %s not set", a.Name, need, joinAnd(missing)+plural(len(missing), " is", " are")))
 	}
 	return errors.Join(errs...)
 }
 
-// enabledOptional builds the Optional adapters the configuration enables
-// (validate has refused the half-configured ones).
-func (c Config) enabledOptional(cfg runConfig, log *slog.Logger) ([]adapter.Adapter, error) {
+// buildConfigured builds the Configured adapters the configuration
+// enables (missingSettings has refused the incomplete ones).
+func (c Config) buildConfigured(cfg runConfig, log *slog.Logger) ([]adapter.Adapter, error) {
 	var out []adapter.Adapter
-	for _, o := range c.Optional {
+	for _, a := range c.Configured {
 		values := map[string]string{}
-		for _, s := range o.Settings {
-			if v := *cfg.optional[s.Env]; v != "" {
+		for _, s := range a.Settings {
+			if v := *cfg.configured[s.Env]; v != "" {
 				values[s.Env] = v
 			}
 		}
-		if len(values) == 0 {
+		if len(values) == 0 && a.Optional {
 			continue
 		}
-		a, err := o.New(values, log)
+		built, err := a.New(values, log)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.Name, err)
+			return nil, fmt.Errorf("%s: %w", a.Name, err)
 		}
-		out = append(out, a)
+		out = append(out, built)
 	}
 	return out, nil
 }
