@@ -163,6 +163,27 @@ func (s *Server) logMessage(ctx context.Context, day *messageDay, m adapter.Mess
 	if err != nil {
 		return false, storeErr(err)
 	}
+	if !res.Won && res.LogID == "" && day.logID == "" {
+		// Pending while this request holds the day's lock: a request that
+		// ended without recording it, most likely on another replica whose
+		// store failed after the CRM call (it keeps the id and records it
+		// when its store answers, PROTOCOL.md §7). The day's CRM record
+		// may exist already: wait for it to be recorded, as call logs do,
+		// instead of creating a second one.
+		var logID string
+		logID, res.Won, err = s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
+			r, err := s.store.ReserveMessage(ctx, key, m.ID, s.reservationLease())
+			res.TakenOver = r.TakenOver
+			return r.Won, r.LogID, err
+		})
+		if err != nil {
+			return false, err
+		}
+		if !res.Won {
+			day.logID, err = s.dayRecordOf(ctx, key, convLogID, logID)
+			return false, err
+		}
+	}
 	if !res.Won {
 		return false, nil // logged before (or being logged by a request that holds a stale lock)
 	}
@@ -226,4 +247,20 @@ func (s *Server) logMessage(ctx context.Context, day *messageDay, m adapter.Mess
 		keepAll(err)
 	}
 	return true, nil
+}
+
+// dayRecordOf is the CRM record of a conversation day after a message of
+// the day was found recorded into logID: the day's recorded record, or
+// logID itself while the store holds none (the process that created it
+// records the day's mapping when its store answers).
+func (s *Server) dayRecordOf(ctx context.Context, userKey, convLogID, logID string) (string, error) {
+	got, err := s.store.ConversationLogID(ctx, userKey, convLogID)
+	switch {
+	case err == nil:
+		return got, nil
+	case errors.Is(err, store.ErrNotFound):
+		return logID, nil
+	default:
+		return "", storeErr(err)
+	}
 }

@@ -1,9 +1,11 @@
 package httpserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -189,13 +191,27 @@ func (s *Server) confirmKept() {
 // unavailable; it reports whether the store took them all.
 func (s *Server) confirmRound() bool {
 	u := &s.unconfirmed
+	type entry struct {
+		k     unconfirmedKey
+		logID string
+	}
 	u.mu.Lock()
-	pending := make(map[unconfirmedKey]string, len(u.m))
+	pending := make([]entry, 0, len(u.m))
 	for k, v := range u.m {
-		pending[k] = v
+		pending = append(pending, entry{k, v})
 	}
 	u.mu.Unlock()
-	for k, logID := range pending {
+	// Conversation days first: a process waiting for a day's message finds
+	// the day's record recorded by the time the message is.
+	first := func(e entry) int {
+		if e.k.kind == keptConversation {
+			return 0
+		}
+		return 1
+	}
+	slices.SortFunc(pending, func(a, b entry) int { return cmp.Compare(first(a), first(b)) })
+	for _, e := range pending {
+		k, logID := e.k, e.logID
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := s.confirmKeptID(ctx, k, logID)
 		cancel()
