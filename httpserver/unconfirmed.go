@@ -176,7 +176,7 @@ func (s *Server) confirmKept() {
 			u.mu.Lock()
 			for k, logID := range u.m {
 				s.log.LogAttrs(context.Background(), slog.LevelError,
-					"server closed before the store recorded a CRM id; a later request for this call asks the CRM (when the adapter can tell) before creating another",
+					"server closed before the store recorded a CRM id; once its reservation lease runs out, a later call-log request asks the CRM (when the adapter can tell), a message is logged again",
 					slog.String("kind", k.kind.String()), slog.String("log_id", logID), slog.String("id", k.id))
 			}
 			u.running = false
