@@ -106,11 +106,11 @@ func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.user
 // calling the CRM (one per call log or message, two when a message creates
 // a day's record); when it is reached, new call logs and messages are
 // refused with 503 before the CRM is called. Values below 1 keep the
-// default.
+// default; 1 is raised to 2, the places a day's first message needs.
 func WithMaxUnconfirmed(n int) Option {
 	return func(o *options) {
 		if n > 0 {
-			o.maxUnconfirmed = n
+			o.maxUnconfirmed = max(n, 2)
 		}
 	}
 }

@@ -362,3 +362,16 @@ func TestUnconfirmedMessagesAreBounded(t *testing.T) {
 		t.Errorf("call log after recovery: %d %s", r.status, r.body)
 	}
 }
+
+// The smallest bound still lets a conversation day's first message in:
+// it needs two places (the day's record and the message).
+func TestMaxUnconfirmedOneStillLogsMessages(t *testing.T) {
+	h := newHarness(t, func(c *harnessConfig) {
+		c.opts = append(c.opts, httpserver.WithMaxUnconfirmed(1))
+	})
+	jwt := h.login("k1")
+	r := h.do("POST", "/messageLog", messageLogBody("conv-1/11/27/2026", 2, 1), bearer(jwt)...)
+	if got := logIDs(t, r); r.status != http.StatusOK || !slices.Equal(got, []string{"1", "2"}) {
+		t.Errorf("bound 1: %d %s", r.status, r.body)
+	}
+}
