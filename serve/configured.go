@@ -107,6 +107,10 @@ func (c *runConfig) missingSettings(configured []Configured) error {
 		if a.Optional {
 			need += " together"
 		}
+		if len(set) == 0 {
+			errs = append(errs, fmt.Errorf("%s %s; none of them is set", a.Name, need))
+			continue
+		}
 		errs = append(errs, fmt.Errorf("%s %s; %s not set", a.Name, need, joinAnd(missing)+plural(len(missing), " is", " are")))
 	}
 	return errors.Join(errs...)

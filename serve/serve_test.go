@@ -359,7 +359,7 @@ func TestConfiguredAdapterRequired(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{nil, "MyCRM needs MYCRM_URL and MYCRM_TOKEN; MYCRM_URL and MYCRM_TOKEN are not set"},
+		{nil, "MyCRM needs MYCRM_URL and MYCRM_TOKEN; none of them is set"},
 		{map[string]string{"MYCRM_URL": "https://api.mycrm.example"}, "MYCRM_TOKEN is not set"},
 		{map[string]string{"MYCRM_URL": "api.mycrm.example", "MYCRM_TOKEN": "t-9c2"}, "MYCRM_URL"},
 	} {
