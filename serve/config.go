@@ -443,12 +443,6 @@ func redactURL(u string) string {
 	return scheme + "://" + rest
 }
 
-// generatedKeys is the file that keeps keys generated on first start.
-type generatedKeys struct {
-	AppServerSecretKey string `json:"APP_SERVER_SECRET_KEY"`
-	TokenEncryptionKey string `json:"TOKEN_ENCRYPTION_KEY"`
-	HashKey            string `json:"HASH_KEY,omitempty"`
-}
 
 // ensureKeys fills in missing keys from the key file beside the database
 // file, generating and saving them (mode 0600) the first time. Production
@@ -463,7 +457,7 @@ func (c *runConfig) ensureKeys(dbFile string) error {
 		dir = filepath.Dir(dbFile)
 	}
 	c.KeyFile = filepath.Join(dir, "crmbridge-keys.json")
-	var keys generatedKeys
+	var keys Keys
 	b, err := os.ReadFile(c.KeyFile)
 	switch {
 	case err == nil:
@@ -474,22 +468,8 @@ func (c *runConfig) ensureKeys(dbFile string) error {
 			return fmt.Errorf("reading generated keys from %s: %w", c.KeyFile, err)
 		}
 	case errors.Is(err, os.ErrNotExist):
-		secret := make([]byte, 48)
-		if _, err := rand.Read(secret); err != nil {
+		if keys, err = GenerateKeys("k1"); err != nil {
 			return err
-		}
-		key, err := auth.GenerateKey("k1")
-		if err != nil {
-			return err
-		}
-		hashKey, err := newHashKey()
-		if err != nil {
-			return err
-		}
-		keys = generatedKeys{
-			AppServerSecretKey: base64.RawURLEncoding.EncodeToString(secret),
-			TokenEncryptionKey: key.Encode(),
-			HashKey:            hashKey,
 		}
 		b, _ := json.MarshalIndent(keys, "", "  ")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -515,7 +495,7 @@ func (c *runConfig) ensureKeys(dbFile string) error {
 		if keys.HashKey == "" {
 			// A key file from before HASH_KEY existed: add one, keeping
 			// the other keys.
-			if keys.HashKey, err = newHashKey(); err != nil {
+			if keys.HashKey, err = randomSecret(); err != nil {
 				return err
 			}
 			b, _ := json.MarshalIndent(keys, "", "  ")
@@ -530,9 +510,44 @@ func (c *runConfig) ensureKeys(dbFile string) error {
 	return nil
 }
 
-// newHashKey generates a HASH_KEY: 32 random bytes, base64.
-func newHashKey() (string, error) {
-	b := make([]byte, 32)
+// Keys are a deployment's three secrets, in the formats serve reads; the
+// JSON names are the variables'.
+type Keys struct {
+	AppServerSecretKey string `json:"APP_SERVER_SECRET_KEY"`
+	TokenEncryptionKey string `json:"TOKEN_ENCRYPTION_KEY"`
+	HashKey            string `json:"HASH_KEY,omitempty"`
+}
+
+// secretBytes is the length of the random session secret and hash key:
+// more than auth.MinSecretLength, so a value cut short by a copy mistake
+// is still refused rather than silently weaker.
+const secretBytes = 48
+
+// GenerateKeys returns fresh keys from crypto/rand: APP_SERVER_SECRET_KEY
+// and HASH_KEY of 48 random bytes each, and TOKEN_ENCRYPTION_KEY as one
+// 32-byte AES key with id tokenKeyID ("id:base64key"). All are base64url
+// without padding: nothing a shell or an environment file would treat
+// specially. The error is crypto/rand's or auth.GenerateKey's (an invalid
+// id).
+func GenerateKeys(tokenKeyID string) (Keys, error) {
+	key, err := auth.GenerateKey(tokenKeyID)
+	if err != nil {
+		return Keys{}, err
+	}
+	secret, err := randomSecret()
+	if err != nil {
+		return Keys{}, err
+	}
+	hash, err := randomSecret()
+	if err != nil {
+		return Keys{}, err
+	}
+	return Keys{AppServerSecretKey: secret, TokenEncryptionKey: key.Encode(), HashKey: hash}, nil
+}
+
+// randomSecret is secretBytes from crypto/rand, base64url without padding.
+func randomSecret() (string, error) {
+	b := make([]byte, secretBytes)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}

@@ -280,3 +280,26 @@ func TestSQLiteFileURI(t *testing.T) {
 		t.Errorf("a directory named file: was created")
 	}
 }
+
+// Generated keys are accepted by the checks they are made for, and differ
+// each time.
+func TestGenerateKeys(t *testing.T) {
+	a, err := GenerateKeys("k7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := GenerateKeys("k7")
+	if a == b || a.AppServerSecretKey == a.HashKey {
+		t.Errorf("keys repeat: %+v %+v", a, b)
+	}
+	c := runConfig{SecretKey: a.AppServerSecretKey, TokenKey: a.TokenEncryptionKey, HashKey: a.HashKey, table: baseSettings, from: map[string]string{}}
+	if err := c.validateKeys(); err != nil {
+		t.Errorf("generated keys refused: %v", err)
+	}
+	if _, err := auth.NewSessions([]byte(a.AppServerSecretKey)); err != nil {
+		t.Error(err)
+	}
+	if _, err := GenerateKeys(""); err == nil {
+		t.Error("an empty token key id was accepted")
+	}
+}

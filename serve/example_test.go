@@ -75,3 +75,15 @@ func ExampleOAuthAdapter() {
 	// -mycrm-redirect-url  [MYCRM_REDIRECT_URL]
 	// flag: help requested
 }
+
+// GenerateKeys makes a deployment's three keys, the values
+// "crmbridge keys" prints.
+func ExampleGenerateKeys() {
+	k, err := serve.GenerateKeys("k1")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(k.AppServerSecretKey), strings.HasPrefix(k.TokenEncryptionKey, "k1:"), len(k.HashKey))
+	// Output: 64 true 64
+}

@@ -42,7 +42,7 @@ func TestServerHashKey(t *testing.T) {
 	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
 	first := hashOf(base)
 	stop()
-	var keys generatedKeys
+	var keys Keys
 	b, err := os.ReadFile(filepath.Join(dir, "b", "crmbridge-keys.json"))
 	if err != nil || json.Unmarshal(b, &keys) != nil || keys.HashKey == "" {
 		t.Fatalf("key file: %v %s", err, b)
@@ -61,7 +61,7 @@ func TestServerHashKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	key, _ := auth.GenerateKey("k1")
-	old := generatedKeys{AppServerSecretKey: strings.Repeat("s", 48), TokenEncryptionKey: key.Encode()}
+	old := Keys{AppServerSecretKey: strings.Repeat("s", 48), TokenEncryptionKey: key.Encode()}
 	ob, _ := json.Marshal(old)
 	if err := os.WriteFile(filepath.Join(legacyDir, "crmbridge-keys.json"), ob, 0o600); err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestServerHashKey(t *testing.T) {
 	hashOf(base)
 	stop()
 	b, _ = os.ReadFile(filepath.Join(legacyDir, "crmbridge-keys.json"))
-	var now generatedKeys
+	var now Keys
 	if json.Unmarshal(b, &now) != nil || now.HashKey == "" || now.AppServerSecretKey != old.AppServerSecretKey || now.TokenEncryptionKey != old.TokenEncryptionKey {
 		t.Errorf("legacy key file after start: %s", b)
 	}

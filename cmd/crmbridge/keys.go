@@ -1,20 +1,13 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 
-	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/serve"
 )
-
-// secretBytes is the length of the random session secret and hash key:
-// more than auth.MinSecretLength, so a value cut short by a copy mistake
-// is still refused rather than silently weaker.
-const secretBytes = 48
 
 // runKeys prints a fresh set of keys.
 func runKeys(args []string, stdout, stderr io.Writer) error {
@@ -35,28 +28,10 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	key, err := auth.GenerateKey(*keyID)
+	k, err := serve.GenerateKeys(*keyID)
 	if err != nil {
 		return err
 	}
-	secret, err := randomString()
-	if err != nil {
-		return err
-	}
-	hash, err := randomString()
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "APP_SERVER_SECRET_KEY=%s\nTOKEN_ENCRYPTION_KEY=%s\nHASH_KEY=%s\n", secret, key.Encode(), hash)
+	_, err = fmt.Fprintf(stdout, "APP_SERVER_SECRET_KEY=%s\nTOKEN_ENCRYPTION_KEY=%s\nHASH_KEY=%s\n", k.AppServerSecretKey, k.TokenEncryptionKey, k.HashKey)
 	return err
-}
-
-// randomString is secretBytes from crypto/rand, base64url without padding
-// (no characters a shell or an environment file would treat specially).
-func randomString() (string, error) {
-	b := make([]byte, secretBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }
