@@ -123,28 +123,29 @@ func Parse(format adapter.LogFormat, body string) (*Body, error) {
 	b := &Body{codec: c}
 	user, sections := c.split(body)
 	b.note = user
+	// A section repeated (by hand, in the CRM) is kept as one: its parts
+	// joined once, so many repeats cost linear time.
+	var ai, script []string
 	for _, s := range sections {
 		switch s.title {
 		case SectionAINote:
-			b.ai = joinRaw(c, b.ai, s.raw)
+			ai = appendRaw(ai, s.raw)
 		case SectionTranscript:
-			b.script = joinRaw(c, b.script, s.raw)
+			script = appendRaw(script, s.raw)
 		case SectionDetails:
 			b.details = append(b.details, c.parseDetails(s.raw)...)
 		}
 	}
+	b.ai = strings.Join(ai, c.blockSep())
+	b.script = strings.Join(script, c.blockSep())
 	return b, nil
 }
 
-// joinRaw appends a repeated section's content to the first one's.
-func joinRaw(c codec, a, b string) string {
-	if a == "" {
-		return b
+func appendRaw(parts []string, raw string) []string {
+	if raw == "" {
+		return parts
 	}
-	if b == "" {
-		return a
-	}
-	return a + c.blockSep() + b
+	return append(parts, raw)
 }
 
 // Format is the body's format.
