@@ -14,6 +14,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 func TestPlatformAndAuth(t *testing.T) {
@@ -353,7 +354,7 @@ func TestCreateCallLog(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			crm := testcrm.NewCRM()
 			id := createCall(t, testcrm.New(crm), tt.req)
-			if diff := cmp.Diff([]testcrm.CallActivity{tt.want(base)}, crm.CallLogs()); diff != "" {
+			if diff := cmp.Diff([]testcrm.CallActivity{tt.want(base)}, crm.CallLogs(), bodyDigest); diff != "" {
 				t.Errorf("CallLogs (-want +got):\n%s", diff)
 			}
 			if id != "1006" {
@@ -476,6 +477,41 @@ func TestUnknownLogIsNotFound(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestCallLogBody shows a whole body: logbody's plain text, with the call
+// details the user's settings keep.
+func TestCallLogBody(t *testing.T) {
+	crm := testcrm.NewCRM()
+	a := testcrm.New(crm)
+	s := session()
+	s.User.Timezone = "Europe/Berlin"
+	s.Settings = adapter.Settings{logbody.SettingSessionID: json.RawMessage(`{"value":false}`)}
+	res, err := a.CreateCallLog(context.Background(), adapter.CreateCallLogRequest{
+		Session: s, Contact: adapter.ContactRef{ID: "1001"}, Note: "Talked about pricing", Transcript: "Hi",
+		Call: adapter.Call{
+			SessionID: "s-1", Direction: "Inbound", Result: "Call connected", Duration: 95 * time.Second,
+			StartTime: time.Date(2024, 5, 1, 10, 15, 0, 0, time.UTC), From: adapter.Party{PhoneNumber: "+16505551212"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, _ := crm.CallLog(res.LogID)
+	want := `Talked about pricing
+
+--- Transcript ---
+Hi
+
+--- Call details ---
+- Subject: Inbound call from Alice Anderson
+- Contact number: +16505551212
+- Date/Time: 2024-05-01 12:15:00 PM
+- Duration: 1m 35s
+- Result: Call connected`
+	if act.Note != want {
+		t.Errorf("body:\n%s\nwant:\n%s", act.Note, want)
+	}
+}
 
 func TestUpdateCallLog(t *testing.T) {
 	link := "https://rec.example/1"
@@ -616,7 +652,7 @@ func TestUpdateCallLog(t *testing.T) {
 				t.Errorf("UpdatedNote = %q, want %q", got.UpdatedNote, tt.wantNote)
 			}
 			after, _ := crm.CallLog(id)
-			if diff := cmp.Diff(tt.want(before), after); diff != "" {
+			if diff := cmp.Diff(tt.want(before), after, bodyDigest); diff != "" {
 				t.Errorf("activity (-want +got):\n%s", diff)
 			}
 		})

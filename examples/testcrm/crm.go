@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 // Op names one operation of the in-memory CRM, for failure injection
@@ -79,9 +80,10 @@ type CallActivity struct {
 	SessionID string
 	// Subject is the activity's title.
 	Subject string
-	// Note is the activity's body: the user's note, followed by one line
-	// "Recording: <link>" per recording link the call received. GetCallLog
-	// returns the user's part only.
+	// Note is the activity's body, composed by logbody in plain text: the
+	// user's note, then the AI note, the transcript and the call details
+	// (with the recording link once it is known), as the user's settings
+	// say. GetCallLog returns the user's part only.
 	Note string
 	// AINote and Transcript are kept as the client sent them.
 	AINote, Transcript string
@@ -98,6 +100,16 @@ type CallActivity struct {
 	RecordingLink string
 	// Dispositions are the outcome fields set by SetCallDisposition.
 	Dispositions map[string]any
+}
+
+// UserNote is the user's own note in the activity's body (what GetCallLog
+// returns), "" when the body cannot be read.
+func (c CallActivity) UserNote() string {
+	b, err := logbody.Parse(adapter.LogFormatText, c.Note)
+	if err != nil {
+		return ""
+	}
+	return b.Note()
 }
 
 // MessageActivity is one conversation day of SMS, voicemails or faxes logged
