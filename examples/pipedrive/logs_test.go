@@ -63,8 +63,8 @@ func TestCallLogLifecycle(t *testing.T) {
 	if diff := cmp.Diff(wantAct, act, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Note" }, cmp.Ignore())); diff != "" {
 		t.Errorf("activity (-want +got):\n%s", diff)
 	}
-	for _, want := range []string{"Asked about &lt;pricing&gt;<br>Call back Friday", "Direction: Inbound", "Result: Call connected",
-		"From: Alan (+16505551212)", "To: +16505550000", "Duration: 1:05"} {
+	for _, want := range []string{"Asked about &lt;pricing&gt;<br>Call back Friday", "Result: Call connected",
+		"Contact number: +16505551212", "Duration: 1m 5s", "Session ID: s-1", "Subject: Inbound call from Alan Turing"} {
 		if !strings.Contains(act.Note, want) {
 			t.Errorf("note %q lacks %q", act.Note, want)
 		}
@@ -126,7 +126,7 @@ func TestCallLogLifecycle(t *testing.T) {
 	}
 	act, _ = e.fake.Activity(id)
 	if act.Duration != "00:04" || act.DueDate != "2025-03-06" || act.DueTime != "09:00" ||
-		!strings.Contains(act.Note, "Result: Voicemail") || !strings.Contains(act.Note, "Duration: 3:30") ||
+		!strings.Contains(act.Note, "Result: Voicemail") || !strings.Contains(act.Note, "Duration: 3m 30s") ||
 		strings.Contains(act.Note, "Call connected") || strings.Count(act.Note, "media.example") != 2 {
 		t.Errorf("after corrections: %+v", act)
 	}

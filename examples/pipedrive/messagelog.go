@@ -8,30 +8,8 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/logbody"
 )
-
-// location is the user's time zone, UTC when unknown. Results are cached:
-// time.LoadLocation reads the zone database every time.
-func (a *Adapter) location(name string) *time.Location {
-	if name == "" {
-		return time.UTC
-	}
-	if v, ok := a.zones.Load(name); ok {
-		if loc, _ := v.(*time.Location); loc != nil {
-			return loc
-		}
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		loc = nil
-	}
-	a.zones.Store(name, loc)
-	if loc == nil {
-		return time.UTC
-	}
-	return loc
-}
 
 // kindOf names a conversation's type for people.
 func kindOf(conversationType string) string {
@@ -49,7 +27,7 @@ func kindOf(conversationType string) string {
 func messageSubject(conv adapter.Conversation, contact adapter.ContactRef, day time.Time) string {
 	who := contact.Name
 	if who == "" && len(conv.Correspondents) > 0 {
-		who = partyText(conv.Correspondents[0])
+		who = logbody.PartyText(conv.Correspondents[0])
 	}
 	date := day.Format("2006-01-02")
 	switch conv.Type {
@@ -75,12 +53,12 @@ func messageHTML(conv adapter.Conversation, m adapter.Message, loc *time.Locatio
 	}
 	b.WriteString(html.EscapeString(cmpOr(m.Direction, "Message") + " " + kindOf(conv.Type)))
 	b.WriteString("</b>")
-	if t := partyText(m.From); t != "" {
+	if t := logbody.PartyText(m.From); t != "" {
 		b.WriteString(" from " + html.EscapeString(t))
 	}
 	var to []string
 	for _, p := range m.To {
-		if t := partyText(p); t != "" {
+		if t := logbody.PartyText(p); t != "" {
 			to = append(to, t)
 		}
 	}
@@ -91,7 +69,7 @@ func messageHTML(conv adapter.Conversation, m adapter.Message, loc *time.Locatio
 		b.WriteString("<br>" + strings.ReplaceAll(html.EscapeString(s), "\n", "<br>"))
 	}
 	for _, att := range m.Attachments {
-		if !isWebLink(att.Link) {
+		if !logbody.IsWebLink(att.Link) {
 			continue
 		}
 		label := "Attachment"
@@ -123,7 +101,7 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 	if err != nil {
 		return adapter.CreateMessageLogResult{}, err
 	}
-	loc := a.location(req.User.Timezone)
+	loc := logbody.Location(req.User.Timezone)
 	when := req.Message.CreationTime
 	day := when
 	if day.IsZero() {
@@ -168,6 +146,6 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	if err != nil {
 		return err
 	}
-	note := act.Note + messageHTML(req.Conversation, req.Message, a.location(req.User.Timezone))
+	note := act.Note + messageHTML(req.Conversation, req.Message, logbody.Location(req.User.Timezone))
 	return c.do(ctx, "PATCH", activityPath(id), nil, activityWrite{Note: &note}, nil)
 }
