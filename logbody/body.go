@@ -288,7 +288,7 @@ func (b *Body) Update(req adapter.UpdateCallLogRequest) bool {
 	}
 	if o.contactNumber && req.Direction != nil {
 		p := req.To
-		if *req.Direction == "Inbound" {
+		if strings.EqualFold(strings.TrimSpace(*req.Direction), "Inbound") {
 			p = req.From
 		}
 		if p != nil {
@@ -314,8 +314,8 @@ func (b *Body) Update(req adapter.UpdateCallLogRequest) bool {
 
 // Subject is a call log's subject: the subject the user typed
 // (Call.CustomSubject), else "Inbound call from <contact>", "Outbound call
-// to <contact>" or "Call with <contact>", the contact being its name, else
-// the contact's end of the call.
+// to <contact>" or "Call with <contact>" (the direction read ignoring
+// case), the contact being its name, else the contact's end of the call.
 func Subject(call adapter.Call, contact adapter.ContactRef) string {
 	if s := oneLine(call.CustomSubject); s != "" {
 		return s
@@ -324,10 +324,10 @@ func Subject(call adapter.Call, contact adapter.ContactRef) string {
 	if who == "" {
 		who = PartyText(call.ContactPhone())
 	}
-	switch call.Direction {
-	case "Inbound":
+	switch {
+	case strings.EqualFold(call.Direction, "Inbound"):
 		return "Inbound call from " + who
-	case "Outbound":
+	case strings.EqualFold(call.Direction, "Outbound"):
 		return "Outbound call to " + who
 	}
 	return "Call with " + who

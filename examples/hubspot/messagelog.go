@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 const notesPath = "/crm/objects/2026-03/notes"
@@ -42,14 +43,14 @@ func messageItem(m adapter.Message, loc *time.Location) string {
 		b.WriteString(html.EscapeString(m.CreationTime.In(loc).Format("15:04")) + " ")
 	}
 	b.WriteString(html.EscapeString(cmpOr(m.Direction, "Message")))
-	if who := partyText(m.From); who != "" {
+	if who := logbody.PartyText(m.From); who != "" {
 		b.WriteString(" " + html.EscapeString(who))
 	}
 	if t := strings.TrimSpace(m.Subject); t != "" {
 		b.WriteString(": " + strings.ReplaceAll(html.EscapeString(t), "\n", "<br>"))
 	}
 	for _, att := range m.Attachments {
-		if (att.Type == "AudioRecording" || att.Type == "RenderedDocument") && isWebLink(att.Link) {
+		if (att.Type == "AudioRecording" || att.Type == "RenderedDocument") && logbody.IsWebLink(att.Link) {
 			l := html.EscapeString(att.Link)
 			b.WriteString(` <a href="` + l + `">` + html.EscapeString(att.Type) + `</a>`)
 		}
@@ -73,7 +74,7 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 	}
 	who := cmpOr(strings.TrimSpace(req.Contact.Name), "contact")
 	if len(req.Conversation.Correspondents) > 0 {
-		who = cmpOr(strings.TrimSpace(req.Contact.Name), partyText(req.Conversation.Correspondents[0]))
+		who = cmpOr(strings.TrimSpace(req.Contact.Name), logbody.PartyText(req.Conversation.Correspondents[0]))
 	}
 	heading := kindOf(req.Conversation.Type) + " with " + who + " on " + when.In(loc).Format("2006-01-02")
 	props := map[string]string{
