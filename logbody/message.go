@@ -21,11 +21,10 @@ func Message(format adapter.LogFormat, s adapter.Session, conv adapter.Conversat
 	if !m.CreationTime.IsZero() {
 		head.WriteString("[" + FormatDate(m.CreationTime, Location(s.User.Timezone), s.Settings.String(SettingDateFormat)) + "] ")
 	}
-	dir := oneLine(m.Direction)
-	if dir == "" {
-		dir = "Message"
+	if dir := oneLine(m.Direction); dir != "" {
+		head.WriteString(dir + " ")
 	}
-	head.WriteString(dir + " " + kindOf(conv.Type, m.FaxPageCount))
+	head.WriteString(kindOf(conv.Type, m.FaxPageCount))
 	if t := PartyText(m.From); t != "" {
 		head.WriteString(" from " + t)
 	}

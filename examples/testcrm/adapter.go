@@ -395,7 +395,7 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 		ConversationLogID: req.Conversation.LogID,
 		Type:              typ,
 		Subject:           fmt.Sprintf("%s conversation with %s", typ, ct.Name),
-		Lines:             []string{messageLine(typ, req.Message)},
+		Lines:             []string{logbody.Message(adapter.LogFormatText, req.Session, adapter.Conversation{Type: typ}, req.Message)},
 		MessageIDs:        []string{req.Message.ID},
 	}
 	c.messages = append(c.messages, act)
@@ -415,7 +415,7 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	if act == nil {
 		return fmt.Errorf("message log %s: %w", req.LogID, adapter.ErrNotFound)
 	}
-	act.Lines = append(act.Lines, messageLine(act.Type, req.Message))
+	act.Lines = append(act.Lines, logbody.Message(adapter.LogFormatText, req.Session, adapter.Conversation{Type: act.Type}, req.Message))
 	act.MessageIDs = append(act.MessageIDs, req.Message.ID)
 	return nil
 }
@@ -506,44 +506,4 @@ func conversationType(t string) string {
 		return "SMS"
 	}
 	return t
-}
-
-// messageLine renders one message as a line of a conversation activity:
-// "[2024-05-01 10:15 UTC] Inbound SMS: text", with a voicemail's recording
-// and a fax's document link after the text.
-func messageLine(typ string, m adapter.Message) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[%s] ", m.CreationTime.UTC().Format("2006-01-02 15:04 MST"))
-	if m.Direction != "" {
-		b.WriteString(m.Direction + " ")
-	}
-	switch {
-	case typ == "VoiceMail":
-		b.WriteString("voicemail")
-	case typ == "Fax" && m.FaxPageCount == 1:
-		b.WriteString("fax (1 page)")
-	case typ == "Fax" && m.FaxPageCount > 1:
-		fmt.Fprintf(&b, "fax (%d pages)", m.FaxPageCount)
-	case typ == "Fax":
-		b.WriteString("fax")
-	default:
-		b.WriteString(typ)
-	}
-	if m.Subject != "" {
-		b.WriteString(": " + m.Subject)
-	}
-	for _, att := range m.Attachments {
-		if att.Link == "" {
-			continue
-		}
-		switch att.Type {
-		case "AudioRecording":
-			b.WriteString(" | Recording: " + att.Link)
-		case "RenderedDocument":
-			b.WriteString(" | Document: " + att.Link)
-		case "MmsAttachment":
-			b.WriteString(" | Attachment: " + att.Link)
-		}
-	}
-	return b.String()
 }

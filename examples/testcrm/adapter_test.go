@@ -702,8 +702,8 @@ func TestMessageLogs(t *testing.T) {
 		ID: "1006", OwnerID: "u-tester", ContactID: "1001", ConversationLogID: "c-1/5/1/2024", Type: "SMS",
 		Subject: "SMS conversation with Alice Anderson",
 		Lines: []string{
-			"[2024-05-01 10:15 UTC] Inbound SMS: Hi, call me back",
-			"[2024-05-01 10:17 UTC] Outbound SMS: Will do",
+			"[2024-05-01 10:15:00 AM] Inbound SMS: Hi, call me back",
+			"[2024-05-01 10:17:00 AM] Outbound SMS: Will do",
 		},
 		MessageIDs: []string{"m1", "m2"},
 	}}
@@ -732,32 +732,32 @@ func TestMessageLines(t *testing.T) {
 			typ:  "VoiceMail",
 			message: adapter.Message{ID: "v1", Direction: "Inbound", Subject: "Voicemail from Alice", CreationTime: start,
 				Attachments: []adapter.Attachment{{Type: "AudioRecording", Link: "https://media.example/v1", URI: "https://api.example/v1"}}},
-			want: "[2024-05-01 10:15 UTC] Inbound voicemail: Voicemail from Alice | Recording: https://media.example/v1",
+			want: "[2024-05-01 10:15:00 AM] Inbound voicemail: Voicemail from Alice | Recording: https://media.example/v1",
 		},
 		{
 			name: "fax with document",
 			typ:  "Fax",
 			message: adapter.Message{ID: "f1", Direction: "Outbound", CreationTime: start, FaxPageCount: 3,
 				Attachments: []adapter.Attachment{{Type: "RenderedDocument", Link: "https://media.example/f1"}}},
-			want: "[2024-05-01 10:15 UTC] Outbound fax (3 pages) | Document: https://media.example/f1",
+			want: "[2024-05-01 10:15:00 AM] Outbound fax (3 pages) | Document: https://media.example/f1",
 		},
 		{
 			name:    "one-page fax",
 			typ:     "Fax",
 			message: adapter.Message{ID: "f2", Direction: "Inbound", CreationTime: start, FaxPageCount: 1},
-			want:    "[2024-05-01 10:15 UTC] Inbound fax (1 page)",
+			want:    "[2024-05-01 10:15:00 AM] Inbound fax (1 page)",
 		},
 		{
 			name: "MMS picture, attachment without link skipped",
 			typ:  "SMS",
 			message: adapter.Message{ID: "s1", Direction: "Inbound", Subject: "Look", CreationTime: start.In(time.FixedZone("X", 3600)),
 				Attachments: []adapter.Attachment{{Type: "MmsAttachment", Link: "https://media.example/p1"}, {Type: "MmsAttachment", URI: "https://api.example/p2"}}},
-			want: "[2024-05-01 10:15 UTC] Inbound SMS: Look | Attachment: https://media.example/p1",
+			want: "[2024-05-01 10:15:00 AM] Inbound SMS: Look | Attachment: https://media.example/p1",
 		},
 		{
 			name:    "no type means SMS",
 			message: adapter.Message{ID: "s2", Subject: "hello", CreationTime: start},
-			want:    "[2024-05-01 10:15 UTC] SMS: hello",
+			want:    "[2024-05-01 10:15:00 AM] SMS: hello",
 		},
 	}
 	for _, tt := range tests {

@@ -127,7 +127,8 @@ type MessageActivity struct {
 	Type string
 	// Subject is the activity's title.
 	Subject string
-	// Lines hold one line per logged message, in the order they were logged.
+	// Lines hold one line per logged message (logbody.Message in plain
+	// text), in the order they were logged.
 	Lines []string
 	// MessageIDs are the telephony ids of the logged messages, in the same
 	// order as Lines.
