@@ -211,8 +211,8 @@ func TestMessageLog(t *testing.T) {
 	}
 	id, _ := strconv.Atoi(created.LogID)
 	act, _ := e.fake.Activity(id)
-	wantNote := "<p><b>10:15 CET Inbound SMS</b> from Ada (+16505551212) to +16505550000<br>Hi &lt;there&gt;</p>" +
-		"<p><b>10:16 CET Outbound SMS</b> from +16505550000 to Ada (+16505551212)<br>Hello Ada</p>"
+	wantNote := "<p><b>[2025-03-04 10:15:00 AM] Inbound SMS from Ada (+16505551212) to +16505550000</b><br>Hi &lt;there&gt;</p>" +
+		"<p><b>[2025-03-04 10:16:00 AM] Outbound SMS from +16505550000 to Ada (+16505551212)</b><br>Hello Ada</p>"
 	if diff := cmp.Diff(wantNote, act.Note); diff != "" {
 		t.Errorf("note (-want +got):\n%s", diff)
 	}
@@ -242,14 +242,14 @@ func TestMessageLogVoicemailAndFax(t *testing.T) {
 			msg: adapter.Message{Direction: "Inbound", Subject: "Voice message", From: ada, Attachments: []adapter.Attachment{
 				{Type: "AudioRecording", Link: "https://media.example/vm/1", URI: "https://platform.example/vm/1/content"},
 			}},
-			wantNote: []string{"Inbound voicemail", `Voicemail recording: <a href="https://media.example/vm/1"`},
+			wantNote: []string{"Inbound voicemail", `Recording: <a href="https://media.example/vm/1"`},
 		},
 		{
 			conv: adapter.Conversation{Type: "Fax", Correspondents: []adapter.Party{ada}},
 			msg: adapter.Message{Direction: "Outbound", Subject: "Contract", FaxPageCount: 3, To: []adapter.Party{ada}, Attachments: []adapter.Attachment{
 				{Type: "RenderedDocument", Link: "https://media.example/fax/7"},
 			}},
-			wantNote: []string{"Outbound fax", `Fax document (3 pages): <a href="https://media.example/fax/7"`},
+			wantNote: []string{"Outbound fax (3 pages)", `Document: <a href="https://media.example/fax/7"`},
 		},
 	}
 	for _, tt := range tests {

@@ -2,26 +2,12 @@ package pipedrive
 
 import (
 	"context"
-	"html"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/logbody"
 )
-
-// kindOf names a conversation's type for people.
-func kindOf(conversationType string) string {
-	switch conversationType {
-	case "VoiceMail":
-		return "voicemail"
-	case "Fax":
-		return "fax"
-	default:
-		return "SMS"
-	}
-}
 
 // messageSubject names the conversation day's activity.
 func messageSubject(conv adapter.Conversation, contact adapter.ContactRef, day time.Time) string {
@@ -38,54 +24,6 @@ func messageSubject(conv adapter.Conversation, contact adapter.ContactRef, day t
 	default:
 		return "SMS conversation with " + who + " on " + date
 	}
-}
-
-// messageHTML renders one message as a paragraph: time, direction, kind
-// and parties, then its text and the links of its media (a voicemail's
-// recording, a fax's document, MMS pictures). Links need the telephony
-// user's own login to open: the fax access token is never written into the
-// CRM.
-func messageHTML(conv adapter.Conversation, m adapter.Message, loc *time.Location) string {
-	var b strings.Builder
-	b.WriteString("<p><b>")
-	if !m.CreationTime.IsZero() {
-		b.WriteString(html.EscapeString(m.CreationTime.In(loc).Format("15:04 MST")) + " ")
-	}
-	b.WriteString(html.EscapeString(cmpOr(m.Direction, "Message") + " " + kindOf(conv.Type)))
-	b.WriteString("</b>")
-	if t := logbody.PartyText(m.From); t != "" {
-		b.WriteString(" from " + html.EscapeString(t))
-	}
-	var to []string
-	for _, p := range m.To {
-		if t := logbody.PartyText(p); t != "" {
-			to = append(to, t)
-		}
-	}
-	if len(to) > 0 {
-		b.WriteString(" to " + html.EscapeString(strings.Join(to, ", ")))
-	}
-	if s := strings.TrimSpace(strings.ReplaceAll(m.Subject, "\r\n", "\n")); s != "" {
-		b.WriteString("<br>" + strings.ReplaceAll(html.EscapeString(s), "\n", "<br>"))
-	}
-	for _, att := range m.Attachments {
-		if !logbody.IsWebLink(att.Link) {
-			continue
-		}
-		label := "Attachment"
-		switch att.Type {
-		case "AudioRecording":
-			label = "Voicemail recording"
-		case "RenderedDocument":
-			label = "Fax document"
-			if m.FaxPageCount > 0 {
-				label += " (" + strconv.Itoa(m.FaxPageCount) + " pages)"
-			}
-		}
-		b.WriteString("<br>" + label + ": " + link(att.Link))
-	}
-	b.WriteString("</p>")
-	return b.String()
 }
 
 // CreateMessageLog records the first message of a conversation day as a
@@ -108,7 +46,7 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 		day = time.Now()
 	}
 	subject := messageSubject(req.Conversation, req.Contact, day.In(loc))
-	note := messageHTML(req.Conversation, req.Message, loc)
+	note := logbody.Message(adapter.LogFormatHTML, req.Session, req.Conversation, req.Message)
 	w := activityWrite{
 		Subject:      &subject,
 		Note:         &note,
@@ -125,7 +63,8 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 	return adapter.CreateMessageLogResult{LogID: id}, nil
 }
 
-// UpdateMessageLog appends the message to the day's activity note. The
+// UpdateMessageLog appends the message to the day's activity note, once
+// (logbody.AppendMessage). The
 // read-modify-write is serialized per activity within this process, so
 // concurrent appends to one day do not lose messages.
 func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
@@ -146,6 +85,9 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	if err != nil {
 		return err
 	}
-	note := act.Note + messageHTML(req.Conversation, req.Message, logbody.Location(req.User.Timezone))
+	note := logbody.AppendMessage(adapter.LogFormatHTML, act.Note, logbody.Message(adapter.LogFormatHTML, req.Session, req.Conversation, req.Message))
+	if note == act.Note {
+		return nil
+	}
 	return c.do(ctx, "PATCH", activityPath(id), nil, activityWrite{Note: &note}, nil)
 }

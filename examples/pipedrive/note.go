@@ -2,20 +2,8 @@ package pipedrive
 
 import (
 	"fmt"
-	"html"
 	"time"
-
-	"github.com/crmbridge/crmbridge/logbody"
 )
-
-// link renders u as an anchor when it is an http(s) URL, else as text.
-func link(u string) string {
-	if !logbody.IsWebLink(u) {
-		return html.EscapeString(u)
-	}
-	e := html.EscapeString(u)
-	return `<a href="` + e + `" target="_blank" rel="noopener">` + e + `</a>`
-}
 
 // hhmm is Pipedrive's activity duration: whole minutes, rounded up so that
 // a short call does not read as no call.
