@@ -14,16 +14,6 @@ import (
 
 const notesPath = "/crm/objects/2026-03/notes"
 
-// location is the user's time zone, UTC when unknown.
-func location(u adapter.User) *time.Location {
-	if u.Timezone != "" {
-		if loc, err := time.LoadLocation(u.Timezone); err == nil {
-			return loc
-		}
-	}
-	return time.UTC
-}
-
 func kindOf(t string) string {
 	switch strings.ToLower(t) {
 	case "voicemail":
@@ -67,7 +57,7 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 	if err != nil {
 		return adapter.CreateMessageLogResult{}, err
 	}
-	loc := location(req.User)
+	loc := logbody.Location(req.User.Timezone)
 	when := req.Message.CreationTime
 	if when.IsZero() {
 		when = time.Now()
@@ -115,7 +105,7 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 		return err
 	}
 	old := cur.Properties["hs_note_body"]
-	item := messageItem(req.Message, location(req.User))
+	item := messageItem(req.Message, logbody.Location(req.User.Timezone))
 	var body string
 	if i := strings.LastIndex(old, "</ul>"); i >= 0 {
 		body = old[:i] + item + old[i:]
