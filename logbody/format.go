@@ -101,6 +101,21 @@ func splitLines(body string, title func(line string) string) (string, []section)
 	return user, sections
 }
 
+// mapLines applies fn to each line of s.
+func mapLines(s string, fn func(line string) string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	first := true
+	lines(s, func(line string) {
+		if !first {
+			b.WriteByte('\n')
+		}
+		first = false
+		b.WriteString(fn(line))
+	})
+	return b.String()
+}
+
 // lines calls fn for each line of s.
 func lines(s string, fn func(line string)) {
 	for s != "" {
@@ -119,32 +134,16 @@ type textCodec struct{}
 func (textCodec) format() adapter.LogFormat { return adapter.LogFormatText }
 
 func (textCodec) block(text string) string {
-	var b strings.Builder
-	first := true
-	lines(text, func(line string) {
-		if !first {
-			b.WriteByte('\n')
-		}
-		first = false
+	return mapLines(text, func(line string) string {
 		if t := strings.TrimLeftFunc(line, unicode.IsSpace); strings.HasPrefix(t, "---") || strings.HasPrefix(t, `\`) {
-			b.WriteByte('\\')
+			return `\` + line
 		}
-		b.WriteString(line)
+		return line
 	})
-	return b.String()
 }
 
 func (textCodec) plain(raw string) string {
-	var b strings.Builder
-	first := true
-	lines(raw, func(line string) {
-		if !first {
-			b.WriteByte('\n')
-		}
-		first = false
-		b.WriteString(strings.TrimPrefix(line, `\`))
-	})
-	return strings.TrimSpace(b.String())
+	return strings.TrimSpace(mapLines(raw, func(line string) string { return strings.TrimPrefix(line, `\`) }))
 }
 
 func (textCodec) value(_, v string) string     { return v }
