@@ -45,6 +45,8 @@ type options struct {
 	version        string
 	now            func() time.Time
 	userCacheTTL   time.Duration
+	maxUnconfirmed int
+	confirmRetry   time.Duration
 	hashKey        string
 	rcServer       string
 	releaseNotes   json.RawMessage
@@ -94,6 +96,20 @@ func WithManifestInfo(author, version string) Option {
 // within the TTL (a stale OAuth token recovers by itself: the CRM's 401 makes
 // the server re-read the store before refreshing).
 func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.userCacheTTL = max(d, 0) } }
+
+// WithMaxUnconfirmed bounds how many created CRM records the server keeps
+// in memory while the store cannot record them (default 10000). Each is
+// retried in the background until the store answers, and requests for the
+// same call meanwhile answer with its id; when the bound is reached, new
+// call logs are refused with 503 before the CRM is called. Values below 1
+// keep the default.
+func WithMaxUnconfirmed(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxUnconfirmed = n
+		}
+	}
+}
 
 // WithHashKey sets HASH_KEY, the key of the hashes GET /userInfoHash
 // answers (PROTOCOL.md §3: h(x) = hex SHA-256 of x + ":" + HASH_KEY). The
@@ -151,6 +167,8 @@ type Server struct {
 	admins    adminCache
 	settings  settingsCache
 	matches   *matchCache
+	// unconfirmed keeps created CRM ids the store failed to record.
+	unconfirmed unconfirmed
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -162,6 +180,7 @@ type platform struct {
 	disposer  adapter.DispositionSetter
 	manifest  adapter.Manifester
 	validator adapter.AuthValidator
+	finder    adapter.CallLogFinder
 	defaulter adapter.SettingsDefaulter
 	license   adapter.LicenseChecker
 	lister    adapter.UserLister
@@ -183,6 +202,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		version:        "1.0.0",
 		now:            time.Now,
 		userCacheTTL:   time.Second,
+		maxUnconfirmed: defaultMaxUnconfirmed,
+		confirmRetry:   50 * time.Millisecond,
 		rcServer:       defaultRingCentralServer,
 		releaseNotes:   json.RawMessage(`{}`),
 		contactTTL:     defaultContactCacheTTL,
@@ -233,6 +254,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.formats.max = 1024
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
+	s.unconfirmed = unconfirmed{max: o.maxUnconfirmed, m: make(map[unconfirmedKey]string), stop: make(chan struct{})}
 	s.admins.max = 1024
 	s.settings.ttl = o.userCacheTTL
 	s.settings.max = 8192
@@ -286,6 +308,7 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.disposer, _ = a.(adapter.DispositionSetter)
 	p.manifest, _ = a.(adapter.Manifester)
 	p.validator, _ = a.(adapter.AuthValidator)
+	p.finder, _ = a.(adapter.CallLogFinder)
 	p.defaulter, _ = a.(adapter.SettingsDefaulter)
 	p.license, _ = a.(adapter.LicenseChecker)
 	p.lister, _ = a.(adapter.UserLister)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -134,7 +135,14 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	}
 	call := req.Call
 	subject := logbody.Subject(call, req.Contact)
-	noteHTML := logbody.New(adapter.LogFormatHTML, req).String()
+	body := logbody.New(adapter.LogFormatHTML, req)
+	if _, ok := body.Detail(logbody.LabelSessionID); !ok {
+		// FindCallLog finds the activity by it, so it stays even when the
+		// user's addCallSessionId setting is off: a call is never logged
+		// twice.
+		body.SetDetail(logbody.LabelSessionID, call.SessionID)
+	}
+	noteHTML := body.String()
 	w := activityWrite{
 		Subject:      &subject,
 		Note:         &noteHTML,
@@ -154,6 +162,51 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 
 // LogFormat says that activity notes are HTML.
 func (a *Adapter) LogFormat() adapter.LogFormat { return adapter.LogFormatHTML }
+
+// findCallLogLimit is how many of the person's latest activities
+// FindCallLog reads: one page. The server asks only about a call whose
+// record a server may have created moments to minutes before.
+const findCallLogLimit = 100
+
+// FindCallLog looks among the person's latest activities for the one whose
+// call details carry the session id (adapter.CallLogFinder). The record
+// of a retried call is recent, so one page of the newest suffices.
+func (a *Adapter) FindCallLog(ctx context.Context, req adapter.FindCallLogRequest) (adapter.FindCallLogResult, error) {
+	if req.Call.SessionID == "" {
+		return adapter.FindCallLogResult{}, nil
+	}
+	c, _, err := userAPI(req.Session)
+	if err != nil {
+		return adapter.FindCallLogResult{}, err
+	}
+	personID, err := parseID("person", req.Contact.ID)
+	if err != nil {
+		return adapter.FindCallLogResult{}, err
+	}
+	q := url.Values{
+		"person_id":      {strconv.FormatInt(personID, 10)},
+		"sort_by":        {"add_time"},
+		"sort_direction": {"desc"},
+		"limit":          {strconv.Itoa(findCallLogLimit)},
+	}
+	var acts []activityRead
+	if err := c.do(ctx, "GET", "/api/v2/activities", q, nil, &acts); err != nil {
+		return adapter.FindCallLogResult{}, err
+	}
+	for _, act := range acts[:min(len(acts), findCallLogLimit)] {
+		if act.IsDeleted {
+			continue
+		}
+		n, err := logbody.Parse(adapter.LogFormatHTML, act.Note)
+		if err != nil {
+			continue // too large to be one of ours
+		}
+		if v, ok := n.Detail(logbody.LabelSessionID); ok && v == req.Call.SessionID {
+			return adapter.FindCallLogResult{LogID: strconv.FormatInt(act.ID, 10)}, nil
+		}
+	}
+	return adapter.FindCallLogResult{}, nil
+}
 
 // GetCallLog reads the activity's subject and the user's part of its note
 // as plain text.
