@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the tests use named zones; a machine may lack the zone database
 
 	"github.com/google/go-cmp/cmp"
 

@@ -2,6 +2,7 @@ package pipedrive_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -420,5 +422,18 @@ func TestFindCallLog(t *testing.T) {
 	otherPerson := e.fake.AddPerson(fakepipedrive.Person{Name: "Grace Hopper"})
 	if got := find(strconv.Itoa(otherPerson), req.Call.SessionID); got != "" {
 		t.Errorf("another person's search found %q", got)
+	}
+
+	// The session id stays in the details when the user turned
+	// addCallSessionId off: it is what finds the record.
+	hidden := req
+	hidden.Call.SessionID = "s-3"
+	hidden.Settings = adapter.Settings{logbody.SettingSessionID: json.RawMessage(`{"value":false}`)}
+	made, err := e.a.CreateCallLog(ctx, hidden)
+	if err != nil {
+		t.Fatalf("CreateCallLog: %v", err)
+	}
+	if got := find(req.Contact.ID, "s-3"); got != made.LogID {
+		t.Errorf("FindCallLog with addCallSessionId off = %q, want %q", got, made.LogID)
 	}
 }
