@@ -287,14 +287,26 @@ func TestSetDetailOrderAndOwnLabels(t *testing.T) {
 }
 
 func TestBounds(t *testing.T) {
+	big := strings.Repeat("x", 10*logbody.MaxBodyBytes)
+	// Many sections (each marker of each format, repeated) parse into
+	// one of each kind.
+	section := map[adapter.LogFormat]string{
+		adapter.LogFormatText: "--- AI note ---\na\n", adapter.LogFormatHTML: "<p><b>AI note</b></p><p>a</p>", adapter.LogFormatMarkdown: "### AI note\na\n",
+	}
 	for _, f := range formats {
-		big := strings.Repeat("--- AI note ---\n<p><b>Transcript</b></p>### Call details\n", 10*logbody.MaxBodyBytes/64)
+		dense := strings.Repeat(section[f], logbody.MaxBodyBytes/1024)
 		if _, err := logbody.Parse(f, big); !errors.Is(err, logbody.ErrTooLarge) {
 			t.Errorf("%s: Parse of %d bytes: %v, want ErrTooLarge", f, len(big), err)
 		}
-		at := big[:logbody.MaxBodyBytes]
-		if _, err := logbody.Parse(f, at); err != nil {
+		if b, err := logbody.Parse(f, big[:logbody.MaxBodyBytes]); err != nil || b.Note() != big[:logbody.MaxBodyBytes] {
 			t.Errorf("%s: Parse of MaxBodyBytes: %v", f, err)
+		}
+		b, err := logbody.Parse(f, dense)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := b.String(); strings.Count(s, "AI note") != 1 || len(s) > len(dense) || b.AINote() == "" {
+			t.Errorf("%s: %d sections written back as %d bytes with %d headings", f, logbody.MaxBodyBytes/1024, len(s), strings.Count(s, "AI note"))
 		}
 	}
 	if logbody.IsWebLink("https://x.example/" + strings.Repeat("a", 40000)) {
