@@ -146,12 +146,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	var served http.Handler = handler
+	if cfg.Playground {
+		served = withPlayground(handler)
+		log.Warn("the playground is on at /playground: for development only, never in production",
+			slog.Bool("generated_keys", cfg.usesGeneratedKeys()))
+	}
+
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           served,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
