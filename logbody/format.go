@@ -303,7 +303,7 @@ func (markdownCodec) split(body string) (string, []section) {
 type htmlCodec struct{}
 
 var (
-	htmlHeadingRE = regexp.MustCompile(`(?is)<p[^>]*>\s*<(?:b|strong)(?:\s[^>]*)?>\s*(` +
+	htmlHeadingRE = regexp.MustCompile(`(?is)<p(?:\s[^>]*)?>\s*<(?:b|strong)(?:\s[^>]*)?>\s*(` +
 		SectionAINote + `|` + SectionTranscript + `|` + SectionDetails +
 		`)\s*</(?:b|strong)>\s*</p>`)
 	htmlItemRE  = regexp.MustCompile(`(?is)<li(?:\s[^>]*)?>(.*?)</li>`)
