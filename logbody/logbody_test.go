@@ -225,6 +225,11 @@ func TestParseTolerance(t *testing.T) {
 			t.Errorf("%s: hand-written note parsed as %q, %v", f, b.String(), b.Details())
 		}
 	}
+	for _, notHeading := range []string{"<pre><b>AI note</b></p>", "<p><bdi>AI note</bdi></p>", "<p><b>AI notes</b></p>"} {
+		if b := parse(t, adapter.LogFormatHTML, notHeading); b.AINote() != "" || b.String() != notHeading {
+			t.Errorf("%q read as a heading", notHeading)
+		}
+	}
 	md := "note\n\n## transcript\nhello\n\n#### Call Details\n- Result: Missed\n* not ours"
 	b = parse(t, adapter.LogFormatMarkdown, md)
 	if b.Transcript() != "hello" || len(b.Details()) != 2 {
