@@ -2,10 +2,8 @@ package httpserver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -132,45 +130,6 @@ func (s *Server) failWith(w http.ResponseWriter, r *http.Request, op operation, 
 		slog.String("platform", crm),
 		slog.String("error", logSafe(err)),
 		slog.Bool("timeout", errors.Is(err, context.DeadlineExceeded)))
-}
-
-// badRequest answers a malformed request (HTTP 400) with a JSON envelope the
-// developer can read.
-func badRequest(w http.ResponseWriter, text string) {
-	writeJSON(w, http.StatusBadRequest, failure(msgWarning(text)))
-}
-
-// decodeJSON reads a JSON body into v. Unknown fields are ignored (the client
-// sends many). It answers the request itself and returns false on failure:
-// 413 for an oversized body, 400 with the reason for bad JSON.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	err := json.NewDecoder(r.Body).Decode(v)
-	if err == nil {
-		return true
-	}
-	var (
-		tooBig  *http.MaxBytesError
-		syntax  *json.SyntaxError
-		typeErr *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &tooBig):
-		writeJSON(w, http.StatusRequestEntityTooLarge,
-			failure(msgWarning(fmt.Sprintf("Request body is larger than %d bytes", tooBig.Limit))))
-	case errors.Is(err, io.EOF):
-		badRequest(w, "Request body is empty; expected a JSON object")
-	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		badRequest(w, "Request body is not valid JSON: "+err.Error())
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
-		}
-		badRequest(w, fmt.Sprintf("Request field %q has the wrong type: expected %s, got %s", field, typeErr.Type, typeErr.Value))
-	default:
-		badRequest(w, "Request body could not be read: "+err.Error())
-	}
-	return false
 }
 
 // logSafe renders an error for the log. An *url.Error (what an adapter's

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 
@@ -24,7 +23,7 @@ type session struct {
 	claims   auth.Claims
 	user     store.User
 	platform *platform
-	query    url.Values
+	query    clientQuery
 	crm      adapter.Session
 }
 
@@ -37,7 +36,10 @@ type sessionHandler func(w http.ResponseWriter, r *http.Request, sess *session)
 // runs under the adapter timeout.
 func (s *Server) withSession(h sessionHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		query := r.URL.Query()
+		query, ok := clientParams(w, r)
+		if !ok {
+			return
+		}
 		token := bearerToken(r)
 		if token == "" {
 			token = query.Get("jwtToken")

@@ -1,0 +1,85 @@
+package httpserver
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestReadQuery(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want clientQuery
+	}{
+		{"name=100% Fitness", clientQuery{"name": {"100% Fitness"}}},
+		{"name=100%25 Fitness", clientQuery{"name": {"100% Fitness"}}},
+		{"name=Smith;Jones&x=1", clientQuery{"name": {"Smith;Jones"}, "x": {"1"}}},
+		{"name=a%2", clientQuery{"name": {"a%2"}}},
+		{"name=%zz%41", clientQuery{"name": {"%zzA"}}},
+		{"phoneNumber=+16505551212", clientQuery{"phoneNumber": {" 16505551212"}}},
+		{"overridingFormat=%2B1**********,(***)%20***-****", clientQuery{"overridingFormat": {"+1**********,(***) ***-****"}}},
+		{"overridingFormat=#**-***", clientQuery{"overridingFormat": {"#**-***"}}},
+		{"a=1&a=2&&b&=c", clientQuery{"a": {"1", "2"}, "b": {""}, "": {"c"}}},
+		{"state=platform=testcrm", clientQuery{"state": {"platform=testcrm"}}},
+		{"", clientQuery{}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, readQuery(tt.raw)); diff != "" {
+			t.Errorf("readQuery(%q) (-want +got):\n%s", tt.raw, diff)
+		}
+	}
+}
+
+func TestInvalidParam(t *testing.T) {
+	for raw, want := range map[string]string{
+		"name=ok&x=%C3%A9":  "",
+		"name=a%00b":        "name",
+		"hostname=%FF":      "hostname",
+		"%00=1":             "(parameter name)",
+		"sessionIds=1,2%00": "sessionIds",
+	} {
+		if got := readQuery(raw).invalidParam(); got != want {
+			t.Errorf("invalidParam(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+// FuzzReadQuery checks that the lenient reader agrees with net/url wherever
+// net/url accepts the query, and that on any other query it keeps every
+// parameter: one value per non-empty '&'-separated pair, under its key.
+func FuzzReadQuery(f *testing.F) {
+	for _, s := range []string{
+		"jwtToken=a.b.c&phoneNumber=+16505551212&overridingFormat=(***) ***-****,+1**********",
+		"name=100% Fitness", "name=Smith;Jones", "a=%zz&b=%4", "x=%41%2b+y", "&&=&a", "k=v=w", "%=%%",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got := readQuery(raw)
+		if want, err := url.ParseQuery(raw); err == nil {
+			if diff := cmp.Diff(map[string][]string(want), map[string][]string(got)); diff != "" {
+				t.Fatalf("readQuery(%q) disagrees with url.ParseQuery (-net/url +ours):\n%s", raw, diff)
+			}
+		}
+		pairs := 0
+		for pair := range strings.SplitSeq(raw, "&") {
+			if pair == "" {
+				continue
+			}
+			pairs++
+			key, _, _ := strings.Cut(pair, "=")
+			if !got.Has(unescapeLenient(key)) {
+				t.Fatalf("readQuery(%q) dropped the parameter %q", raw, key)
+			}
+		}
+		values := 0
+		for _, vs := range got {
+			values += len(vs)
+		}
+		if values != pairs {
+			t.Fatalf("readQuery(%q) kept %d values of %d pairs", raw, values, pairs)
+		}
+	})
+}
