@@ -39,6 +39,19 @@ func storeErr(err error) error {
 	return fmt.Errorf("%w: %w", errStore, err)
 }
 
+// storeDown reports whether err means the store cannot be reached (PROTOCOL.md
+// §7: the only case answered 503). A store failure of a request that ran
+// out of time is the timeout, answered with the operation's warning like any
+// other timeout; a store that answered but refused the statement is a bug
+// answered with the operation's warning, details in the log.
+func storeDown(r *http.Request, err error) bool {
+	if !errors.Is(err, errStore) || !errors.Is(err, store.ErrUnavailable) {
+		return false
+	}
+	outOfTime := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || r.Context().Err() != nil
+	return !outOfTime
+}
+
 // errInvalidManifest means an adapter's Manifest is not JSON: a bug in the
 // adapter, reported as a generic error.
 var errInvalidManifest = errors.New("adapter manifest is not valid JSON")
@@ -95,7 +108,7 @@ func (s *Server) failWith(w http.ResponseWriter, r *http.Request, op operation, 
 		ue *adapter.UserError
 	)
 	switch {
-	case errors.Is(err, errStore):
+	case storeDown(r, err):
 		writeFailure(http.StatusServiceUnavailable,
 			msgError("The server cannot reach its database right now. Please try again in a moment."))
 	case errors.Is(err, errSessionGone), errors.Is(err, adapter.ErrUnauthorized), errors.Is(err, auth.ErrRevoked):
@@ -121,7 +134,7 @@ func (s *Server) failWith(w http.ResponseWriter, r *http.Request, op operation, 
 		writeFailure(http.StatusOK, msgWarning("Error "+op.name))
 	}
 	level := slog.LevelWarn
-	if errors.Is(err, errStore) {
+	if storeDown(r, err) {
 		level = slog.LevelError
 	}
 	s.log.LogAttrs(r.Context(), level, "request failed",

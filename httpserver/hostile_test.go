@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -433,3 +435,112 @@ func openPostgres(t *testing.T) store.Store {
 }
 
 var jsonMarshal = json.Marshal
+
+// faultyStore fails CallLogIDs with a chosen error.
+type faultyStore struct {
+	store.Store
+	mu  sync.Mutex
+	err error
+}
+
+func (f *faultyStore) CallLogIDs(ctx context.Context, userKey string, ids []string) (map[string]string, error) {
+	f.mu.Lock()
+	err := f.err
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return f.Store.CallLogIDs(ctx, userKey, ids)
+}
+
+// TestStoreErrorsAnswer503OnlyWhenUnreachable: PROTOCOL.md §7. A store
+// that cannot be reached answers 503; a store failure of a request that ran
+// out of time answers the timeout warning; a statement the store refused
+// answers the operation's warning. The body never carries the driver's
+// text, which goes to the log with the request id.
+func TestStoreErrorsAnswer503OnlyWhenUnreachable(t *testing.T) {
+	fs := &faultyStore{Store: openStore(t)}
+	h := newHarness(t, func(c *harnessConfig) { c.store = fs })
+	jwt := h.login("k1")
+	const secret = "dial tcp 10.1.2.3:5432: connect: connection refused"
+	for _, tc := range []struct {
+		name   string
+		err    error
+		status int
+	}{
+		{"unreachable", fmt.Errorf("%w: %s", store.ErrUnavailable, secret), 503},
+		{"out of time", fmt.Errorf("%w: %s: %w", store.ErrUnavailable, secret, context.DeadlineExceeded), 200},
+		{"refused statement", fmt.Errorf("ERROR: invalid byte sequence (SQLSTATE 22021) %s", secret), 200},
+	} {
+		fs.mu.Lock()
+		fs.err = tc.err
+		fs.mu.Unlock()
+		r := h.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=s-1", nil)
+		m := r.json(t)
+		if r.status != tc.status || m["successful"] != false {
+			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+		}
+		if tc.status == 200 && (msgType(m) != "warning" || msg(m) != "Error getting call log") {
+			t.Errorf("%s: want the operation's warning, got %s", tc.name, r.body)
+		}
+		if strings.Contains(string(r.body), "10.1.2.3") || strings.Contains(string(r.body), "SQLSTATE") {
+			t.Errorf("%s: the body leaks the store's error: %s", tc.name, r.body)
+		}
+		if id := r.header.Get(httpserver.RequestIDHeader); !strings.Contains(h.logs.String(), id) || !strings.Contains(h.logs.String(), "10.1.2.3") {
+			t.Errorf("%s: the details are not in the log with request id %s", tc.name, id)
+		}
+	}
+	fs.mu.Lock()
+	fs.err = nil
+	fs.mu.Unlock()
+	ordinaryLookup(t, h, jwt)
+}
+
+// brokenBody fails like a connection that timed out mid-body.
+type brokenBody struct{ sent bool }
+
+func (b *brokenBody) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		return copy(p, `{"logInfo": {"sessionId": "s-slow",`), nil
+	}
+	return 0, &net.OpError{Op: "read", Net: "tcp",
+		Source: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6066},
+		Addr:   &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 54321}, Err: os.ErrDeadlineExceeded}
+}
+
+func (b *brokenBody) Close() error { return nil }
+
+// TestErrorBodiesAreFixed: error bodies never carry Go type names or socket
+// addresses (PROTOCOL.md §7).
+func TestErrorBodiesAreFixed(t *testing.T) {
+	h := newHarness(t)
+	jwt := h.login("k1")
+	for _, body := range []string{
+		`{"logInfo": "x", "contactId": 1}`,
+		`{"logInfo": {"sessionId": {"a": 1}}}`,
+		`{"logInfo": {"from": 1, "sessionId": "s", "startTime": true}}`,
+		`{"note": 5}`,
+		`[1]`,
+	} {
+		r := h.do("POST", "/callLog", body, bearer(jwt)...)
+		if r.status != 400 {
+			t.Errorf("%s: %d %s", body, r.status, r.body)
+		}
+		for _, leak := range []string{"httpserver.", "flex", "string:", "Go ", "struct", "map["} {
+			if strings.Contains(string(r.body), leak) {
+				t.Errorf("%s: body leaks %q: %s", body, leak, r.body)
+			}
+		}
+	}
+
+	req := httptest.NewRequest("POST", "/callLog", &brokenBody{})
+	req.Header.Set("Authorization", "Bearer "+jwt)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	if rec.Code != 400 || strings.Contains(rec.Body.String(), "127.0.0.1") || strings.Contains(rec.Body.String(), "tcp") {
+		t.Errorf("slow body: %d %s", rec.Code, rec.Body.String())
+	}
+	ordinaryLookup(t, h, jwt)
+}

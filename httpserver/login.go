@@ -26,7 +26,7 @@ type loginResponse struct {
 func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, crm string, err error) {
 	ri := requestInfo(r.Context())
 	ri.err = err
-	if errors.Is(err, errStore) {
+	if storeDown(r, err) {
 		s.fail(w, r, operation{name: "saving user", record: "User"}, crm, err)
 		return
 	}
