@@ -125,14 +125,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(handler, log)
 	names := make([]string, len(adapters))
 	for i, a := range adapters {
 		names[i] = a.Platform()
@@ -160,6 +153,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	return nil
+}
+
+// maxHeaderBytes bounds a request's header section, request line (and so
+// the query string) included: PROTOCOL.md §1 allows 64 KiB. Go's server
+// answers 431 past it without calling the handler.
+const maxHeaderBytes = 64 << 10
+
+// newHTTPServer sets every limit of the listening server: a slow or huge
+// request cannot hold a connection or memory for long. The request body is
+// bounded by the handler (httpserver.WithBodyLimit).
+func newHTTPServer(handler http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // openStore opens the store a DATABASE_URL selected.
