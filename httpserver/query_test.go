@@ -2,6 +2,8 @@ package httpserver
 
 import (
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,4 +84,13 @@ func FuzzReadQuery(f *testing.F) {
 			t.Fatalf("readQuery(%q) kept %d values of %d pairs", raw, values, pairs)
 		}
 	})
+}
+
+// TestMessagesLimitTag: the `max` tag that enforces maxMessages says the
+// same number.
+func TestMessagesLimitTag(t *testing.T) {
+	f, ok := reflect.TypeFor[conversationInfo]().FieldByName("Messages")
+	if !ok || f.Tag.Get("max") != strconv.Itoa(maxMessages) {
+		t.Errorf("conversationInfo.Messages max tag = %q, want %d", f.Tag.Get("max"), maxMessages)
+	}
 }
