@@ -33,14 +33,14 @@ func (b *boundedMap[V]) get(key string) (V, bool) {
 
 func (b *boundedMap[V]) put(key string, v V) { b.putSized(key, v, 0) }
 
-// entryOverhead approximates what a map entry costs beyond its key and
+// mapEntryOverhead approximates what a map entry costs beyond its key and
 // value bytes (bucket slot, string and slice headers).
-const entryOverhead = 64
+const mapEntryOverhead = 64
 
 // putSized stores v, which holds about size bytes besides its key. An entry
 // larger than the whole byte budget is not stored.
 func (b *boundedMap[V]) putSized(key string, v V, size int) {
-	size += len(key) + entryOverhead
+	size += len(key) + mapEntryOverhead
 	if b.maxBytes > 0 && size > b.maxBytes {
 		return
 	}

@@ -41,6 +41,7 @@ type options struct {
 	version        string
 	now            func() time.Time
 	userCacheTTL   time.Duration
+	contactTTL     time.Duration
 }
 
 // WithLogger sets the logger; the default discards logs. The server writes
@@ -87,6 +88,20 @@ func WithManifestInfo(author, version string) Option {
 // the server re-read the store before refreshing).
 func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.userCacheTTL = max(d, 0) } }
 
+// WithContactCacheTTL sets how long the real matches of a GET /contact
+// lookup answer the same user's later lookups of the same number with the
+// same effective phone formats (default 60 s; 0 turns the cache off). The
+// client looks a number up several times per call, and exact-match CRMs
+// charge rate-limited searches for each. No-match answers and errors are
+// never cached; a user's entries are dropped when the user creates a
+// contact, logs a call to a contact the cached answer did not list, or logs
+// out. The cache lives in this process (bounded by memory): with several
+// replicas, another replica's contact creation is seen here within the TTL.
+// An adapter opts out with adapter.ContactCachePolicy.
+func WithContactCacheTTL(d time.Duration) Option {
+	return func(o *options) { o.contactTTL = max(d, 0) }
+}
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
@@ -103,6 +118,7 @@ type Server struct {
 	numbers   numberCache
 	formats   formatCache
 	users     userCache
+	matches   *matchCache
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -114,6 +130,9 @@ type platform struct {
 	disposer  adapter.DispositionSetter
 	manifest  adapter.Manifester
 	validator adapter.AuthValidator
+	// uncached is true when the adapter opted out of the contact-match
+	// cache (adapter.ContactCachePolicy).
+	uncached bool
 }
 
 // New builds a server. It checks the configuration and each adapter's
@@ -126,6 +145,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		version:        "1.0.0",
 		now:            time.Now,
 		userCacheTTL:   time.Second,
+		contactTTL:     defaultContactCacheTTL,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -162,6 +182,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.formats.max, s.formats.maxBytes = 1024, 1<<20
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
+	s.matches = newMatchCache(o.contactTTL, o.now)
 	for _, a := range cfg.Adapters {
 		p, err := s.newPlatform(a)
 		if err != nil {
@@ -211,6 +232,9 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.disposer, _ = a.(adapter.DispositionSetter)
 	p.manifest, _ = a.(adapter.Manifester)
 	p.validator, _ = a.(adapter.AuthValidator)
+	if cp, ok := a.(adapter.ContactCachePolicy); ok {
+		p.uncached = !cp.CacheContactMatches()
+	}
 	return p, nil
 }
 
