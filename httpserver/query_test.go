@@ -2,6 +2,8 @@ package httpserver
 
 import (
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -92,5 +94,30 @@ func TestMessagesLimitTag(t *testing.T) {
 	f, ok := reflect.TypeFor[conversationInfo]().FieldByName("Messages")
 	if !ok || f.Tag.Get("max") != strconv.Itoa(maxMessages) {
 		t.Errorf("conversationInfo.Messages max tag = %q, want %d", f.Tag.Get("max"), maxMessages)
+	}
+}
+
+// TestEveryRouteReadsTheQueryLeniently: no code of the package parses a
+// query string with net/url, which drops parameters holding a stray '%' or
+// a ';' (PROTOCOL.md §1). Routes use clientParams / readQuery.
+func TestEveryRouteReadsTheQueryLeniently(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || f == "query.go" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if code, _, _ := strings.Cut(line, "//"); strings.Contains(code, ".Query()") ||
+				strings.Contains(code, "ParseQuery(") || strings.Contains(code, "FormValue(") || strings.Contains(code, "ParseForm(") {
+				t.Errorf("%s:%d parses a query with net/url; use clientParams or readQuery: %s", f, i+1, strings.TrimSpace(line))
+			}
+		}
 	}
 }
