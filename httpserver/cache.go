@@ -66,8 +66,9 @@ func (b *boundedMap[V]) remove(key string) {
 // the most expensive step of a lookup (about 20 us: region detection and the
 // validity check), and the client looks the same number up several times
 // per call: when it rings, when it is answered, when it is logged. Only
-// numbers that parsed are kept (a failure is cheap to find again, and
-// hostile input must not fill the cache), and the cache is bounded by bytes.
+// valid numbers are kept (a failure, or a number no plan knows, is parsed
+// again: hostile input must not fill the cache), and the cache is bounded by
+// bytes as well as entries.
 type numberCache struct{ boundedMap[phone.Number] }
 
 func (c *numberCache) parse(raw string) (phone.Number, error) {
@@ -75,7 +76,7 @@ func (c *numberCache) parse(raw string) (phone.Number, error) {
 		return n, nil
 	}
 	n, err := phone.Parse(raw)
-	if err == nil {
+	if err == nil && n.Valid() {
 		c.putSized(raw, n, len(n.E164())+len(n.NationalNumber())+len(n.Region()))
 	}
 	return n, err
