@@ -36,6 +36,8 @@ type fieldChecker interface {
 	check() string
 }
 
+var checkerType = reflect.TypeFor[fieldChecker]()
+
 // badRequest answers a request the server cannot act on with HTTP 400 and
 // a text/plain body: the client shows the body of a non-2xx text answer as
 // a toast, so text must be a fixed, human sentence.
@@ -149,16 +151,14 @@ func checkFields(v reflect.Value, path string) (field, problem string) {
 	if !v.IsValid() {
 		return "", ""
 	}
-	if v.CanInterface() {
-		if c, ok := v.Interface().(fieldChecker); ok {
-			if v.Kind() == reflect.Pointer && v.IsNil() {
-				return "", ""
-			}
-			if p := c.check(); p != "" {
-				return nameOr(path), p
-			}
+	if v.CanInterface() && v.Type().Implements(checkerType) {
+		if v.Kind() == reflect.Pointer && v.IsNil() {
 			return "", ""
 		}
+		if p := v.Interface().(fieldChecker).check(); p != "" {
+			return nameOr(path), p
+		}
+		return "", ""
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
