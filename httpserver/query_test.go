@@ -121,3 +121,34 @@ func TestEveryRouteReadsTheQueryLeniently(t *testing.T) {
 		}
 	}
 }
+
+// TestFlexTimeAndDurationRanges: what the edge validation accepts and
+// refuses in times and durations (PROTOCOL.md §1).
+func TestFlexTimeAndDurationRanges(t *testing.T) {
+	for in, bad := range map[string]bool{
+		`1764300000000`: false, `"1764300000000"`: false, `"2026-11-28T10:00:00Z"`: false,
+		`0`: false, `""`: false, `null`: false,
+		`1000`: true, `1e300`: true, `"NaN"`: true, `"Infinity"`: true, `"2200-01-01T00:00:00Z"`: true,
+		`"1999-12-31T23:59:59Z"`: true, `"yesterday"`: true, `-1e400`: true,
+	} {
+		var v flexTime
+		if err := v.UnmarshalJSON([]byte(in)); err != nil {
+			t.Errorf("flexTime(%s): error %v; refusals are for the edge validation", in, err)
+		}
+		if (v.check() != "") != bad {
+			t.Errorf("flexTime(%s).check() = %q, want refused=%v", in, v.check(), bad)
+		}
+	}
+	for in, bad := range map[string]bool{
+		`95`: false, `"95"`: false, `"pending"`: false, `0`: false, `864000`: false, `12.5`: false,
+		`864001`: true, `1e300`: true, `"NaN"`: true, `"-Inf"`: true, `-1`: true, `"long"`: true,
+	} {
+		var v flexDuration
+		if err := v.UnmarshalJSON([]byte(in)); err != nil {
+			t.Errorf("flexDuration(%s): error %v", in, err)
+		}
+		if (v.check() != "") != bad {
+			t.Errorf("flexDuration(%s).check() = %q, want refused=%v", in, v.check(), bad)
+		}
+	}
+}

@@ -89,6 +89,9 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 	}
 	if ms, err := strconv.ParseFloat(string(s), 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		switch {
+		case ms == 0:
+			// 0 is how some client versions say "not known yet": no time,
+			// like an empty value, rather than a refusal.
 		case math.IsNaN(ms) || math.IsInf(ms, 0):
 			t.problem = "is not a finite number"
 		case ms < float64(minTime.UnixMilli()) || ms >= float64(maxTime.UnixMilli()):
