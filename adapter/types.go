@@ -208,6 +208,23 @@ type CreateCallLogResult struct {
 	Message string
 }
 
+// FindCallLogRequest is the input of CallLogFinder.FindCallLog.
+type FindCallLogRequest struct {
+	Session
+	// Contact and Call are what the POST /callLog being retried carries:
+	// the record, if it exists, was created from them (Call.SessionID is
+	// the key, Call.StartTime and Contact narrow a search).
+	Contact ContactRef
+	Call    Call
+}
+
+// FindCallLogResult is the output of CallLogFinder.FindCallLog.
+type FindCallLogResult struct {
+	// LogID is the CRM's id of the call log of Call.SessionID, or "" when
+	// the CRM holds none.
+	LogID string
+}
+
 // GetCallLogRequest is the input of GetCallLog.
 type GetCallLogRequest struct {
 	Session
@@ -219,25 +236,31 @@ type GetCallLogRequest struct {
 type GetCallLogResult struct {
 	// Subject is the record's subject or title.
 	Subject string
-	// Note is the record's note (without subject).
+	// Note is the user's own note (without subject, recording link or the
+	// call details the adapter added to the record).
 	Note string
 	// Dispositions are the record's current disposition fields, if any.
 	Dispositions map[string]any
 }
 
 // UpdateCallLogRequest is the input of UpdateCallLog. A nil pointer means the
-// client did not send that field: leave it as it is.
+// client did not send that field, or sent it empty: leave it as it is. The
+// server sets a pointer only for a non-empty value (a non-blank string, a
+// non-zero time or duration, a party with a number or a name).
 type UpdateCallLogRequest struct {
 	Session
 	// LogID is the CRM record to change.
 	LogID string
 	// SessionID is the call's session id.
 	SessionID string
-	// Subject and Note replace the record's.
+	// Subject replaces the record's subject. Note replaces the user's part
+	// of the record's note only; a recording link or call details the
+	// adapter composed into the record stay.
 	Subject, Note *string
 	// AINote and Transcript replace the record's, where the CRM keeps them.
 	AINote, Transcript *string
-	// RecordingLink is appended to the record (it arrives after the call).
+	// RecordingLink is added to the record once (it arrives after the call,
+	// and the client's sweep may send the same link again: add nothing then).
 	RecordingLink *string
 	// RecordingDownloadLink downloads the recording media.
 	RecordingDownloadLink *string

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,13 +50,47 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	ctx := r.Context()
 	key, sid := sess.user.Key, call.SessionID
+	note := req.Note
+	if note == "" {
+		// The note the user typed during the call (POST /callLog/cacheNote).
+		note = s.cachedNote(ctx, key, sid)
+	}
+	if s.unconfirmed.full() {
+		if logID, ok := s.unconfirmed.get(key, sid); ok {
+			writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
+			return
+		}
+		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(errTooManyUnconfirmed))
+		return
+	}
+	var takenOver bool
 	logID, won, err := s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
+		// A CRM record this server created and the store has not yet
+		// recorded answers for the session, whatever the store says.
+		if logID, ok := s.unconfirmed.get(key, sid); ok {
+			return false, logID, nil
+		}
 		res, err := s.store.ReserveCallLog(ctx, key, sid, s.reservationLease())
+		takenOver = res.TakenOver
 		return res.Won, res.LogID, err
 	})
 	if err != nil {
 		s.fail(w, r, opCreateCallLog, sess.claims.Platform, err)
 		return
+	}
+	contact := adapter.ContactRef{ID: string(req.ContactID), Type: req.ContactType, Name: req.ContactName}
+	if won && takenOver && sess.platform.finder != nil {
+		// The previous holder may have died after creating the record.
+		logID, err = s.findCallLog(ctx, sess, contact, call)
+		if err != nil {
+			s.fail(w, r, opCreateCallLog, sess.claims.Platform, err)
+			return
+		}
+		won = logID == ""
+	} else if won && takenOver {
+		s.log.LogAttrs(ctx, slog.LevelWarn,
+			"taking over a stale call-log reservation; its holder may have created a CRM record already, and this adapter cannot tell (adapter.CallLogFinder)",
+			slog.String("request_id", requestInfo(ctx).id), slog.String("platform", sess.claims.Platform))
 	}
 	if !won {
 		writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
@@ -63,9 +98,9 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	res, err := sess.platform.adapter.CreateCallLog(ctx, adapter.CreateCallLogRequest{
 		Session:              sess.crm,
-		Contact:              adapter.ContactRef{ID: string(req.ContactID), Type: req.ContactType, Name: req.ContactName},
+		Contact:              contact,
 		Call:                 call,
-		Note:                 req.Note,
+		Note:                 note,
 		AINote:               req.AINote,
 		Transcript:           req.Transcript,
 		AdditionalSubmission: req.AdditionalSubmission,
@@ -84,10 +119,13 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	if err := s.confirm(ctx, func(ctx context.Context) error { return s.store.ConfirmCallLog(ctx, key, sid, res.LogID) }); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "CRM call log created but its mapping could not be stored",
+		// The CRM record exists: forgetting its id would let a retry create
+		// a second one once the lease runs out (PROTOCOL.md §7). Keep it,
+		// record it when the store answers, and tell the client it is
+		// logged, which is true.
+		s.log.LogAttrs(ctx, slog.LevelError, "CRM call log created but the store cannot record it yet; retrying in the background",
 			slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", res.LogID), slog.String("error", err.Error()))
-		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(err))
-		return
+		s.keepCallLog(key, sid, res.LogID)
 	}
 	s.callLoggedTo(sess, call, string(req.ContactID))
 	msg := res.Message
@@ -95,6 +133,37 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		msg = "Call logged"
 	}
 	writeJSON(w, http.StatusOK, callLogResponse{envelope: envelope{Successful: true, ReturnMessage: msgSuccess(msg)}, LogID: res.LogID})
+}
+
+// findCallLog asks the CRM for the record of a call session whose
+// reservation was taken over, and records the id found. On any failure the
+// reservation is released and nothing is created: a retry later is better
+// than a second record.
+func (s *Server) findCallLog(ctx context.Context, sess *session, contact adapter.ContactRef, call adapter.Call) (string, error) {
+	key, sid := sess.user.Key, call.SessionID
+	res, err := sess.platform.finder.FindCallLog(ctx, adapter.FindCallLogRequest{Session: sess.crm, Contact: contact, Call: call})
+	if err == nil && res.LogID != "" {
+		err = s.confirm(ctx, func(ctx context.Context) error { return s.store.ConfirmCallLog(ctx, key, sid, res.LogID) })
+		if err != nil {
+			// The record exists either way: keep its id like a fresh one.
+			s.keepCallLog(key, sid, res.LogID)
+			err = nil
+		}
+	}
+	if err != nil {
+		cctx, cancel := detached(ctx)
+		defer cancel()
+		if rerr := s.store.ReleaseCallLog(cctx, key, sid); rerr != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "releasing call-log reservation failed; it expires with its lease",
+				slog.String("request_id", requestInfo(ctx).id), slog.String("error", rerr.Error()))
+		}
+		return "", err
+	}
+	if res.LogID != "" {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "a stale call-log reservation's CRM record was found and recorded",
+			slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", res.LogID))
+	}
+	return res.LogID, nil
 }
 
 // reserve claims a dedupe slot. While another request holds it pending, it
@@ -173,6 +242,7 @@ func (s *Server) getCallLogs(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, opGetCallLog, sess.claims.Platform, storeErr(err))
 		return
 	}
+	found = s.unconfirmed.overlay(sess.user.Key, ids, found)
 	out := callLogsResponse{envelope: envelope{Successful: true}, Logs: make([]callLogLookup, len(ids))}
 	for i, id := range ids {
 		logID, ok := found[id]
@@ -252,11 +322,62 @@ func (s *Server) lookupLogID(ctx context.Context, userKey, sessionID string) (st
 	if err != nil {
 		return "", false, storeErr(err)
 	}
+	found = s.unconfirmed.overlay(userKey, []string{sessionID}, found)
 	id, ok := found[sessionID]
 	return id, ok, nil
 }
 
-// updateCallLog is PATCH /callLog: only the fields present change.
+// update is the adapter's view of a PATCH /callLog: only keys present with a
+// non-empty value are set (PROTOCOL.md §3, "an empty string never erases").
+// The client's 5-minute recording sweep sends "note":"" with the recording
+// link and the call's details; a note the user saved earlier must survive
+// it, so an empty string, a zero time or duration, a party without number
+// and name, and an empty additionalSubmission all mean "not sent". The
+// server applies the rule once here for every adapter.
+func (req *updateCallLogRequest) update(sess adapter.Session, logID string) adapter.UpdateCallLogRequest {
+	u := adapter.UpdateCallLogRequest{
+		Session:               sess,
+		LogID:                 logID,
+		SessionID:             string(req.SessionID),
+		Subject:               nonEmpty(req.Subject),
+		Note:                  nonEmpty(req.Note),
+		AINote:                nonEmpty(req.AINote),
+		Transcript:            nonEmpty(req.Transcript),
+		RecordingLink:         nonEmpty(req.RecordingLink),
+		RecordingDownloadLink: nonEmpty(req.RecordingDownloadLink),
+		Result:                nonEmpty(req.Result),
+		Direction:             nonEmpty(req.Direction),
+	}
+	if len(req.AdditionalSubmission) > 0 {
+		u.AdditionalSubmission = req.AdditionalSubmission
+	}
+	if req.StartTime != nil && !req.StartTime.IsZero() {
+		u.StartTime = &req.StartTime.Time
+	}
+	if req.Duration != nil && req.Duration.Duration > 0 {
+		u.Duration = &req.Duration.Duration
+	}
+	if req.From != nil && (req.From.PhoneNumber != "" || req.From.Name != "") {
+		p := req.From.party()
+		u.From = &p
+	}
+	if req.To != nil && (req.To.PhoneNumber != "" || req.To.Name != "") {
+		p := req.To.party()
+		u.To = &p
+	}
+	return u
+}
+
+// nonEmpty is v unless it is absent or blank.
+func nonEmpty(v *string) *string {
+	if v == nil || strings.TrimSpace(*v) == "" {
+		return nil
+	}
+	return v
+}
+
+// updateCallLog is PATCH /callLog: only the fields present with a value
+// change.
 func (s *Server) updateCallLog(w http.ResponseWriter, r *http.Request, sess *session) {
 	var req updateCallLogRequest
 	if !decodeJSON(w, r, &req) {
@@ -275,35 +396,7 @@ func (s *Server) updateCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		writeJSON(w, http.StatusOK, failure(msgWarning("Cannot find log for session "+string(req.SessionID))))
 		return
 	}
-	u := adapter.UpdateCallLogRequest{
-		Session:               sess.crm,
-		LogID:                 logID,
-		SessionID:             string(req.SessionID),
-		Subject:               req.Subject,
-		Note:                  req.Note,
-		AINote:                req.AINote,
-		Transcript:            req.Transcript,
-		RecordingLink:         req.RecordingLink,
-		RecordingDownloadLink: req.RecordingDownloadLink,
-		Result:                req.Result,
-		Direction:             req.Direction,
-		AdditionalSubmission:  req.AdditionalSubmission,
-	}
-	if req.StartTime != nil {
-		u.StartTime = &req.StartTime.Time
-	}
-	if req.Duration != nil {
-		u.Duration = &req.Duration.Duration
-	}
-	if req.From != nil {
-		p := req.From.party()
-		u.From = &p
-	}
-	if req.To != nil {
-		p := req.To.party()
-		u.To = &p
-	}
-	res, err := sess.platform.adapter.UpdateCallLog(r.Context(), u)
+	res, err := sess.platform.adapter.UpdateCallLog(r.Context(), req.update(sess.crm, logID))
 	if err != nil {
 		s.fail(w, r, opUpdateCallLog, sess.claims.Platform, err)
 		return

@@ -82,11 +82,14 @@ func digitCount(s string) int {
 // findContact is GET /contact.
 func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *session) {
 	q := sess.query
-	format := q.Get("overridingFormat")
-	if problem := formatListProblem(format); problem != "" {
+	requested := q.Get("overridingFormat")
+	if problem := formatListProblem(requested); problem != "" {
 		refuseField(w, r, "overridingFormat", problem)
 		return
 	}
+	// The user's stored formats apply when the request has none; they are
+	// the user's own, so over-long ones are cut to the bounds, not refused.
+	format := boundFormatList(effectiveOverridingFormat(requested, sess.crm.Settings))
 	pq, err := s.phoneQuery(r.Context(), q.Get("phoneNumber"), format, q.Get("isExtension") == "true")
 	if err != nil {
 		if r.Context().Err() != nil {

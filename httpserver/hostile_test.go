@@ -346,6 +346,10 @@ var validationCases = []struct {
 	{"apiKeyLogin invalid UTF-8 hostname", "POST", "/apiKeyLogin", func() any {
 		return `{"platform":"testcrm","apiKey":"k9","hostname":"h` + "\xff" + `"}`
 	}, "hostname"},
+	{"settings NUL value", "POST", "/user/settings", func() any {
+		return map[string]any{"userSettings": map[string]any{"overridingPhoneNumberFormat": map[string]any{"value": "(***)\x00"}}}
+	}, "userSettings.overridingPhoneNumberFormat.value"},
+	{"cached note NUL", "POST", "/callLog/cacheNote", func() any { return map[string]any{"sessionId": "s-9", "note": "a\x00"} }, "note"},
 	{"query NUL in sessionIds", "GET", "/callLog?sessionIds=a%00b", nil, "sessionIds"},
 	{"query invalid UTF-8 in name", "GET", "/custom/contact/search?name=%FF", nil, "name"},
 	{"query NUL in phoneNumber", "GET", "/contact?phoneNumber=%2B1650%00", nil, "phoneNumber"},

@@ -47,6 +47,26 @@ func formatListProblem(list string) string {
 	return ""
 }
 
+// boundFormatList keeps the first maxFormatPatterns patterns of list that
+// are at most maxFormatPatternBytes long, for formats that come from stored
+// settings rather than from the request.
+func boundFormatList(list string) string {
+	if formatListProblem(list) == "" {
+		return list
+	}
+	kept := make([]string, 0, maxFormatPatterns)
+	for item := range strings.SplitSeq(list, ",") {
+		if t := strings.TrimSpace(item); t != "" && len(t) <= maxFormatPatternBytes {
+			// Keep the item untrimmed: a leading space may be a lost '+'.
+			kept = append(kept, item)
+			if len(kept) == maxFormatPatterns {
+				break
+			}
+		}
+	}
+	return strings.Join(kept, ",")
+}
+
 // splitList splits a comma-separated list into its trimmed non-empty
 // items, refusing (over = true, nil items) a list of more than max items
 // before allocating anything for it.

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// clientQuery is a query string read the way the client writes it
+// queryValues is a query string read the way the client writes it
 // (PROTOCOL.md §1): mostly not URL-encoded. It differs from url.ParseQuery
 // in the two places where Go's parser would lose what the user typed:
 //
@@ -23,13 +23,13 @@ import (
 //
 // Reading is one pass over the raw query, linear in its length; the raw
 // query's size is bounded by the HTTP server's header limit. Every route
-// reads the client's parameters through readQuery; never url.ParseQuery or
-// r.URL.Query().
-type clientQuery map[string][]string
+// reads the client's parameters through clientParams, clientQuery or
+// readQuery; never url.ParseQuery or r.URL.Query().
+type queryValues map[string][]string
 
 // readQuery parses a raw query string (r.URL.RawQuery) leniently.
-func readQuery(raw string) clientQuery {
-	q := make(clientQuery, min(strings.Count(raw, "&")+1, 16))
+func readQuery(raw string) queryValues {
+	q := make(queryValues, min(strings.Count(raw, "&")+1, 16))
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
@@ -44,7 +44,7 @@ func readQuery(raw string) clientQuery {
 }
 
 // Get returns the first value of key, or "".
-func (q clientQuery) Get(key string) string {
+func (q queryValues) Get(key string) string {
 	if vs := q[key]; len(vs) > 0 {
 		return vs[0]
 	}
@@ -52,7 +52,7 @@ func (q clientQuery) Get(key string) string {
 }
 
 // Has reports whether key is present, even with an empty value.
-func (q clientQuery) Has(key string) bool {
+func (q queryValues) Has(key string) bool {
 	_, ok := q[key]
 	return ok
 }
@@ -61,7 +61,7 @@ func (q clientQuery) Has(key string) bool {
 // NUL byte or is not valid UTF-8 after decoding, or "" when there is none.
 // Such values never come from a real client and would make a store fail
 // (PostgreSQL refuses both), so routes refuse them at the edge.
-func (q clientQuery) invalidParam() string {
+func (q queryValues) invalidParam() string {
 	for k, vs := range q {
 		if !cleanText(k) {
 			return "(parameter name)"
@@ -119,11 +119,16 @@ func unhex(c byte) byte {
 	}
 }
 
+// clientQuery is the one place the client's query parameters are read,
+// leniently (see queryValues). Routes that store or forward a parameter use
+// clientParams, which also refuses NUL bytes and invalid UTF-8.
+func clientQuery(r *http.Request) queryValues { return readQuery(r.URL.RawQuery) }
+
 // clientParams reads r's query with readQuery and refuses one that holds a
 // NUL byte or invalid UTF-8 with 400 text/plain naming the parameter
 // (PROTOCOL.md §1). It answers the request itself and returns false then.
-func clientParams(w http.ResponseWriter, r *http.Request) (clientQuery, bool) {
-	q := readQuery(r.URL.RawQuery)
+func clientParams(w http.ResponseWriter, r *http.Request) (queryValues, bool) {
+	q := clientQuery(r)
 	if name := q.invalidParam(); name != "" {
 		refuseField(w, r, name, "is not valid text (a NUL byte or invalid UTF-8)")
 		return nil, false

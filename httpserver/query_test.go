@@ -15,19 +15,19 @@ import (
 func TestReadQuery(t *testing.T) {
 	tests := []struct {
 		raw  string
-		want clientQuery
+		want queryValues
 	}{
-		{"name=100% Fitness", clientQuery{"name": {"100% Fitness"}}},
-		{"name=100%25 Fitness", clientQuery{"name": {"100% Fitness"}}},
-		{"name=Smith;Jones&x=1", clientQuery{"name": {"Smith;Jones"}, "x": {"1"}}},
-		{"name=a%2", clientQuery{"name": {"a%2"}}},
-		{"name=%zz%41", clientQuery{"name": {"%zzA"}}},
-		{"phoneNumber=+16505551212", clientQuery{"phoneNumber": {" 16505551212"}}},
-		{"overridingFormat=%2B1**********,(***)%20***-****", clientQuery{"overridingFormat": {"+1**********,(***) ***-****"}}},
-		{"overridingFormat=#**-***", clientQuery{"overridingFormat": {"#**-***"}}},
-		{"a=1&a=2&&b&=c", clientQuery{"a": {"1", "2"}, "b": {""}, "": {"c"}}},
-		{"state=platform=testcrm", clientQuery{"state": {"platform=testcrm"}}},
-		{"", clientQuery{}},
+		{"name=100% Fitness", queryValues{"name": {"100% Fitness"}}},
+		{"name=100%25 Fitness", queryValues{"name": {"100% Fitness"}}},
+		{"name=Smith;Jones&x=1", queryValues{"name": {"Smith;Jones"}, "x": {"1"}}},
+		{"name=a%2", queryValues{"name": {"a%2"}}},
+		{"name=%zz%41", queryValues{"name": {"%zzA"}}},
+		{"phoneNumber=+16505551212", queryValues{"phoneNumber": {" 16505551212"}}},
+		{"overridingFormat=%2B1**********,(***)%20***-****", queryValues{"overridingFormat": {"+1**********,(***) ***-****"}}},
+		{"overridingFormat=#**-***", queryValues{"overridingFormat": {"#**-***"}}},
+		{"a=1&a=2&&b&=c", queryValues{"a": {"1", "2"}, "b": {""}, "": {"c"}}},
+		{"state=platform=testcrm", queryValues{"state": {"platform=testcrm"}}},
+		{"", queryValues{}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, readQuery(tt.raw)); diff != "" {

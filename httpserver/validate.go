@@ -36,7 +36,10 @@ type fieldChecker interface {
 	check() string
 }
 
-var checkerType = reflect.TypeFor[fieldChecker]()
+var (
+	checkerType    = reflect.TypeFor[fieldChecker]()
+	rawMessageType = reflect.TypeFor[json.RawMessage]()
+)
 
 // badRequest answers a request the server cannot act on with HTTP 400 and
 // a text/plain body: the client shows the body of a non-2xx text answer as
@@ -160,6 +163,15 @@ func checkFields(v reflect.Value, path string) (field, problem string) {
 		}
 		return "", ""
 	}
+	if v.Type() == rawMessageType {
+		// Kept raw for later (settings): check what it will decode to,
+		// where a "\u0000" escape becomes a NUL.
+		var decoded any
+		if err := json.Unmarshal(v.Bytes(), &decoded); err != nil {
+			return nameOr(path), "is not valid JSON"
+		}
+		return checkFields(reflect.ValueOf(decoded), path)
+	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
@@ -199,6 +211,9 @@ func checkFields(v reflect.Value, path string) (field, problem string) {
 			}
 		}
 	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "", "" // bytes, not text
+		}
 		for i := range v.Len() {
 			if f, p := checkFields(v.Index(i), path+"["+strconv.Itoa(i)+"]"); f != "" {
 				return f, p

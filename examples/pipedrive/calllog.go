@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -156,6 +157,10 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	if call.Recording != nil && isWebLink(call.Recording.Link) {
 		note.set("Recording", link(call.Recording.Link))
 	}
+	if call.SessionID != "" {
+		// FindCallLog finds the activity by it.
+		note.set(labelSession, html.EscapeString(call.SessionID))
+	}
 	noteHTML := note.html()
 	w := activityWrite{
 		Subject:      &subject,
@@ -172,6 +177,52 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 		return adapter.CreateCallLogResult{}, err
 	}
 	return adapter.CreateCallLogResult{LogID: id}, nil
+}
+
+// labelSession labels the call-details line holding the call's session id.
+const labelSession = "Call session"
+
+// findCallLogLimit is how many of the person's latest activities
+// FindCallLog reads: one page. The server asks only about a call whose
+// record a server may have created moments to minutes before.
+const findCallLogLimit = 100
+
+// FindCallLog looks among the person's latest activities for the one whose
+// call details carry the session id (adapter.CallLogFinder). The record
+// of a retried call is recent, so one page of the newest suffices.
+func (a *Adapter) FindCallLog(ctx context.Context, req adapter.FindCallLogRequest) (adapter.FindCallLogResult, error) {
+	if req.Call.SessionID == "" {
+		return adapter.FindCallLogResult{}, nil
+	}
+	c, _, err := userAPI(req.Session)
+	if err != nil {
+		return adapter.FindCallLogResult{}, err
+	}
+	personID, err := parseID("person", req.Contact.ID)
+	if err != nil {
+		return adapter.FindCallLogResult{}, err
+	}
+	q := url.Values{
+		"person_id":      {strconv.FormatInt(personID, 10)},
+		"sort_by":        {"add_time"},
+		"sort_direction": {"desc"},
+		"limit":          {strconv.Itoa(findCallLogLimit)},
+	}
+	var acts []activityRead
+	if err := c.do(ctx, "GET", "/api/v2/activities", q, nil, &acts); err != nil {
+		return adapter.FindCallLogResult{}, err
+	}
+	want := html.EscapeString(req.Call.SessionID)
+	for _, act := range acts[:min(len(acts), findCallLogLimit)] {
+		if act.IsDeleted {
+			continue
+		}
+		n := parseCallNote(act.Note)
+		if v, ok := n.get(labelSession); ok && v == want {
+			return adapter.FindCallLogResult{LogID: strconv.FormatInt(act.ID, 10)}, nil
+		}
+	}
+	return adapter.FindCallLogResult{}, nil
 }
 
 // callSubject is the user's subject, else "Inbound call from <contact>" or
@@ -230,14 +281,14 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	}
 	var w activityWrite
 	changed := false
-	if req.Subject != nil {
+	if req.Subject != nil && strings.TrimSpace(*req.Subject) != "" {
 		w.Subject, changed = req.Subject, true
 	}
 	if req.StartTime != nil && !req.StartTime.IsZero() {
 		w.DueDate, w.DueTime = due(*req.StartTime)
 		changed = true
 	}
-	if req.Duration != nil {
+	if req.Duration != nil && *req.Duration > 0 {
 		w.Duration, changed = hhmm(*req.Duration), true
 	}
 	if _, ok := req.AdditionalSubmission[dealsField]; ok {
@@ -278,15 +329,17 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	return result, nil
 }
 
-// editCallNote applies the request's note-borne changes.
+// editCallNote applies the request's note-borne changes. An empty value
+// never erases (the client's recording sweep sends "note":""): each part
+// changes only when a value was sent.
 func editCallNote(note *callNote, req adapter.UpdateCallLogRequest) {
-	if req.Note != nil {
+	if req.Note != nil && strings.TrimSpace(*req.Note) != "" {
 		note.user = paragraph(*req.Note)
 	}
-	if req.AINote != nil {
+	if req.AINote != nil && strings.TrimSpace(*req.AINote) != "" {
 		note.ai = paragraph(*req.AINote)
 	}
-	if req.Transcript != nil {
+	if req.Transcript != nil && strings.TrimSpace(*req.Transcript) != "" {
 		note.transcript = paragraph(*req.Transcript)
 	}
 	if req.Direction != nil && *req.Direction != "" {
@@ -305,7 +358,7 @@ func editCallNote(note *callNote, req adapter.UpdateCallLogRequest) {
 			note.set("To", html.EscapeString(t))
 		}
 	}
-	if req.Duration != nil {
+	if req.Duration != nil && *req.Duration > 0 {
 		note.set("Duration", clockDuration(*req.Duration))
 	}
 	if req.RecordingLink != nil && isWebLink(*req.RecordingLink) {

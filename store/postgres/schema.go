@@ -58,6 +58,35 @@ var migrations = [][]string{
 			PRIMARY KEY (user_key, conversation_log_id)
 		)`,
 	},
+	// Version 2: the user's own settings, admin settings per telephony
+	// account, and notes cached for a call until it is logged. Settings
+	// are JSON kept byte for byte (bytea, as Extra).
+	{
+		`CREATE TABLE user_settings (
+			user_key   text        NOT NULL PRIMARY KEY,
+			settings   bytea       NOT NULL,
+			updated_at timestamptz NOT NULL
+		)`,
+		`CREATE TABLE admin_settings (
+			account_key text        NOT NULL PRIMARY KEY,
+			settings    bytea       NOT NULL,
+			updated_at  timestamptz NOT NULL
+		)`,
+		`CREATE TABLE cached_notes (
+			user_key   text        NOT NULL,
+			session_id text        NOT NULL,
+			note       text        NOT NULL,
+			expires_at timestamptz NOT NULL,
+			PRIMARY KEY (user_key, session_id)
+		)`,
+		`CREATE INDEX cached_notes_expiry ON cached_notes (expires_at)`,
+	},
+	// Version 3: sessions_valid_from. Session tokens of the user
+	// issued before it are refused (logout ends every session, PROTOCOL.md
+	// §4). NULL: no logout yet.
+	{
+		`ALTER TABLE users ADD COLUMN sessions_valid_from timestamptz`,
+	},
 }
 
 // schemaVersion is the version this code reads and writes.

@@ -63,6 +63,39 @@ var migrations = [][]string{
 			PRIMARY KEY (user_key, conversation_log_id)
 		) STRICT, WITHOUT ROWID`,
 	},
+	// Version 2: the user's own settings, admin settings per telephony
+	// account, and notes cached for a call until it is logged. Settings
+	// are JSON kept byte for byte; expires_at is Unix microseconds.
+	{
+		`CREATE TABLE user_settings (
+			user_key   TEXT    NOT NULL PRIMARY KEY,
+			settings   BLOB    NOT NULL,
+			updated_at INTEGER NOT NULL
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE admin_settings (
+			account_key TEXT    NOT NULL PRIMARY KEY,
+			settings    BLOB    NOT NULL,
+			updated_at  INTEGER NOT NULL
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE cached_notes (
+			user_key   TEXT    NOT NULL,
+			session_id TEXT    NOT NULL,
+			note       TEXT    NOT NULL,
+			expires_at INTEGER NOT NULL,
+			PRIMARY KEY (user_key, session_id)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE INDEX cached_notes_expiry ON cached_notes (expires_at)`,
+	},
+	// Version 3: sessions_valid_from, integer Unix
+	// microseconds or NULL. Session tokens of the user issued before it are
+	// refused (logout ends every session, PROTOCOL.md §4).
+	{
+		`ALTER TABLE users ADD COLUMN sessions_valid_from INTEGER`,
+		// taken_over is 1 when the pending slot's current claim took it
+		// over from a holder whose lease ran out (store.Reservation.TakenOver).
+		`ALTER TABLE call_logs ADD COLUMN taken_over INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE message_logs ADD COLUMN taken_over INTEGER NOT NULL DEFAULT 0`,
+	},
 }
 
 // schemaVersion is the version this code reads and writes.
