@@ -152,3 +152,23 @@ func TestFlexTimeAndDurationRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestBoundFormatList: stored formats are cut to the bounds, keeping the
+// first patterns that fit (and a lost '+' in them).
+func TestBoundFormatList(t *testing.T) {
+	var many []string
+	for i := range 10 * maxFormatPatterns {
+		many = append(many, strconv.Itoa(i)+"-***-****")
+	}
+	got := boundFormatList(" 1**********," + strings.Repeat("*", 10*maxFormatPatternBytes) + "," + strings.Join(many, ","))
+	if formatListProblem(got) != "" {
+		t.Fatalf("boundFormatList left %q over the bounds", got)
+	}
+	items := strings.Split(got, ",")
+	if len(items) != maxFormatPatterns || items[0] != " 1**********" || items[1] != "0-***-****" {
+		t.Errorf("boundFormatList kept %q", items)
+	}
+	if ok := "(***) ***-****"; boundFormatList(ok) != ok {
+		t.Errorf("a list within the bounds changed")
+	}
+}
