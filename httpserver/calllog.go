@@ -55,19 +55,23 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		// The note the user typed during the call (POST /callLog/cacheNote).
 		note = s.cachedNote(ctx, key, sid)
 	}
-	if s.unconfirmed.full() {
-		if logID, ok := s.unconfirmed.get(key, sid); ok {
-			writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
-			return
-		}
+	if logID, ok := s.unconfirmed.get(keptCallLog, key, sid); ok {
+		// A CRM record this server created and the store has not yet
+		// recorded answers for the session, whatever the store says.
+		writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
+		return
+	}
+	// A place for the id, should the store fail to record it; held until
+	// it is recorded or kept.
+	if !s.unconfirmed.admit(1) {
 		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(errTooManyUnconfirmed))
 		return
 	}
+	defer s.unconfirmed.done(1)
 	var takenOver bool
 	logID, won, err := s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
-		// A CRM record this server created and the store has not yet
-		// recorded answers for the session, whatever the store says.
-		if logID, ok := s.unconfirmed.get(key, sid); ok {
+		// Kept by a concurrent request while this one waited.
+		if logID, ok := s.unconfirmed.get(keptCallLog, key, sid); ok {
 			return false, logID, nil
 		}
 		res, err := s.store.ReserveCallLog(ctx, key, sid, s.reservationLease())
@@ -125,7 +129,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		// logged, which is true.
 		s.log.LogAttrs(ctx, slog.LevelError, "CRM call log created but the store cannot record it yet; retrying in the background",
 			slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", res.LogID), slog.String("error", err.Error()))
-		s.keepCallLog(key, sid, res.LogID)
+		s.keep(keptCallLog, key, sid, res.LogID)
 	}
 	s.callLoggedTo(sess, call, string(req.ContactID))
 	msg := res.Message
@@ -146,7 +150,7 @@ func (s *Server) findCallLog(ctx context.Context, sess *session, contact adapter
 		err = s.confirm(ctx, func(ctx context.Context) error { return s.store.ConfirmCallLog(ctx, key, sid, res.LogID) })
 		if err != nil {
 			// The record exists either way: keep its id like a fresh one.
-			s.keepCallLog(key, sid, res.LogID)
+			s.keep(keptCallLog, key, sid, res.LogID)
 			err = nil
 		}
 	}
@@ -242,7 +246,7 @@ func (s *Server) getCallLogs(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, opGetCallLog, sess.claims.Platform, storeErr(err))
 		return
 	}
-	found = s.unconfirmed.overlay(sess.user.Key, ids, found)
+	found = s.unconfirmed.overlay(keptCallLog, sess.user.Key, ids, found)
 	out := callLogsResponse{envelope: envelope{Successful: true}, Logs: make([]callLogLookup, len(ids))}
 	for i, id := range ids {
 		logID, ok := found[id]
@@ -322,7 +326,7 @@ func (s *Server) lookupLogID(ctx context.Context, userKey, sessionID string) (st
 	if err != nil {
 		return "", false, storeErr(err)
 	}
-	found = s.unconfirmed.overlay(userKey, []string{sessionID}, found)
+	found = s.unconfirmed.overlay(keptCallLog, userKey, []string{sessionID}, found)
 	id, ok := found[sessionID]
 	return id, ok, nil
 }

@@ -154,11 +154,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	var served http.Handler = handler
+	if cfg.Playground {
+		served = withPlayground(handler)
+		log.Warn("the playground is on at /playground: for development only, never in production",
+			slog.Bool("generated_keys", cfg.usesGeneratedKeys()))
+	}
+
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))
 	if err != nil {
 		return err
 	}
-	srv := newHTTPServer(handler, log)
+	srv := newHTTPServer(served, log)
 	names := make([]string, len(adapters))
 	for i, a := range adapters {
 		names[i] = a.Platform()
