@@ -443,7 +443,6 @@ func redactURL(u string) string {
 	return scheme + "://" + rest
 }
 
-
 // ensureKeys fills in missing keys from the key file beside the database
 // file, generating and saving them (mode 0600) the first time. Production
 // sets the keys explicitly; the file only makes the no-setup start work and
