@@ -18,6 +18,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/httpserver"
 )
 
 // lockedBuffer collects the server's log output.
@@ -392,6 +393,33 @@ func TestConfiguredAdapterRequired(t *testing.T) {
 	}
 	if got["MYCRM_URL"] != "https://api.mycrm.example" || got["MYCRM_TOKEN"] != "t-9c2" {
 		t.Errorf("built with %v", got)
+	}
+}
+
+// Config.Options reach the handler after serve's own: a body limit set
+// there is the one enforced.
+func TestConfigOptionsReachTheHandler(t *testing.T) {
+	prog := testProgram()
+	prog.Options = []httpserver.Option{httpserver.WithBodyLimit(64)}
+	env := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "o.db")}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := prog.Run(ctx, Process{Args: []string{"-port", "0"}, Getenv: func(k string) string { return env[k] },
+		Listening: func(addr string) {
+			defer cancel()
+			body := `{"platform":"testcrm","apiKey":"` + strings.Repeat("k", 640) + `"}`
+			res, err := http.Post("http://"+addr+"/apiKeyLogin", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Errorf("a body of ten times the configured limit: %d, want 413", res.StatusCode)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
