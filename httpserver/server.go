@@ -41,6 +41,7 @@ type options struct {
 	version        string
 	now            func() time.Time
 	userCacheTTL   time.Duration
+	readyTimeout   time.Duration
 }
 
 // WithLogger sets the logger; the default discards logs. The server writes
@@ -87,6 +88,11 @@ func WithManifestInfo(author, version string) Option {
 // the server re-read the store before refreshing).
 func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.userCacheTTL = max(d, 0) } }
 
+// WithReadinessTimeout bounds how long GET /readyz waits for the store to
+// answer before it reports 503 (default 2 s; a probe is typically given 1 to
+// 5 s by the load balancer).
+func WithReadinessTimeout(d time.Duration) Option { return func(o *options) { o.readyTimeout = d } }
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
@@ -126,6 +132,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		version:        "1.0.0",
 		now:            time.Now,
 		userCacheTTL:   time.Second,
+		readyTimeout:   2 * time.Second,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -149,6 +156,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, errors.New("httpserver: body limit must be positive")
 	case o.adapterTimeout <= 0:
 		return nil, errors.New("httpserver: adapter timeout must be positive")
+	case o.readyTimeout <= 0:
+		return nil, errors.New("httpserver: readiness timeout must be positive")
 	}
 	s := &Server{
 		opts:      o,
@@ -219,25 +228,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
+// route is one pattern the server serves and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable is every route the server serves: the single list the mux is
+// built from, and the list a test compares with the OpenAPI document
+// (internal/apidoc), so a route cannot be added without being documented.
+func (s *Server) routeTable() []route {
+	return []route{
+		{"GET /isAlive", http.HandlerFunc(s.isAlive)},
+		{"GET /readyz", http.HandlerFunc(s.readyz)},
+		{"GET /openapi.json", http.HandlerFunc(s.openAPI)},
+		{"GET /implementedInterfaces", http.HandlerFunc(s.implementedInterfaces)},
+		{"GET /crmManifest", http.HandlerFunc(s.crmManifest)},
+		{"GET /oauth-callback", http.HandlerFunc(s.oauthCallback)},
+		{"POST /apiKeyLogin", http.HandlerFunc(s.apiKeyLogin)},
+
+		{"GET /hostname", s.withSession(s.hostname)},
+		{"POST /unAuthorize", s.withSession(s.unAuthorize)},
+		{"GET /authValidation", s.withSession(s.authValidation)},
+		{"GET /contact", s.withSession(s.findContact)},
+		{"POST /contact", s.withSession(s.createContact)},
+		{"GET /custom/contact/search", s.withSession(s.searchContacts)},
+		{"GET /callLog", s.withSession(s.getCallLogs)},
+		{"POST /callLog", s.withSession(s.createCallLog)},
+		{"PATCH /callLog", s.withSession(s.updateCallLog)},
+		{"PUT /callDisposition", s.withSession(s.setCallDisposition)},
+		{"POST /messageLog", s.withSession(s.createMessageLog)},
+	}
+}
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /isAlive", s.isAlive)
-	mux.HandleFunc("GET /implementedInterfaces", s.implementedInterfaces)
-	mux.HandleFunc("GET /crmManifest", s.crmManifest)
-	mux.HandleFunc("GET /oauth-callback", s.oauthCallback)
-	mux.HandleFunc("POST /apiKeyLogin", s.apiKeyLogin)
-
-	mux.Handle("GET /hostname", s.withSession(s.hostname))
-	mux.Handle("POST /unAuthorize", s.withSession(s.unAuthorize))
-	mux.Handle("GET /authValidation", s.withSession(s.authValidation))
-	mux.Handle("GET /contact", s.withSession(s.findContact))
-	mux.Handle("POST /contact", s.withSession(s.createContact))
-	mux.Handle("GET /custom/contact/search", s.withSession(s.searchContacts))
-	mux.Handle("GET /callLog", s.withSession(s.getCallLogs))
-	mux.Handle("POST /callLog", s.withSession(s.createCallLog))
-	mux.Handle("PATCH /callLog", s.withSession(s.updateCallLog))
-	mux.Handle("PUT /callDisposition", s.withSession(s.setCallDisposition))
-	mux.Handle("POST /messageLog", s.withSession(s.createMessageLog))
+	for _, rt := range s.routeTable() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
 
 	// Preflight for every path, including ones we do not serve, so the
 	// browser gets a CORS answer instead of an opaque failure.
