@@ -14,9 +14,10 @@ import (
 // users per active user) fit comfortably; when they do not, entries are
 // simply computed again.
 type boundedMap[V any] struct {
-	max int
-	mu  sync.RWMutex
-	m   map[string]V
+	max   int
+	stats cacheStats
+	mu    sync.RWMutex
+	m     map[string]V
 }
 
 func (b *boundedMap[V]) get(key string) (V, bool) {
@@ -53,7 +54,9 @@ type parsedNumber struct {
 }
 
 func (c *numberCache) parse(raw string) (phone.Number, error) {
-	if p, ok := c.get(raw); ok {
+	p, ok := c.get(raw)
+	c.stats.record(ok)
+	if ok {
 		return p.n, p.err
 	}
 	n, err := phone.Parse(raw)
@@ -66,10 +69,12 @@ func (c *numberCache) parse(raw string) (phone.Number, error) {
 type formatCache struct{ boundedMap[phone.Formats] }
 
 func (c *formatCache) compile(list string) phone.Formats {
-	if f, ok := c.get(list); ok {
+	f, ok := c.get(list)
+	c.stats.record(ok)
+	if ok {
 		return f
 	}
-	f := phone.CompileFormats(list)
+	f = phone.CompileFormats(list)
 	c.put(list, f)
 	return f
 }
@@ -100,7 +105,9 @@ func (c *userCache) lookup(key string) (store.User, bool) {
 		return store.User{}, false
 	}
 	e, ok := c.get(key)
-	if !ok || !c.now().Before(e.expires) {
+	ok = ok && c.now().Before(e.expires)
+	c.stats.record(ok)
+	if !ok {
 		return store.User{}, false
 	}
 	return e.u, true

@@ -105,12 +105,13 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 // existing id is returned) or release (then it tries to claim it again).
 func (s *Server) reserve(ctx context.Context, try func(context.Context) (won bool, logID string, err error)) (string, bool, error) {
 	wait := 10 * time.Millisecond
-	for {
+	for waited := false; ; waited = true {
 		won, logID, err := try(ctx)
 		if err != nil {
 			return "", false, storeErr(err)
 		}
 		if won || logID != "" {
+			s.opts.metrics.observeDedupe(dedupeCallLog, dedupeOutcome(won, waited))
 			return logID, won, nil
 		}
 		t := time.NewTimer(wait)

@@ -89,6 +89,7 @@ func (s *Server) createMessageLog(w http.ResponseWriter, r *http.Request, sess *
 			s.failWith(w, r, opMessageLog, sess.claims.Platform, storeErr(err), logged)
 			return
 		}
+		s.opts.metrics.observeDedupe(dedupeMessage, dedupeOutcome(res.Won, false))
 		if !res.Won {
 			continue // logged before (or being logged by a request that holds a stale lock)
 		}

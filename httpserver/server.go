@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/store"
@@ -42,6 +45,9 @@ type options struct {
 	now            func() time.Time
 	userCacheTTL   time.Duration
 	readyTimeout   time.Duration
+	metrics        *Metrics
+	tracer         trace.TracerProvider
+	propagator     propagation.TextMapPropagator
 }
 
 // WithLogger sets the logger; the default discards logs. The server writes
@@ -109,6 +115,9 @@ type Server struct {
 	numbers   numberCache
 	formats   formatCache
 	users     userCache
+	// crmTransport is the base transport of every client that reaches a
+	// CRM, measured when metrics are on.
+	crmTransport http.RoundTripper
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -171,6 +180,13 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.formats.max = 1024
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
+	if m := o.metrics; m != nil {
+		s.store = measuredStore{Store: cfg.Store, m: m}
+		s.numbers.stats = m.cacheStats("phone_number")
+		s.formats.stats = m.cacheStats("phone_format")
+		s.users.stats = m.cacheStats("user")
+	}
+	s.crmTransport = s.instrumentTransport(o.httpClient.Transport, "", "")
 	for _, a := range cfg.Adapters {
 		p, err := s.newPlatform(a)
 		if err != nil {
@@ -208,7 +224,8 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 			return nil, fmt.Errorf("httpserver: adapter %q: OAuth auth needs a provider with a token URL", name)
 		}
 		p.refresher = auth.NewRefresher(*p.auth.OAuth, &tokenStore{s: s},
-			auth.WithHTTPClient(s.opts.httpClient), auth.WithClock(s.opts.now))
+			auth.WithHTTPClient(s.tokenClient(name)), auth.WithClock(s.opts.now),
+			auth.WithRefreshObserver(func(err error) { s.opts.metrics.observeRefresh(name, err) }))
 	case adapter.AuthAPIKey:
 		if p.auth.APIKeyScheme == nil {
 			return nil, fmt.Errorf("httpserver: adapter %q: API-key auth needs an APIKeyScheme", name)
@@ -264,7 +281,7 @@ func (s *Server) routeTable() []route {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.routeTable() {
-		mux.Handle(rt.pattern, rt.handler)
+		mux.Handle(rt.pattern, s.tagRoute(rt.pattern, rt.handler))
 	}
 
 	// Preflight for every path, including ones we do not serve, so the
@@ -276,5 +293,6 @@ func (s *Server) routes() http.Handler {
 	h = s.cors(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
+	h = s.traceRequests(h)
 	return h
 }
