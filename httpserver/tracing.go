@@ -5,6 +5,7 @@ import (
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -74,14 +75,12 @@ func (s *Server) instrumentTransport(base http.RoundTripper, operation, platform
 	}
 	rt := base
 	if s.opts.tracer != nil {
-		rt = otelhttp.NewTransport(rt,
-			otelhttp.WithTracerProvider(s.opts.tracer),
-			otelhttp.WithPropagators(s.propagator()),
-			otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
-			// The URL's query may hold a phone number: name spans by
-			// method and host only.
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Host }),
-		)
+		rt = &tracedTransport{
+			next:      rt,
+			tracer:    s.opts.tracer.Tracer("github.com/crmbridge/crmbridge/httpserver"),
+			prop:      s.propagator(),
+			operation: operation,
+		}
 	}
 	if s.opts.metrics != nil {
 		rt = &crmTransport{next: rt, metrics: s.opts.metrics, operation: operation, platform: platform}
@@ -102,4 +101,46 @@ func (s *Server) tokenClient(platform string) *http.Client {
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,
 	}
+}
+
+// tracedTransport makes a client span per CRM call and propagates its
+// context in the request headers. It is ours rather than otelhttp's client
+// transport because that one records the full URL, query included, and
+// adapters put phone numbers (and some CRMs API keys) in the query: the span
+// carries the method, the host, the operation and the status only.
+type tracedTransport struct {
+	next      http.RoundTripper
+	tracer    trace.Tracer
+	prop      propagation.TextMapPropagator
+	operation string // fixed operation, or "" to take it from the request's route
+}
+
+func (t *tracedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	op := t.operation
+	if op == "" {
+		op = crmOperation(requestInfo(req.Context()).route)
+	}
+	ctx, span := t.tracer.Start(req.Context(), req.Method+" "+req.URL.Host,
+		trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(
+			attribute.String("http.request.method", req.Method),
+			attribute.String("server.address", req.URL.Hostname()),
+			attribute.String("url.scheme", req.URL.Scheme),
+			attribute.String("crmbridge.operation", op),
+		))
+	defer span.End()
+	// A RoundTripper must not change the caller's request.
+	req = req.Clone(ctx)
+	t.prop.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	res, err := t.next.RoundTrip(req)
+	if err != nil {
+		// The error's text may quote the URL; the log has the details.
+		span.SetStatus(codes.Error, "no response from the CRM")
+		return res, err
+	}
+	span.SetAttributes(attribute.Int("http.response.status_code", res.StatusCode))
+	if res.StatusCode >= 400 {
+		span.SetStatus(codes.Error, http.StatusText(res.StatusCode))
+	}
+	return res, err
 }

@@ -25,6 +25,7 @@ type config struct {
 	DatabaseURL   string // DATABASE_URL: SQLite path, sqlite: URL or postgres:// URL
 	TokenKey      string // TOKEN_ENCRYPTION_KEY: "id:base64key[,id:base64key...]"
 	LogLevel      string // LOG_LEVEL: debug, info, warn, error
+	MetricsAddr   string // METRICS_ADDR: "" serves /metrics on the main address, "off" not at all
 	KeyFile       string // where generated keys are kept when none are configured
 	Pipedrive     pipedriveConfig
 	generatedKeys bool
@@ -58,6 +59,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", defaultDatabase), "SQLite path, sqlite: URL, or postgres:// URL (DATABASE_URL)")
 	fs.StringVar(&c.TokenKey, "token-key", env("TOKEN_ENCRYPTION_KEY", ""), "key ring that seals CRM tokens at rest: id:base64key[,older...] (TOKEN_ENCRYPTION_KEY; prefer the variable)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (LOG_LEVEL)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "host:port serving Prometheus metrics at /metrics; empty serves them on the main address, off turns them off (METRICS_ADDR)")
 	fs.StringVar(&c.Pipedrive.ClientID, "pipedrive-client-id", env("PIPEDRIVE_CLIENT_ID", ""), "enables the Pipedrive adapter (PIPEDRIVE_CLIENT_ID)")
 	fs.StringVar(&c.Pipedrive.ClientSecret, "pipedrive-client-secret", env("PIPEDRIVE_CLIENT_SECRET", ""), "Pipedrive OAuth client secret (PIPEDRIVE_CLIENT_SECRET; prefer the variable)")
 	fs.StringVar(&c.Pipedrive.RedirectURL, "pipedrive-redirect-url", env("PIPEDRIVE_REDIRECT_URL", ""), "Pipedrive OAuth redirect URL (PIPEDRIVE_REDIRECT_URL)")

@@ -7,6 +7,10 @@
 // It listens on 127.0.0.1:6066 and keeps its data in ./crmbridge-data. See
 // the flags (-h) or the environment variables APP_HOST, PORT,
 // APP_SERVER_SECRET_KEY, DATABASE_URL and TOKEN_ENCRYPTION_KEY.
+//
+// Prometheus metrics are served at /metrics on the main address, or on
+// their own with METRICS_ADDR (-metrics-addr; "off" turns them off).
+// Tracing follows the standard OTEL_* variables (see setupTracing).
 package main
 
 import (
@@ -116,14 +120,55 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if cfg.ServerURL != "" {
 		opts = append(opts, httpserver.WithServerURL(cfg.ServerURL))
 	}
-	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, Sessions: sessions, Keys: keys}, opts...)
+	var metrics *httpserver.Metrics
+	if cfg.MetricsAddr != "off" {
+		metrics = httpserver.NewMetrics()
+		opts = append(opts, httpserver.WithMetrics(metrics))
+	}
+	tp, tracing, err := setupTracing(ctx, getenv)
 	if err != nil {
 		return err
+	}
+	if tp != nil {
+		opts = append(opts, httpserver.WithTracerProvider(tp))
+		defer func() {
+			// Flush the spans still batched, bounded: a collector that is
+			// gone must not hold the shutdown.
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(sctx); err != nil {
+				log.Warn("flushing traces", slog.String("error", err.Error()))
+			}
+		}()
+	}
+	srvHandler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, Sessions: sessions, Keys: keys}, opts...)
+	if err != nil {
+		return err
+	}
+	var handler http.Handler = srvHandler
+	if metrics != nil && cfg.MetricsAddr == "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		mux.Handle("/", srvHandler)
+		handler = mux
 	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))
 	if err != nil {
 		return err
+	}
+	if metrics != nil && cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", metrics.Handler())
+		msrv := &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		log.Info("metrics listening", slog.String("addr", "http://"+mln.Addr().String()+"/metrics"))
 	}
 	srv := &http.Server{
 		Handler:           handler,
@@ -138,7 +183,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		names[i] = a.Platform()
 	}
 	log.Info("crmbridge listening", slog.String("addr", "http://"+ln.Addr().String()),
-		slog.String("store", kind), slog.Any("platforms", names))
+		slog.String("store", kind), slog.Any("platforms", names),
+		slog.Bool("metrics", metrics != nil), slog.String("tracing", tracing))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
