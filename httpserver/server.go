@@ -292,7 +292,7 @@ func (s *Server) routes() http.Handler {
 	h = s.limitBody(h)
 	h = s.cors(h)
 	h = s.recoverPanics(h)
-	h = s.logRequests(h)
 	h = s.traceRequests(h)
+	h = s.logRequests(h)
 	return h
 }

@@ -51,6 +51,13 @@ func TestTracingServerSpanAndCRMChild(t *testing.T) {
 	if got := server.SpanContext().TraceID().String(); got != incoming {
 		t.Errorf("server span trace %s, want the incoming %s", got, incoming)
 	}
+	attrs := map[string]string{}
+	for _, a := range server.Attributes() {
+		attrs[string(a.Key)] = a.Value.Emit()
+	}
+	if attrs["http.route"] != "GET /contact" || attrs["http.response.status_code"] != "200" || attrs["http.request.method"] != "GET" || attrs["crmbridge.request_id"] != r.header.Get("X-Request-Id") {
+		t.Errorf("server span attributes %v", attrs)
+	}
 	if client.Parent().SpanID() != server.SpanContext().SpanID() {
 		t.Errorf("client span's parent %s is not the server span %s", client.Parent().SpanID(), server.SpanContext().SpanID())
 	}
