@@ -36,7 +36,8 @@ for port in 16066 16068; do
 done
 for _ in $(seq 1 50); do grep -q 'tracing="on, no exporter' "$work/on.log" && break; sleep 0.1; done
 grep -q 'tracing="on, no exporter' "$work/on.log" || { echo "ops-on server did not turn tracing on: $(cat "$work/on.log")" >&2; exit 1; }
-curl -fs http://127.0.0.1:16068/metrics | grep -q crmbridge_cache_requests_total || { echo "ops-on server serves no metrics" >&2; exit 1; }
+curl -fs http://127.0.0.1:16068/metrics >"$work/metrics.txt" || true
+grep -q crmbridge_cache_requests_total "$work/metrics.txt" || { echo "ops-on server serves no metrics" >&2; exit 1; }
 ! curl -fs http://127.0.0.1:16066/metrics >/dev/null 2>&1 || { echo "ops-off server serves metrics" >&2; exit 1; }
 
 login() { # port -> jwt
@@ -48,7 +49,8 @@ off_path="/contact?jwtToken=$(login 16066)&$query"
 on_path="/contact?jwtToken=$(login 16068)&$query"
 curl -fs "http://127.0.0.1:16066$off_path" >"$work/body.json"
 grep -q '"id":"1001"' "$work/body.json" || { echo "unexpected answer: $(cat "$work/body.json")" >&2; exit 1; }
-curl -fs "http://127.0.0.1:16068$on_path" | grep -q '"id":"1001"' || { echo "ops-on server answers differently" >&2; exit 1; }
+curl -fs "http://127.0.0.1:16068$on_path" >"$work/body-on.json" || true
+grep -q '"id":"1001"' "$work/body-on.json" || { echo "ops-on server answers differently" >&2; exit 1; }
 
 "$work/bare" -addr 127.0.0.1:16067 -body "$work/body.json" &
 pids+=($!)
@@ -79,7 +81,8 @@ on_rps=$(median "$work/on.txt" 1); on_p99=$(median "$work/on.txt" 2)
 echo "rounds (req/s p99_ms): bare: $(tr '\n' ';' <"$work/bare.txt") ops off: $(tr '\n' ';' <"$work/off.txt") ops on: $(tr '\n' ';' <"$work/on.txt")"
 off_rss=$(awk '/VmHWM/ {print $2}' /proc/$off_pid/status)
 on_rss=$(awk '/VmHWM/ {print $2}' /proc/$on_pid/status)
-spans=$(curl -fs http://127.0.0.1:16068/metrics | awk '/^crmbridge_http_request_duration_seconds_count\{.*GET \/contact/ {print $NF}')
+curl -fs http://127.0.0.1:16068/metrics >"$work/metrics.txt"
+spans=$(awk '/^crmbridge_http_request_duration_seconds_count\{.*GET \/contact/ {print $NF}' "$work/metrics.txt")
 
 printf 'bare net/http            : %10.0f req/s  p99 %7.2f ms (medians of %s rounds)\n' "$bare_rps" "$bare_p99" "$ROUNDS"
 printf 'crmbridge server, ops off: %10.0f req/s  p99 %7.2f ms\n' "$off_rps" "$off_p99"
