@@ -98,6 +98,19 @@ type AuthValidator interface {
 	ValidateAuth(ctx context.Context, req ValidateAuthRequest) error
 }
 
+// ContactCachePolicy is implemented by adapters that decide whether the
+// server may reuse their FindContacts answers. The server keeps a lookup's
+// real matches for a short time (httpserver.WithContactCacheTTL) because the
+// client looks the same number up several times per call; an adapter for a
+// CRM whose contacts change under the user's feet (edited by other people or
+// systems between a call's lookups) returns false, and every lookup then
+// reaches the adapter. Without this interface the cache applies.
+type ContactCachePolicy interface {
+	// CacheContactMatches reports whether FindContacts answers may be reused
+	// for the cache's TTL. It is asked once, when the server starts.
+	CacheContactMatches() bool
+}
+
 // Session is what every adapter call knows about its caller.
 type Session struct {
 	// User is the logged-in CRM user, as GetUserInfo described it.

@@ -93,6 +93,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(err))
 		return
 	}
+	s.callLoggedTo(sess, call, string(req.ContactID))
 	msg := res.Message
 	if msg == "" {
 		msg = "Call logged"

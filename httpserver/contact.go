@@ -57,12 +57,20 @@ func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *sessi
 		})
 		return
 	}
+	cache := s.matchCacheFor(sess)
+	if res, ok := cache.lookup(sess.user.Key, pq); ok {
+		s.writeContacts(w, r, sess, res, opFindContact, true)
+		return
+	}
+	gen := cache.generation()
 	res, err := sess.platform.adapter.FindContacts(r.Context(), adapter.FindContactsRequest{Session: sess.crm, Phone: pq})
 	if err != nil {
 		s.fail(w, r, opFindContact, sess.claims.Platform, err)
 		return
 	}
-	s.writeContacts(w, r, sess, res, opFindContact, true)
+	if s.writeContacts(w, r, sess, res, opFindContact, true) {
+		cache.store(sess.user.Key, pq, res, gen)
+	}
 }
 
 // searchContacts is GET /custom/contact/search (ContactSearcher).
@@ -87,12 +95,14 @@ func (s *Server) searchContacts(w http.ResponseWriter, r *http.Request, sess *se
 	s.writeContacts(w, r, sess, res, opSearchContacts, false)
 }
 
-func (s *Server) writeContacts(w http.ResponseWriter, r *http.Request, sess *session, res adapter.FindContactsResult, op operation, placeholder bool) {
+// writeContacts answers a contact lookup; false when the adapter's result
+// broke the contract (and a failure was answered instead).
+func (s *Server) writeContacts(w http.ResponseWriter, r *http.Request, sess *session, res adapter.FindContactsResult, op operation, placeholder bool) bool {
 	out := contactsResponse{envelope: envelope{Successful: true}, Contact: make([]wireContact, 0, len(res.Contacts)+1)}
 	for _, c := range res.Contacts {
 		if c.ID == "" {
 			s.fail(w, r, op, sess.claims.Platform, errAdapterContract)
-			return
+			return false
 		}
 		out.Contact = append(out.Contact, toWireContact(c))
 	}
@@ -106,6 +116,7 @@ func (s *Server) writeContacts(w http.ResponseWriter, r *http.Request, sess *ses
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return true
 }
 
 type contactResponse struct {
@@ -140,6 +151,9 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, sess *ses
 	if err == nil && res.Contact.ID == "" {
 		err = errAdapterContract
 	}
+	// Whatever the outcome (a timeout may still have created it), cached
+	// answers of this user may now miss a contact.
+	s.matches.invalidate(sess.user.Key)
 	if err != nil {
 		s.fail(w, r, opCreateContact, sess.claims.Platform, err)
 		return

@@ -10,6 +10,15 @@
 // recovery, one structured log line per request, and the single mapping from
 // adapter errors to responses.
 //
+// A contact lookup's real matches are reused for a short time
+// (WithContactCacheTTL, default 60 s): the client looks the same number up
+// several times per call, and exact-match CRMs charge a rate-limited search
+// for each. The cache is per user and per effective phone formats, never
+// holds a no-match answer or an error, forgets a user's entries when the
+// user creates a contact, logs a call to a contact it did not list, or logs
+// out, and lives in this process (replicas over PostgreSQL each keep their
+// own). ContactCacheStats reports its hits and misses.
+//
 // The smallest server:
 //
 //	sessions, _ := auth.NewSessions(secret)

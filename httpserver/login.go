@@ -254,6 +254,7 @@ func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *sessi
 			slog.String("request_id", requestInfo(ctx).id), slog.String("platform", sess.claims.Platform), slog.String("error", logSafe(err)))
 	}
 	defer s.users.forget(sess.user.Key)
+	s.matches.invalidate(sess.user.Key)
 	if err := s.store.UpdateTokens(ctx, sess.user.Key, store.Tokens{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, opUnauthorize, sess.claims.Platform, storeErr(err))
 		return

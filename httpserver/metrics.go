@@ -41,7 +41,7 @@ import (
 //   - store_unavailable_total{operation}: store calls that failed with
 //     store.ErrUnavailable.
 //   - cache_requests_total{cache,result}: lookups in the server's caches
-//     (phone_number, phone_format, user), result hit or miss.
+//     (contact_match, phone_number, phone_format, user), result hit or miss.
 //
 // A nil *Metrics is valid and records nothing, so code paths cost nothing
 // when metrics are off.

@@ -155,8 +155,9 @@ func samples(text, name string) map[string]float64 {
 }
 
 // After a scripted run — an OAuth login, a lookup, a lookup the CRM
-// rate-limits, a lookup that needs a token refresh, a call log and its
-// duplicate — the scraped counters are exactly what happened, and no label
+// rate-limits, a lookup that needs a token refresh, one the contact-match
+// cache answers, a call log and its duplicate — the scraped counters are
+// exactly what happened, and no label
 // carries a phone number, user id, token or session id.
 func TestMetricsAfterAScriptedRun(t *testing.T) {
 	m := httpserver.NewMetrics()
@@ -171,13 +172,17 @@ func TestMetricsAfterAScriptedRun(t *testing.T) {
 	if r := h.do("GET", lookup, nil); len(contacts(t, r)) != 1 {
 		t.Fatalf("lookup: %s", r.body)
 	}
+	// Another number (the first one's matches are cached): the CRM says 429.
 	crm.limitNext.Store(true)
-	if r := h.do("GET", lookup, nil); !strings.Contains(string(r.body), "Rate limit exceeded") {
+	if r := h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551299", nil); !strings.Contains(string(r.body), "Rate limit exceeded") {
 		t.Fatalf("rate-limited lookup: %s", r.body)
 	}
-	clk.advance(59 * time.Minute) // the hour-long token is now due for refresh
+	clk.advance(59 * time.Minute) // the hour-long token is now due, the cached matches expired
 	if r := h.do("GET", lookup, nil); len(contacts(t, r)) != 1 {
 		t.Fatalf("lookup after refresh: %s", r.body)
+	}
+	if r := h.do("GET", lookup, nil); len(contacts(t, r)) != 1 { // from the contact-match cache
+		t.Fatalf("cached lookup: %s", r.body)
 	}
 	body := callLogBody("s-metrics-1", "7")
 	if r := h.do("POST", "/callLog", body, bearer(jwt)...); r.json(t)["logId"] != "act-1" {
@@ -197,7 +202,7 @@ func TestMetricsAfterAScriptedRun(t *testing.T) {
 	}{
 		{"crmbridge_http_request_duration_seconds_count", map[string]float64{
 			"method=GET,platform=oauthcrm,route=GET /oauth-callback,status_class=2xx": 1,
-			"method=GET,platform=oauthcrm,route=GET /contact,status_class=2xx":        3,
+			"method=GET,platform=oauthcrm,route=GET /contact,status_class=2xx":        4,
 			"method=POST,platform=oauthcrm,route=POST /callLog,status_class=2xx":      2,
 		}},
 		{"crmbridge_crm_request_duration_seconds_count", map[string]float64{
@@ -215,17 +220,24 @@ func TestMetricsAfterAScriptedRun(t *testing.T) {
 			"kind=call_log,outcome=duplicate": 1,
 		}},
 		{"crmbridge_cache_requests_total", map[string]float64{
-			// Three lookups of one number and one format list (empty).
-			"cache=phone_number,result=miss": 1,
-			"cache=phone_number,result=hit":  2,
-			"cache=phone_format,result=miss": 1,
-			"cache=phone_format,result=hit":  2,
-			// Five session requests: the first after the login's write
+			// Four lookups of two numbers with one (empty) format list;
+			// the last one's matches come from the contact-match cache.
+			// The call log parses its contact's number too: written
+			// "+1650..." in JSON, not " 1650..." as the unencoded query
+			// arrives, so it is a key of its own (the cache is keyed by
+			// the raw text).
+			"cache=contact_match,result=miss": 3,
+			"cache=contact_match,result=hit":  1,
+			"cache=phone_number,result=miss":  3,
+			"cache=phone_number,result=hit":   2,
+			"cache=phone_format,result=miss":  1,
+			"cache=phone_format,result=hit":   3,
+			// Six session requests: the first after the login's write
 			// misses, the second hits, the third misses (the clock moved
-			// 59 minutes past the 1 s TTL), its refresh rewrites the user
-			// so the first call log misses, and the duplicate hits.
+			// 59 minutes past the 1 s TTL) and its refresh rewrites the
+			// user, so the fourth misses too; both call logs hit.
 			"cache=user,result=miss": 3,
-			"cache=user,result=hit":  2,
+			"cache=user,result=hit":  3,
 		}},
 		{"crmbridge_store_unavailable_total", map[string]float64{}},
 	} {
@@ -237,7 +249,7 @@ func TestMetricsAfterAScriptedRun(t *testing.T) {
 	if ops := samples(text, "crmbridge_store_operation_duration_seconds_count"); ops["operation=reserve_call_log,outcome=ok"] != 2 || ops["operation=confirm_call_log,outcome=ok"] != 1 {
 		t.Errorf("store operations: %v", ops)
 	}
-	for _, secret := range []string{"6505551212", "u-42", "at-1", "at-2", "rt-1", "s-metrics-1", jwt} {
+	for _, secret := range []string{"6505551212", "6505551299", "u-42", "at-1", "at-2", "rt-1", "s-metrics-1", jwt} {
 		if strings.Contains(text, secret) {
 			t.Errorf("the metrics mention %q", secret)
 		}

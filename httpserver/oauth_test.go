@@ -269,7 +269,10 @@ func TestOAuthLogin(t *testing.T) {
 }
 
 func TestOAuthRefresh(t *testing.T) {
-	h, fake, clk := oauthHarness(t)
+	// Every lookup here must reach the CRM: it is how the token is used.
+	h, fake, clk := oauthHarness(t, func(c *harnessConfig) {
+		c.opts = append(c.opts, httpserver.WithContactCacheTTL(0))
+	})
 	jwt := h.do("GET", callbackQuery, nil).json(t)["jwtToken"].(string)
 	find := func() response { return h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil) }
 

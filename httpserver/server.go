@@ -48,6 +48,7 @@ type options struct {
 	metrics        *Metrics
 	tracer         trace.TracerProvider
 	propagator     propagation.TextMapPropagator
+	contactTTL     time.Duration
 }
 
 // WithLogger sets the logger; the default discards logs. The server writes
@@ -99,6 +100,20 @@ func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.user
 // 5 s by the load balancer).
 func WithReadinessTimeout(d time.Duration) Option { return func(o *options) { o.readyTimeout = d } }
 
+// WithContactCacheTTL sets how long the real matches of a GET /contact
+// lookup answer the same user's later lookups of the same number with the
+// same effective phone formats (default 60 s; 0 turns the cache off). The
+// client looks a number up several times per call, and exact-match CRMs
+// charge rate-limited searches for each. No-match answers and errors are
+// never cached; a user's entries are dropped when the user creates a
+// contact, logs a call to a contact the cached answer did not list, or logs
+// out. The cache lives in this process (bounded by memory): with several
+// replicas, another replica's contact creation is seen here within the TTL.
+// An adapter opts out with adapter.ContactCachePolicy.
+func WithContactCacheTTL(d time.Duration) Option {
+	return func(o *options) { o.contactTTL = max(d, 0) }
+}
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
@@ -118,6 +133,7 @@ type Server struct {
 	// crmTransport is the base transport of every client that reaches a
 	// CRM, measured when metrics are on.
 	crmTransport http.RoundTripper
+	matches      *matchCache
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -129,6 +145,9 @@ type platform struct {
 	disposer  adapter.DispositionSetter
 	manifest  adapter.Manifester
 	validator adapter.AuthValidator
+	// uncached is true when the adapter opted out of the contact-match
+	// cache (adapter.ContactCachePolicy).
+	uncached bool
 }
 
 // New builds a server. It checks the configuration and each adapter's
@@ -142,6 +161,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		now:            time.Now,
 		userCacheTTL:   time.Second,
 		readyTimeout:   2 * time.Second,
+		contactTTL:     defaultContactCacheTTL,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -187,6 +207,10 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		s.users.stats = m.cacheStats("user")
 	}
 	s.crmTransport = s.instrumentTransport(o.httpClient.Transport, "", "")
+	s.matches = newMatchCache(o.contactTTL, o.now)
+	if m := o.metrics; m != nil {
+		s.matches.metrics = m.cacheStats("contact_match")
+	}
 	for _, a := range cfg.Adapters {
 		p, err := s.newPlatform(a)
 		if err != nil {
@@ -237,6 +261,9 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.disposer, _ = a.(adapter.DispositionSetter)
 	p.manifest, _ = a.(adapter.Manifester)
 	p.validator, _ = a.(adapter.AuthValidator)
+	if cp, ok := a.(adapter.ContactCachePolicy); ok {
+		p.uncached = !cp.CacheContactMatches()
+	}
 	return p, nil
 }
 

@@ -28,6 +28,7 @@ type config struct {
 	MetricsAddr   string // METRICS_ADDR: "" serves /metrics on the main address, "off" not at all
 	KeyFile       string // where generated keys are kept when none are configured
 	Pipedrive     pipedriveConfig
+	HubSpot       hubspotConfig
 	generatedKeys bool
 	secretFlags   []string // secrets given as flags, which other local users can read
 }
@@ -37,6 +38,13 @@ type pipedriveConfig struct {
 	ClientID     string // PIPEDRIVE_CLIENT_ID
 	ClientSecret string // PIPEDRIVE_CLIENT_SECRET
 	RedirectURL  string // PIPEDRIVE_REDIRECT_URL
+}
+
+// hubspotConfig enables the HubSpot adapter when ClientID is set.
+type hubspotConfig struct {
+	ClientID     string // HUBSPOT_CLIENT_ID
+	ClientSecret string // HUBSPOT_CLIENT_SECRET
+	RedirectURL  string // HUBSPOT_REDIRECT_URL
 }
 
 const defaultDatabase = "crmbridge-data/crmbridge.db"
@@ -63,12 +71,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.Pipedrive.ClientID, "pipedrive-client-id", env("PIPEDRIVE_CLIENT_ID", ""), "enables the Pipedrive adapter (PIPEDRIVE_CLIENT_ID)")
 	fs.StringVar(&c.Pipedrive.ClientSecret, "pipedrive-client-secret", env("PIPEDRIVE_CLIENT_SECRET", ""), "Pipedrive OAuth client secret (PIPEDRIVE_CLIENT_SECRET; prefer the variable)")
 	fs.StringVar(&c.Pipedrive.RedirectURL, "pipedrive-redirect-url", env("PIPEDRIVE_REDIRECT_URL", ""), "Pipedrive OAuth redirect URL (PIPEDRIVE_REDIRECT_URL)")
+	fs.StringVar(&c.HubSpot.ClientID, "hubspot-client-id", env("HUBSPOT_CLIENT_ID", ""), "enables the HubSpot adapter (HUBSPOT_CLIENT_ID)")
+	fs.StringVar(&c.HubSpot.ClientSecret, "hubspot-client-secret", env("HUBSPOT_CLIENT_SECRET", ""), "HubSpot OAuth client secret (HUBSPOT_CLIENT_SECRET; prefer the variable)")
+	fs.StringVar(&c.HubSpot.RedirectURL, "hubspot-redirect-url", env("HUBSPOT_REDIRECT_URL", ""), "HubSpot OAuth redirect URL (HUBSPOT_REDIRECT_URL)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "secret-key", "token-key", "pipedrive-client-secret":
+		case "secret-key", "token-key", "pipedrive-client-secret", "hubspot-client-secret":
 			c.secretFlags = append(c.secretFlags, f.Name)
 		}
 	})

@@ -1,5 +1,5 @@
 // Command server is the crmbridge example server: the testcrm sample adapter
-// (and Pipedrive, when configured) behind the full wire protocol, on SQLite by
+// (and Pipedrive and HubSpot, when configured) behind the full wire protocol, on SQLite by
 // default.
 //
 //	go run ./examples/server

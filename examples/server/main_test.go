@@ -217,6 +217,7 @@ func TestServerRejectsBadConfig(t *testing.T) {
 		"bad token key":  {"DATABASE_URL": filepath.Join(dir, "b.db"), "APP_SERVER_SECRET_KEY": strings.Repeat("s", 40), "TOKEN_ENCRYPTION_KEY": "nonsense"},
 		"unknown scheme": {"DATABASE_URL": "mysql://u:secretpw@h/db"},
 		"half pipedrive": {"DATABASE_URL": filepath.Join(dir, "c.db"), "PIPEDRIVE_CLIENT_ID": "id"},
+		"half hubspot":   {"DATABASE_URL": filepath.Join(dir, "e.db"), "HUBSPOT_CLIENT_SECRET": "secret"},
 		"bad log level":  {"DATABASE_URL": filepath.Join(dir, "d.db"), "LOG_LEVEL": "loud"},
 	} {
 		err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return env[k] }, io.Discard, nil)
@@ -225,6 +226,23 @@ func TestServerRejectsBadConfig(t *testing.T) {
 		} else if strings.Contains(err.Error(), "secretpw") {
 			t.Errorf("%s: error shows the password: %v", name, err)
 		}
+	}
+}
+
+// The HubSpot adapter is served when its OAuth client is configured.
+func TestServerEnablesHubSpot(t *testing.T) {
+	base, _, _ := start(t, map[string]string{
+		"DATABASE_URL":      filepath.Join(t.TempDir(), "hs.db"),
+		"HUBSPOT_CLIENT_ID": "hs-id", "HUBSPOT_CLIENT_SECRET": "hs-secret", "HUBSPOT_REDIRECT_URL": "https://app.example/redirect",
+	})
+	res, err := http.Get(base + "/crmManifest?platformName=hubspot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"clientId":"hs-id"`) || strings.Contains(string(b), "hs-secret") {
+		t.Errorf("manifest: %d %s", res.StatusCode, b)
 	}
 }
 

@@ -1,0 +1,197 @@
+package hubspot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/crmbridge/crmbridge/adapter"
+)
+
+// maxBody bounds how much of a HubSpot response is read.
+const maxBody = 4 << 20
+
+// maxUserMessage bounds a HubSpot error message shown to the user.
+const maxUserMessage = 300
+
+// api sends requests for one user: the session's client, which carries the
+// user's token, and HubSpot's API base URL.
+type api struct {
+	client *http.Client
+	base   string
+}
+
+func (a *Adapter) api(s adapter.Session) api { return api{client: s.Client, base: a.cfg.APIBase} }
+
+// hubspotError is HubSpot's error body.
+type hubspotError struct {
+	Message    string `json:"message"`
+	Category   string `json:"category"`
+	ErrorType  string `json:"errorType"`
+	PolicyName string `json:"policyName"`
+}
+
+// do sends method path?query with body as JSON (when not nil) and decodes
+// the answer into out (when not nil). Errors are classified for the server
+// and name the method and path, never the query or body (they may hold a
+// phone number) or a credential.
+func (c api) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	target := c.base + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("hubspot: %s %s: encoding request: %w", method, path, err)
+		}
+		rd = bytes.NewReader(b) // replayable after a token refresh
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return fmt.Errorf("hubspot: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err // the URL may carry a query
+		}
+		return fmt.Errorf("hubspot: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return fmt.Errorf("hubspot: %s %s: reading response: %w", method, path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		var he hubspotError
+		_ = json.Unmarshal(raw, &he) // a body that is not HubSpot's leaves he empty
+		return statusError(method, path, resp, he, time.Now())
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("hubspot: %s %s: decoding response: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// statusError maps a non-2xx answer to the adapter's error classes.
+func statusError(method, path string, resp *http.Response, he hubspotError, now time.Time) error {
+	message := clip(strings.TrimSpace(he.Message))
+	detail := fmt.Sprintf("hubspot: %s %s: HTTP %d", method, path, resp.StatusCode)
+	if he.Category != "" || he.ErrorType != "" {
+		detail += " " + he.Category + he.ErrorType
+	}
+	if message != "" {
+		detail += ": " + message
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized:
+		return fmt.Errorf("%s: %w", detail, adapter.ErrUnauthorized)
+	case code == http.StatusNotFound || code == http.StatusGone:
+		return fmt.Errorf("%s: %w", detail, adapter.ErrNotFound)
+	case code == http.StatusTooManyRequests:
+		return &adapter.RateLimitError{RetryAfter: retryAfter(resp.Header, he, now), Err: errors.New(detail)}
+	case code == http.StatusBadRequest || code == http.StatusForbidden ||
+		code == http.StatusConflict || code == http.StatusUnprocessableEntity:
+		if message == "" {
+			message = fmt.Sprintf("HubSpot refused the request (HTTP %d)", code)
+		}
+		return &adapter.UserError{Message: message, Err: errors.New(detail)}
+	default:
+		return errors.New(detail)
+	}
+}
+
+// retryAfter reads the wait HubSpot asks for: Retry-After when present,
+// else the rate-limit window (X-HubSpot-RateLimit-Interval-Milliseconds)
+// of a secondly or burst policy, else one second. A daily limit resets at
+// midnight in the account's time zone, which the answer does not say: the
+// wait is then left unknown (0).
+func retryAfter(h http.Header, he hubspotError, now time.Time) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			return time.Duration(n) * time.Second
+		}
+		if t, err := http.ParseTime(v); err == nil && t.After(now) {
+			return t.Sub(now).Round(time.Second)
+		}
+	}
+	if strings.EqualFold(he.PolicyName, "DAILY") {
+		return 0
+	}
+	if v := strings.TrimSpace(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds")); v != "" {
+		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
+			return (time.Duration(ms) * time.Millisecond).Round(time.Second)
+		}
+	}
+	return time.Second
+}
+
+// clip shortens s to maxUserMessage runes.
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= maxUserMessage {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxUserMessage]) + "…"
+}
+
+// parseID reads a HubSpot record id (a positive integer).
+func parseID(kind, id string) (string, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
+	if err != nil || n <= 0 {
+		return "", &adapter.UserError{Message: fmt.Sprintf("%q is not a HubSpot %s id.", id, kind)}
+	}
+	return strconv.FormatInt(n, 10), nil
+}
+
+// keyedMutex serializes read-modify-write cycles on one record within this
+// process, waiting no longer than the context allows.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]chan struct{}
+}
+
+func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
+	for {
+		k.mu.Lock()
+		if k.locks == nil {
+			k.locks = map[string]chan struct{}{}
+		}
+		ch, held := k.locks[key]
+		if !held {
+			ch = make(chan struct{})
+			k.locks[key] = ch
+			k.mu.Unlock()
+			return func() {
+				k.mu.Lock()
+				delete(k.locks, key)
+				k.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		k.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,175 @@
+package hubspot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
+)
+
+// HubSpot's endpoints, used when Config leaves them empty.
+const (
+	DefaultAuthURL   = "https://app.hubspot.com/oauth/authorize"
+	DefaultTokenURL  = "https://api.hubapi.com/oauth/2026-03/token"
+	DefaultRevokeURL = "https://api.hubapi.com/oauth/2026-03/token/revoke"
+	DefaultAPIBase   = "https://api.hubapi.com"
+)
+
+// Platform is the adapter's platform name.
+const Platform = "hubspot"
+
+// DefaultScopes are the OAuth scopes the adapter needs: read and write
+// contacts (calls and notes use the contact scopes) and read owners.
+var DefaultScopes = []string{"oauth", "crm.objects.contacts.read", "crm.objects.contacts.write", "crm.objects.owners.read"}
+
+// ErrConfig reports an unusable Config; New wraps it with the reason.
+var ErrConfig = errors.New("hubspot: invalid config")
+
+// Config is this application's registration with HubSpot.
+type Config struct {
+	// ClientID, ClientSecret and RedirectURL are the app's OAuth
+	// credentials from HubSpot's developer account; all three required.
+	ClientID, ClientSecret, RedirectURL string
+	// AuthURL, TokenURL, RevokeURL and APIBase are HubSpot's; the Default*
+	// constants when empty. Tests point them at a fake.
+	AuthURL, TokenURL, RevokeURL, APIBase string
+	// Scopes are requested at authorization; DefaultScopes when nil.
+	Scopes []string
+}
+
+// Option configures an Adapter.
+type Option func(*Adapter)
+
+// WithLogger sets the logger; the default discards.
+func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
+
+// WithMaxInValues lowers how many candidate strings one IN filter carries
+// (default and maximum 100): a lookup with more candidates is split into
+// the fewest search requests HubSpot's limits allow. For tests.
+func WithMaxInValues(n int) Option { return func(a *Adapter) { a.maxIn = n } }
+
+// Adapter is the HubSpot adapter. It is safe for concurrent use.
+type Adapter struct {
+	cfg      Config
+	log      *slog.Logger
+	maxIn    int
+	manifest json.RawMessage
+	records  keyedMutex
+	recorded recordedLinks
+}
+
+var (
+	_ adapter.Adapter         = (*Adapter)(nil)
+	_ adapter.Manifester      = (*Adapter)(nil)
+	_ adapter.AuthValidator   = (*Adapter)(nil)
+	_ adapter.ContactSearcher = (*Adapter)(nil)
+)
+
+// New returns an Adapter for cfg.
+func New(cfg Config, opts ...Option) (*Adapter, error) {
+	cfg.AuthURL = cmpOr(cfg.AuthURL, DefaultAuthURL)
+	cfg.TokenURL = cmpOr(cfg.TokenURL, DefaultTokenURL)
+	cfg.RevokeURL = cmpOr(cfg.RevokeURL, DefaultRevokeURL)
+	cfg.APIBase = strings.TrimRight(cmpOr(cfg.APIBase, DefaultAPIBase), "/")
+	if cfg.Scopes == nil {
+		cfg.Scopes = DefaultScopes
+	}
+	cfg.Scopes = slices.Clone(cfg.Scopes)
+	switch {
+	case cfg.ClientID == "":
+		return nil, fmt.Errorf("%w: ClientID is empty", ErrConfig)
+	case cfg.ClientSecret == "":
+		return nil, fmt.Errorf("%w: ClientSecret is empty", ErrConfig)
+	case cfg.RedirectURL == "":
+		return nil, fmt.Errorf("%w: RedirectURL is empty", ErrConfig)
+	}
+	for name, u := range map[string]string{
+		"RedirectURL": cfg.RedirectURL, "AuthURL": cfg.AuthURL, "TokenURL": cfg.TokenURL,
+		"RevokeURL": cfg.RevokeURL, "APIBase": cfg.APIBase,
+	} {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return nil, fmt.Errorf("%w: %s is not an absolute http(s) URL", ErrConfig, name)
+		}
+	}
+	a := &Adapter{cfg: cfg, log: slog.New(slog.DiscardHandler), maxIn: maxInValues}
+	for _, o := range opts {
+		o(a)
+	}
+	if a.log == nil || a.maxIn < 1 || a.maxIn > maxInValues {
+		return nil, fmt.Errorf("%w: nil logger, or IN values outside 1..%d", ErrConfig, maxInValues)
+	}
+	m, err := json.Marshal(a.manifestBlock())
+	if err != nil {
+		return nil, fmt.Errorf("hubspot: manifest: %w", err)
+	}
+	a.manifest = m
+	return a, nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Platform returns "hubspot".
+func (a *Adapter) Platform() string { return Platform }
+
+// Auth says that users log in with HubSpot's OAuth 2.0. The client
+// credentials go in the form body of token and revocation requests
+// (HubSpot's 2026-03 OAuth endpoints take them nowhere else). The server
+// refreshes the 30-minute access tokens at TokenURL and revokes the
+// refresh token at RevokeURL when the user disconnects.
+func (a *Adapter) Auth() adapter.AuthConfig {
+	return adapter.AuthConfig{
+		Type: adapter.AuthOAuth,
+		OAuth: &auth.Provider{
+			AuthURL:      a.cfg.AuthURL,
+			TokenURL:     a.cfg.TokenURL,
+			RevokeURL:    a.cfg.RevokeURL,
+			ClientID:     a.cfg.ClientID,
+			ClientSecret: a.cfg.ClientSecret,
+			RedirectURL:  a.cfg.RedirectURL,
+			Scopes:       slices.Clone(a.cfg.Scopes),
+			AuthStyle:    auth.AuthInBody,
+		},
+	}
+}
+
+// Manifest returns the HubSpot block of the client's manifest: OAuth login
+// (without the client secret) and contacts as the contact type.
+func (a *Adapter) Manifest() json.RawMessage { return slices.Clone(a.manifest) }
+
+func (a *Adapter) manifestBlock() map[string]any {
+	return map[string]any{
+		"name":        Platform,
+		"displayName": "HubSpot",
+		"auth": map[string]any{
+			"type": "oauth",
+			"oauth": map[string]string{
+				"authUrl":     a.cfg.AuthURL,
+				"clientId":    a.cfg.ClientID,
+				"redirectUri": a.cfg.RedirectURL,
+				"scope":       strings.Join(a.cfg.Scopes, " "),
+			},
+		},
+		"contactTypes": []any{map[string]string{"display": "Contact", "value": contactType}},
+		"page": map[string]any{
+			"callLog":    map[string]any{"additionalFields": []any{}},
+			"messageLog": map[string]any{"additionalFields": []any{}},
+		},
+	}
+}
+
+// Unauthorize does nothing and returns nil: the server revokes the user's
+// refresh token at Auth's RevokeURL and erases the stored credentials;
+// HubSpot keeps no other per-user state of this app.
+func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }
