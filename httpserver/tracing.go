@@ -21,8 +21,9 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // WithPropagator sets how trace context is read from requests and written
-// to CRM calls (default: W3C Trace Context and Baggage). Only used with
-// WithTracerProvider.
+// to CRM calls (default: W3C Trace Context only: baggage a caller sent is
+// not forwarded to a third party's CRM unless the program asks for it).
+// Only used with WithTracerProvider.
 func WithPropagator(p propagation.TextMapPropagator) Option {
 	return func(o *options) { o.propagator = p }
 }
@@ -31,7 +32,7 @@ func (s *Server) propagator() propagation.TextMapPropagator {
 	if s.opts.propagator != nil {
 		return s.opts.propagator
 	}
-	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+	return propagation.TraceContext{}
 }
 
 // instrumentationName names the tracer of this package's spans.
