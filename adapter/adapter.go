@@ -19,8 +19,9 @@ import (
 // like. Implementations must be safe for concurrent use.
 //
 // Optional features are separate interfaces ([ContactSearcher],
-// [DispositionSetter], [Manifester], [AuthValidator]) discovered by type
-// assertion; each one documents what the server does when it is absent.
+// [DispositionSetter], [Manifester], [AuthValidator], [SettingsDefaulter],
+// [LicenseChecker], [UserLister]) discovered by type assertion; each one
+// documents what the server does when it is absent.
 type Adapter interface {
 	// Platform is the adapter's platform name as it appears in the session JWT
 	// and in the client's manifest, e.g. "pipedrive". Lower case, no spaces.
@@ -47,11 +48,21 @@ type Adapter interface {
 	// per (user, call session) at a time and never again once it succeeded.
 	CreateCallLog(ctx context.Context, req CreateCallLogRequest) (CreateCallLogResult, error)
 
-	// GetCallLog reads back a call log created by CreateCallLog.
+	// GetCallLog reads back a call log created by CreateCallLog. Its Note is
+	// the user's own note only, without the recording link or call details
+	// the adapter composed into the record: the client's edit form shows it
+	// as what the user typed, and sends it back as the new note.
 	GetCallLog(ctx context.Context, req GetCallLogRequest) (GetCallLogResult, error)
 
 	// UpdateCallLog changes an existing call log. Only the non-nil fields of
-	// the request were sent by the client; leave the others untouched.
+	// the request were sent by the client; leave the others untouched. The
+	// server never passes an empty value (PROTOCOL.md §3: an empty string
+	// never erases; the client's recording sweep sends "note":"" with the
+	// link), and an adapter must not erase on its own either: a note
+	// replaces only the user's part of the record, never the recording or
+	// the call details; a recording link is added once (the sweep may send
+	// the same link again); call details correct only their own lines.
+	// adaptertest checks all of this with the client's real sequence.
 	UpdateCallLog(ctx context.Context, req UpdateCallLogRequest) (UpdateCallLogResult, error)
 
 	// CreateMessageLog records the first message of a conversation day and
@@ -120,6 +131,12 @@ type Session struct {
 	// 401 from the CRM it refreshes an OAuth token once and retries once.
 	// Never nil.
 	Client *http.Client
+	// Settings are the user's effective settings: the adapter's defaults
+	// (SettingsDefaulter), overridden by what an admin manages for the
+	// user's telephony account, overridden by the user's own values (except
+	// settings the admin locked). An adapter reads its own custom settings
+	// here. Empty, never nil.
+	Settings Settings
 }
 
 // User identifies the CRM user on whose behalf the adapter is called.

@@ -5,7 +5,14 @@
 // message logs, fetch the user after login, revoke) and hands it to the
 // server. Optional capabilities are small separate interfaces the server
 // discovers by type assertion: [ContactSearcher], [DispositionSetter],
-// [Manifester], [AuthValidator].
+// [Manifester], [AuthValidator], [SettingsDefaulter], [LicenseChecker],
+// [UserLister].
+//
+// The user's settings live on the server (the client keeps none of its
+// own): every call's [Session] carries the effective [Settings], the
+// adapter's defaults overridden by what an admin manages for the account
+// and by the user's own values, so an adapter reads its custom settings
+// there.
 //
 // An adapter never touches the token lifecycle. Its AuthConfig says whether
 // users log in with OAuth 2.0 (the SDK exchanges codes, refreshes tokens

@@ -1,6 +1,7 @@
 package adapter_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -44,4 +45,24 @@ func ExampleCall_ContactPhone() {
 	}
 	fmt.Println(call.ContactPhone().PhoneNumber)
 	// Output: +16505551212
+}
+
+// An adapter reads the user's effective settings from its Session: here a
+// custom setting of its own manifest and the user's phone format.
+func ExampleSettings() {
+	settings := adapter.Settings{
+		"mycrmLogOwner":            json.RawMessage(`{"value":"team"}`),
+		adapter.SettingPhoneFormat: json.RawMessage(`{"value":"(***) ***-****","customizable":false}`),
+		"autoLogCall":              json.RawMessage(`{"value":true}`),
+		"mycrmUnsetSetting":        json.RawMessage(`{"options":["a","b"]}`),
+	}
+	fmt.Println(settings.String("mycrmLogOwner"))
+	fmt.Println(settings.String(adapter.SettingPhoneFormat))
+	fmt.Println(settings.Bool("autoLogCall"), settings.Bool("absent"))
+	fmt.Printf("%q\n", settings.Value("mycrmUnsetSetting"))
+	// Output:
+	// team
+	// (***) ***-****
+	// true false
+	// ""
 }

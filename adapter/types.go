@@ -213,25 +213,31 @@ type GetCallLogRequest struct {
 type GetCallLogResult struct {
 	// Subject is the record's subject or title.
 	Subject string
-	// Note is the record's note (without subject).
+	// Note is the user's own note (without subject, recording link or the
+	// call details the adapter added to the record).
 	Note string
 	// Dispositions are the record's current disposition fields, if any.
 	Dispositions map[string]any
 }
 
 // UpdateCallLogRequest is the input of UpdateCallLog. A nil pointer means the
-// client did not send that field: leave it as it is.
+// client did not send that field, or sent it empty: leave it as it is. The
+// server sets a pointer only for a non-empty value (a non-blank string, a
+// non-zero time or duration, a party with a number or a name).
 type UpdateCallLogRequest struct {
 	Session
 	// LogID is the CRM record to change.
 	LogID string
 	// SessionID is the call's session id.
 	SessionID string
-	// Subject and Note replace the record's.
+	// Subject replaces the record's subject. Note replaces the user's part
+	// of the record's note only; a recording link or call details the
+	// adapter composed into the record stay.
 	Subject, Note *string
 	// AINote and Transcript replace the record's, where the CRM keeps them.
 	AINote, Transcript *string
-	// RecordingLink is appended to the record (it arrives after the call).
+	// RecordingLink is added to the record once (it arrives after the call,
+	// and the client's sweep may send the same link again: add nothing then).
 	RecordingLink *string
 	// RecordingDownloadLink downloads the recording media.
 	RecordingDownloadLink *string

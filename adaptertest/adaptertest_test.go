@@ -96,6 +96,14 @@ func TestBrokenAdapters(t *testing.T) {
 			"UpdateCallLog ignored the recording link"},
 		{"recording link replaces note", flaws{recordingReplaces: true}, []string{"callLog/recordingLink"},
 			"UpdateCallLog lost the note when adding the recording link"},
+		{"note erased by the recording sweep", flaws{eraseOnSweep: true}, []string{"callLog/recordingLink"},
+			"UpdateCallLog erased the user's note on the recording sweep"},
+		{"recording link added twice", flaws{recordingTwice: true}, []string{"callLog/recordingLink"},
+			"UpdateCallLog added the recording link again on the second sweep"},
+		{"recording link in the user's note", flaws{noteWithRecording: true}, []string{"callLog/recordingLink"},
+			"GetCallLog returned the recording link inside the note"},
+		{"new note drops the recording", flaws{noteDropsRecording: true}, []string{"callLog/recordingLink"},
+			"UpdateCallLog dropped the recording link when the note was replaced"},
 		{"dispositions not stored", flaws{dispositionIgnored: true}, []string{"callLog/disposition"},
 			`SetCallDisposition did not store disposition "adaptertest"`},
 		{"empty message log id", flaws{emptyMessageLogID: true}, []string{"messageLog", "messageLog/create"},
@@ -160,7 +168,7 @@ func TestReadCallLog(t *testing.T) {
 	if diff := cmp.Diff([]string{"callLog/recordingLink"}, failedTests(r)); diff != "" {
 		t.Errorf("failing subtests (-want +got):\n%s\n%s", diff, r)
 	}
-	if !strings.Contains(r.String(), "the call log Config.ReadCallLog read does not contain") || len(asked) != 1 {
+	if !strings.Contains(r.String(), "the call log Config.ReadCallLog read does not contain") || len(asked) != 2 {
 		t.Errorf("ReadCallLog asked for %q; failures:\n%s", asked, r)
 	}
 

@@ -157,38 +157,101 @@ func (s *suite) updateCallLog(tb TB) {
 	}
 }
 
-// recordingLink adds a recording link with PATCH /callLog, as the client
-// does once the recording is processed: the link must be appended, the
-// note kept.
+// sweepBody is the PATCH /callLog the client's 5-minute recording sweep
+// sends once the recording is processed: an empty note, the link and the
+// call's details again.
+func (s *suite) sweepBody(link string) map[string]any {
+	_, name := s.logContact()
+	return map[string]any{
+		"sessionId":     s.sessionID,
+		"note":          "",
+		"recordingLink": link,
+		"startTime":     time.Now().Add(-5 * time.Minute).UnixMilli(),
+		"duration":      42,
+		"result":        "Call connected",
+		"direction":     "Inbound",
+		"from":          map[string]any{"phoneNumber": s.cfg.ExistingPhone, "name": name},
+		"to":            map[string]any{"phoneNumber": selfPhone, "name": "Adaptertest user"},
+	}
+}
+
+// recordingLink plays the client's real sequence after the user edited the
+// note (step update): the recording sweep twice, then another edit. The
+// user's note must survive the sweep (an empty string never erases, call
+// details never replace the note), GetCallLog must return the user's note
+// only, the link must be in the record once, and a later note must keep it.
 func (s *suite) recordingLink(tb TB) {
 	tb.Helper()
 	link := "https://recordings.adaptertest.invalid/" + s.runID + ".mp3"
-	if !s.patch(tb, map[string]any{"sessionId": s.sessionID, "recordingLink": link}) {
+	where := "the call log Config.ReadCallLog read"
+	// counts[i] is how often the link appears in the record after sweep i.
+	var counts [2]int
+	var text string
+	for i := range counts {
+		if !s.patch(tb, s.sweepBody(link)) {
+			return
+		}
+		if s.cfg.ReadCallLog != nil {
+			var ok bool
+			if text, ok = s.readRecord(tb); !ok {
+				return
+			}
+			counts[i] = strings.Count(text, link)
+		}
+	}
+	got, ok := s.readCallLog(tb)
+	if !ok {
 		return
 	}
-	var text, where string
-	if s.cfg.ReadCallLog != nil {
-		var err error
-		if text, err = s.cfg.ReadCallLog(s.ctx, s.callLogID); err != nil {
-			tb.Errorf("Config.ReadCallLog(%q): %v", s.callLogID, err)
-			return
-		}
-		where = "the call log Config.ReadCallLog read"
-	} else {
-		got, ok := s.readCallLog(tb)
-		if !ok {
-			return
-		}
-		text, where = got.Note, "the note GetCallLog returned"
+	if !strings.Contains(got.Note, s.callNote) {
+		tb.Errorf("UpdateCallLog erased the user's note on the recording sweep (PATCH /callLog with \"note\":\"\", the recording link and the call's details): "+
+			"GetCallLog returned %q; want the note the user saved, %q. An empty value never erases, and the call's details never replace the user's note", got.Note, s.callNote)
 	}
-	if !strings.Contains(text, link) {
-		tb.Errorf("UpdateCallLog ignored the recording link: %s does not contain %s (%q). "+
-			"If your CRM keeps the link outside the note, set Config.ReadCallLog", where, link, text)
+	if strings.Contains(got.Note, link) {
+		tb.Errorf("GetCallLog returned the recording link inside the note (%q): GET /callLog's note is the user's own note only; "+
+			"the client's edit form shows it as typed and sends it back as the new note", got.Note)
+	}
+	if s.cfg.ReadCallLog == nil {
+		tb.Logf("Config.ReadCallLog is not set, so whether UpdateCallLog stored the recording link, once, cannot be checked")
+		return
+	}
+	switch {
+	case counts[1] == 0:
+		tb.Errorf("UpdateCallLog ignored the recording link: %s does not contain %s (%q)", where, link, text)
+	case counts[1] > counts[0]:
+		tb.Errorf("UpdateCallLog added the recording link again on the second sweep: %s has %s %d times, %d after the first (%q); "+
+			"the sweep sends the same link again, add it once", where, link, counts[1], counts[0], text)
 	}
 	if !strings.Contains(text, s.callNote) {
 		tb.Errorf("UpdateCallLog lost the note when adding the recording link: %s no longer contains %q (%q); append the link",
 			where, s.callNote, text)
 	}
+	if counts[1] == 0 {
+		return // whether a new note keeps the link cannot be seen
+	}
+	note := "Adaptertest note after the recording " + s.runID
+	if !s.patch(tb, map[string]any{"sessionId": s.sessionID, "note": note}) {
+		return
+	}
+	s.callNote = note
+	if text, ok = s.readRecord(tb); !ok {
+		return
+	}
+	if !strings.Contains(text, link) {
+		tb.Errorf("UpdateCallLog dropped the recording link when the note was replaced: %s no longer contains %s (%q); "+
+			"a note replaces only the user's part of the record", where, link, text)
+	}
+}
+
+// readRecord reads the call log with Config.ReadCallLog.
+func (s *suite) readRecord(tb TB) (string, bool) {
+	tb.Helper()
+	text, err := s.cfg.ReadCallLog(s.ctx, s.callLogID)
+	if err != nil {
+		tb.Errorf("Config.ReadCallLog(%q): %v", s.callLogID, err)
+		return "", false
+	}
+	return text, true
 }
 
 // patch sends PATCH /callLog and checks the update reached the adapter and

@@ -86,9 +86,10 @@ type Config struct {
 
 	// ReadCallLog reads a call log straight from the CRM, bypassing the
 	// adapter, and returns everything the CRM shows a user about it
-	// (subject, note, details) as text. Optional: when set, the recording
-	// link check looks there; otherwise in the note GetCallLog returns.
-	// Set it when GetCallLog returns only the user's part of the note.
+	// (subject, note, details) as text. Optional, but without it the suite
+	// cannot see whether the recording link was stored, once, and kept when
+	// the note is replaced (GetCallLog returns the user's note only, so the
+	// link is not there); it says so in its log.
 	ReadCallLog func(ctx context.Context, logID string) (string, error)
 	// ReadMessageLog reads a message log straight from the CRM and returns
 	// its text. Optional: when set, the suite checks that the log holds

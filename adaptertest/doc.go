@@ -43,7 +43,9 @@
 //	callLog/duplicate      the same call again reaches no adapter
 //	callLog/get            GetCallLog returns a subject and the note
 //	callLog/update         UpdateCallLog replaces subject and note
-//	callLog/recordingLink  UpdateCallLog appends a recording link, keeping the note
+//	callLog/recordingLink  the client's recording sweep twice ("note":"", link, call details):
+//	                       the user's note survives, GetCallLog's note holds no link, the
+//	                       link is in the record once (ReadCallLog) and a new note keeps it
 //	callLog/disposition    SetCallDisposition (DispositionSetter), or the server's refusal
 //	messageLog/create      CreateMessageLog returns a log id
 //	messageLog/append      a later message goes to UpdateMessageLog for that log

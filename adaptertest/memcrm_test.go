@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,10 @@ type flaws struct {
 	appendNote          bool // UpdateCallLog appends the note instead of replacing
 	ignoreRecording     bool // UpdateCallLog drops the recording link
 	recordingReplaces   bool // UpdateCallLog replaces the note with the link
+	eraseOnSweep        bool // UpdateCallLog rebuilds the note from the call's details
+	recordingTwice      bool // UpdateCallLog adds the same link again
+	noteWithRecording   bool // GetCallLog returns the link inside the note
+	noteDropsRecording  bool // UpdateCallLog's note replaces the whole record
 	emptyMessageLogID   bool // CreateMessageLog returns ""
 	ignoreMessageAppend bool // UpdateMessageLog returns nil and does nothing
 	messageAppendFails  bool // UpdateMessageLog fails
@@ -60,7 +65,18 @@ type memContact struct {
 
 type memCall struct {
 	subject, note string
+	recordings    []string
 	dispositions  map[string]any
+}
+
+// record is the call log as the CRM shows it: the note, then one line per
+// recording link.
+func (cl *memCall) record() string {
+	text := cl.note
+	for _, l := range cl.recordings {
+		text += "\nRecording: " + l
+	}
+	return text
 }
 
 // memCRM is an in-memory CRM whose adapter makes the mistakes its flaws
@@ -105,6 +121,17 @@ func (c *memCRM) readMessageLog(_ context.Context, id string) (string, error) {
 	return strings.Join(lines, "\n"), nil
 }
 
+// readCallLog is Config.ReadCallLog for this CRM.
+func (c *memCRM) readCallLog(_ context.Context, id string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.calls[id]
+	if !ok {
+		return "", fmt.Errorf("no call log %s", id)
+	}
+	return cl.record(), nil
+}
+
 // config is a passing Config for an adapter over c.
 func (c *memCRM) config(a adapter.Adapter) adaptertest.Config {
 	return adaptertest.Config{
@@ -118,6 +145,7 @@ func (c *memCRM) config(a adapter.Adapter) adaptertest.Config {
 		OverridingFormat:  "(***) ***-****",
 		FormatContactID:   "2",
 		ReadMessageLog:    c.readMessageLog,
+		ReadCallLog:       c.readCallLog,
 	}
 }
 
@@ -229,6 +257,9 @@ func (a memBasic) GetCallLog(_ context.Context, req adapter.GetCallLogRequest) (
 		return adapter.GetCallLogResult{}, fmt.Errorf("call %s: %w", req.LogID, adapter.ErrNotFound)
 	}
 	res := adapter.GetCallLogResult{Subject: cl.subject, Note: cl.note, Dispositions: maps.Clone(cl.dispositions)}
+	if c.f.noteWithRecording {
+		res.Note = cl.record()
+	}
 	if c.f.noSubject {
 		res.Subject = ""
 	}
@@ -252,12 +283,19 @@ func (a memBasic) UpdateCallLog(_ context.Context, req adapter.UpdateCallLogRequ
 		} else {
 			cl.note = *req.Note
 		}
+		if c.f.noteDropsRecording {
+			cl.recordings = nil
+		}
 	}
-	if req.RecordingLink != nil && !c.f.ignoreRecording {
+	if c.f.eraseOnSweep && req.StartTime != nil {
+		cl.note = ""
+	}
+	if l := req.RecordingLink; l != nil && !c.f.ignoreRecording {
 		if c.f.recordingReplaces {
-			cl.note = "Recording: " + *req.RecordingLink
-		} else {
-			cl.note += "\nRecording: " + *req.RecordingLink
+			cl.note = ""
+		}
+		if c.f.recordingTwice || !slices.Contains(cl.recordings, *l) {
+			cl.recordings = append(cl.recordings, *l)
 		}
 	}
 	return adapter.UpdateCallLogResult{UpdatedNote: cl.note}, nil

@@ -53,6 +53,11 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	ctx := r.Context()
 	key, sid := sess.user.Key, call.SessionID
+	note := req.Note
+	if note == "" {
+		// The note the user typed during the call (POST /callLog/cacheNote).
+		note = s.cachedNote(ctx, key, sid)
+	}
 	logID, won, err := s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
 		res, err := s.store.ReserveCallLog(ctx, key, sid, s.reservationLease())
 		return res.Won, res.LogID, err
@@ -69,7 +74,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		Session:              sess.crm,
 		Contact:              adapter.ContactRef{ID: string(req.ContactID), Type: req.ContactType, Name: req.ContactName},
 		Call:                 call,
-		Note:                 req.Note,
+		Note:                 note,
 		AINote:               req.AINote,
 		Transcript:           req.Transcript,
 		AdditionalSubmission: req.AdditionalSubmission,
@@ -266,7 +271,57 @@ func (s *Server) lookupLogID(ctx context.Context, userKey, sessionID string) (st
 	return id, ok, nil
 }
 
-// updateCallLog is PATCH /callLog: only the fields present change.
+// update is the adapter's view of a PATCH /callLog: only keys present with a
+// non-empty value are set (PROTOCOL.md §3, "an empty string never erases").
+// The client's 5-minute recording sweep sends "note":"" with the recording
+// link and the call's details; a note the user saved earlier must survive
+// it, so an empty string, a zero time or duration, a party without number
+// and name, and an empty additionalSubmission all mean "not sent". The
+// server applies the rule once here for every adapter.
+func (req *updateCallLogRequest) update(sess adapter.Session, logID string) adapter.UpdateCallLogRequest {
+	u := adapter.UpdateCallLogRequest{
+		Session:               sess,
+		LogID:                 logID,
+		SessionID:             string(req.SessionID),
+		Subject:               nonEmpty(req.Subject),
+		Note:                  nonEmpty(req.Note),
+		AINote:                nonEmpty(req.AINote),
+		Transcript:            nonEmpty(req.Transcript),
+		RecordingLink:         nonEmpty(req.RecordingLink),
+		RecordingDownloadLink: nonEmpty(req.RecordingDownloadLink),
+		Result:                nonEmpty(req.Result),
+		Direction:             nonEmpty(req.Direction),
+	}
+	if len(req.AdditionalSubmission) > 0 {
+		u.AdditionalSubmission = req.AdditionalSubmission
+	}
+	if req.StartTime != nil && !req.StartTime.IsZero() {
+		u.StartTime = &req.StartTime.Time
+	}
+	if req.Duration != nil && req.Duration.Duration > 0 {
+		u.Duration = &req.Duration.Duration
+	}
+	if req.From != nil && (req.From.PhoneNumber != "" || req.From.Name != "") {
+		p := req.From.party()
+		u.From = &p
+	}
+	if req.To != nil && (req.To.PhoneNumber != "" || req.To.Name != "") {
+		p := req.To.party()
+		u.To = &p
+	}
+	return u
+}
+
+// nonEmpty is v unless it is absent or blank.
+func nonEmpty(v *string) *string {
+	if v == nil || strings.TrimSpace(*v) == "" {
+		return nil
+	}
+	return v
+}
+
+// updateCallLog is PATCH /callLog: only the fields present with a value
+// change.
 func (s *Server) updateCallLog(w http.ResponseWriter, r *http.Request, sess *session) {
 	var req updateCallLogRequest
 	if !decodeJSON(w, r, &req) {
@@ -285,35 +340,7 @@ func (s *Server) updateCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		writeJSON(w, http.StatusOK, failure(msgWarning("Cannot find log for session "+string(req.SessionID))))
 		return
 	}
-	u := adapter.UpdateCallLogRequest{
-		Session:               sess.crm,
-		LogID:                 logID,
-		SessionID:             string(req.SessionID),
-		Subject:               req.Subject,
-		Note:                  req.Note,
-		AINote:                req.AINote,
-		Transcript:            req.Transcript,
-		RecordingLink:         req.RecordingLink,
-		RecordingDownloadLink: req.RecordingDownloadLink,
-		Result:                req.Result,
-		Direction:             req.Direction,
-		AdditionalSubmission:  req.AdditionalSubmission,
-	}
-	if req.StartTime != nil {
-		u.StartTime = &req.StartTime.Time
-	}
-	if req.Duration != nil {
-		u.Duration = &req.Duration.Duration
-	}
-	if req.From != nil {
-		p := req.From.party()
-		u.From = &p
-	}
-	if req.To != nil {
-		p := req.To.party()
-		u.To = &p
-	}
-	res, err := sess.platform.adapter.UpdateCallLog(r.Context(), u)
+	res, err := sess.platform.adapter.UpdateCallLog(r.Context(), req.update(sess.crm, logID))
 	if err != nil {
 		s.fail(w, r, opUpdateCallLog, sess.claims.Platform, err)
 		return

@@ -48,7 +48,8 @@ func (s *Server) phoneQuery(raw, overridingFormat string, isExtension bool) (ada
 // findContact is GET /contact.
 func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *session) {
 	q := sess.query
-	pq, err := s.phoneQuery(q.Get("phoneNumber"), q.Get("overridingFormat"), q.Get("isExtension") == "true")
+	format := effectiveOverridingFormat(q.Get("overridingFormat"), sess.crm.Settings)
+	pq, err := s.phoneQuery(q.Get("phoneNumber"), format, q.Get("isExtension") == "true")
 	if err != nil {
 		requestInfo(r.Context()).err = err
 		writeJSON(w, http.StatusOK, contactsResponse{

@@ -15,7 +15,7 @@ func (s *Server) isAlive(w http.ResponseWriter, r *http.Request) {
 // implementedInterfaces answers which optional capabilities the platform's
 // adapter has: the type assertions done once in New.
 func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
-	name := r.URL.Query().Get("platform")
+	name := clientQuery(r).Get("platform")
 	if name == "" {
 		writeText(w, http.StatusBadRequest, "Please provide platform.")
 		return
@@ -48,12 +48,12 @@ func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 		"refreshAppointment":    false,
 		"confirmAppointment":    false,
 		"cancelAppointment":     false,
-		"getUserList":           false,
+		"getUserList":           p.lister != nil,
 		"getManagedAuthOptions": false,
-		"getLicenseStatus":      false,
+		"getLicenseStatus":      p.license != nil,
 		"getLogFormatType":      false,
 		"refreshUserInfo":       false,
-		"cacheCallNote":         false,
+		"cacheCallNote":         true,
 	})
 }
 
@@ -73,7 +73,7 @@ type manifestAuthor struct {
 // crmManifest serves the adapter's platform block wrapped in the manifest.
 // Without platformName a single-adapter server serves its only platform.
 func (s *Server) crmManifest(w http.ResponseWriter, r *http.Request) {
-	name := r.URL.Query().Get("platformName")
+	name := clientQuery(r).Get("platformName")
 	if name == "" && len(s.platforms) == 1 {
 		for n := range s.platforms {
 			name = n

@@ -8,7 +8,11 @@
 // candidates, idempotent call and message logging (reserve, call the CRM,
 // confirm or release), CORS, body limits, per-request timeouts, panic
 // recovery, one structured log line per request, and the single mapping from
-// adapter errors to responses.
+// adapter errors to responses. It also keeps each user's settings (merged
+// over the adapter's defaults and the admin-managed settings of the user's
+// telephony account, whose admins it validates with RingCentral), the notes
+// cached during a call, and answers 404 text/plain "Not found" for every
+// route it does not serve.
 //
 // A contact lookup's real matches are reused for a short time
 // (WithContactCacheTTL, default 60 s): the client looks the same number up

@@ -66,6 +66,11 @@ var (
 	opMessageLog     = operation{"logging messages", "Message log", "logIds"}
 	opAuthValidation = operation{"validating authorization", "User", ""}
 	opUnauthorize    = operation{"disconnecting", "User", ""}
+	opSettings       = operation{"saving settings", "User", ""}
+	opCacheNote      = operation{"caching note", "Call log", ""}
+	opAdmin          = operation{"reading admin settings", "User", ""}
+	opAdminSave      = operation{"saving admin settings", "User", ""}
+	opUserMapping    = operation{"mapping users", "User", ""}
 )
 
 // revokedBody is the 401 of PROTOCOL.md §4.

@@ -151,7 +151,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // CORS: the extension has no host permissions, so the browser asks first.
 const (
 	corsMethods       = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
-	corsHeaders       = "Content-Type, Authorization, rc-extension-id, rc-account-id, developer-author-name, is-debug"
+	corsHeaders       = "Content-Type, Authorization, rc-extension-id, rc-account-id, developer-author-name, is-debug, X-RC-Access-Token"
 	corsExposeHeaders = refreshedTokenHeader + ", " + RequestIDHeader
 )
 

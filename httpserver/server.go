@@ -1,10 +1,14 @@
 package httpserver
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -48,6 +52,9 @@ type options struct {
 	metrics        *Metrics
 	tracer         trace.TracerProvider
 	propagator     propagation.TextMapPropagator
+	hashKey        string
+	rcServer       string
+	releaseNotes   json.RawMessage
 	contactTTL     time.Duration
 }
 
@@ -87,9 +94,9 @@ func WithManifestInfo(author, version string) Option {
 	return func(o *options) { o.author, o.version = author, version }
 }
 
-// WithUserCacheTTL sets how long a user row read from the store serves
-// later requests of the same user (default 1 s; 0 reads the store on every
-// request). This server's own writes to a user take effect at once; with
+// WithUserCacheTTL sets how long a user row, and the user's effective
+// settings, read from the store serve later requests of the same user
+// (default 1 s; 0 reads the store on every request). This server's own writes to a user take effect at once; with
 // several replicas, another replica's logout or token refresh is seen
 // within the TTL (a stale OAuth token recovers by itself: the CRM's 401 makes
 // the server re-read the store before refreshing).
@@ -100,14 +107,37 @@ func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.user
 // 5 s by the load balancer).
 func WithReadinessTimeout(d time.Duration) Option { return func(o *options) { o.readyTimeout = d } }
 
+// WithHashKey sets HASH_KEY, the key of the hashes GET /userInfoHash
+// answers (PROTOCOL.md §3: h(x) = hex SHA-256 of x + ":" + HASH_KEY). The
+// hashes key admin-managed settings per telephony account, so the key must
+// stay the same across restarts and replicas; configure it like the other
+// keys, never derive it from them. Without it, New generates a random key
+// and logs a warning: the hashes then change with every start.
+func WithHashKey(key string) Option { return func(o *options) { o.hashKey = key } }
+
+// WithRingCentralServer sets the base URL of the RingCentral platform the
+// admin routes validate an admin's token with (default
+// https://platform.ringcentral.com; the reference server's
+// RINGCENTRAL_SERVER). Requests go through the WithHTTPClient client.
+func WithRingCentralServer(u string) Option {
+	return func(o *options) { o.rcServer = strings.TrimRight(u, "/") }
+}
+
+// WithReleaseNotes sets the document GET /releaseNotes serves: a JSON
+// object keyed by version (default {}). New refuses anything else.
+func WithReleaseNotes(doc json.RawMessage) Option {
+	return func(o *options) { o.releaseNotes = append(json.RawMessage(nil), doc...) }
+}
+
 // WithContactCacheTTL sets how long the real matches of a GET /contact
 // lookup answer the same user's later lookups of the same number with the
 // same effective phone formats (default 60 s; 0 turns the cache off). The
 // client looks a number up several times per call, and exact-match CRMs
 // charge rate-limited searches for each. No-match answers and errors are
 // never cached; a user's entries are dropped when the user creates a
-// contact, logs a call to a contact the cached answer did not list, or logs
-// out. The cache lives in this process (bounded by memory): with several
+// contact, logs a call to a contact the cached answer did not list, changes
+// their settings, or logs out (an admin's change to the account's settings
+// is seen within the TTL). The cache lives in this process (bounded by memory): with several
 // replicas, another replica's contact creation is seen here within the TTL.
 // An adapter opts out with adapter.ContactCachePolicy.
 func WithContactCacheTTL(d time.Duration) Option {
@@ -133,6 +163,8 @@ type Server struct {
 	// crmTransport is the base transport of every client that reaches a
 	// CRM, measured when metrics are on.
 	crmTransport http.RoundTripper
+	admins       adminCache
+	settings     settingsCache
 	matches      *matchCache
 }
 
@@ -145,6 +177,9 @@ type platform struct {
 	disposer  adapter.DispositionSetter
 	manifest  adapter.Manifester
 	validator adapter.AuthValidator
+	defaulter adapter.SettingsDefaulter
+	license   adapter.LicenseChecker
+	lister    adapter.UserLister
 	// uncached is true when the adapter opted out of the contact-match
 	// cache (adapter.ContactCachePolicy).
 	uncached bool
@@ -161,6 +196,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		now:            time.Now,
 		userCacheTTL:   time.Second,
 		readyTimeout:   2 * time.Second,
+		rcServer:       defaultRingCentralServer,
+		releaseNotes:   json.RawMessage(`{}`),
 		contactTTL:     defaultContactCacheTTL,
 	}
 	for _, opt := range opts {
@@ -187,6 +224,17 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, errors.New("httpserver: adapter timeout must be positive")
 	case o.readyTimeout <= 0:
 		return nil, errors.New("httpserver: readiness timeout must be positive")
+	case !isJSONObject(o.releaseNotes):
+		return nil, errors.New("httpserver: release notes must be a JSON object keyed by version")
+	}
+	if o.hashKey == "" {
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		o.hashKey = hex.EncodeToString(b[:])
+		o.logger.Warn("no HASH_KEY configured: generated one for this process; the telephony account hashes (and the admin settings keyed by them) change with every start")
+	}
+	if u, err := url.Parse(o.rcServer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("httpserver: RingCentral server %q is not an http(s) URL", o.rcServer)
 	}
 	s := &Server{
 		opts:      o,
@@ -207,6 +255,9 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		s.users.stats = m.cacheStats("user")
 	}
 	s.crmTransport = s.instrumentTransport(o.httpClient.Transport, "", "")
+	s.admins.max = 1024
+	s.settings.ttl = o.userCacheTTL
+	s.settings.max = 8192
 	s.matches = newMatchCache(o.contactTTL, o.now)
 	if m := o.metrics; m != nil {
 		s.matches.metrics = m.cacheStats("contact_match")
@@ -261,6 +312,9 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.disposer, _ = a.(adapter.DispositionSetter)
 	p.manifest, _ = a.(adapter.Manifester)
 	p.validator, _ = a.(adapter.AuthValidator)
+	p.defaulter, _ = a.(adapter.SettingsDefaulter)
+	p.license, _ = a.(adapter.LicenseChecker)
+	p.lister, _ = a.(adapter.UserLister)
 	if cp, ok := a.(adapter.ContactCachePolicy); ok {
 		p.uncached = !cp.CacheContactMatches()
 	}
@@ -302,6 +356,18 @@ func (s *Server) routeTable() []route {
 		{"PATCH /callLog", s.withSession(s.updateCallLog)},
 		{"PUT /callDisposition", s.withSession(s.setCallDisposition)},
 		{"POST /messageLog", s.withSession(s.createMessageLog)},
+
+		{"GET /user/settings", s.withSession(s.getUserSettings)},
+		{"POST /user/settings", s.withSession(s.postUserSettings)},
+		{"GET /user/preloadSettings", http.HandlerFunc(s.preloadSettings)},
+		{"GET /userInfoHash", http.HandlerFunc(s.userInfoHash)},
+		{"POST /callLog/cacheNote", s.withSession(s.cacheNote)},
+		{"GET /licenseStatus", s.withSession(s.licenseStatus)},
+		{"GET /releaseNotes", http.HandlerFunc(s.releaseNotes)},
+		{"GET /serverVersionInfo", http.HandlerFunc(s.serverVersionInfo)},
+		{"GET /admin/settings", s.withSession(s.withAdmin(s.getAdminSettings))},
+		{"POST /admin/settings", http.HandlerFunc(s.postAdminSettings)},
+		{"POST /admin/userMapping", s.withSession(s.withAdmin(s.userMapping))},
 	}
 }
 
@@ -315,11 +381,35 @@ func (s *Server) routes() http.Handler {
 	// browser gets a CORS answer instead of an opaque failure.
 	mux.HandleFunc("OPTIONS /", s.preflight)
 
-	var h http.Handler = mux
+	var h http.Handler = notFoundForUnknown(mux)
 	h = s.limitBody(h)
 	h = s.cors(h)
 	h = s.recoverPanics(h)
 	h = s.traceRequests(h)
 	h = s.logRequests(h)
 	return h
+}
+
+// textNotFound is the body of every unknown route (PROTOCOL.md §1).
+const textNotFound = "Not found"
+
+// notFoundForUnknown answers 404 text/plain "Not found" for every request
+// the mux has no route for, whatever its method. ServeMux alone answers a
+// known path with another method 405 with a text body, which the client
+// shows as a toast (and it calls some routes on a timer). Preflight never
+// reaches this: "OPTIONS /" matches every path.
+func notFoundForUnknown(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			writeText(w, http.StatusNotFound, textNotFound)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// isJSONObject reports whether b is one JSON object.
+func isJSONObject(b json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(b, &m) == nil && m != nil
 }

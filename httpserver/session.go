@@ -37,7 +37,7 @@ type sessionHandler func(w http.ResponseWriter, r *http.Request, sess *session)
 // runs under the adapter timeout.
 func (s *Server) withSession(h sessionHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		query := r.URL.Query()
+		query := clientQuery(r)
 		token := bearerToken(r)
 		if token == "" {
 			token = query.Get("jwtToken")
@@ -91,13 +91,18 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			// row we just read instead of reading it again.
 			ctx = context.WithValue(ctx, preloadKey{}, &preloaded{user: user})
 		}
+		settings, err := s.effectiveSettings(ctx, p, user.Key, accountKey(r, query))
+		if err != nil {
+			s.fail(w, r, operation{name: "loading settings", record: "User"}, p.adapter.Platform(), err)
+			return
+		}
 		r = r.WithContext(ctx)
 		h(w, r, &session{
 			claims:   claims,
 			user:     user,
 			platform: p,
 			query:    query,
-			crm:      adapter.Session{User: adapterUser(user), Client: client},
+			crm:      adapter.Session{User: adapterUser(user), Client: client, Settings: settings},
 		})
 	})
 }

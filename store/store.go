@@ -77,8 +77,8 @@ type Store interface {
 	// UpdateTokens replaces the user's credentials atomically. It fails
 	// with ErrNotFound when the user does not exist.
 	UpdateTokens(ctx context.Context, key string, t Tokens) error
-	// DeleteUser removes the user and every mapping of that user. Deleting
-	// a missing user is not an error.
+	// DeleteUser removes the user, every mapping, its settings and cached
+	// notes. Deleting a missing user is not an error.
 	DeleteUser(ctx context.Context, key string) error
 
 	// ReserveCallLog claims the call-log slot (userKey, sessionID) so that
@@ -111,6 +111,28 @@ type Store interface {
 	// stored and returned.
 	PutConversationLogID(ctx context.Context, userKey, conversationLogID, logID string) (string, error)
 
+	// UserSettings returns the user's own settings (a JSON object the
+	// server wrote with PutUserSettings), or nil when the user has none.
+	// Settings are the user's own: UpsertUser and UpdateTokens keep them (a
+	// user logging out and in again keeps them); DeleteUser removes them.
+	UserSettings(ctx context.Context, userKey string) ([]byte, error)
+	// PutUserSettings replaces the user's own settings, byte for byte.
+	PutUserSettings(ctx context.Context, userKey string, settings []byte) error
+	// AdminSettings returns the settings an admin stored for a telephony
+	// account (accountKey is the server's hash of the account id), or nil
+	// when none were stored.
+	AdminSettings(ctx context.Context, accountKey string) ([]byte, error)
+	// PutAdminSettings replaces the settings of a telephony account, byte
+	// for byte.
+	PutAdminSettings(ctx context.Context, accountKey string, settings []byte) error
+	// PutCachedNote keeps a note for (userKey, sessionID) until expires,
+	// replacing an earlier one. It keeps at most maxPerUser notes per user:
+	// notes that have expired by now, then those expiring first, are
+	// dropped to make room, so a user cannot grow the table without bound.
+	PutCachedNote(ctx context.Context, userKey, sessionID, note string, now, expires time.Time, maxPerUser int) error
+	// CachedNote returns the note kept for (userKey, sessionID) if it
+	// expires after now, or an error wrapping ErrNotFound.
+	CachedNote(ctx context.Context, userKey, sessionID string, now time.Time) (string, error)
 	// Lock takes an exclusive lock on name, shared by every process using
 	// the same database, waiting until ctx is done. The returned unlock
 	// function releases it; call it exactly once. The server locks

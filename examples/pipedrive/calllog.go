@@ -230,14 +230,14 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	}
 	var w activityWrite
 	changed := false
-	if req.Subject != nil {
+	if req.Subject != nil && strings.TrimSpace(*req.Subject) != "" {
 		w.Subject, changed = req.Subject, true
 	}
 	if req.StartTime != nil && !req.StartTime.IsZero() {
 		w.DueDate, w.DueTime = due(*req.StartTime)
 		changed = true
 	}
-	if req.Duration != nil {
+	if req.Duration != nil && *req.Duration > 0 {
 		w.Duration, changed = hhmm(*req.Duration), true
 	}
 	if _, ok := req.AdditionalSubmission[dealsField]; ok {
@@ -278,15 +278,17 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	return result, nil
 }
 
-// editCallNote applies the request's note-borne changes.
+// editCallNote applies the request's note-borne changes. An empty value
+// never erases (the client's recording sweep sends "note":""): each part
+// changes only when a value was sent.
 func editCallNote(note *callNote, req adapter.UpdateCallLogRequest) {
-	if req.Note != nil {
+	if req.Note != nil && strings.TrimSpace(*req.Note) != "" {
 		note.user = paragraph(*req.Note)
 	}
-	if req.AINote != nil {
+	if req.AINote != nil && strings.TrimSpace(*req.AINote) != "" {
 		note.ai = paragraph(*req.AINote)
 	}
-	if req.Transcript != nil {
+	if req.Transcript != nil && strings.TrimSpace(*req.Transcript) != "" {
 		note.transcript = paragraph(*req.Transcript)
 	}
 	if req.Direction != nil && *req.Direction != "" {
@@ -305,7 +307,7 @@ func editCallNote(note *callNote, req adapter.UpdateCallLogRequest) {
 			note.set("To", html.EscapeString(t))
 		}
 	}
-	if req.Duration != nil {
+	if req.Duration != nil && *req.Duration > 0 {
 		note.set("Duration", clockDuration(*req.Duration))
 	}
 	if req.RecordingLink != nil && isWebLink(*req.RecordingLink) {

@@ -759,3 +759,54 @@ func BenchmarkE2ELookup50ms(b *testing.B) {
 	slices.Sort(durations)
 	b.ReportMetric(float64(durations[len(durations)/2])/float64(time.Millisecond), "ms/lookup-median")
 }
+
+// TestE2ECallLogClientSequence replays the client's call-log sequence:
+// the log with a pending recording, the edit form's note, the recording
+// sweep ("note":"" with the link and the call's details) twice, the edit
+// form's read. The note stays the user's, the recording is in the activity
+// once, the call details stay.
+func TestE2ECallLogClientSequence(t *testing.T) {
+	e := newE2E(t)
+	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
+	jwt := e.login()
+	r := e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("seq-1", alan, 0))
+	logID, _ := r.json(t)["logId"].(string)
+	if logID == "" {
+		t.Fatalf("create: %s", r.body)
+	}
+	actID, _ := strconv.Atoi(logID)
+	r = e.do("PATCH", "/callLog?jwtToken="+jwt, map[string]any{"sessionId": "seq-1", "note": "Wants the yearly plan"})
+	if r.json(t)["successful"] != true {
+		t.Fatalf("edit: %s", r.body)
+	}
+	const rec = "https://media.example/recording/seq-1"
+	for range 2 {
+		r = e.do("PATCH", "/callLog?jwtToken="+jwt, map[string]any{
+			"sessionId": "seq-1", "note": "", "recordingLink": rec,
+			"startTime": time.Date(2026, 11, 27, 14, 30, 0, 0, time.UTC).UnixMilli(), "duration": 95,
+			"result": "Call connected", "direction": "Inbound",
+			"from": map[string]any{"phoneNumber": "+16505551212", "name": "Alan"},
+			"to":   map[string]any{"phoneNumber": "+14155550199", "name": "Ada"},
+		})
+		if r.json(t)["successful"] != true {
+			t.Fatalf("sweep: %s", r.body)
+		}
+	}
+	r = e.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=seq-1&requireDetails=true", nil)
+	var got struct {
+		Logs []struct {
+			LogData *struct {
+				Note string `json:"note"`
+			} `json:"logData"`
+		} `json:"logs"`
+	}
+	if err := json.Unmarshal(r.body, &got); err != nil || len(got.Logs) != 1 || got.Logs[0].LogData == nil ||
+		got.Logs[0].LogData.Note != "Wants the yearly plan" {
+		t.Errorf("edit form reads %s; want the user's note only", r.body)
+	}
+	act, _ := e.fake.Activity(actID)
+	if !strings.Contains(act.Note, "Wants the yearly plan") || !strings.Contains(act.Note, "Call connected") ||
+		strings.Count(act.Note, `href="`+rec+`"`) != 1 {
+		t.Errorf("activity note %q; want the user's note, the details and the recording once", act.Note)
+	}
+}

@@ -24,6 +24,8 @@ type config struct {
 	SecretKey     string // APP_SERVER_SECRET_KEY: signs session JWTs
 	DatabaseURL   string // DATABASE_URL: SQLite path, sqlite: URL or postgres:// URL
 	TokenKey      string // TOKEN_ENCRYPTION_KEY: "id:base64key[,id:base64key...]"
+	HashKey       string // HASH_KEY: keys the telephony account and extension hashes
+	RCServer      string // RINGCENTRAL_SERVER: where admin tokens are validated
 	LogLevel      string // LOG_LEVEL: debug, info, warn, error
 	MetricsAddr   string // METRICS_ADDR: "" serves /metrics on the main address, "off" not at all
 	KeyFile       string // where generated keys are kept when none are configured
@@ -66,6 +68,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.SecretKey, "secret-key", env("APP_SERVER_SECRET_KEY", ""), "secret that signs session JWTs, at least 32 bytes (APP_SERVER_SECRET_KEY; prefer the variable: flags show in the process list)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", defaultDatabase), "SQLite path, sqlite: URL, or postgres:// URL (DATABASE_URL)")
 	fs.StringVar(&c.TokenKey, "token-key", env("TOKEN_ENCRYPTION_KEY", ""), "key ring that seals CRM tokens at rest: id:base64key[,older...] (TOKEN_ENCRYPTION_KEY; prefer the variable)")
+	fs.StringVar(&c.HashKey, "hash-key", env("HASH_KEY", ""), "key of the telephony account and extension hashes; keep it stable (HASH_KEY; prefer the variable)")
+	fs.StringVar(&c.RCServer, "ringcentral-server", env("RINGCENTRAL_SERVER", "https://platform.ringcentral.com"), "RingCentral platform URL that validates admins (RINGCENTRAL_SERVER)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (LOG_LEVEL)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "host:port serving Prometheus metrics at /metrics; empty serves them on the main address, off turns them off (METRICS_ADDR)")
 	fs.StringVar(&c.Pipedrive.ClientID, "pipedrive-client-id", env("PIPEDRIVE_CLIENT_ID", ""), "enables the Pipedrive adapter (PIPEDRIVE_CLIENT_ID)")
@@ -79,7 +83,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "secret-key", "token-key", "pipedrive-client-secret", "hubspot-client-secret":
+		case "secret-key", "token-key", "hash-key", "pipedrive-client-secret", "hubspot-client-secret":
 			c.secretFlags = append(c.secretFlags, f.Name)
 		}
 	})
@@ -124,6 +128,7 @@ func redactURL(u string) string {
 type generatedKeys struct {
 	AppServerSecretKey string `json:"APP_SERVER_SECRET_KEY"`
 	TokenEncryptionKey string `json:"TOKEN_ENCRYPTION_KEY"`
+	HashKey            string `json:"HASH_KEY,omitempty"`
 }
 
 // ensureKeys fills in missing keys from the key file beside the database,
@@ -131,7 +136,7 @@ type generatedKeys struct {
 // both keys explicitly; the file only makes the no-setup start work and
 // keeps sessions and sealed tokens valid across restarts.
 func (c *config) ensureKeys(dbPath string) error {
-	if c.SecretKey != "" && c.TokenKey != "" {
+	if c.SecretKey != "" && c.TokenKey != "" && c.HashKey != "" {
 		return nil
 	}
 	dir := "crmbridge-data"
@@ -158,9 +163,14 @@ func (c *config) ensureKeys(dbPath string) error {
 		if err != nil {
 			return err
 		}
+		hashKey, err := newHashKey()
+		if err != nil {
+			return err
+		}
 		keys = generatedKeys{
 			AppServerSecretKey: base64.RawURLEncoding.EncodeToString(secret),
 			TokenEncryptionKey: key.String(),
+			HashKey:            hashKey,
 		}
 		b, _ := json.MarshalIndent(keys, "", "  ")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -178,8 +188,41 @@ func (c *config) ensureKeys(dbPath string) error {
 	if c.TokenKey == "" {
 		c.TokenKey = keys.TokenEncryptionKey
 	}
+	if c.HashKey == "" {
+		if keys.HashKey == "" {
+			// A key file from before HASH_KEY existed: add one, keeping
+			// the other keys.
+			if keys.HashKey, err = newHashKey(); err != nil {
+				return err
+			}
+			b, _ := json.MarshalIndent(keys, "", "  ")
+			if err := replaceFile(c.KeyFile, append(b, '\n'), 0o600); err != nil {
+				return fmt.Errorf("saving generated keys: %w", err)
+			}
+		}
+		c.HashKey = keys.HashKey
+	}
 	c.generatedKeys = true
 	return nil
+}
+
+// newHashKey generates a HASH_KEY: 32 random bytes, base64.
+func newHashKey() (string, error) {
+	b := make([]byte, 32)
+	if _, err := randRead(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// replaceFile writes path atomically (a temporary file renamed over it).
+func replaceFile(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	_ = os.Remove(tmp)
+	if err := writeFileExclusive(tmp, data, perm); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // writeFileExclusive creates path with mode perm, failing if it exists, so

@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			slog.Any("flags", cfg.secretFlags))
 	}
 	if cfg.generatedKeys {
-		log.Warn("using keys generated into a local file; production must set APP_SERVER_SECRET_KEY and TOKEN_ENCRYPTION_KEY",
+		log.Warn("using keys generated into a local file; production must set APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY",
 			slog.String("file", cfg.KeyFile))
 	}
 	sessions, err := auth.NewSessions([]byte(cfg.SecretKey))
@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	adapters = append(adapters, more...)
 
-	opts := []httpserver.Option{httpserver.WithLogger(log)}
+	opts := []httpserver.Option{httpserver.WithLogger(log), httpserver.WithHashKey(cfg.HashKey), httpserver.WithRingCentralServer(cfg.RCServer)}
 	if cfg.ServerURL != "" {
 		opts = append(opts, httpserver.WithServerURL(cfg.ServerURL))
 	}

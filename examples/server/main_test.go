@@ -114,6 +114,24 @@ func walkThrough(t *testing.T, base string) string {
 	if code != 200 || !strings.Contains(body, `"Bob Brown"`) {
 		t.Fatalf("contact by format: %d %s", code, body)
 	}
+	// Step 4: settings; testcrm's default format finds Bob without an
+	// overridingFormat, the user's own format replaces it.
+	code, body = get(t, base+"/user/settings?jwtToken="+jwt)
+	if code != 200 || body != `{"overridingPhoneNumberFormat":{"value":"(***) ***-****","defaultValue":"(***) ***-****"}}` {
+		t.Fatalf("settings: %d %s", code, body)
+	}
+	code, body = get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551213")
+	if code != 200 || !strings.Contains(body, `"Bob Brown"`) {
+		t.Fatalf("contact by the default format: %d %s", code, body)
+	}
+	saved := post(t, base+"/user/settings?jwtToken="+jwt, `{"userSettings":{"overridingPhoneNumberFormat":{"value":"***-***-****"},"autoLogCall":{"value":true}}}`)
+	if fmt.Sprint(saved["userSettings"]) != "map[autoLogCall:map[value:true] overridingPhoneNumberFormat:map[defaultValue:(***) ***-**** value:***-***-****]]" {
+		t.Fatalf("settings echo: %v", saved)
+	}
+	code, body = get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551213")
+	if code != 200 || !strings.Contains(body, `"Contact not found"`) {
+		t.Fatalf("contact with the user's format: %d %s", code, body)
+	}
 	logged := post(t, base+"/callLog?jwtToken="+jwt, `{"logInfo":{"sessionId":"demo-1","direction":"Inbound","startTime":1764300000000,"duration":42,"from":{"phoneNumber":"+16505551212"},"to":{"phoneNumber":"+14155550199"}},"contactId":"1001","note":"First call"}`)
 	if logged["successful"] != true || logged["logId"] == "" {
 		t.Fatalf("callLog: %v", logged)
@@ -122,7 +140,7 @@ func walkThrough(t *testing.T, base string) string {
 	if again["successful"] != false || again["logId"] != logged["logId"] {
 		t.Fatalf("second callLog: %v", again)
 	}
-	req, _ := http.NewRequest("PATCH", base+"/callLog?jwtToken="+jwt, strings.NewReader(`{"sessionId":"demo-1","recordingLink":"https://example.com/rec/1"}`))
+	req, _ := http.NewRequest("PATCH", base+"/callLog?jwtToken="+jwt, strings.NewReader(`{"sessionId":"demo-1","note":"","recordingLink":"https://example.com/rec/1"}`))
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -130,8 +148,14 @@ func walkThrough(t *testing.T, base string) string {
 	}
 	patched, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if !strings.Contains(string(patched), "https://example.com/rec/1") {
+	// The recording goes into the record; the note the client reads back
+	// stays the user's own.
+	if !strings.Contains(string(patched), `"successful":true`) || !strings.Contains(string(patched), `"updatedNote":"First call"`) {
 		t.Fatalf("patch: %s", patched)
+	}
+	code, body = get(t, base+"/callLog?jwtToken="+jwt+"&sessionIds=demo-1&requireDetails=true")
+	if code != 200 || !strings.Contains(body, `"logData":{"subject":"Inbound call from Alice Anderson","note":"First call"}`) {
+		t.Fatalf("callLog details: %d %s", code, body)
 	}
 	msgs := post(t, base+"/messageLog?jwtToken="+jwt, `{"logInfo":{"conversationId":"c1","conversationLogId":"c1/11/28/2026","type":"SMS","messages":[{"id":2,"direction":"Inbound","subject":"Thanks!","creationTime":"2026-11-28T10:01:00Z"},{"id":1,"direction":"Outbound","subject":"Hello","creationTime":"2026-11-28T10:00:00Z"}],"correspondents":[{"phoneNumber":"+16505551212"}]},"contactId":"1001"}`)
 	if fmt.Sprint(msgs["logIds"]) != "[1 2]" {
@@ -171,9 +195,15 @@ func TestServerSQLiteNoSetup(t *testing.T) {
 	// A restart reuses the generated keys: the session and the sealed API
 	// key from the first run still work, and the call log is remembered.
 	base, stop, _ = start(t, map[string]string{"DATABASE_URL": "sqlite:" + db})
-	code, body := get(t, base+"/callLog?jwtToken="+jwt+"&sessionIds=demo-1")
-	if code != 200 || !strings.Contains(body, `"matched":true`) {
+	// The README's "what a restart keeps and loses": the mapping and the
+	// settings stay, testcrm's in-memory record is gone.
+	code, body := get(t, base+"/callLog?jwtToken="+jwt+"&sessionIds=demo-1&requireDetails=true")
+	if code != 200 || !strings.Contains(body, `"matched":true`) || strings.Contains(body, "logData") {
 		t.Errorf("after restart: %d %s", code, body)
+	}
+	code, body = get(t, base+"/user/settings?jwtToken="+jwt)
+	if code != 200 || !strings.Contains(body, `"value":"***-***-****"`) {
+		t.Errorf("settings after restart: %d %s", code, body)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -307,12 +337,18 @@ func TestServerPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	// Cleanups run last-in first-out: the schema is dropped before the
+	// connection closes (a deferred Close ran first and left the schema).
+	t.Cleanup(func() { conn.Close(context.Background()) })
 	schema := fmt.Sprintf("example_server_%d", time.Now().UnixNano())
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	t.Cleanup(func() {
+		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
@@ -321,6 +357,7 @@ func TestServerPostgres(t *testing.T) {
 		"DATABASE_URL":          dsn + sep + "search_path=" + schema,
 		"APP_SERVER_SECRET_KEY": strings.Repeat("s", 40),
 		"TOKEN_ENCRYPTION_KEY":  "k1:" + strings.Repeat("A", 43),
+		"HASH_KEY":              strings.Repeat("h", 32),
 	}
 	base, stop, logs := start(t, keys)
 	walkThrough(t, base)

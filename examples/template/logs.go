@@ -89,35 +89,34 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	return adapter.CreateCallLogResult{LogID: id}, nil
 }
 
-// GetCallLog reads a call back.
+// GetCallLog reads a call back. The note is the user's part only: the
+// client's edit form shows it as what the user typed.
 func (a *Adapter) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest) (adapter.GetCallLogResult, error) {
 	act, err := a.getActivity(ctx, req.Session, req.LogID)
 	if err != nil {
 		return adapter.GetCallLogResult{}, err
 	}
-	return adapter.GetCallLogResult{Subject: act.Subject, Note: act.Note}, nil
+	return adapter.GetCallLogResult{Subject: act.Subject, Note: userNote(act.Note)}, nil
 }
 
-// UpdateCallLog replaces the subject and the note when they were sent and
-// adds a recording link once. It writes nothing when nothing changes.
+// UpdateCallLog replaces the subject and the user's part of the note when
+// they were sent with a value (an empty string never erases: the client's
+// recording sweep sends "note":""), keeps the recording lines, and adds a
+// recording link once. It writes nothing when nothing changes.
 func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
 	act, err := a.getActivity(ctx, req.Session, req.LogID)
 	if err != nil {
 		return adapter.UpdateCallLogResult{}, err
 	}
 	next := act
-	if req.Subject != nil {
+	if req.Subject != nil && *req.Subject != "" {
 		next.Subject = *req.Subject
 	}
-	if req.Note != nil {
+	if req.Note != nil && *req.Note != "" {
 		next.Note = *req.Note
-		if act.Note != "" {
-			// Keep a recording link the old note had: the client's note
-			// is only what the user typed.
-			for _, line := range strings.Split(act.Note, "\n") {
-				if strings.HasPrefix(line, recordingLine("")) {
-					next.Note = addLine(next.Note, line)
-				}
+		for _, line := range strings.Split(act.Note, "\n") {
+			if isRecordingLine(line) {
+				next.Note = addLine(next.Note, line)
 			}
 		}
 	}
@@ -129,7 +128,21 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 			return adapter.UpdateCallLogResult{}, err
 		}
 	}
-	return adapter.UpdateCallLogResult{UpdatedNote: next.Note}, nil
+	return adapter.UpdateCallLogResult{UpdatedNote: userNote(next.Note)}, nil
+}
+
+// isRecordingLine reports a line this adapter added to a call's note.
+func isRecordingLine(line string) bool { return strings.HasPrefix(line, recordingLine("")) }
+
+// userNote is a call note without the recording lines this adapter added.
+func userNote(note string) string {
+	var keep []string
+	for _, line := range strings.Split(note, "\n") {
+		if !isRecordingLine(line) {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 // messageLine renders one message as a line of the day's activity, with a

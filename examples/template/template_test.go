@@ -38,6 +38,13 @@ func TestConformance(t *testing.T) {
 		FormatPhone:       "+16505551213", // Bob, stored as "(650) 555-1213"
 		OverridingFormat:  "(***) ***-****",
 		FormatContactID:   "c2",
+		ReadCallLog: func(_ context.Context, id string) (string, error) {
+			a, ok := crm.activity(id)
+			if !ok {
+				return "", fmt.Errorf("no activity %s", id)
+			}
+			return a.Note, nil
+		},
 		ReadMessageLog: func(_ context.Context, id string) (string, error) {
 			a, ok := crm.activity(id)
 			if !ok {

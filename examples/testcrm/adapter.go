@@ -39,7 +39,42 @@ var (
 	_ adapter.DispositionSetter = (*Adapter)(nil)
 	_ adapter.Manifester        = (*Adapter)(nil)
 	_ adapter.AuthValidator     = (*Adapter)(nil)
+	_ adapter.SettingsDefaulter = (*Adapter)(nil)
+	_ adapter.LicenseChecker    = (*Adapter)(nil)
+	_ adapter.UserLister        = (*Adapter)(nil)
 )
+
+// DefaultPhoneFormat is testcrm's default overridingPhoneNumberFormat: the
+// way Bob Brown's number is stored, so a newcomer finds him without
+// configuring a format.
+const DefaultPhoneFormat = "(***) ***-****"
+
+// DefaultSettings declares one default user setting,
+// overridingPhoneNumberFormat = DefaultPhoneFormat. An admin or the user
+// can change it.
+func (a *Adapter) DefaultSettings() adapter.Settings {
+	return adapter.Settings{
+		adapter.SettingPhoneFormat: json.RawMessage(`{"value":"` + DefaultPhoneFormat + `","defaultValue":"` + DefaultPhoneFormat + `"}`),
+	}
+}
+
+// LicenseStatus returns the license set with CRM.SetLicense.
+func (a *Adapter) LicenseStatus(ctx context.Context, req adapter.LicenseStatusRequest) (adapter.LicenseStatus, error) {
+	if err := a.crm.begin(ctx, OpLicense, req.User.ID); err != nil {
+		return adapter.LicenseStatus{}, err
+	}
+	a.crm.mu.Lock()
+	defer a.crm.mu.Unlock()
+	return a.crm.license, nil
+}
+
+// ListUsers returns the CRM's users, for the admin's user mapping.
+func (a *Adapter) ListUsers(ctx context.Context, req adapter.ListUsersRequest) ([]adapter.CRMUser, error) {
+	if err := a.crm.begin(ctx, OpListUsers, req.User.ID); err != nil {
+		return nil, err
+	}
+	return a.crm.Users(), nil
+}
 
 // Adapter connects the crmbridge server to a [CRM]. It implements
 // adapter.Adapter and every optional capability. It is safe for concurrent
@@ -244,15 +279,17 @@ func (a *Adapter) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest)
 	}
 	return adapter.GetCallLogResult{
 		Subject:      act.Subject,
-		Note:         act.Note,
+		Note:         userNote(act.Note),
 		Dispositions: maps.Clone(act.Dispositions),
 	}, nil
 }
 
-// UpdateCallLog changes the fields the client sent: subject and note are
-// replaced, a recording link is appended to the note as a "Recording: <link>"
-// line unless the note already has that line, the call's data is corrected.
-// It returns the note as it is now. An unknown id is adapter.ErrNotFound; a
+// UpdateCallLog changes the fields the client sent with a value: the
+// subject is replaced; a note replaces the user's part of the activity's
+// body and keeps its "Recording: <link>" lines; a recording link is appended
+// as such a line unless the body already has it; the call's data is
+// corrected. An empty value never erases anything (the client's recording
+// sweep sends "note":""). It returns the user's note as it is now. An unknown id is adapter.ErrNotFound; a
 // deal that is not one of the contact's is a *adapter.UserError, and then
 // nothing changes.
 func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
@@ -279,7 +316,9 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	}
 	act.DealID = deal
 	setIf(&act.Subject, req.Subject)
-	setIf(&act.Note, req.Note)
+	if req.Note != nil && *req.Note != "" {
+		act.Note = withRecordings(*req.Note, act.Note)
+	}
 	setIf(&act.AINote, req.AINote)
 	setIf(&act.Transcript, req.Transcript)
 	setIf(&act.Result, req.Result)
@@ -300,7 +339,7 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	if req.To != nil {
 		act.To = *req.To
 	}
-	return adapter.UpdateCallLogResult{UpdatedNote: act.Note}, nil
+	return adapter.UpdateCallLogResult{UpdatedNote: userNote(act.Note)}, nil
 }
 
 // SetCallDisposition merges the dispositions into the call activity's. An
@@ -470,10 +509,38 @@ func appendLine(text, line string) string {
 	return text + "\n" + line
 }
 
+// setIf sets *dst to a sent, non-empty value: an empty string never erases.
 func setIf(dst *string, v *string) {
-	if v != nil {
+	if v != nil && *v != "" {
 		*dst = *v
 	}
+}
+
+// isRecordingLine reports a line the adapter composed, not the user.
+func isRecordingLine(line string) bool { return strings.HasPrefix(line, recordingLine("")) }
+
+// userNote is the user's part of an activity body: every line but the
+// "Recording: <link>" lines the adapter added.
+func userNote(body string) string {
+	var keep []string
+	for _, line := range strings.Split(body, "\n") {
+		if !isRecordingLine(line) {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// withRecordings is a new user note followed by the recording lines of the
+// old body.
+func withRecordings(note, oldBody string) string {
+	body := note
+	for _, line := range strings.Split(oldBody, "\n") {
+		if isRecordingLine(line) {
+			body = appendLine(body, line)
+		}
+	}
+	return body
 }
 
 func conversationType(t string) string {

@@ -501,7 +501,7 @@ func TestUpdateCallLog(t *testing.T) {
 		{
 			name:     "recording appended",
 			updates:  []adapter.UpdateCallLogRequest{{RecordingLink: &link}},
-			wantNote: "first note\nRecording: " + link,
+			wantNote: "first note",
 			want: func(a testcrm.CallActivity) testcrm.CallActivity {
 				a.Note, a.RecordingLink = "first note\nRecording: "+link, link
 				return a
@@ -510,7 +510,7 @@ func TestUpdateCallLog(t *testing.T) {
 		{
 			name:     "recording never twice",
 			updates:  []adapter.UpdateCallLogRequest{{RecordingLink: &link}, {RecordingLink: &link}},
-			wantNote: "first note\nRecording: " + link,
+			wantNote: "first note",
 			want: func(a testcrm.CallActivity) testcrm.CallActivity {
 				a.Note, a.RecordingLink = "first note\nRecording: "+link, link
 				return a
@@ -520,7 +520,7 @@ func TestUpdateCallLog(t *testing.T) {
 			name:     "recording known at creation not appended again",
 			create:   adapter.CreateCallLogRequest{Call: adapter.Call{Recording: &adapter.Recording{Link: link}}},
 			updates:  []adapter.UpdateCallLogRequest{{RecordingLink: &link}},
-			wantNote: "first note\nRecording: " + link,
+			wantNote: "first note",
 			want: func(a testcrm.CallActivity) testcrm.CallActivity {
 				a.Note, a.RecordingLink = "first note\nRecording: "+link, link
 				return a
@@ -529,11 +529,39 @@ func TestUpdateCallLog(t *testing.T) {
 		{
 			name:     "new note and recording together",
 			updates:  []adapter.UpdateCallLogRequest{{Note: ptr("edited"), RecordingLink: &link}},
-			wantNote: "edited\nRecording: " + link,
+			wantNote: "edited",
 			want: func(a testcrm.CallActivity) testcrm.CallActivity {
 				a.Note, a.RecordingLink = "edited\nRecording: "+link, link
 				return a
 			},
+		},
+		{
+			name: "recording sweep keeps the note",
+			updates: []adapter.UpdateCallLogRequest{
+				{Note: ptr("typed later")},
+				{Note: ptr(""), RecordingLink: &link, Result: ptr("Call connected")},
+				{Note: ptr(""), RecordingLink: &link, Result: ptr("Call connected")},
+			},
+			wantNote: "typed later",
+			want: func(a testcrm.CallActivity) testcrm.CallActivity {
+				a.Note, a.RecordingLink, a.Result = "typed later\nRecording: "+link, link, "Call connected"
+				return a
+			},
+		},
+		{
+			name:     "note replaced after the recording keeps it",
+			updates:  []adapter.UpdateCallLogRequest{{RecordingLink: &link}, {Note: ptr("edited")}},
+			wantNote: "edited",
+			want: func(a testcrm.CallActivity) testcrm.CallActivity {
+				a.Note, a.RecordingLink = "edited\nRecording: "+link, link
+				return a
+			},
+		},
+		{
+			name:     "empty strings never erase",
+			updates:  []adapter.UpdateCallLogRequest{{Subject: ptr(""), Note: ptr(""), AINote: ptr(""), Result: ptr(""), Direction: ptr("")}},
+			wantNote: "first note",
+			want:     func(a testcrm.CallActivity) testcrm.CallActivity { return a },
 		},
 		{
 			name:     "empty recording link ignored",

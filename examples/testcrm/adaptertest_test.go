@@ -24,6 +24,13 @@ func TestConformance(t *testing.T) {
 		FormatPhone:       "+16505551213", // Bob Brown, stored as "(650) 555-1213"
 		OverridingFormat:  "(***) ***-****",
 		FormatContactID:   "1002",
+		ReadCallLog: func(_ context.Context, logID string) (string, error) {
+			c, ok := crm.CallLog(logID)
+			if !ok {
+				return "", fmt.Errorf("testcrm has no call log %s", logID)
+			}
+			return c.Note, nil
+		},
 		ReadMessageLog: func(_ context.Context, logID string) (string, error) {
 			m, ok := crm.MessageLog(logID)
 			if !ok {

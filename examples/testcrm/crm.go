@@ -31,6 +31,8 @@ const (
 	OpUpdateMessageLog Op = "updateMessageLog"
 	OpUnauthorize      Op = "unauthorize"
 	OpValidateAuth     Op = "validateAuth"
+	OpLicense          Op = "license"
+	OpListUsers        Op = "listUsers"
 )
 
 // Contact types the CRM knows. A contact's Type is one of them.
@@ -78,7 +80,8 @@ type CallActivity struct {
 	// Subject is the activity's title.
 	Subject string
 	// Note is the activity's body: the user's note, followed by one line
-	// "Recording: <link>" per recording link the call received.
+	// "Recording: <link>" per recording link the call received. GetCallLog
+	// returns the user's part only.
 	Note string
 	// AINote and Transcript are kept as the client sent them.
 	AINote, Transcript string
@@ -134,6 +137,8 @@ type CRM struct {
 	panics      map[Op]int
 	delays      map[Op]time.Duration
 	invocations map[Op]int
+	users       []adapter.CRMUser
+	license     adapter.LicenseStatus
 }
 
 // NewCRM returns a CRM seeded with these contacts:
@@ -154,6 +159,11 @@ func NewCRM() *CRM {
 		panics:      map[Op]int{},
 		delays:      map[Op]time.Duration{},
 		invocations: map[Op]int{},
+		users: []adapter.CRMUser{
+			{ID: "u-ann", Name: "Ann Admin", Email: "ann@acme.example"},
+			{ID: "u-ben", Name: "Ben Sales", Email: "Ben.Sales@acme.example"},
+		},
+		license: adapter.LicenseStatus{Valid: true, Status: "Pro", Description: "testcrm sandbox license"},
 	}
 	for _, ct := range []Contact{
 		{Name: "Alice Anderson", Phone: "+16505551212", Type: TypeContact, Organization: "Acme Inc",
@@ -167,6 +177,30 @@ func NewCRM() *CRM {
 		c.AddContact(ct)
 	}
 	return c
+}
+
+// Users returns a copy of the CRM's users (for the admin's user mapping);
+// a new CRM has u-ann "Ann Admin" <ann@acme.example> and u-ben "Ben Sales"
+// <Ben.Sales@acme.example>.
+func (c *CRM) Users() []adapter.CRMUser {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.users)
+}
+
+// AddUser adds a CRM user.
+func (c *CRM) AddUser(u adapter.CRMUser) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.users = append(c.users, u)
+}
+
+// SetLicense sets the license every user of the CRM has (a new CRM's is
+// valid, "Pro").
+func (c *CRM) SetLicense(l adapter.LicenseStatus) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.license = l
 }
 
 // AddContact stores a contact under a new id, whatever ct.ID says, and

@@ -67,7 +67,8 @@ func ExampleCRM_FailNext() {
 	// subject: Inbound call from Alice Anderson
 }
 
-// A recording link that arrives after the call is appended to the note once.
+// A recording link that arrives after the call is appended to the activity
+// once; the note the client reads back stays the user's own.
 func ExampleAdapter_UpdateCallLog() {
 	a := testcrm.New(nil)
 	ctx := context.Background()
@@ -89,7 +90,10 @@ func ExampleAdapter_UpdateCallLog() {
 		}
 		fmt.Printf("%q\n", res.UpdatedNote)
 	}
+	act, _ := a.CRM().CallLog(created.LogID)
+	fmt.Printf("%q\n", act.Note)
 	// Output:
-	// "Sent the quote\nRecording: https://media.example/rec/1"
+	// "Sent the quote"
+	// "Sent the quote"
 	// "Sent the quote\nRecording: https://media.example/rec/1"
 }

@@ -58,6 +58,29 @@ var migrations = [][]string{
 			PRIMARY KEY (user_key, conversation_log_id)
 		)`,
 	},
+	// Version 2: the user's own settings, admin settings per telephony
+	// account, and notes cached for a call until it is logged. Settings
+	// are JSON kept byte for byte (bytea, as Extra).
+	{
+		`CREATE TABLE user_settings (
+			user_key   text        NOT NULL PRIMARY KEY,
+			settings   bytea       NOT NULL,
+			updated_at timestamptz NOT NULL
+		)`,
+		`CREATE TABLE admin_settings (
+			account_key text        NOT NULL PRIMARY KEY,
+			settings    bytea       NOT NULL,
+			updated_at  timestamptz NOT NULL
+		)`,
+		`CREATE TABLE cached_notes (
+			user_key   text        NOT NULL,
+			session_id text        NOT NULL,
+			note       text        NOT NULL,
+			expires_at timestamptz NOT NULL,
+			PRIMARY KEY (user_key, session_id)
+		)`,
+		`CREATE INDEX cached_notes_expiry ON cached_notes (expires_at)`,
+	},
 }
 
 // schemaVersion is the version this code reads and writes.

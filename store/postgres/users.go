@@ -96,7 +96,8 @@ func (s *Store) UpdateTokens(ctx context.Context, key string, t store.Tokens) er
 }
 
 // DeleteUser removes the user and all of its call-log, message and
-// conversation mappings, pending or confirmed, in one statement. Deleting a
+// conversation mappings, pending or confirmed, its settings and cached
+// notes, in one statement. Deleting a
 // missing user is not an error.
 func (s *Store) DeleteUser(ctx context.Context, key string) error {
 	if s.closed.Load() {
@@ -107,7 +108,9 @@ func (s *Store) DeleteUser(ctx context.Context, key string) error {
 	const q = `WITH
 		c AS (DELETE FROM call_logs WHERE user_key = $1),
 		m AS (DELETE FROM message_logs WHERE user_key = $1),
-		v AS (DELETE FROM conversation_logs WHERE user_key = $1)
+		v AS (DELETE FROM conversation_logs WHERE user_key = $1),
+		us AS (DELETE FROM user_settings WHERE user_key = $1),
+		n AS (DELETE FROM cached_notes WHERE user_key = $1)
 		DELETE FROM users WHERE user_key = $1`
 	if _, err := s.pool.Exec(ctx, q, key); err != nil {
 		return s.fail("delete user", err)

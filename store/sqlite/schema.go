@@ -63,6 +63,29 @@ var migrations = [][]string{
 			PRIMARY KEY (user_key, conversation_log_id)
 		) STRICT, WITHOUT ROWID`,
 	},
+	// Version 2: the user's own settings, admin settings per telephony
+	// account, and notes cached for a call until it is logged. Settings
+	// are JSON kept byte for byte; expires_at is Unix microseconds.
+	{
+		`CREATE TABLE user_settings (
+			user_key   TEXT    NOT NULL PRIMARY KEY,
+			settings   BLOB    NOT NULL,
+			updated_at INTEGER NOT NULL
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE admin_settings (
+			account_key TEXT    NOT NULL PRIMARY KEY,
+			settings    BLOB    NOT NULL,
+			updated_at  INTEGER NOT NULL
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE cached_notes (
+			user_key   TEXT    NOT NULL,
+			session_id TEXT    NOT NULL,
+			note       TEXT    NOT NULL,
+			expires_at INTEGER NOT NULL,
+			PRIMARY KEY (user_key, session_id)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE INDEX cached_notes_expiry ON cached_notes (expires_at)`,
+	},
 }
 
 // schemaVersion is the version this code reads and writes.

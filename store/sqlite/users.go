@@ -84,7 +84,8 @@ func (s *Store) UpdateTokens(ctx context.Context, key string, t store.Tokens) er
 }
 
 // DeleteUser removes the user and all of its call-log, message and
-// conversation mappings, pending or confirmed, in one transaction. Deleting
+// conversation mappings, pending or confirmed, its settings and cached
+// notes, in one transaction. Deleting
 // a missing user is not an error.
 func (s *Store) DeleteUser(ctx context.Context, key string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -96,6 +97,8 @@ func (s *Store) DeleteUser(ctx context.Context, key string) error {
 		`DELETE FROM call_logs WHERE user_key = ?`,
 		`DELETE FROM message_logs WHERE user_key = ?`,
 		`DELETE FROM conversation_logs WHERE user_key = ?`,
+		`DELETE FROM user_settings WHERE user_key = ?`,
+		`DELETE FROM cached_notes WHERE user_key = ?`,
 		`DELETE FROM users WHERE user_key = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, key); err != nil {

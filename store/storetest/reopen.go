@@ -34,6 +34,9 @@ func RunReopen(t *testing.T, open func(t *testing.T) (s store.Store, reopen func
 		before, err := s.GetUser(ctx, u.Key)
 		must(t, "GetUser", err)
 		seedMappings(t, s, u.Key)
+		settings := []byte(`{"autoLogCall":{"value":true}}`)
+		must(t, "PutUserSettings", s.PutUserSettings(ctx, u.Key, settings))
+		must(t, "PutAdminSettings", s.PutAdminSettings(ctx, "account-hash", settings))
 		must(t, "Close", s.Close())
 
 		s = reopen()
@@ -43,6 +46,12 @@ func RunReopen(t *testing.T, open func(t *testing.T) (s store.Store, reopen func
 			t.Errorf("user after reopen (-before +after):\n%s", diff)
 		}
 		checkMappings(t, s, u.Key, true)
+		if b, err := s.UserSettings(ctx, u.Key); err != nil || string(b) != string(settings) {
+			t.Errorf("UserSettings after reopen = %q, %v", b, err)
+		}
+		if b, err := s.AdminSettings(ctx, "account-hash"); err != nil || string(b) != string(settings) {
+			t.Errorf("AdminSettings after reopen = %q, %v", b, err)
+		}
 
 		// The reopened store is fully usable.
 		must(t, "ReleaseCallLog after reopen", s.ReleaseCallLog(ctx, u.Key, "s-pending"))

@@ -42,6 +42,13 @@ const racers = 50
 //     logging in again keeps its call logs).
 //   - The suite always upserts a user before writing mappings for it, so
 //     a store may require one.
+//   - UserSettings and AdminSettings of a key never written are nil, not
+//     an error; what was put comes back byte for byte. A user's settings
+//     survive UpsertUser and UpdateTokens and go with DeleteUser; admin
+//     settings belong to no user.
+//   - CachedNote compares expiry with the now it is given (the suite never
+//     sleeps); PutCachedNote keeps at most maxPerUser notes per user, those
+//     expiring last.
 //   - After Close, every method, Lock included, fails with an error
 //     wrapping [store.ErrUnavailable] (never [store.ErrNotFound]). The
 //     suite closes some stores itself, so Close must tolerate the second
@@ -59,6 +66,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("ConversationLogIDs", func(t *testing.T) { testConversations(t, newStore) })
 	t.Run("Scoping", func(t *testing.T) { testScoping(t, newStore) })
 	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, newStore) })
+	t.Run("UserSettings", func(t *testing.T) { testSettings(t, newStore, userSettingsOps) })
+	t.Run("AdminSettings", func(t *testing.T) { testSettings(t, newStore, adminSettingsOps) })
+	t.Run("UserSettingsLifecycle", func(t *testing.T) { testUserSettingsLifecycle(t, newStore) })
+	t.Run("CachedNotes", func(t *testing.T) { testCachedNotes(t, newStore) })
 	t.Run("Lock", func(t *testing.T) { testLock(t, newStore) })
 	t.Run("PingClose", func(t *testing.T) { testPingClose(t, newStore) })
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/crmbridge/crmbridge/adapter"
@@ -92,11 +93,12 @@ func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRe
 	return adapter.CreateContactResult{Contact: adapter.Contact{ID: c.ID, Name: c.Name, Phone: c.Phone}}, nil
 }
 
-// CreateCallLog records the call as an activity.
+// CreateCallLog records the call as an activity: the user's note, then
+// the recording link when it is already known.
 func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
 	note := req.Note
 	if r := req.Call.Recording; r != nil && strings.HasPrefix(r.Link, "http") {
-		note += "\nRecording: " + r.Link
+		note += "\n" + recordingPrefix + r.Link
 	}
 	in := Activity{ContactID: req.Contact.ID, Subject: "Call with " + req.Contact.Name, Note: note}
 	var out Activity
@@ -106,35 +108,55 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	return adapter.CreateCallLogResult{LogID: out.ID}, nil
 }
 
-// GetCallLog reads a call activity back.
+// recordingPrefix starts the line a recording link is kept on.
+const recordingPrefix = "Recording: "
+
+// splitNote separates what the user typed from the recording lines.
+func splitNote(note string) (user string, recordings []string) {
+	var typed []string
+	for _, line := range strings.Split(note, "\n") {
+		if strings.HasPrefix(line, recordingPrefix) {
+			recordings = append(recordings, line)
+		} else {
+			typed = append(typed, line)
+		}
+	}
+	return strings.Join(typed, "\n"), recordings
+}
+
+// GetCallLog reads a call activity back; the note is the user's part only.
 func (a *Adapter) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest) (adapter.GetCallLogResult, error) {
 	act, err := a.activity(ctx, req.Client, req.LogID)
 	if err != nil {
 		return adapter.GetCallLogResult{}, err
 	}
-	return adapter.GetCallLogResult{Subject: act.Subject, Note: act.Note}, nil
+	user, _ := splitNote(act.Note)
+	return adapter.GetCallLogResult{Subject: act.Subject, Note: user}, nil
 }
 
-// UpdateCallLog replaces subject and note when sent and appends a
-// recording link.
+// UpdateCallLog replaces the subject and the user's part of the note when
+// sent with a value (an empty string never erases), keeps the recording
+// lines, and adds a new recording link once.
 func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
 	act, err := a.activity(ctx, req.Client, req.LogID)
 	if err != nil {
 		return adapter.UpdateCallLogResult{}, err
 	}
-	if req.Subject != nil {
+	if req.Subject != nil && *req.Subject != "" {
 		act.Subject = *req.Subject
 	}
-	if req.Note != nil {
-		act.Note = *req.Note
+	user, recordings := splitNote(act.Note)
+	if req.Note != nil && *req.Note != "" {
+		user = *req.Note
 	}
-	if req.RecordingLink != nil && *req.RecordingLink != "" {
-		act.Note += "\nRecording: " + *req.RecordingLink
+	if l := req.RecordingLink; l != nil && *l != "" && !slices.Contains(recordings, recordingPrefix+*l) {
+		recordings = append(recordings, recordingPrefix+*l)
 	}
+	act.Note = strings.Join(append([]string{user}, recordings...), "\n")
 	if err := a.do(ctx, req.Client, "PATCH", "/api/activities/"+url.PathEscape(act.ID), act, nil); err != nil {
 		return adapter.UpdateCallLogResult{}, err
 	}
-	return adapter.UpdateCallLogResult{UpdatedNote: act.Note}, nil
+	return adapter.UpdateCallLogResult{UpdatedNote: user}, nil
 }
 
 // CreateMessageLog starts the activity of a conversation day.

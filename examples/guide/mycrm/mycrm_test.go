@@ -22,6 +22,13 @@ func TestConformance(t *testing.T) {
 		ExistingPhone:     "+16505551212", // Alice, in the fake
 		ExistingContactID: "1",
 		AbsentPhone:       "+16505550000", // nobody
+		ReadCallLog: func(_ context.Context, id string) (string, error) {
+			a, ok := fake.Activity(id)
+			if !ok {
+				return "", errors.New("no such activity")
+			}
+			return a.Note, nil
+		},
 		ReadMessageLog: func(_ context.Context, id string) (string, error) {
 			a, ok := fake.Activity(id)
 			if !ok {
