@@ -124,3 +124,45 @@ func (s measuredStore) Ping(ctx context.Context) error {
 	s.done("ping", start, err)
 	return err
 }
+
+func (s measuredStore) UserSettings(ctx context.Context, userKey string) ([]byte, error) {
+	start := time.Now()
+	b, err := s.Store.UserSettings(ctx, userKey)
+	s.done("user_settings", start, err)
+	return b, err
+}
+
+func (s measuredStore) PutUserSettings(ctx context.Context, userKey string, settings []byte) error {
+	start := time.Now()
+	err := s.Store.PutUserSettings(ctx, userKey, settings)
+	s.done("put_user_settings", start, err)
+	return err
+}
+
+func (s measuredStore) AdminSettings(ctx context.Context, accountKey string) ([]byte, error) {
+	start := time.Now()
+	b, err := s.Store.AdminSettings(ctx, accountKey)
+	s.done("admin_settings", start, err)
+	return b, err
+}
+
+func (s measuredStore) PutAdminSettings(ctx context.Context, accountKey string, settings []byte) error {
+	start := time.Now()
+	err := s.Store.PutAdminSettings(ctx, accountKey, settings)
+	s.done("put_admin_settings", start, err)
+	return err
+}
+
+func (s measuredStore) PutCachedNote(ctx context.Context, userKey, sessionID, note string, now, expires time.Time, maxPerUser int) error {
+	start := time.Now()
+	err := s.Store.PutCachedNote(ctx, userKey, sessionID, note, now, expires, maxPerUser)
+	s.done("put_cached_note", start, err)
+	return err
+}
+
+func (s measuredStore) CachedNote(ctx context.Context, userKey, sessionID string, now time.Time) (string, error) {
+	start := time.Now()
+	note, err := s.Store.CachedNote(ctx, userKey, sessionID, now)
+	s.done("cached_note", start, err)
+	return note, err
+}
