@@ -109,6 +109,18 @@ type AuthValidator interface {
 	ValidateAuth(ctx context.Context, req ValidateAuthRequest) error
 }
 
+// CallLogFinder is implemented by adapters that can ask the CRM whether it
+// already holds the call log of a call session (for example by looking for
+// the session id the adapter wrote into the record). The server asks only
+// in one rare case: a reservation for the session was left pending by a
+// holder that may have died after the CRM created the record and before the
+// store recorded its id. A record found is recorded and answered instead of
+// creating a second one (PROTOCOL.md §7). Without it, the server creates the
+// record again in that case.
+type CallLogFinder interface {
+	FindCallLog(ctx context.Context, req FindCallLogRequest) (FindCallLogResult, error)
+}
+
 // ContactCachePolicy is implemented by adapters that decide whether the
 // server may reuse their FindContacts answers. The server keeps a lookup's
 // real matches for a short time (httpserver.WithContactCacheTTL) because the

@@ -202,6 +202,23 @@ type CreateCallLogResult struct {
 	Message string
 }
 
+// FindCallLogRequest is the input of CallLogFinder.FindCallLog.
+type FindCallLogRequest struct {
+	Session
+	// Contact and Call are what the POST /callLog being retried carries:
+	// the record, if it exists, was created from them (Call.SessionID is
+	// the key, Call.StartTime and Contact narrow a search).
+	Contact ContactRef
+	Call    Call
+}
+
+// FindCallLogResult is the output of CallLogFinder.FindCallLog.
+type FindCallLogResult struct {
+	// LogID is the CRM's id of the call log of Call.SessionID, or "" when
+	// the CRM holds none.
+	LogID string
+}
+
 // GetCallLogRequest is the input of GetCallLog.
 type GetCallLogRequest struct {
 	Session

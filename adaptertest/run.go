@@ -114,6 +114,7 @@ func start(tb TB, cfg Config) (*suite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the server refuses the adapter: %w", err)
 	}
+	tb.Cleanup(func() { srv.Close() }) // before the store closes
 	hs := httptest.NewServer(srv)
 	tb.Cleanup(hs.Close)
 

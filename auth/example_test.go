@@ -41,8 +41,8 @@ func ExampleKeyRing() {
 	if err != nil {
 		panic(err)
 	}
-	// key.String() is what goes into the server's secret configuration.
-	ring, err := auth.ParseKeyRing(key.String())
+	// key.Encode() is what goes into the server's secret configuration.
+	ring, err := auth.ParseKeyRing(key.Encode())
 	if err != nil {
 		panic(err)
 	}

@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 )
 
@@ -54,12 +56,31 @@ func GenerateKey(id string) (Key, error) {
 	return k, nil
 }
 
-// String returns "id:base64url(secret)" without padding, the form
+// Encode returns "id:base64url(secret)" without padding, the form
 // ParseKeyRing reads. THE RESULT CONTAINS THE SECRET: it is for writing the
-// key into a secret store once, never for logs. LogValue, which log/slog
-// uses, gives only the id.
-func (k Key) String() string {
+// key into a secret store once, never for logs. Every other way of
+// printing a Key (String, GoString, fmt verbs, log/slog) gives only its id.
+func (k Key) Encode() string {
 	return k.ID + ":" + base64.RawURLEncoding.EncodeToString(k.Secret)
+}
+
+// String returns the key's id only, never the secret.
+func (k Key) String() string { return k.ID }
+
+// GoString returns the key's id only, so %#v never prints the secret.
+func (k Key) GoString() string { return "auth.Key{ID: " + strconv.Quote(k.ID) + "}" }
+
+// Format prints the key's id for every verb (%v, %+v, %s, %x, ...), and
+// GoString for %#v: the secret never reaches fmt output.
+func (k Key) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		io.WriteString(f, k.GoString())
+	case verb == 'q':
+		io.WriteString(f, strconv.Quote(k.ID))
+	default:
+		io.WriteString(f, k.ID)
+	}
 }
 
 // LogValue makes log/slog record only the key id.
@@ -122,13 +143,27 @@ func NewKeyRing(primary Key, older ...Key) (*KeyRing, error) {
 	return r, nil
 }
 
+// BareKeyID is the id ParseKeyRing gives a key written without one.
+const BareKeyID = "default"
+
 // ParseKeyRing reads "id:secret,id:secret,...", the first key being the
 // primary. Secrets are base64 of 32 bytes, standard or URL alphabet, with
-// or without padding; spaces around entries are ignored. Errors name the
-// entry and id, never the secret.
+// or without padding; spaces around entries are ignored. A spec of one
+// bare secret (no "id:") is a ring of one key with id BareKeyID; to rotate
+// it later, list it as "default:<secret>" after the new key. Errors name
+// the entry and id, never the secret.
 func ParseKeyRing(spec string) (*KeyRing, error) {
 	var keys []Key
-	for i, entry := range strings.Split(spec, ",") {
+	entries := strings.Split(spec, ",")
+	if len(entries) == 1 && !strings.Contains(entries[0], ":") {
+		// A bare secret is a ring of one key with id BareKeyID.
+		secret, err := decodeSecret(entries[0])
+		if err != nil || len(secret) != KeySize {
+			return nil, fmt.Errorf("auth: key ring: want id:base64-secret[,id:base64-secret...] or one bare base64 secret of %d bytes", KeySize)
+		}
+		return NewKeyRing(Key{ID: BareKeyID, Secret: secret})
+	}
+	for i, entry := range entries {
 		entry = strings.TrimSpace(entry)
 		id, enc, ok := strings.Cut(entry, ":")
 		if !ok || id == "" {

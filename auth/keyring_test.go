@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -240,15 +241,15 @@ func TestParseKeyRing(t *testing.T) {
 		})
 	}
 
-	// Key.String is the ParseKeyRing form.
-	if _, err := ParseKeyRing(k1.String() + "," + k0.String()); err != nil {
-		t.Errorf("ParseKeyRing(Key.String...): %v", err)
+	// Key.Encode is the ParseKeyRing form.
+	if _, err := ParseKeyRing(k1.Encode() + "," + k0.Encode()); err != nil {
+		t.Errorf("ParseKeyRing(Key.Encode...): %v", err)
 	}
 
 	for _, spec := range []string{
 		"", "k1", "k1:", ":" + base64.StdEncoding.EncodeToString(k1.Secret),
 		"k1:not base64!", "k1:" + base64.StdEncoding.EncodeToString(k1.Secret[:16]),
-		k1.String() + ",", k1.String() + "," + k1.String(),
+		k1.Encode() + ",", k1.Encode() + "," + k1.Encode(),
 	} {
 		if _, err := ParseKeyRing(spec); err == nil {
 			t.Errorf("ParseKeyRing(%q) accepted", spec)
@@ -265,11 +266,61 @@ func TestKeyRingDoesNotPrintSecrets(t *testing.T) {
 	if out := sprintAll(r); strings.Contains(out, secret) || !strings.Contains(out, "k1") {
 		t.Errorf("formatted KeyRing: %s", out)
 	}
-	if got, want := k.String(), "k1:"+secret; got != want {
-		t.Errorf("Key.String = %q, want %q", got, want)
+	if got, want := k.Encode(), "k1:"+secret; got != want {
+		t.Errorf("Key.Encode = %q, want %q", got, want)
+	}
+	// Every way of printing a Key gives its id, never its secret.
+	for _, verb := range []string{"%v", "%+v", "%s", "%q", "%x", "%X", "%d", "%#v"} {
+		got := fmt.Sprintf(verb, k)
+		if strings.Contains(got, secret) || strings.Contains(got, fmt.Sprintf("%x", k.Secret)) ||
+			strings.Contains(got, fmt.Sprint(k.Secret)) || !strings.Contains(got, "k1") {
+			t.Errorf("Sprintf(%q, key) = %q", verb, got)
+		}
+	}
+	for _, v := range []any{[]Key{k}, map[string]Key{"a": k}, struct{ K Key }{k}, &k} {
+		for _, verb := range []string{"%v", "%+v", "%#v"} {
+			if got := fmt.Sprintf(verb, v); strings.Contains(got, fmt.Sprint(k.Secret)) || strings.Contains(got, secret) {
+				t.Errorf("Sprintf(%q, %T) shows the secret: %s", verb, v, got)
+			}
+		}
+	}
+	if k.String() != "k1" {
+		t.Errorf("Key.String = %q, want the id", k.String())
 	}
 	if got := k.LogValue().String(); strings.Contains(got, secret) {
 		t.Errorf("Key.LogValue shows the secret: %s", got)
+	}
+}
+
+// A bare base64 secret is a ring of one key (id BareKeyID); a bare value
+// that is not a 32-byte secret is refused without echoing it.
+func TestParseKeyRingBareSecret(t *testing.T) {
+	k := mustKey(t, "k1")
+	for _, enc := range []string{
+		base64.RawURLEncoding.EncodeToString(k.Secret),
+		base64.StdEncoding.EncodeToString(k.Secret),
+		" " + base64.RawStdEncoding.EncodeToString(k.Secret) + " ",
+	} {
+		r, err := ParseKeyRing(enc)
+		if err != nil {
+			t.Fatalf("ParseKeyRing(bare): %v", err)
+		}
+		if r.PrimaryID() != BareKeyID {
+			t.Errorf("primary id %q, want %q", r.PrimaryID(), BareKeyID)
+		}
+		// Same secret as the "default:" form: values open across both.
+		sealed, _ := r.Seal([]byte("v"), nil)
+		named, err := ParseKeyRing(BareKeyID + ":" + enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := named.Open(sealed, nil); err != nil || string(got) != "v" {
+			t.Errorf("bare and named forms differ: %q %v", got, err)
+		}
+	}
+	short := base64.RawURLEncoding.EncodeToString(k.Secret[:16])
+	if _, err := ParseKeyRing(short); err == nil || strings.Contains(err.Error(), short) {
+		t.Errorf("short bare secret: %v", err)
 	}
 }
 

@@ -145,7 +145,7 @@ func (p Provider) AuthCodeURL(state string) string {
 
 // Exchange trades an authorization code for a token (RFC 6749 §4.1.3). A
 // nil hc means a client with a 30-second timeout. The context bounds the
-// whole request.
+// whole request. A redirect is never followed: it fails with *StatusError.
 func (p Provider) Exchange(ctx context.Context, hc *http.Client, code string) (Token, error) {
 	form := url.Values{
 		"grant_type": {"authorization_code"},
@@ -164,7 +164,8 @@ func (p Provider) Exchange(ctx context.Context, hc *http.Client, code string) (T
 // Refresh trades a refresh token for a new token (RFC 6749 §6). When the
 // response carries no refresh_token, the result keeps refreshToken; when it
 // does, the caller must store the new one before using the access token
-// (Refresher does). A nil hc means a client with a 30-second timeout.
+// (Refresher does). A nil hc means a client with a 30-second timeout. A
+// redirect is never followed: it fails with *StatusError.
 func (p Provider) Refresh(ctx context.Context, hc *http.Client, refreshToken string) (Token, error) {
 	return p.refresh(ctx, hc, refreshToken, time.Now)
 }
@@ -185,13 +186,25 @@ func (p Provider) refresh(ctx context.Context, hc *http.Client, refreshToken str
 	return t, nil
 }
 
+// noRedirects returns a copy of hc (defaultHTTPClient when nil) that never
+// follows a redirect: a token or revocation request carries a code, a
+// refresh token or the client secret, and a 307/308 would replay that body
+// to wherever the Location points. A redirect answer is returned as it is,
+// and the callers treat it as a failure (non-2xx).
+func noRedirects(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = defaultHTTPClient
+	}
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
 // tokenRequest posts form to the token endpoint with the client's
 // credentials and parses the answer. sent is the grant's secret, removed
 // from any error description the provider echoes.
 func (p Provider) tokenRequest(ctx context.Context, hc *http.Client, form url.Values, sent string, now func() time.Time) (Token, error) {
-	if hc == nil {
-		hc = defaultHTTPClient
-	}
+	hc = noRedirects(hc)
 	if p.AuthStyle == AuthInBody {
 		form.Set("client_id", p.ClientID)
 		form.Set("client_secret", p.ClientSecret)

@@ -16,14 +16,14 @@ var ErrNoRevokeURL = errors.New("auth: provider has no revocation endpoint")
 // Revoke asks the provider to revoke token (RFC 7009), authenticating the
 // client as for the token endpoint. hint is "refresh_token",
 // "access_token" or "". Revoking a refresh token normally ends the access
-// tokens issued with it too. The returned error never contains the token.
+// tokens issued with it too. A redirect is never followed (it would replay
+// the token to another URL) and counts as a failure. The returned error
+// never contains the token.
 func (p Provider) Revoke(ctx context.Context, hc *http.Client, token, hint string) error {
 	if p.RevokeURL == "" {
 		return ErrNoRevokeURL
 	}
-	if hc == nil {
-		hc = defaultHTTPClient
-	}
+	hc = noRedirects(hc)
 	form := url.Values{"token": {token}}
 	if hint != "" {
 		form.Set("token_type_hint", hint)

@@ -55,6 +55,29 @@ type Claims struct {
 	ExpiresAt time.Time
 }
 
+// IssuedBefore reports whether the token may have been issued before t,
+// for refusing tokens from before a logout (PROTOCOL.md §4). IssuedAt has
+// whole seconds, so a token of the same second as t counts as before it:
+// a token issued just before a logout must not survive it. A zero t is
+// never after any token.
+func (c Claims) IssuedBefore(t time.Time) bool {
+	if t.IsZero() {
+		return false
+	}
+	return c.IssuedAt.Before(ceilSecond(t))
+}
+
+// ceilSecond rounds t up to a whole second; the zero time stays zero.
+func ceilSecond(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	if f := t.Truncate(time.Second); !f.Equal(t) {
+		return f.Add(time.Second)
+	}
+	return t
+}
+
 // wireClaims is the JSON payload of a session token.
 type wireClaims struct {
 	ID        string           `json:"id"`
@@ -170,10 +193,22 @@ func (s *Sessions) GoString() string { return s.String() }
 // Issue returns a signed token for the user key id on platform, valid from
 // now for the configured lifetime. Both must be non-empty.
 func (s *Sessions) Issue(id, platform string) (string, error) {
+	return s.IssueAfter(id, platform, time.Time{})
+}
+
+// IssueAfter is Issue for a user whose earlier sessions were ended at
+// ended (a logout; zero when never): the token's claims are never
+// IssuedBefore(ended), also when ended lies in the current second. iat has
+// whole seconds, so after a logout in this second the token carries the
+// next second as its iat, which Verify accepts (see its leeway rule).
+func (s *Sessions) IssueAfter(id, platform string, ended time.Time) (string, error) {
 	if id == "" || platform == "" {
 		return "", fmt.Errorf("auth: issue session: %w: id and platform are required", ErrTokenClaims)
 	}
 	now := s.opts.now()
+	if first := ceilSecond(ended); now.Before(first) {
+		now = first
+	}
 	c := &wireClaims{
 		ID:        id,
 		Platform:  platform,
@@ -206,7 +241,10 @@ func (s *Sessions) Verify(token string) (Claims, error) {
 	if d.id == "" || d.platform == "" || !d.hasIat {
 		return Claims{}, invalid(ErrTokenClaims)
 	}
-	if d.iat.After(now.Add(s.opts.leeway)) || d.iat.After(d.exp) {
+	// iat has whole seconds and IssueAfter may round it up to the next
+	// one, so at least a second of future iat is accepted whatever the
+	// leeway.
+	if d.iat.After(now.Add(max(s.opts.leeway, time.Second))) || d.iat.After(d.exp) {
 		return Claims{}, invalid(ErrTokenClaims)
 	}
 	return Claims{ID: d.id, Platform: d.platform, IssuedAt: d.iat, ExpiresAt: d.exp}, nil

@@ -390,3 +390,52 @@ func TestVerifyCacheKeepsTimeChecks(t *testing.T) {
 		t.Errorf("cache holds %d tokens, bound is 2", n)
 	}
 }
+
+// TestIssuedBeforeLogout: a token from the second of a logout, or earlier,
+// counts as issued before it; IssueAfter issues a token that does not, and
+// that Verify accepts, also with no leeway at all.
+func TestIssuedBeforeLogout(t *testing.T) {
+	logout := testNow.Add(400 * time.Millisecond) // within testNow's second
+	for _, tc := range []struct {
+		name string
+		iat  time.Time
+		at   time.Time
+		want bool
+	}{
+		{"never logged out", testNow, time.Time{}, false},
+		{"earlier second", testNow.Add(-time.Second), logout, true},
+		{"same second, before the logout", testNow, logout, true},
+		{"next second", testNow.Add(time.Second), logout, false},
+		{"logout on a whole second, token of that second", testNow, testNow, false},
+		{"logout on a whole second, token of the second before", testNow.Add(-time.Second), testNow, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := (Claims{IssuedAt: tc.iat}).IssuedBefore(tc.at); got != tc.want {
+				t.Errorf("IssuedBefore = %v, want %v", got, tc.want)
+			}
+		})
+	}
+
+	for _, leeway := range []time.Duration{0, 30 * time.Second} {
+		// The new login happens in the same second as the logout.
+		s := newTestSessions(t, WithLeeway(leeway), WithSessionClock(fixedClock(logout.Add(100*time.Millisecond))))
+		tok, err := s.IssueAfter("1-p", "p", logout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Verify(tok)
+		if err != nil {
+			t.Fatalf("leeway %v: Verify of a token issued right after a logout: %v", leeway, err)
+		}
+		if c.IssuedBefore(logout) {
+			t.Errorf("leeway %v: IssueAfter gave iat %v, which counts as before the logout at %v", leeway, c.IssuedAt, logout)
+		}
+		plain, err := s.Issue("1-p", "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := s.Verify(plain); !c.IssuedBefore(logout) {
+			t.Errorf("leeway %v: a plain Issue of the logout's second should count as before it", leeway)
+		}
+	}
+}

@@ -58,13 +58,42 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		// The note the user typed during the call (POST /callLog/cacheNote).
 		note = s.cachedNote(ctx, key, sid)
 	}
+	if s.unconfirmed.full() {
+		if logID, ok := s.unconfirmed.get(key, sid); ok {
+			writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
+			return
+		}
+		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(errTooManyUnconfirmed))
+		return
+	}
+	var takenOver bool
 	logID, won, err := s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
+		// A CRM record this server created and the store has not yet
+		// recorded answers for the session, whatever the store says.
+		if logID, ok := s.unconfirmed.get(key, sid); ok {
+			return false, logID, nil
+		}
 		res, err := s.store.ReserveCallLog(ctx, key, sid, s.reservationLease())
+		takenOver = res.TakenOver
 		return res.Won, res.LogID, err
 	})
 	if err != nil {
 		s.fail(w, r, opCreateCallLog, sess.claims.Platform, err)
 		return
+	}
+	contact := adapter.ContactRef{ID: string(req.ContactID), Type: req.ContactType, Name: req.ContactName}
+	if won && takenOver && sess.platform.finder != nil {
+		// The previous holder may have died after creating the record.
+		logID, err = s.findCallLog(ctx, sess, contact, call)
+		if err != nil {
+			s.fail(w, r, opCreateCallLog, sess.claims.Platform, err)
+			return
+		}
+		won = logID == ""
+	} else if won && takenOver {
+		s.log.LogAttrs(ctx, slog.LevelWarn,
+			"taking over a stale call-log reservation; its holder may have created a CRM record already, and this adapter cannot tell (adapter.CallLogFinder)",
+			slog.String("request_id", requestInfo(ctx).id), slog.String("platform", sess.claims.Platform))
 	}
 	if !won {
 		writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
@@ -72,7 +101,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	res, err := sess.platform.adapter.CreateCallLog(ctx, adapter.CreateCallLogRequest{
 		Session:              sess.crm,
-		Contact:              adapter.ContactRef{ID: string(req.ContactID), Type: req.ContactType, Name: req.ContactName},
+		Contact:              contact,
 		Call:                 call,
 		Note:                 note,
 		AINote:               req.AINote,
@@ -93,10 +122,13 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	if err := s.confirm(ctx, func(ctx context.Context) error { return s.store.ConfirmCallLog(ctx, key, sid, res.LogID) }); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "CRM call log created but its mapping could not be stored",
+		// The CRM record exists: forgetting its id would let a retry create
+		// a second one once the lease runs out (PROTOCOL.md §7). Keep it,
+		// record it when the store answers, and tell the client it is
+		// logged, which is true.
+		s.log.LogAttrs(ctx, slog.LevelError, "CRM call log created but the store cannot record it yet; retrying in the background",
 			slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", res.LogID), slog.String("error", err.Error()))
-		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(err))
-		return
+		s.keepCallLog(key, sid, res.LogID)
 	}
 	s.callLoggedTo(sess, call, string(req.ContactID))
 	msg := res.Message
@@ -104,6 +136,37 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		msg = "Call logged"
 	}
 	writeJSON(w, http.StatusOK, callLogResponse{envelope: envelope{Successful: true, ReturnMessage: msgSuccess(msg)}, LogID: res.LogID})
+}
+
+// findCallLog asks the CRM for the record of a call session whose
+// reservation was taken over, and records the id found. On any failure the
+// reservation is released and nothing is created: a retry later is better
+// than a second record.
+func (s *Server) findCallLog(ctx context.Context, sess *session, contact adapter.ContactRef, call adapter.Call) (string, error) {
+	key, sid := sess.user.Key, call.SessionID
+	res, err := sess.platform.finder.FindCallLog(ctx, adapter.FindCallLogRequest{Session: sess.crm, Contact: contact, Call: call})
+	if err == nil && res.LogID != "" {
+		err = s.confirm(ctx, func(ctx context.Context) error { return s.store.ConfirmCallLog(ctx, key, sid, res.LogID) })
+		if err != nil {
+			// The record exists either way: keep its id like a fresh one.
+			s.keepCallLog(key, sid, res.LogID)
+			err = nil
+		}
+	}
+	if err != nil {
+		cctx, cancel := detached(ctx)
+		defer cancel()
+		if rerr := s.store.ReleaseCallLog(cctx, key, sid); rerr != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "releasing call-log reservation failed; it expires with its lease",
+				slog.String("request_id", requestInfo(ctx).id), slog.String("error", rerr.Error()))
+		}
+		return "", err
+	}
+	if res.LogID != "" {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "a stale call-log reservation's CRM record was found and recorded",
+			slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", res.LogID))
+	}
+	return res.LogID, nil
 }
 
 // reserve claims a dedupe slot. While another request holds it pending, it
@@ -188,6 +251,7 @@ func (s *Server) getCallLogs(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, opGetCallLog, sess.claims.Platform, storeErr(err))
 		return
 	}
+	found = s.unconfirmed.overlay(sess.user.Key, ids, found)
 	out := callLogsResponse{envelope: envelope{Successful: true}, Logs: make([]callLogLookup, len(ids))}
 	for i, id := range ids {
 		logID, ok := found[id]
@@ -267,6 +331,7 @@ func (s *Server) lookupLogID(ctx context.Context, userKey, sessionID string) (st
 	if err != nil {
 		return "", false, storeErr(err)
 	}
+	found = s.unconfirmed.overlay(userKey, []string{sessionID}, found)
 	id, ok := found[sessionID]
 	return id, ok, nil
 }

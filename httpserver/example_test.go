@@ -45,6 +45,10 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
+	// Close after the HTTP server has stopped and before the store closes
+	// (defers run last first): it ends the background recording of CRM ids
+	// the store could not take yet.
+	defer srv.Close()
 
 	// What the client does: log in with an API key, then look up a caller.
 	rec := httptest.NewRecorder()

@@ -122,6 +122,7 @@ func newHarness(t *testing.T, cfgs ...func(*harnessConfig)) *harness {
 		t.Fatal(err)
 	}
 	h.handler = srv
+	t.Cleanup(func() { srv.Close() })
 	var handler http.Handler = srv
 	if cfg.mount != nil {
 		handler, h.prefix = cfg.mount(srv)

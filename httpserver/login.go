@@ -225,7 +225,13 @@ func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserIn
 	if err := s.store.UpsertUser(ctx, u); err != nil {
 		return "", storeErr(err)
 	}
-	return s.sessions.Issue(key, name)
+	// The row keeps the time of the user's last logout; the new token must
+	// be issued after it, even within the same second.
+	saved, err := s.store.GetUser(ctx, key)
+	if err != nil {
+		return "", storeErr(err)
+	}
+	return s.sessions.IssueAfter(key, name, saved.SessionsValidFrom)
 }
 
 // unAuthorize is POST /unAuthorize: the adapter revokes what it can; the
@@ -254,6 +260,13 @@ func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *sessi
 			slog.String("request_id", requestInfo(ctx).id), slog.String("platform", sess.claims.Platform), slog.String("error", logSafe(err)))
 	}
 	defer s.users.forget(sess.user.Key)
+	// Every session of the user ends here, this one included, also on the
+	// other replicas and after a new login (PROTOCOL.md §4).
+	sess.noRenewal()
+	if err := s.store.EndSessions(ctx, sess.user.Key, s.opts.now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, opUnauthorize, sess.claims.Platform, storeErr(err))
+		return
+	}
 	s.matches.invalidate(sess.user.Key)
 	if err := s.store.UpdateTokens(ctx, sess.user.Key, store.Tokens{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, opUnauthorize, sess.claims.Platform, storeErr(err))

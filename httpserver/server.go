@@ -52,6 +52,8 @@ type options struct {
 	metrics        *Metrics
 	tracer         trace.TracerProvider
 	propagator     propagation.TextMapPropagator
+	maxUnconfirmed int
+	confirmRetry   time.Duration
 	hashKey        string
 	rcServer       string
 	releaseNotes   json.RawMessage
@@ -106,6 +108,20 @@ func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.user
 // answer before it reports 503 (default 2 s; a probe is typically given 1 to
 // 5 s by the load balancer).
 func WithReadinessTimeout(d time.Duration) Option { return func(o *options) { o.readyTimeout = d } }
+
+// WithMaxUnconfirmed bounds how many created CRM records the server keeps
+// in memory while the store cannot record them (default 10000). Each is
+// retried in the background until the store answers, and requests for the
+// same call meanwhile answer with its id; when the bound is reached, new
+// call logs are refused with 503 before the CRM is called. Values below 1
+// keep the default.
+func WithMaxUnconfirmed(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxUnconfirmed = n
+		}
+	}
+}
 
 // WithHashKey sets HASH_KEY, the key of the hashes GET /userInfoHash
 // answers (PROTOCOL.md §3: h(x) = hex SHA-256 of x + ":" + HASH_KEY). The
@@ -166,6 +182,8 @@ type Server struct {
 	admins       adminCache
 	settings     settingsCache
 	matches      *matchCache
+	// unconfirmed keeps created CRM ids the store failed to record.
+	unconfirmed unconfirmed
 }
 
 // platform is an adapter with what the server derived from it once.
@@ -177,6 +195,7 @@ type platform struct {
 	disposer  adapter.DispositionSetter
 	manifest  adapter.Manifester
 	validator adapter.AuthValidator
+	finder    adapter.CallLogFinder
 	defaulter adapter.SettingsDefaulter
 	license   adapter.LicenseChecker
 	lister    adapter.UserLister
@@ -196,6 +215,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		now:            time.Now,
 		userCacheTTL:   time.Second,
 		readyTimeout:   2 * time.Second,
+		maxUnconfirmed: defaultMaxUnconfirmed,
+		confirmRetry:   50 * time.Millisecond,
 		rcServer:       defaultRingCentralServer,
 		releaseNotes:   json.RawMessage(`{}`),
 		contactTTL:     defaultContactCacheTTL,
@@ -255,6 +276,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		s.users.stats = m.cacheStats("user")
 	}
 	s.crmTransport = s.instrumentTransport(o.httpClient.Transport, "", "")
+	s.unconfirmed = unconfirmed{max: o.maxUnconfirmed, m: make(map[unconfirmedKey]string), stop: make(chan struct{})}
 	s.admins.max = 1024
 	s.settings.ttl = o.userCacheTTL
 	s.settings.max = 8192
@@ -312,6 +334,7 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.disposer, _ = a.(adapter.DispositionSetter)
 	p.manifest, _ = a.(adapter.Manifester)
 	p.validator, _ = a.(adapter.AuthValidator)
+	p.finder, _ = a.(adapter.CallLogFinder)
 	p.defaulter, _ = a.(adapter.SettingsDefaulter)
 	p.license, _ = a.(adapter.LicenseChecker)
 	p.lister, _ = a.(adapter.UserLister)

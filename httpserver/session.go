@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
@@ -26,7 +27,50 @@ type session struct {
 	platform *platform
 	query    url.Values
 	crm      adapter.Session
+	// renew adds the renewed token to a 2xx answer; nil when the token is
+	// not due for renewal.
+	renew *renewWriter
 }
+
+// noRenewal keeps the answer from carrying a renewed token (logout).
+func (sess *session) noRenewal() {
+	if sess.renew != nil {
+		sess.renew.off = true
+	}
+}
+
+// renewWriter adds X-Refreshed-JWT-Token when the handler answers 2xx: a
+// refused or failed request never hands out a fresh token.
+type renewWriter struct {
+	http.ResponseWriter
+	s      *Server
+	claims auth.Claims
+	ended  time.Time
+	off    bool
+	done   bool
+}
+
+func (w *renewWriter) WriteHeader(code int) {
+	if !w.done {
+		w.done = true
+		if !w.off && code >= 200 && code < 300 {
+			if renewed, err := w.s.sessions.IssueAfter(w.claims.ID, w.claims.Platform, w.ended); err == nil {
+				w.Header().Set(refreshedTokenHeader, renewed)
+			}
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *renewWriter) Write(b []byte) (int, error) {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *renewWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // sessionHandler is a data route: it runs only with a valid session.
 type sessionHandler func(w http.ResponseWriter, r *http.Request, sess *session)
@@ -57,11 +101,6 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			return
 		}
 		ri.platform = claims.Platform
-		if s.sessions.ShouldRenew(claims) {
-			if renewed, err := s.sessions.Issue(claims.ID, claims.Platform); err == nil {
-				w.Header().Set(refreshedTokenHeader, renewed)
-			}
-		}
 
 		ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
 		defer cancel()
@@ -81,10 +120,23 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			s.fail(w, r, operation{name: "loading user", record: "User"}, p.adapter.Platform(), err)
 			return
 		}
+		if claims.IssuedBefore(user.SessionsValidFrom) {
+			// Logged out since this token was issued (PROTOCOL.md §4).
+			err := fmt.Errorf("%w: token issued before the user's logout", errSessionGone)
+			s.fail(w, r, operation{name: "loading user", record: "User"}, p.adapter.Platform(), err)
+			return
+		}
 		client, err := s.userClient(ctx, p, user)
 		if err != nil {
 			s.fail(w, r, operation{name: "loading credentials", record: "User"}, p.adapter.Platform(), err)
 			return
+		}
+		// Renewal only now that the user and its credentials checked out,
+		// and only on a 2xx answer (PROTOCOL.md §4).
+		var renew *renewWriter
+		if s.sessions.ShouldRenew(claims) {
+			renew = &renewWriter{ResponseWriter: w, s: s, claims: claims, ended: user.SessionsValidFrom}
+			w = renew
 		}
 		if p.refresher != nil {
 			// The refresher's first LoadToken of this request reuses the
@@ -103,6 +155,7 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			platform: p,
 			query:    query,
 			crm:      adapter.Session{User: adapterUser(user), Client: client, Settings: settings},
+			renew:    renew,
 		})
 	})
 }

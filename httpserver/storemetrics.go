@@ -166,3 +166,10 @@ func (s measuredStore) CachedNote(ctx context.Context, userKey, sessionID string
 	s.done("cached_note", start, err)
 	return note, err
 }
+
+func (s measuredStore) EndSessions(ctx context.Context, key string, at time.Time) error {
+	start := time.Now()
+	err := s.Store.EndSessions(ctx, key, at)
+	s.done("end_sessions", start, err)
+	return err
+}

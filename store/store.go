@@ -41,6 +41,11 @@ type User struct {
 	TokenExpiry time.Time
 	// Extra is the adapter's JSON data about the user; nil when none.
 	Extra []byte
+	// SessionsValidFrom is when the user last logged out: session tokens
+	// issued before it are refused (PROTOCOL.md §4). Zero when the user
+	// never logged out. UpsertUser ignores it and keeps the stored value;
+	// only EndSessions changes it.
+	SessionsValidFrom time.Time
 	// CreatedAt and UpdatedAt are maintained by the store.
 	CreatedAt, UpdatedAt time.Time
 }
@@ -58,6 +63,11 @@ type Reservation struct {
 	// Won is true when this call claimed the slot: the caller must now do the
 	// work (create the CRM record) and then Confirm or Release.
 	Won bool
+	// TakenOver is true when Won came from taking over a pending slot whose
+	// lease ran out: its owner may have died after creating the CRM record
+	// and before confirming it, so the caller should ask the CRM, when it
+	// can, before creating another (adapter.CallLogFinder).
+	TakenOver bool
 	// LogID is the confirmed CRM id when the slot was already confirmed;
 	// "" when it is still pending (another caller is working on it) or when
 	// Won is true.
@@ -77,6 +87,12 @@ type Store interface {
 	// UpdateTokens replaces the user's credentials atomically. It fails
 	// with ErrNotFound when the user does not exist.
 	UpdateTokens(ctx context.Context, key string, t Tokens) error
+	// EndSessions records that every session token of the user issued
+	// before at is over (logout, PROTOCOL.md §4): SessionsValidFrom becomes
+	// the later of at and the value already stored, so it never moves back.
+	// It survives UpsertUser (a new login). It fails with ErrNotFound when
+	// the user does not exist.
+	EndSessions(ctx context.Context, key string, at time.Time) error
 	// DeleteUser removes the user, every mapping, its settings and cached
 	// notes. Deleting a missing user is not an error.
 	DeleteUser(ctx context.Context, key string) error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -156,6 +157,10 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	if call.Recording != nil && isWebLink(call.Recording.Link) {
 		note.set("Recording", link(call.Recording.Link))
 	}
+	if call.SessionID != "" {
+		// FindCallLog finds the activity by it.
+		note.set(labelSession, html.EscapeString(call.SessionID))
+	}
 	noteHTML := note.html()
 	w := activityWrite{
 		Subject:      &subject,
@@ -172,6 +177,52 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 		return adapter.CreateCallLogResult{}, err
 	}
 	return adapter.CreateCallLogResult{LogID: id}, nil
+}
+
+// labelSession labels the call-details line holding the call's session id.
+const labelSession = "Call session"
+
+// findCallLogLimit is how many of the person's latest activities
+// FindCallLog reads: one page. The server asks only about a call whose
+// record a server may have created moments to minutes before.
+const findCallLogLimit = 100
+
+// FindCallLog looks among the person's latest activities for the one whose
+// call details carry the session id (adapter.CallLogFinder). The record
+// of a retried call is recent, so one page of the newest suffices.
+func (a *Adapter) FindCallLog(ctx context.Context, req adapter.FindCallLogRequest) (adapter.FindCallLogResult, error) {
+	if req.Call.SessionID == "" {
+		return adapter.FindCallLogResult{}, nil
+	}
+	c, _, err := userAPI(req.Session)
+	if err != nil {
+		return adapter.FindCallLogResult{}, err
+	}
+	personID, err := parseID("person", req.Contact.ID)
+	if err != nil {
+		return adapter.FindCallLogResult{}, err
+	}
+	q := url.Values{
+		"person_id":      {strconv.FormatInt(personID, 10)},
+		"sort_by":        {"add_time"},
+		"sort_direction": {"desc"},
+		"limit":          {strconv.Itoa(findCallLogLimit)},
+	}
+	var acts []activityRead
+	if err := c.do(ctx, "GET", "/api/v2/activities", q, nil, &acts); err != nil {
+		return adapter.FindCallLogResult{}, err
+	}
+	want := html.EscapeString(req.Call.SessionID)
+	for _, act := range acts[:min(len(acts), findCallLogLimit)] {
+		if act.IsDeleted {
+			continue
+		}
+		n := parseCallNote(act.Note)
+		if v, ok := n.get(labelSession); ok && v == want {
+			return adapter.FindCallLogResult{LogID: strconv.FormatInt(act.ID, 10)}, nil
+		}
+	}
+	return adapter.FindCallLogResult{}, nil
 }
 
 // callSubject is the user's subject, else "Inbound call from <contact>" or

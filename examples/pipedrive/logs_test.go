@@ -375,3 +375,50 @@ func TestActivityTypesRefetchedAfterRefusal(t *testing.T) {
 		t.Errorf("type = %q after %d lookups, want phone_call after 2", act.Type, e.fake.Stats().ActivityTypes)
 	}
 }
+
+// FindCallLog finds the activity of a call session by the session line the
+// call details carry, among the person's activities only, also after the
+// user edited the note; an unknown session is no record.
+func TestFindCallLog(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	req, _, _ := callFixture(e)
+	req.Call.SessionID = `s-<1>&"x"`
+	created, err := e.a.CreateCallLog(ctx, req)
+	if err != nil {
+		t.Fatalf("CreateCallLog: %v", err)
+	}
+	other := req
+	other.Call.SessionID = "s-2"
+	if _, err := e.a.CreateCallLog(ctx, other); err != nil {
+		t.Fatalf("CreateCallLog: %v", err)
+	}
+	if _, err := e.a.UpdateCallLog(ctx, adapter.UpdateCallLogRequest{
+		Session: e.sess, LogID: created.LogID, SessionID: req.Call.SessionID, Note: ptr("edited"), Subject: ptr("renamed"),
+	}); err != nil {
+		t.Fatalf("UpdateCallLog: %v", err)
+	}
+	find := func(contactID, sessionID string) string {
+		t.Helper()
+		r := adapter.FindCallLogRequest{Session: e.sess, Contact: req.Contact, Call: req.Call}
+		r.Contact.ID, r.Call.SessionID = contactID, sessionID
+		got, err := e.a.FindCallLog(ctx, r)
+		if err != nil {
+			t.Fatalf("FindCallLog(%s, %s): %v", contactID, sessionID, err)
+		}
+		return got.LogID
+	}
+	if got := find(req.Contact.ID, req.Call.SessionID); got != created.LogID {
+		t.Errorf("FindCallLog = %q, want %q", got, created.LogID)
+	}
+	if got := find(req.Contact.ID, "s-unknown"); got != "" {
+		t.Errorf("unknown session found %q", got)
+	}
+	if got := find(req.Contact.ID, "s-<1>"); got != "" {
+		t.Errorf("a prefix of the session id found %q", got)
+	}
+	otherPerson := e.fake.AddPerson(fakepipedrive.Person{Name: "Grace Hopper"})
+	if got := find(strconv.Itoa(otherPerson), req.Call.SessionID); got != "" {
+		t.Errorf("another person's search found %q", got)
+	}
+}

@@ -76,6 +76,7 @@ var (
 	_ adapter.Adapter       = (*Adapter)(nil)
 	_ adapter.Manifester    = (*Adapter)(nil)
 	_ adapter.AuthValidator = (*Adapter)(nil)
+	_ adapter.CallLogFinder = (*Adapter)(nil)
 )
 
 // New returns an Adapter for cfg.

@@ -7,33 +7,52 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/crmbridge/crmbridge/auth"
 )
 
+// keygenCommand is how an operator makes the keys; every message about a
+// missing or bad key names it.
+const keygenCommand = "go run ./cmd/crmbridge keys"
+
+// errHelp is returned by parseConfig after printing the help for -h: the
+// program exits 0.
+var errHelp = flag.ErrHelp
+
 // config is the server's configuration. Environment variables carry the
 // names the reference server uses, so existing deployment files keep
 // working; each has a flag that overrides it.
 type config struct {
-	Host          string // APP_HOST
-	Port          string // PORT
-	ServerURL     string // SERVER_URL: public URL served in the manifest
-	SecretKey     string // APP_SERVER_SECRET_KEY: signs session JWTs
-	DatabaseURL   string // DATABASE_URL: SQLite path, sqlite: URL or postgres:// URL
-	TokenKey      string // TOKEN_ENCRYPTION_KEY: "id:base64key[,id:base64key...]"
-	HashKey       string // HASH_KEY: keys the telephony account and extension hashes
-	RCServer      string // RINGCENTRAL_SERVER: where admin tokens are validated
-	LogLevel      string // LOG_LEVEL: debug, info, warn, error
-	MetricsAddr   string // METRICS_ADDR: "" serves /metrics on the main address, "off" not at all
-	KeyFile       string // where generated keys are kept when none are configured
-	Pipedrive     pipedriveConfig
-	HubSpot       hubspotConfig
-	generatedKeys bool
-	secretFlags   []string // secrets given as flags, which other local users can read
+	Host        string // APP_HOST
+	Port        string // PORT
+	ServerURL   string // SERVER_URL or APP_SERVER: public URL served in the manifest
+	SecretKey   string // APP_SERVER_SECRET_KEY: signs session JWTs
+	DatabaseURL string // DATABASE_URL: SQLite path, sqlite: URL or postgres:// URL
+	TokenKey    string // TOKEN_ENCRYPTION_KEY: "id:base64key[,id:base64key...]" or one bare base64 key
+	HashKey     string // HASH_KEY: keys the telephony account and extension hashes
+	RCServer    string // RINGCENTRAL_SERVER: where admin tokens are validated
+	LogLevel    string // LOG_LEVEL: debug, info, warn, error
+	MetricsAddr string // METRICS_ADDR: "" serves /metrics on the main address, "off" not at all
+	KeyFile     string // where generated keys are kept when none are configured
+	Pipedrive   pipedriveConfig
+	HubSpot     hubspotConfig
+
+	// from names the variable (or flag) each value came from, by setting
+	// name, for messages; "" for a default.
+	from map[string]string
+	// generated lists the key variables taken from KeyFile.
+	generated   []string
+	secretFlags []string // secrets given as flags, which other local users can read
 }
+
+// usesGeneratedKeys reports whether any key came from the generated file.
+func (c *config) usesGeneratedKeys() bool { return len(c.generated) > 0 }
 
 // pipedriveConfig enables the Pipedrive adapter when ClientID is set.
 type pipedriveConfig struct {
@@ -51,46 +70,255 @@ type hubspotConfig struct {
 
 const defaultDatabase = "crmbridge-data/crmbridge.db"
 
-// parseConfig reads the environment, then the flags.
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	var c config
+// setting is one configuration value: its flag, its environment variables
+// (the first is its name; later ones are accepted aliases), its default
+// and how -h may show it.
+type setting struct {
+	flag   string
+	envs   []string
+	def    string
+	dst    func(*config) *string
+	usage  string
+	secret bool // -h shows "(set)" or "(not set)", never the value
+	url    bool // -h shows the value without credentials
+}
+
+var settings = []setting{
+	{flag: "host", envs: []string{"APP_HOST"}, def: "127.0.0.1", dst: func(c *config) *string { return &c.Host },
+		usage: "address to listen on"},
+	{flag: "port", envs: []string{"PORT"}, def: "6066", dst: func(c *config) *string { return &c.Port },
+		usage: "port to listen on, 0-65535 (0: any free port)"},
+	{flag: "server-url", envs: []string{"SERVER_URL", "APP_SERVER"}, dst: func(c *config) *string { return &c.ServerURL },
+		usage: "public absolute URL of this server, served in the manifest (default: from each request's Host)"},
+	{flag: "secret-key", envs: []string{"APP_SERVER_SECRET_KEY"}, dst: func(c *config) *string { return &c.SecretKey }, secret: true,
+		usage: "secret that signs session JWTs, at least 32 bytes"},
+	{flag: "token-key", envs: []string{"TOKEN_ENCRYPTION_KEY"}, dst: func(c *config) *string { return &c.TokenKey }, secret: true,
+		usage: "key ring sealing CRM tokens at rest: id:base64key[,older-id:base64key...], or one bare base64 key of 32 bytes"},
+	{flag: "hash-key", envs: []string{"HASH_KEY"}, dst: func(c *config) *string { return &c.HashKey }, secret: true,
+		usage: "key of the telephony account and extension hashes (/userInfoHash); admin settings are stored under them, so keep it stable"},
+	{flag: "ringcentral-server", envs: []string{"RINGCENTRAL_SERVER"}, def: "https://platform.ringcentral.com", dst: func(c *config) *string { return &c.RCServer },
+		usage: "RingCentral platform URL that validates admins, absolute"},
+	{flag: "database-url", envs: []string{"DATABASE_URL"}, def: defaultDatabase, dst: func(c *config) *string { return &c.DatabaseURL }, url: true,
+		usage: "SQLite path, sqlite:PATH or sqlite:file:PATH?..., or postgres://... URL"},
+	{flag: "log-level", envs: []string{"LOG_LEVEL"}, def: "info", dst: func(c *config) *string { return &c.LogLevel },
+		usage: "one of " + strings.Join(logLevels, ", ")},
+	{flag: "metrics-addr", envs: []string{"METRICS_ADDR"}, dst: func(c *config) *string { return &c.MetricsAddr },
+		usage: "host:port serving Prometheus metrics at /metrics; empty serves them on the main address, off turns them off"},
+	{flag: "pipedrive-client-id", envs: []string{"PIPEDRIVE_CLIENT_ID"}, dst: func(c *config) *string { return &c.Pipedrive.ClientID },
+		usage: "enables the Pipedrive adapter"},
+	{flag: "pipedrive-client-secret", envs: []string{"PIPEDRIVE_CLIENT_SECRET"}, dst: func(c *config) *string { return &c.Pipedrive.ClientSecret }, secret: true,
+		usage: "Pipedrive OAuth client secret"},
+	{flag: "pipedrive-redirect-url", envs: []string{"PIPEDRIVE_REDIRECT_URL"}, dst: func(c *config) *string { return &c.Pipedrive.RedirectURL },
+		usage: "Pipedrive OAuth redirect URL, absolute"},
+	{flag: "hubspot-client-id", envs: []string{"HUBSPOT_CLIENT_ID"}, dst: func(c *config) *string { return &c.HubSpot.ClientID },
+		usage: "enables the HubSpot adapter"},
+	{flag: "hubspot-client-secret", envs: []string{"HUBSPOT_CLIENT_SECRET"}, dst: func(c *config) *string { return &c.HubSpot.ClientSecret }, secret: true,
+		usage: "HubSpot OAuth client secret"},
+	{flag: "hubspot-redirect-url", envs: []string{"HUBSPOT_REDIRECT_URL"}, dst: func(c *config) *string { return &c.HubSpot.RedirectURL },
+		usage: "HubSpot OAuth redirect URL, absolute"},
+}
+
+var logLevels = []string{"debug", "info", "warn", "error"}
+
+// stringFlag records a flag's value without a default, so that flag's own
+// help (which this program never prints) could not show one either.
+type stringFlag struct {
+	v   string
+	set bool
+}
+
+func (f *stringFlag) String() string     { return "" }
+func (f *stringFlag) Set(s string) error { f.v, f.set = s, true; return nil }
+
+// parseConfig reads the environment, then the flags. For -h it prints the
+// help to help and returns errHelp. A flag error says what was wrong and
+// points to -h; it never prints values.
+func parseConfig(args []string, getenv func(string) string, help io.Writer) (config, error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&c.Host, "host", env("APP_HOST", "127.0.0.1"), "address to listen on (APP_HOST)")
-	fs.StringVar(&c.Port, "port", env("PORT", "6066"), "port to listen on (PORT)")
-	fs.StringVar(&c.ServerURL, "server-url", env("SERVER_URL", ""), "public URL of this server, for the manifest (SERVER_URL)")
-	fs.StringVar(&c.SecretKey, "secret-key", env("APP_SERVER_SECRET_KEY", ""), "secret that signs session JWTs, at least 32 bytes (APP_SERVER_SECRET_KEY; prefer the variable: flags show in the process list)")
-	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", defaultDatabase), "SQLite path, sqlite: URL, or postgres:// URL (DATABASE_URL)")
-	fs.StringVar(&c.TokenKey, "token-key", env("TOKEN_ENCRYPTION_KEY", ""), "key ring that seals CRM tokens at rest: id:base64key[,older...] (TOKEN_ENCRYPTION_KEY; prefer the variable)")
-	fs.StringVar(&c.HashKey, "hash-key", env("HASH_KEY", ""), "key of the telephony account and extension hashes; keep it stable (HASH_KEY; prefer the variable)")
-	fs.StringVar(&c.RCServer, "ringcentral-server", env("RINGCENTRAL_SERVER", "https://platform.ringcentral.com"), "RingCentral platform URL that validates admins (RINGCENTRAL_SERVER)")
-	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (LOG_LEVEL)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "host:port serving Prometheus metrics at /metrics; empty serves them on the main address, off turns them off (METRICS_ADDR)")
-	fs.StringVar(&c.Pipedrive.ClientID, "pipedrive-client-id", env("PIPEDRIVE_CLIENT_ID", ""), "enables the Pipedrive adapter (PIPEDRIVE_CLIENT_ID)")
-	fs.StringVar(&c.Pipedrive.ClientSecret, "pipedrive-client-secret", env("PIPEDRIVE_CLIENT_SECRET", ""), "Pipedrive OAuth client secret (PIPEDRIVE_CLIENT_SECRET; prefer the variable)")
-	fs.StringVar(&c.Pipedrive.RedirectURL, "pipedrive-redirect-url", env("PIPEDRIVE_REDIRECT_URL", ""), "Pipedrive OAuth redirect URL (PIPEDRIVE_REDIRECT_URL)")
-	fs.StringVar(&c.HubSpot.ClientID, "hubspot-client-id", env("HUBSPOT_CLIENT_ID", ""), "enables the HubSpot adapter (HUBSPOT_CLIENT_ID)")
-	fs.StringVar(&c.HubSpot.ClientSecret, "hubspot-client-secret", env("HUBSPOT_CLIENT_SECRET", ""), "HubSpot OAuth client secret (HUBSPOT_CLIENT_SECRET; prefer the variable)")
-	fs.StringVar(&c.HubSpot.RedirectURL, "hubspot-redirect-url", env("HUBSPOT_REDIRECT_URL", ""), "HubSpot OAuth redirect URL (HUBSPOT_REDIRECT_URL)")
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	flags := make([]*stringFlag, len(settings))
+	for i, s := range settings {
+		flags[i] = &stringFlag{}
+		fs.Var(flags[i], s.flag, s.usage)
 	}
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "secret-key", "token-key", "hash-key", "pipedrive-client-secret", "hubspot-client-secret":
-			c.secretFlags = append(c.secretFlags, f.Name)
+	err := fs.Parse(args)
+	c := config{from: map[string]string{}}
+	for i, s := range settings {
+		dst := s.dst(&c)
+		switch {
+		case flags[i].set:
+			*dst = flags[i].v
+			c.from[s.flag] = "-" + s.flag
+			if s.secret {
+				c.secretFlags = append(c.secretFlags, s.flag)
+			}
+		default:
+			*dst = s.def
+			for _, env := range s.envs {
+				if v := getenv(env); v != "" {
+					*dst, c.from[s.flag] = v, env
+					break
+				}
+			}
 		}
-	})
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(help, &c)
+		return config{}, errHelp
+	}
+	if err != nil {
+		// flag's messages name the flag, never a value of ours.
+		return config{}, fmt.Errorf("%w (run with -h for the flags)", err)
+	}
 	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+		return config{}, fmt.Errorf("unexpected arguments %q (run with -h for the flags)", fs.Args())
 	}
 	return c, nil
+}
+
+// printHelp lists the flags with their variables and current values;
+// secrets show only whether they are set.
+func printHelp(w io.Writer, c *config) {
+	fmt.Fprintf(w, "Usage: server [flags]\n\n"+
+		"The crmbridge example server. Each flag overrides its environment variable.\n\n")
+	for _, s := range settings {
+		v := *s.dst(c)
+		shown := strconv.Quote(v)
+		switch {
+		case s.secret && v != "":
+			shown = "(set)"
+		case s.secret:
+			shown = "(not set)"
+		case s.url:
+			shown = strconv.Quote(redactURL(v))
+		case v == "":
+			shown = "(not set)"
+		}
+		fmt.Fprintf(w, "  -%s  [%s]\n    \t%s\n    \tcurrent: %s\n", s.flag, strings.Join(s.envs, " or "), s.usage, shown)
+	}
+	fmt.Fprintf(w, `
+Keys: APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY. Generate fresh
+values with
+
+    %s
+
+which prints them in the expected formats, ready for an environment file.
+Prefer the environment to the flags: flags show in the process list.
+On SQLite, missing keys are generated once into crmbridge-keys.json (mode 0600)
+beside the database, so a laptop needs no setup. On PostgreSQL the server
+refuses to start without all three: every replica must use the same keys.
+`, keygenCommand)
+}
+
+// validate checks every value once, before anything starts, with a message
+// naming the variable and what it accepts.
+func (c *config) validate() error {
+	var errs []error
+	bad := func(name, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", c.name(name), fmt.Sprintf(format, a...)))
+	}
+	if c.Host != "" && strings.ContainsAny(c.Host, " /:?#@") && net.ParseIP(c.Host) == nil {
+		bad("host", "%q is not a host name or IP address", c.Host)
+	}
+	if n, err := strconv.Atoi(c.Port); err != nil || n < 0 || n > 65535 {
+		bad("port", "%q is not a port number (0-65535)", c.Port)
+	}
+	if !absoluteURL(c.RCServer) {
+		bad("ringcentral-server", "%q is not an absolute http(s) URL", redactURL(c.RCServer))
+	}
+	if c.ServerURL != "" && !absoluteURL(c.ServerURL) {
+		bad("server-url", "%q is not an absolute http(s) URL such as https://crm.example.com", redactURL(c.ServerURL))
+	}
+	if !validLevel(c.LogLevel) {
+		bad("log-level", "%q is not one of %s", c.LogLevel, strings.Join(logLevels, ", "))
+	}
+	if _, _, err := storeKind(c.DatabaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Pipedrive.RedirectURL != "" && !absoluteURL(c.Pipedrive.RedirectURL) {
+		bad("pipedrive-redirect-url", "%q is not an absolute http(s) URL", c.Pipedrive.RedirectURL)
+	}
+	if c.HubSpot.RedirectURL != "" && !absoluteURL(c.HubSpot.RedirectURL) {
+		bad("hubspot-redirect-url", "%q is not an absolute http(s) URL", c.HubSpot.RedirectURL)
+	}
+	return errors.Join(errs...)
+}
+
+// validateKeys checks the keys, after the generated file filled in any.
+func (c *config) validateKeys() error {
+	var errs []error
+	if len(c.SecretKey) < auth.MinSecretLength {
+		errs = append(errs, fmt.Errorf("%s: at least %d bytes, got %d; generate one with: %s",
+			c.name("secret-key"), auth.MinSecretLength, len(c.SecretKey), keygenCommand))
+	}
+	if _, err := auth.ParseKeyRing(c.TokenKey); err != nil {
+		errs = append(errs, fmt.Errorf("%s: want id:base64key[,older-id:base64key...] or one bare base64 key of %d bytes (%w); generate one with: %s",
+			c.name("token-key"), auth.KeySize, err, keygenCommand))
+	}
+	return errors.Join(errs...)
+}
+
+// requireKeys refuses to run without explicit keys: on a shared database,
+// keys generated per process differ between replicas and restarts.
+func (c *config) requireKeys(store string) error {
+	var missing []string
+	for _, k := range []struct{ name, v string }{
+		{"APP_SERVER_SECRET_KEY", c.SecretKey},
+		{"TOKEN_ENCRYPTION_KEY", c.TokenKey},
+		{"HASH_KEY", c.HashKey},
+	} {
+		if k.v == "" {
+			missing = append(missing, k.name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("on %s every replica must use the same keys, and %s not set: %s. "+
+		"Generate them with: %s (it prints all three; keep them in your secret store)",
+		store, plural(len(missing), "this is", "these are"), strings.Join(missing, ", "), keygenCommand)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// name is the variable (or flag) a setting came from, for messages, and
+// says when it came from the generated key file.
+func (c *config) name(flagName string) string {
+	var s setting
+	for _, x := range settings {
+		if x.flag == flagName {
+			s = x
+		}
+	}
+	from := c.from[flagName]
+	switch {
+	case from == "generated":
+		return s.envs[0] + " (from the generated key file " + c.KeyFile + ")"
+	case from != "":
+		return from
+	default:
+		return s.envs[0]
+	}
+}
+
+func validLevel(s string) bool {
+	for _, l := range logLevels {
+		if strings.EqualFold(s, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func absoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // storeKind tells which store a DATABASE_URL selects and its DSN or path.
@@ -101,15 +329,47 @@ func storeKind(databaseURL string) (kind, target string, err error) {
 		return "", "", errors.New("DATABASE_URL is empty")
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		return "postgres", u, nil
-	case strings.HasPrefix(u, "sqlite://"):
-		return "sqlite", strings.TrimPrefix(u, "sqlite://"), nil
 	case strings.HasPrefix(u, "sqlite:"):
-		return "sqlite", strings.TrimPrefix(u, "sqlite:"), nil
+		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+		if path == "" {
+			return "", "", errors.New("DATABASE_URL: sqlite: needs a file path (sqlite:PATH)")
+		}
+		return "sqlite", path, nil
 	case strings.Contains(u, "://"):
 		return "", "", fmt.Errorf("DATABASE_URL %q: unsupported scheme (use a file path, sqlite:PATH or postgres://...)", redactURL(u))
 	default:
 		return "sqlite", u, nil
 	}
+}
+
+// sqliteFile is the file a SQLite target names: the path itself, or the
+// path of a "file:" URI without its query, unescaped. ok is false for an
+// in-memory database.
+func sqliteFile(target string) (path string, ok bool) {
+	if target == ":memory:" {
+		return "", false
+	}
+	if !strings.HasPrefix(target, "file:") {
+		return target, true
+	}
+	rest, query, _ := strings.Cut(strings.TrimPrefix(target, "file:"), "?")
+	q, _ := url.ParseQuery(query)
+	if q.Get("mode") == "memory" || q.Get("vfs") == "memdb" || rest == ":memory:" || rest == "" {
+		return "", false
+	}
+	if strings.HasPrefix(rest, "//") {
+		// file://host/path: SQLite accepts only an empty host or localhost.
+		rest = strings.TrimPrefix(rest, "//")
+		host, p, _ := strings.Cut(rest, "/")
+		if host != "" && host != "localhost" {
+			return "", false
+		}
+		rest = "/" + p
+	}
+	if p, err := url.PathUnescape(rest); err == nil {
+		rest = p
+	}
+	return rest, true
 }
 
 // redactURL drops credentials from a URL before it is printed.
@@ -121,6 +381,13 @@ func redactURL(u string) string {
 	if at := strings.LastIndex(rest, "@"); at >= 0 {
 		rest = "***@" + rest[at+1:]
 	}
+	// A password may also travel as a query parameter.
+	if base, query, ok := strings.Cut(rest, "?"); ok {
+		if q, err := url.ParseQuery(query); err == nil && q.Has("password") {
+			q.Set("password", "***")
+			rest = base + "?" + q.Encode()
+		}
+	}
 	return scheme + "://" + rest
 }
 
@@ -131,17 +398,17 @@ type generatedKeys struct {
 	HashKey            string `json:"HASH_KEY,omitempty"`
 }
 
-// ensureKeys fills in missing keys from the key file beside the database,
-// generating and saving them (mode 0600) the first time. Production sets
-// both keys explicitly; the file only makes the no-setup start work and
+// ensureKeys fills in missing keys from the key file beside the database
+// file, generating and saving them (mode 0600) the first time. Production
+// sets the keys explicitly; the file only makes the no-setup start work and
 // keeps sessions and sealed tokens valid across restarts.
-func (c *config) ensureKeys(dbPath string) error {
+func (c *config) ensureKeys(dbFile string) error {
 	if c.SecretKey != "" && c.TokenKey != "" && c.HashKey != "" {
 		return nil
 	}
 	dir := "crmbridge-data"
-	if dbPath != "" {
-		dir = filepath.Dir(dbPath)
+	if dbFile != "" {
+		dir = filepath.Dir(dbFile)
 	}
 	c.KeyFile = filepath.Join(dir, "crmbridge-keys.json")
 	var keys generatedKeys
@@ -169,7 +436,7 @@ func (c *config) ensureKeys(dbPath string) error {
 		}
 		keys = generatedKeys{
 			AppServerSecretKey: base64.RawURLEncoding.EncodeToString(secret),
-			TokenEncryptionKey: key.String(),
+			TokenEncryptionKey: key.Encode(),
 			HashKey:            hashKey,
 		}
 		b, _ := json.MarshalIndent(keys, "", "  ")
@@ -184,9 +451,13 @@ func (c *config) ensureKeys(dbPath string) error {
 	}
 	if c.SecretKey == "" {
 		c.SecretKey = keys.AppServerSecretKey
+		c.from["secret-key"] = "generated"
+		c.generated = append(c.generated, "APP_SERVER_SECRET_KEY")
 	}
 	if c.TokenKey == "" {
 		c.TokenKey = keys.TokenEncryptionKey
+		c.from["token-key"] = "generated"
+		c.generated = append(c.generated, "TOKEN_ENCRYPTION_KEY")
 	}
 	if c.HashKey == "" {
 		if keys.HashKey == "" {
@@ -201,8 +472,9 @@ func (c *config) ensureKeys(dbPath string) error {
 			}
 		}
 		c.HashKey = keys.HashKey
+		c.from["hash-key"] = "generated"
+		c.generated = append(c.generated, "HASH_KEY")
 	}
-	c.generatedKeys = true
 	return nil
 }
 

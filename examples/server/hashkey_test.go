@@ -61,7 +61,7 @@ func TestServerHashKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	key, _ := auth.GenerateKey("k1")
-	old := generatedKeys{AppServerSecretKey: strings.Repeat("s", 48), TokenEncryptionKey: key.String()}
+	old := generatedKeys{AppServerSecretKey: strings.Repeat("s", 48), TokenEncryptionKey: key.Encode()}
 	ob, _ := json.Marshal(old)
 	if err := os.WriteFile(filepath.Join(legacyDir, "crmbridge-keys.json"), ob, 0o600); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,9 @@
 //
 // It listens on 127.0.0.1:6066 and keeps its data in ./crmbridge-data. See
 // the flags (-h) or the environment variables APP_HOST, PORT,
-// APP_SERVER_SECRET_KEY, DATABASE_URL and TOKEN_ENCRYPTION_KEY.
+// APP_SERVER_SECRET_KEY, DATABASE_URL, TOKEN_ENCRYPTION_KEY and HASH_KEY.
+// Fresh keys come from "go run ./cmd/crmbridge keys"; on PostgreSQL the
+// server refuses to start without them.
 //
 // Prometheus metrics are served at /metrics on the main address, or on
 // their own with METRICS_ADDR (-metrics-addr; "off" turns them off).
@@ -43,7 +45,11 @@ var randRead = rand.Read
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	if errors.Is(err, errHelp) {
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
@@ -51,10 +57,14 @@ func main() {
 
 // run starts the server and blocks until ctx is done, then shuts down
 // gracefully: in-flight requests finish, then the store closes. ready, when
-// not nil, receives the listening address.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) error {
-	cfg, err := parseConfig(args, getenv, stderr)
+// not nil, receives the listening address. -h prints the help to stdout
+// and returns errHelp; logs go to stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
+	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
 		return err
 	}
 	var level slog.Level
@@ -75,31 +85,46 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	keyDir := ""
-	if kind == "sqlite" {
-		keyDir = target
+	dbFile := ""
+	switch kind {
+	case "postgres":
+		if err := cfg.requireKeys("PostgreSQL"); err != nil {
+			return err
+		}
+	case "sqlite":
+		dbFile, _ = sqliteFile(target)
+		if err := cfg.ensureKeys(dbFile); err != nil {
+			return err
+		}
 	}
-	if err := cfg.ensureKeys(keyDir); err != nil {
+	if err := cfg.validateKeys(); err != nil {
 		return err
 	}
 	if len(cfg.secretFlags) > 0 {
 		log.Warn("secrets given as flags are visible in the process list; use the environment variables instead",
 			slog.Any("flags", cfg.secretFlags))
 	}
-	if cfg.generatedKeys {
-		log.Warn("using keys generated into a local file; production must set APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY",
-			slog.String("file", cfg.KeyFile))
+	if cfg.usesGeneratedKeys() {
+		msg := "using keys generated into a local file; production must set APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY (" + keygenCommand + ")"
+		if n := len(cfg.generated); n < 3 {
+			msg = strings.Join(cfg.generated, " and ") + plural(n, " is", " are") +
+				" not set and come" + plural(n, "s", "") + " from the generated key file, while the other keys come from the configuration; set all three (" + keygenCommand + ")"
+		}
+		log.Warn(msg, slog.String("file", cfg.KeyFile), slog.Any("from_file", cfg.generated))
+	}
+	if cfg.HashKey != "" && len(cfg.HashKey) < auth.MinSecretLength {
+		log.Warn("HASH_KEY is shorter than 32 bytes; generate a stronger one with " + keygenCommand)
 	}
 	sessions, err := auth.NewSessions([]byte(cfg.SecretKey))
 	if err != nil {
-		return fmt.Errorf("APP_SERVER_SECRET_KEY: %w", err)
+		return fmt.Errorf("%s: %w", cfg.name("secret-key"), err)
 	}
 	keys, err := auth.ParseKeyRing(cfg.TokenKey)
 	if err != nil {
-		return fmt.Errorf("TOKEN_ENCRYPTION_KEY: %w", err)
+		return fmt.Errorf("%s: %w", cfg.name("token-key"), err)
 	}
 
-	st, err := openStore(ctx, kind, target, log)
+	st, err := openStore(ctx, kind, target, dbFile, log)
 	if err != nil {
 		return err
 	}
@@ -199,8 +224,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	log.Info("shutting down; waiting for in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	shutdownErr := srv.Shutdown(shutdownCtx)
+	// Confirms the store could not take yet are retried until here.
+	srvHandler.Close()
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -208,19 +236,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	return nil
 }
 
-// openStore opens the store a DATABASE_URL selected.
-func openStore(ctx context.Context, kind, target string, log *slog.Logger) (store.Store, error) {
+// openStore opens the store a DATABASE_URL selected. dbFile is the SQLite
+// database's file ("" in memory), also when target is a "file:" URI.
+func openStore(ctx context.Context, kind, target, dbFile string, log *slog.Logger) (store.Store, error) {
 	switch kind {
 	case "sqlite":
-		if dir := filepath.Dir(target); dir != "." {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return nil, fmt.Errorf("creating database directory: %w", err)
+		if dbFile != "" {
+			if dir := filepath.Dir(dbFile); dir != "." {
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					return nil, fmt.Errorf("creating database directory: %w", err)
+				}
 			}
-		}
-		if !strings.HasPrefix(target, "file:") && target != ":memory:" {
 			// The database holds sealed credentials: readable by the owner
 			// only. SQLite gives its -wal and -shm files the same mode.
-			f, err := os.OpenFile(target, os.O_RDWR|os.O_CREATE, 0o600)
+			f, err := os.OpenFile(dbFile, os.O_RDWR|os.O_CREATE, 0o600)
 			if err != nil {
 				return nil, fmt.Errorf("creating database file: %w", err)
 			}
@@ -228,7 +257,7 @@ func openStore(ctx context.Context, kind, target string, log *slog.Logger) (stor
 			f.Close()
 			if err == nil && fi.Mode().Perm()&0o077 != 0 {
 				log.Warn("the database holds sealed credentials but other users can read it; chmod 600 it",
-					slog.String("file", target), slog.String("mode", fi.Mode().Perm().String()))
+					slog.String("file", dbFile), slog.String("mode", fi.Mode().Perm().String()))
 			}
 		}
 		return sqlite.Open(ctx, target, sqlite.WithLogger(log))

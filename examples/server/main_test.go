@@ -44,7 +44,7 @@ func start(t *testing.T, env map[string]string, args ...string) (string, func() 
 	done := make(chan error, 1)
 	logs := &lockedBuffer{}
 	getenv := func(k string) string { return env[k] }
-	go func() { done <- run(ctx, append([]string{"-port", "0"}, args...), getenv, logs, ready) }()
+	go func() { done <- run(ctx, append([]string{"-port", "0"}, args...), getenv, io.Discard, logs, ready) }()
 	select {
 	case addr := <-ready:
 		stopped := false
@@ -250,7 +250,7 @@ func TestServerRejectsBadConfig(t *testing.T) {
 		"half hubspot":   {"DATABASE_URL": filepath.Join(dir, "e.db"), "HUBSPOT_CLIENT_SECRET": "secret"},
 		"bad log level":  {"DATABASE_URL": filepath.Join(dir, "d.db"), "LOG_LEVEL": "loud"},
 	} {
-		err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return env[k] }, io.Discard, nil)
+		err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return env[k] }, io.Discard, io.Discard, nil)
 		if err == nil {
 			t.Errorf("%s: accepted", name)
 		} else if strings.Contains(err.Error(), "secretpw") {
@@ -287,7 +287,7 @@ func TestKeyFileReadableByOthersIsRefused(t *testing.T) {
 	if err := os.Chmod(keyFile, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return map[string]string{"DATABASE_URL": db}[k] }, io.Discard, nil)
+	err := run(context.Background(), []string{"-port", "0"}, func(k string) string { return map[string]string{"DATABASE_URL": db}[k] }, io.Discard, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("world-readable key file: %v", err)
 	}
@@ -337,18 +337,16 @@ func TestServerPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Cleanups run last-in first-out: the schema is dropped before the
-	// connection closes (a deferred Close ran first and left the schema).
-	t.Cleanup(func() { conn.Close(context.Background()) })
 	schema := fmt.Sprintf("example_server_%d", time.Now().UnixNano())
+	// Registered before anything can fail, run after the server stopped:
+	// the schema goes, and the test checks that it is gone.
+	t.Cleanup(func() {
+		defer conn.Close(context.Background())
+		dropAndCheckSchema(t, conn, schema)
+	})
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
@@ -357,7 +355,7 @@ func TestServerPostgres(t *testing.T) {
 		"DATABASE_URL":          dsn + sep + "search_path=" + schema,
 		"APP_SERVER_SECRET_KEY": strings.Repeat("s", 40),
 		"TOKEN_ENCRYPTION_KEY":  "k1:" + strings.Repeat("A", 43),
-		"HASH_KEY":              strings.Repeat("h", 32),
+		"HASH_KEY":              strings.Repeat("h", 40),
 	}
 	base, stop, logs := start(t, keys)
 	walkThrough(t, base)
@@ -370,5 +368,44 @@ func TestServerPostgres(t *testing.T) {
 	var n int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", schema).Scan(&n); err != nil || n == 0 {
 		t.Errorf("no tables in %s: %d %v", schema, n, err)
+	}
+}
+
+// dropAndCheckSchema drops schema and fails the test if it remains.
+func dropAndCheckSchema(t *testing.T, conn *pgx.Conn, schema string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		t.Errorf("dropping schema %s: %v", schema, err)
+	}
+	var left bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&left); err != nil || left {
+		t.Errorf("schema %s left behind (%v)", schema, err)
+	}
+}
+
+// The SQLite file deleted under the running server: requests answer 503
+// instead of writing into the unlinked file, and the log says why at ERROR.
+func TestSQLiteFileDeletedWhileRunning(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "data", "gone.db")
+	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
+	jwt := walkThrough(t, base)
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+	res, err := http.Post(base+"/callLog?jwtToken="+jwt, "application/json",
+		strings.NewReader(`{"logInfo":{"sessionId":"after-delete","direction":"Inbound"},"contactId":"1001"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("POST /callLog after the file was deleted: %d %s, want 503", res.StatusCode, body)
+	}
+	stop()
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "removed or replaced") {
+		t.Errorf("no ERROR log about the database file:\n%s", logs)
 	}
 }

@@ -42,6 +42,7 @@ var (
 	_ adapter.SettingsDefaulter = (*Adapter)(nil)
 	_ adapter.LicenseChecker    = (*Adapter)(nil)
 	_ adapter.UserLister        = (*Adapter)(nil)
+	_ adapter.CallLogFinder     = (*Adapter)(nil)
 )
 
 // DefaultPhoneFormat is testcrm's default overridingPhoneNumberFormat: the
@@ -263,6 +264,23 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	}
 	c.calls = append(c.calls, act)
 	return adapter.CreateCallLogResult{LogID: act.ID}, nil
+}
+
+// FindCallLog looks for the user's call activity of req.Call.SessionID
+// (adapter.CallLogFinder): the CRM keeps each activity's session id.
+func (a *Adapter) FindCallLog(ctx context.Context, req adapter.FindCallLogRequest) (adapter.FindCallLogResult, error) {
+	c := a.crm
+	if err := c.begin(ctx, OpFindCallLog, req.User.ID); err != nil {
+		return adapter.FindCallLogResult{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, act := range c.calls {
+		if act.OwnerID == req.User.ID && act.SessionID == req.Call.SessionID {
+			return adapter.FindCallLogResult{LogID: act.ID}, nil
+		}
+	}
+	return adapter.FindCallLogResult{}, nil
 }
 
 // GetCallLog reads a call activity back. An unknown id is adapter.ErrNotFound.

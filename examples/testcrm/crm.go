@@ -25,6 +25,7 @@ const (
 	OpCreateContact    Op = "createContact"
 	OpCreateCallLog    Op = "createCallLog"
 	OpGetCallLog       Op = "getCallLog"
+	OpFindCallLog      Op = "findCallLog"
 	OpUpdateCallLog    Op = "updateCallLog"
 	OpSetDisposition   Op = "setDisposition"
 	OpCreateMessageLog Op = "createMessageLog"

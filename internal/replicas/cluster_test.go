@@ -20,6 +20,7 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/store"
 	"github.com/crmbridge/crmbridge/store/postgres"
 )
 
@@ -56,6 +57,13 @@ func newCluster(t *testing.T, adapters func() []adapter.Adapter, opts ...httpser
 // newClusterDSN is newCluster on the given DSN.
 func newClusterDSN(t *testing.T, dsn string, adapters func() []adapter.Adapter, opts ...httpserver.Option) *cluster {
 	t.Helper()
+	return newClusterWrapped(t, dsn, adapters, nil, opts...)
+}
+
+// newClusterWrapped is newClusterDSN where replica i's server sees
+// wrap(i, store) instead of its store (fault injection); wrap may be nil.
+func newClusterWrapped(t *testing.T, dsn string, adapters func() []adapter.Adapter, wrap func(i int, st store.Store) store.Store, opts ...httpserver.Option) *cluster {
+	t.Helper()
 	c := &cluster{
 		t:      t,
 		schema: "crmbridge_replicas_" + randomHex(8),
@@ -87,9 +95,13 @@ func newClusterDSN(t *testing.T, dsn string, adapters func() []adapter.Adapter, 
 		if err != nil {
 			t.Fatal(err)
 		}
+		var served store.Store = st
+		if wrap != nil {
+			served = wrap(i, st)
+		}
 		srv, err := httpserver.New(httpserver.Config{
 			Adapters: adapters(),
-			Store:    st,
+			Store:    served,
 			Sessions: sessions,
 			Keys:     keys,
 		}, opts...)
@@ -100,6 +112,7 @@ func newClusterDSN(t *testing.T, dsn string, adapters func() []adapter.Adapter, 
 			c.served[i].Add(1)
 			srv.ServeHTTP(w, r)
 		}))
+		t.Cleanup(func() { srv.Close() })
 		t.Cleanup(ts.Close)
 		c.stores = append(c.stores, st)
 		c.servers = append(c.servers, srv)
@@ -217,6 +230,10 @@ func dropSchema(t *testing.T, dsn, schema string) {
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
 		t.Errorf("drop schema %s: %v", schema, err)
+	}
+	var left bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&left); err != nil || left {
+		t.Errorf("schema %s left behind after the drop (%v)", schema, err)
 	}
 }
 

@@ -65,6 +65,10 @@ func newSchema(tb testing.TB) string {
 		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
 			tb.Errorf("drop schema %s: %v", schema, err)
 		}
+		var left bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&left); err != nil || left {
+			tb.Errorf("schema %s left behind after the drop (%v)", schema, err)
+		}
 	})
 	return schema
 }

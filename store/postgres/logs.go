@@ -29,7 +29,8 @@ type slotTable struct {
 // when it is pending and its lease started before now() - $3. RETURNING
 // yields a row exactly when this statement claimed the slot; otherwise the
 // row is read by a second statement, which sees rows committed after the
-// first one started. Leases are measured on the
+// first one started. RETURNING says whether the row was taken over
+// (updated: its xmax is set) rather than inserted. Leases are measured on the
 // database clock, the one clock all replicas share.
 func newSlotTable(table, idCol, what string) slotTable {
 	return slotTable{
@@ -38,7 +39,7 @@ func newSlotTable(table, idCol, what string) slotTable {
 			VALUES ($1, $2, NULL, now())
 			ON CONFLICT (user_key, ` + idCol + `) DO UPDATE SET reserved_at = excluded.reserved_at
 			WHERE t.log_id IS NULL AND t.reserved_at < now() - $3::interval
-			RETURNING true`,
+			RETURNING t.xmax <> 0`,
 		current: `SELECT log_id FROM ` + table + ` WHERE user_key = $1 AND ` + idCol + ` = $2`,
 		// Confirm records the id on a pending slot, and also on a missing
 		// one (released, taken over and released, or deleted meanwhile):
@@ -70,10 +71,10 @@ func (s *Store) reserve(ctx context.Context, t *slotTable, userKey, id string, l
 	}
 	lease = max(lease, 0)
 	for range maxAttempts {
-		var won bool
-		err := s.pool.QueryRow(ctx, t.reserve, userKey, id, lease).Scan(&won)
+		var takenOver bool
+		err := s.pool.QueryRow(ctx, t.reserve, userKey, id, lease).Scan(&takenOver)
 		if err == nil {
-			return store.Reservation{Won: true}, nil
+			return store.Reservation{Won: true, TakenOver: takenOver}, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return store.Reservation{}, s.fail("reserve "+t.what, err)

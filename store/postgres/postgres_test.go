@@ -191,6 +191,10 @@ func dropSchemaLater(t *testing.T, schema string) {
 		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
 			t.Errorf("drop schema: %v", err)
 		}
+		var left bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&left); err != nil || left {
+			t.Errorf("schema %s left behind after the drop (%v)", schema, err)
+		}
 	})
 }
 

@@ -81,6 +81,12 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX cached_notes_expiry ON cached_notes (expires_at)`,
 	},
+	// Version 3: sessions_valid_from. Session tokens of the user
+	// issued before it are refused (logout ends every session, PROTOCOL.md
+	// §4). NULL: no logout yet.
+	{
+		`ALTER TABLE users ADD COLUMN sessions_valid_from timestamptz`,
+	},
 }
 
 // schemaVersion is the version this code reads and writes.

@@ -38,8 +38,11 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	if v, rows := schemaVersionOf(t, adminConn(t), schema); v != schemaVersion || rows != 1 {
 		t.Errorf("schema version %d in %d rows after the upgrade, want %d in 1", v, rows, schemaVersion)
 	}
-	if _, err := s.GetUser(ctx, "1-p"); err != nil {
-		t.Errorf("user lost by the upgrade: %v", err)
+	if u, err := s.GetUser(ctx, "1-p"); err != nil || !u.SessionsValidFrom.IsZero() {
+		t.Errorf("user after the upgrade: %+v %v", u, err)
+	}
+	if err := s.EndSessions(ctx, "1-p", time.Now()); err != nil {
+		t.Errorf("EndSessions after the upgrade: %v", err)
 	}
 	if ids, err := s.CallLogIDs(ctx, "1-p", []string{"s-1"}); err != nil || ids["s-1"] != "crm-1" {
 		t.Errorf("mapping after the upgrade: %v %v", ids, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -18,14 +19,14 @@ func (s *Store) GetUser(ctx context.Context, key string) (store.User, error) {
 		return store.User{}, errClosed("get user")
 	}
 	const q = `SELECT platform, crm_user_id, hostname, timezone, timezone_offset,
-		access_token, refresh_token, api_key, token_expiry, extra, created_at, updated_at
+		access_token, refresh_token, api_key, token_expiry, extra, created_at, updated_at, sessions_valid_from
 		FROM users WHERE user_key = $1`
 	u := store.User{Key: key}
-	var expiry pgtype.Timestamptz
+	var expiry, validFrom pgtype.Timestamptz
 	var offset int32
 	err := s.pool.QueryRow(ctx, q, key).Scan(
 		&u.Platform, &u.CRMUserID, &u.Hostname, &u.Timezone, &offset,
-		&u.AccessToken, &u.RefreshToken, &u.APIKey, &expiry, &u.Extra, &u.CreatedAt, &u.UpdatedAt)
+		&u.AccessToken, &u.RefreshToken, &u.APIKey, &expiry, &u.Extra, &u.CreatedAt, &u.UpdatedAt, &validFrom)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.User{}, fmt.Errorf("store/postgres: get user: %w", store.ErrNotFound)
 	}
@@ -36,13 +37,16 @@ func (s *Store) GetUser(ctx context.Context, key string) (store.User, error) {
 	if expiry.Valid {
 		u.TokenExpiry = expiry.Time.UTC()
 	}
+	if validFrom.Valid {
+		u.SessionsValidFrom = validFrom.Time.UTC()
+	}
 	u.CreatedAt = u.CreatedAt.UTC()
 	u.UpdatedAt = u.UpdatedAt.UTC()
 	return u, nil
 }
 
 // UpsertUser inserts the user or replaces every field of an existing one,
-// in one statement. CreatedAt and UpdatedAt of u are ignored: the database
+// in one statement. CreatedAt, UpdatedAt and SessionsValidFrom of u are ignored: the database
 // clock sets both on insert and only UpdatedAt on replace, so replicas with
 // skewed clocks agree. Empty byte slices are stored as absent.
 func (s *Store) UpsertUser(ctx context.Context, u store.User) error {
@@ -91,6 +95,27 @@ func (s *Store) UpdateTokens(ctx context.Context, key string, t store.Tokens) er
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("store/postgres: update tokens: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
+// EndSessions moves SessionsValidFrom forward to at (never back), in one
+// statement. at comes from the caller's clock: it is compared with the iat
+// of session tokens the same servers issued. It fails with an error
+// wrapping [store.ErrNotFound] when the user does not exist.
+func (s *Store) EndSessions(ctx context.Context, key string, at time.Time) error {
+	if s.closed.Load() {
+		return errClosed("end sessions")
+	}
+	const q = `UPDATE users SET sessions_valid_from = greatest(sessions_valid_from, $2),
+		updated_at = greatest(now(), created_at)
+		WHERE user_key = $1`
+	tag, err := s.pool.Exec(ctx, q, key, at.UTC())
+	if err != nil {
+		return s.fail("end sessions", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store/postgres: end sessions: %w", store.ErrNotFound)
 	}
 	return nil
 }

@@ -56,3 +56,31 @@ func buildDSN(path string) (dsn string, memory bool, err error) {
 		return u.String() + "?" + pragmas.Encode(), false, nil
 	}
 }
+
+// filePath is the file a path given to Open names: the path itself, or the
+// path of a "file:" URI without its query, unescaped. ok is false for an
+// in-memory database and for a URI naming a host other than localhost.
+func filePath(path string) (file string, ok bool) {
+	if path == "" || path == ":memory:" {
+		return "", false
+	}
+	if !strings.HasPrefix(path, "file:") {
+		return path, true
+	}
+	rest, query, _ := strings.Cut(strings.TrimPrefix(path, "file:"), "?")
+	q, _ := url.ParseQuery(query)
+	if q.Get("mode") == "memory" || q.Get("vfs") == "memdb" || rest == ":memory:" || rest == "" {
+		return "", false
+	}
+	if strings.HasPrefix(rest, "//") {
+		host, p, _ := strings.Cut(strings.TrimPrefix(rest, "//"), "/")
+		if host != "" && host != "localhost" {
+			return "", false
+		}
+		rest = "/" + p
+	}
+	if p, err := url.PathUnescape(rest); err == nil {
+		rest = p
+	}
+	return rest, true
+}

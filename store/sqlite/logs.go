@@ -38,8 +38,9 @@ func newSlotTable(table, idCol, what string) slotTable {
 			VALUES (?1, ?2, NULL, ?3, ?4)
 			ON CONFLICT (user_key, ` + idCol + `) DO UPDATE SET
 				claim = CASE WHEN ` + taken + ` THEN excluded.claim ELSE claim END,
-				reserved_at = CASE WHEN ` + taken + ` THEN excluded.reserved_at ELSE reserved_at END
-			RETURNING claim, log_id`,
+				reserved_at = CASE WHEN ` + taken + ` THEN excluded.reserved_at ELSE reserved_at END,
+				taken_over = CASE WHEN ` + taken + ` THEN 1 ELSE taken_over END
+			RETURNING claim, log_id, taken_over`,
 		// Confirm records the id on a pending slot, and also on a missing
 		// one (released, taken over and released, or deleted meanwhile):
 		// the CRM record exists, so the mapping must too. A slot that is
@@ -62,17 +63,17 @@ func (s *Store) reserve(ctx context.Context, t *slotTable, userKey, id string, l
 	// Any number other than the current holder's claim will do; 63 random
 	// bits make a collision with it practically impossible.
 	claim := rand.Int64()
-	var got int64
+	var got, takenOver int64
 	var logID sql.NullString
 	row, err := s.queryRow(ctx, t.reserve, userKey, id, claim, now.UnixMicro(), now.Add(-lease).UnixMicro())
 	if err == nil {
-		err = row.Scan(&got, &logID)
+		err = row.Scan(&got, &logID, &takenOver)
 	}
 	if err != nil {
 		return store.Reservation{}, unavailable("reserve "+t.what, err)
 	}
 	if got == claim && !logID.Valid {
-		return store.Reservation{Won: true}, nil
+		return store.Reservation{Won: true, TakenOver: takenOver != 0}, nil
 	}
 	return store.Reservation{LogID: logID.String}, nil
 }

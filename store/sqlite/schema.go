@@ -86,6 +86,16 @@ var migrations = [][]string{
 		) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX cached_notes_expiry ON cached_notes (expires_at)`,
 	},
+	// Version 3: sessions_valid_from, integer Unix
+	// microseconds or NULL. Session tokens of the user issued before it are
+	// refused (logout ends every session, PROTOCOL.md §4).
+	{
+		`ALTER TABLE users ADD COLUMN sessions_valid_from INTEGER`,
+		// taken_over is 1 when the pending slot's current claim took it
+		// over from a holder whose lease ran out (store.Reservation.TakenOver).
+		`ALTER TABLE call_logs ADD COLUMN taken_over INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE message_logs ADD COLUMN taken_over INTEGER NOT NULL DEFAULT 0`,
+	},
 }
 
 // schemaVersion is the version this code reads and writes.

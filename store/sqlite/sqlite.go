@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,47 @@ type Store struct {
 	locks  locks
 	stmts  stmts
 	closed atomic.Bool
+	file   *fileWatch // nil for an in-memory database
+}
+
+// ErrFileGone reports that the database file was removed or replaced by
+// another file while the store had it open: SQLite would go on writing into
+// the unlinked file, and everything written would be lost at the next
+// start. Errors wrapping it also wrap [store.ErrUnavailable] (the server
+// answers 503); only a restart, on the file that is there now, recovers.
+var ErrFileGone = errors.New("store/sqlite: the database file was removed or replaced while open; restart the program")
+
+// fileWatch remembers which file the database is, to notice when the path
+// no longer leads to it.
+type fileWatch struct {
+	path string
+	info os.FileInfo
+	gone atomic.Bool
+}
+
+// checkFile fails with ErrFileGone once the path no longer names the file
+// opened (one stat system call, about a microsecond). The first failure is
+// logged at ERROR; later ones only fail.
+func (s *Store) checkFile() error {
+	w := s.file
+	if w == nil {
+		return nil
+	}
+	if !w.gone.Load() {
+		fi, err := os.Stat(w.path)
+		if err == nil && os.SameFile(fi, w.info) {
+			return nil
+		}
+		if w.gone.CompareAndSwap(false, true) {
+			reason := "replaced by another file"
+			if err != nil {
+				reason = err.Error()
+			}
+			s.log.Error("the SQLite database file was removed or replaced while the server runs; every request now fails until a restart",
+				slog.String("file", w.path), slog.String("reason", reason))
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrFileGone, w.path)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -109,6 +151,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store/sqlite: open: %w: %w", store.ErrUnavailable, err)
 	}
+	if file, ok := filePath(path); ok && !memory {
+		// The ping created the file if it was missing.
+		fi, err := os.Stat(file)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store/sqlite: open: %w: %w", store.ErrUnavailable, err)
+		}
+		s.file = &fileWatch{path: file, info: fi}
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -116,8 +167,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers and its file is still the one
+// opened.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.checkFile(); err != nil {
+		return unavailable("ping", err)
+	}
 	if err := s.db.PingContext(ctx); err != nil {
 		return unavailable("ping", err)
 	}

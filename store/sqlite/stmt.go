@@ -15,8 +15,12 @@ type stmts struct {
 	m  map[string]*sql.Stmt
 }
 
-// stmt returns the prepared statement of q, preparing it on first use.
+// stmt returns the prepared statement of q, preparing it on first use. It
+// fails once the database file was removed or replaced (checkFile).
 func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if err := s.checkFile(); err != nil {
+		return nil, err
+	}
 	s.stmts.mu.RLock()
 	st := s.stmts.m[q]
 	s.stmts.mu.RUnlock()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/crmbridge/crmbridge/store"
 )
@@ -13,14 +14,14 @@ import (
 // Absent credentials and Extra come back nil; times come back in UTC.
 func (s *Store) GetUser(ctx context.Context, key string) (store.User, error) {
 	const q = `SELECT platform, crm_user_id, hostname, timezone, timezone_offset,
-		access_token, refresh_token, api_key, token_expiry, extra, created_at, updated_at
+		access_token, refresh_token, api_key, token_expiry, extra, created_at, updated_at, sessions_valid_from
 		FROM users WHERE user_key = ?`
 	u := store.User{Key: key}
-	var expiry, created, updated sql.NullInt64
+	var expiry, created, updated, validFrom sql.NullInt64
 	row, err := s.queryRow(ctx, q, key)
 	if err == nil {
 		err = row.Scan(&u.Platform, &u.CRMUserID, &u.Hostname, &u.Timezone, &u.TimezoneOffset,
-			&u.AccessToken, &u.RefreshToken, &u.APIKey, &expiry, &u.Extra, &created, &updated)
+			&u.AccessToken, &u.RefreshToken, &u.APIKey, &expiry, &u.Extra, &created, &updated, &validFrom)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, fmt.Errorf("store/sqlite: get user: %w", store.ErrNotFound)
@@ -31,11 +32,12 @@ func (s *Store) GetUser(ctx context.Context, key string) (store.User, error) {
 	u.TokenExpiry = fromMicros(expiry)
 	u.CreatedAt = fromMicros(created)
 	u.UpdatedAt = fromMicros(updated)
+	u.SessionsValidFrom = fromMicros(validFrom)
 	return u, nil
 }
 
 // UpsertUser inserts the user or replaces every field of an existing one.
-// CreatedAt and UpdatedAt of u are ignored: the store sets both on insert
+// CreatedAt, UpdatedAt and SessionsValidFrom of u are ignored: the store sets both on insert
 // and only UpdatedAt on replace. Empty byte slices are stored as absent.
 func (s *Store) UpsertUser(ctx context.Context, u store.User) error {
 	const q = `INSERT INTO users (user_key, platform, crm_user_id, hostname, timezone, timezone_offset,
@@ -83,11 +85,33 @@ func (s *Store) UpdateTokens(ctx context.Context, key string, t store.Tokens) er
 	return nil
 }
 
+// EndSessions moves SessionsValidFrom forward to at (never back). It fails
+// with an error wrapping [store.ErrNotFound] when the user does not exist.
+func (s *Store) EndSessions(ctx context.Context, key string, at time.Time) error {
+	const q = `UPDATE users SET sessions_valid_from = max(coalesce(sessions_valid_from, ?1), ?1), updated_at = ?2
+		WHERE user_key = ?3`
+	res, err := s.exec(ctx, q, at.UnixMicro(), s.now().UnixMicro(), key)
+	if err != nil {
+		return unavailable("end sessions", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return unavailable("end sessions", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store/sqlite: end sessions: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
 // DeleteUser removes the user and all of its call-log, message and
 // conversation mappings, pending or confirmed, its settings and cached
 // notes, in one transaction. Deleting
 // a missing user is not an error.
 func (s *Store) DeleteUser(ctx context.Context, key string) error {
+	if err := s.checkFile(); err != nil {
+		return unavailable("delete user", err)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable("delete user", err)

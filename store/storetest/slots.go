@@ -116,11 +116,21 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		// Not a timing threshold: any time past the 1ms lease will do.
 		time.Sleep(expireSleep)
-		o.wantReserve(t, s, userA, "id-1", tinyLease, won)
+		o.wantReserve(t, s, userA, "id-1", tinyLease, store.Reservation{Won: true, TakenOver: true})
 		// The new holder is protected by the lease the next caller uses.
 		o.wantReserve(t, s, userA, "id-1", longLease, pending)
 		must(t, "Confirm by the new holder", o.confirm(s, ctx, userA, "id-1", "crm-1"))
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
+	})
+
+	t.Run("ReserveAfterReleaseIsNoTakeover", func(t *testing.T) {
+		s := newUserStore(t, newStore, userA)
+		o.wantReserve(t, s, userA, "id-1", longLease, won)
+		time.Sleep(expireSleep)
+		o.wantReserve(t, s, userA, "id-1", tinyLease, store.Reservation{Won: true, TakenOver: true})
+		must(t, "Release", o.release(s, t.Context(), userA, "id-1"))
+		// A slot freed by its holder is free, not taken over.
+		o.wantReserve(t, s, userA, "id-1", longLease, won)
 	})
 
 	t.Run("ConfirmedIsNeverTakenOver", func(t *testing.T) {

@@ -219,6 +219,63 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 		_, err = s.GetUser(ctx, "nobody-testCRM")
 		wantErr(t, "GetUser after UpdateTokens of a missing user", err, store.ErrNotFound)
 	})
+
+	t.Run("EndSessions", func(t *testing.T) { testEndSessions(t, newStore) })
+}
+
+// testEndSessions checks the logout mark (PROTOCOL.md §4): it is read back
+// by GetUser to the microsecond, never moves back, survives a new login
+// (UpsertUser) and a token change, and touches no other user.
+func testEndSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
+	s := newStore(t)
+	ctx := t.Context()
+	u := sampleUser("1-testCRM")
+	other := sampleUser("2-testCRM")
+	must(t, "UpsertUser", s.UpsertUser(ctx, u))
+	must(t, "UpsertUser", s.UpsertUser(ctx, other))
+	got, err := s.GetUser(ctx, u.Key)
+	must(t, "GetUser", err)
+	if !got.SessionsValidFrom.IsZero() {
+		t.Fatalf("SessionsValidFrom of a new user = %v, want zero", got.SessionsValidFrom)
+	}
+
+	at := time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.FixedZone("UTC+2", 7200))
+	must(t, "EndSessions", s.EndSessions(ctx, u.Key, at))
+	wantFrom := at.Truncate(time.Microsecond)
+	check := func(step string) {
+		t.Helper()
+		got, err := s.GetUser(ctx, u.Key)
+		must(t, "GetUser", err)
+		if !got.SessionsValidFrom.Equal(wantFrom) {
+			t.Errorf("%s: SessionsValidFrom = %v, want %v", step, got.SessionsValidFrom, wantFrom)
+		}
+	}
+	check("after EndSessions")
+
+	must(t, "EndSessions with an earlier time", s.EndSessions(ctx, u.Key, at.Add(-time.Hour)))
+	check("after EndSessions with an earlier time (must not move back)")
+
+	relogin := sampleUser(u.Key)
+	relogin.SessionsValidFrom = time.Time{}
+	must(t, "UpsertUser (new login)", s.UpsertUser(ctx, relogin))
+	check("after a new login")
+	relogin.SessionsValidFrom = at.Add(-48 * time.Hour)
+	must(t, "UpsertUser with an older SessionsValidFrom", s.UpsertUser(ctx, relogin))
+	check("after UpsertUser carrying an older value")
+	must(t, "UpdateTokens", s.UpdateTokens(ctx, u.Key, store.Tokens{AccessToken: []byte("new")}))
+	check("after UpdateTokens")
+
+	later := at.Add(90 * time.Minute)
+	must(t, "EndSessions later", s.EndSessions(ctx, u.Key, later))
+	wantFrom = later.Truncate(time.Microsecond)
+	check("after a second logout")
+
+	gotOther, err := s.GetUser(ctx, other.Key)
+	must(t, "GetUser of the other user", err)
+	if !gotOther.SessionsValidFrom.IsZero() {
+		t.Errorf("EndSessions changed another user: SessionsValidFrom = %v", gotOther.SessionsValidFrom)
+	}
+	wantErr(t, "EndSessions of a missing user", s.EndSessions(ctx, "nobody-testCRM", at), store.ErrNotFound)
 }
 
 // checkNils enforces "nil when absent": what went in nil comes back nil.

@@ -494,6 +494,56 @@ func (s *Server) handleCreateActivity(w http.ResponseWriter, r *http.Request) {
 	writeData(w, http.StatusOK, out)
 }
 
+// handleListActivities is GET /api/v2/activities: person_id filters by a
+// participant, sort_by=add_time (the default is id; both are creation
+// order here) with sort_direction asc or desc, limit (1..500, default 100).
+// One page: the fake never answers a next cursor.
+func (s *Server) handleListActivities(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	personID := 0
+	if v := q.Get("person_id"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "person_id must be an integer", "ERR_BAD_REQUEST")
+			return
+		}
+		personID = n
+	}
+	limit := 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			writeError(w, http.StatusBadRequest, "limit must be between 1 and 500", "ERR_BAD_REQUEST")
+			return
+		}
+		limit = n
+	}
+	desc := q.Get("sort_direction") == "desc"
+	s.mu.Lock()
+	ids := make([]int, 0, len(s.activities))
+	for id, a := range s.activities {
+		if personID != 0 && !slices.ContainsFunc(a.Participants, func(p Participant) bool { return p.PersonID == personID }) {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if desc {
+		slices.Reverse(ids)
+	}
+	out := []map[string]any{}
+	for _, id := range ids[:min(limit, len(ids))] {
+		out = append(out, activityV2(s.activities[id]))
+	}
+	s.mu.Unlock()
+	s.stats.activityReads.Add(1)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"success":         true,
+		"data":            out,
+		"additional_data": map[string]any{"next_cursor": nil},
+	})
+}
+
 func (s *Server) handleGetActivity(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
 	s.mu.Lock()

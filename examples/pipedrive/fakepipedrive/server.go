@@ -507,6 +507,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /api/v2/organizations/{id}", s.handleGetOrganization)
 	api.HandleFunc("POST /api/v2/organizations", s.handleCreateOrganization)
 	api.HandleFunc("GET /api/v2/deals", s.handleListDeals)
+	api.HandleFunc("GET /api/v2/activities", s.handleListActivities)
 	api.HandleFunc("POST /api/v2/activities", s.handleCreateActivity)
 	api.HandleFunc("GET /api/v2/activities/{id}", s.handleGetActivity)
 	api.HandleFunc("PATCH /api/v2/activities/{id}", s.handlePatchActivity)
