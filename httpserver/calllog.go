@@ -58,19 +58,23 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		// The note the user typed during the call (POST /callLog/cacheNote).
 		note = s.cachedNote(ctx, key, sid)
 	}
-	if s.unconfirmed.full() {
-		if logID, ok := s.unconfirmed.get(key, sid); ok {
-			writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
-			return
-		}
+	if logID, ok := s.unconfirmed.get(keptCallLog, key, sid); ok {
+		// A CRM record this server created and the store has not yet
+		// recorded answers for the session, whatever the store says.
+		writeJSON(w, http.StatusOK, callLogResponse{envelope: failure(msgWarning("Existing log for session " + sid)), LogID: logID})
+		return
+	}
+	// A place for the id, should the store fail to record it; held until
+	// it is recorded or kept.
+	if !s.unconfirmed.admit(1) {
 		s.fail(w, r, opCreateCallLog, sess.claims.Platform, storeErr(errTooManyUnconfirmed))
 		return
 	}
+	defer s.unconfirmed.done(1)
 	var takenOver bool
-	logID, won, err := s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
-		// A CRM record this server created and the store has not yet
-		// recorded answers for the session, whatever the store says.
-		if logID, ok := s.unconfirmed.get(key, sid); ok {
+	logID, won, err := s.reserve(ctx, dedupeCallLog, func(ctx context.Context) (bool, string, error) {
+		// Kept by a concurrent request while this one waited.
+		if logID, ok := s.unconfirmed.get(keptCallLog, key, sid); ok {
 			return false, logID, nil
 		}
 		res, err := s.store.ReserveCallLog(ctx, key, sid, s.reservationLease())
@@ -128,7 +132,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		// logged, which is true.
 		s.log.LogAttrs(ctx, slog.LevelError, "CRM call log created but the store cannot record it yet; retrying in the background",
 			slog.String("request_id", requestInfo(ctx).id), slog.String("log_id", res.LogID), slog.String("error", err.Error()))
-		s.keepCallLog(key, sid, res.LogID)
+		s.keep(keptCallLog, key, sid, res.LogID)
 	}
 	s.callLoggedTo(sess, call, string(req.ContactID))
 	msg := res.Message
@@ -149,7 +153,7 @@ func (s *Server) findCallLog(ctx context.Context, sess *session, contact adapter
 		err = s.confirm(ctx, func(ctx context.Context) error { return s.store.ConfirmCallLog(ctx, key, sid, res.LogID) })
 		if err != nil {
 			// The record exists either way: keep its id like a fresh one.
-			s.keepCallLog(key, sid, res.LogID)
+			s.keep(keptCallLog, key, sid, res.LogID)
 			err = nil
 		}
 	}
@@ -172,7 +176,7 @@ func (s *Server) findCallLog(ctx context.Context, sess *session, contact adapter
 // reserve claims a dedupe slot. While another request holds it pending, it
 // waits (polling, bounded by ctx) for that request to confirm (then the
 // existing id is returned) or release (then it tries to claim it again).
-func (s *Server) reserve(ctx context.Context, try func(context.Context) (won bool, logID string, err error)) (string, bool, error) {
+func (s *Server) reserve(ctx context.Context, kind string, try func(context.Context) (won bool, logID string, err error)) (string, bool, error) {
 	wait := 10 * time.Millisecond
 	for waited := false; ; waited = true {
 		won, logID, err := try(ctx)
@@ -180,7 +184,7 @@ func (s *Server) reserve(ctx context.Context, try func(context.Context) (won boo
 			return "", false, storeErr(err)
 		}
 		if won || logID != "" {
-			s.opts.metrics.observeDedupe(dedupeCallLog, dedupeOutcome(won, waited))
+			s.opts.metrics.observeDedupe(kind, dedupeOutcome(won, waited))
 			return logID, won, nil
 		}
 		t := time.NewTimer(wait)
@@ -251,7 +255,7 @@ func (s *Server) getCallLogs(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, opGetCallLog, sess.claims.Platform, storeErr(err))
 		return
 	}
-	found = s.unconfirmed.overlay(sess.user.Key, ids, found)
+	found = s.unconfirmed.overlay(keptCallLog, sess.user.Key, ids, found)
 	out := callLogsResponse{envelope: envelope{Successful: true}, Logs: make([]callLogLookup, len(ids))}
 	for i, id := range ids {
 		logID, ok := found[id]
@@ -331,7 +335,7 @@ func (s *Server) lookupLogID(ctx context.Context, userKey, sessionID string) (st
 	if err != nil {
 		return "", false, storeErr(err)
 	}
-	found = s.unconfirmed.overlay(userKey, []string{sessionID}, found)
+	found = s.unconfirmed.overlay(keptCallLog, userKey, []string{sessionID}, found)
 	id, ok := found[sessionID]
 	return id, ok, nil
 }

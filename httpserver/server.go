@@ -110,15 +110,19 @@ func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.user
 func WithReadinessTimeout(d time.Duration) Option { return func(o *options) { o.readyTimeout = d } }
 
 // WithMaxUnconfirmed bounds how many created CRM records the server keeps
-// in memory while the store cannot record them (default 10000). Each is
-// retried in the background until the store answers, and requests for the
-// same call meanwhile answer with its id; when the bound is reached, new
-// call logs are refused with 503 before the CRM is called. Values below 1
-// keep the default.
+// in memory while the store cannot record them (default 10000): call-log
+// ids, and for message logs the ids of logged messages and of conversation
+// days (PROTOCOL.md §7). Each is retried in the background until the store
+// answers, and requests for the same call, message or day meanwhile answer
+// with its id. The bound also counts the places held by requests that are
+// calling the CRM (one per call log or message, two when a message creates
+// a day's record); when it is reached, new call logs and messages are
+// refused with 503 before the CRM is called. Values below 1 keep the
+// default; 1 is raised to 2, the places a day's first message needs.
 func WithMaxUnconfirmed(n int) Option {
 	return func(o *options) {
 		if n > 0 {
-			o.maxUnconfirmed = n
+			o.maxUnconfirmed = max(n, 2)
 		}
 	}
 }

@@ -1,44 +1,86 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/base64"
+	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
-
-	"github.com/crmbridge/crmbridge/auth"
+	"syscall"
 )
 
 // command is one subcommand: it parses its own flags from args.
 type command struct {
 	summary string
-	run     func(args []string, stdout, stderr io.Writer) error
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-// commands is the dispatch table; a new tool is one more entry.
+// commands is the dispatch table; a new tool is one more entry, and its
+// code lives in its own file.
 var commands = map[string]command{
-	"keys": {summary: "print fresh APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY", run: runKeys},
+	"keys": {summary: "print fresh APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY", run: func(_ context.Context, args []string, stdout, stderr io.Writer) error {
+		return runKeys(args, stdout, stderr)
+	}},
+	"sim":  {summary: "play the client's request sequences against a server", run: withStatus(runSim)},
+	"init": {summary: "start a new adapter project from the template", run: withStatus(runInit)},
 }
 
 // errUsage is a mistake on the command line; the usage has been printed.
 var errUsage = errors.New("usage")
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "crmbridge:", err)
+// exitStatus ends the process with this status; the command has already
+// said why (crmbridge sim: 1 when a step failed).
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// withStatus adapts a command that returns a process exit status: 0 is
+// success, 2 a usage mistake, anything else that status.
+func withStatus(f func(ctx context.Context, args []string, stdout, stderr io.Writer) int) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		switch code := f(ctx, args, stdout, stderr); code {
+		case 0:
+			return nil
+		case 2:
+			return errUsage
+		default:
+			return exitStatus(code)
 		}
-		os.Exit(2)
 	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// dispatch runs the command and returns the process exit status: 0, the
+// command's own status, or 2 for a usage mistake or another error.
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := runContext(ctx, args, stdout, stderr)
+	var st exitStatus
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &st):
+		return int(st)
+	case !errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "crmbridge:", err)
+	}
+	return 2
 }
 
 // run dispatches args[0] to its command. "help", "-h" and no arguments
 // print the list of commands.
 func run(args []string, stdout, stderr io.Writer) error {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		usage(stderr)
 		return errUsage
@@ -54,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		usage(stderr)
 		return errUsage
 	}
-	return c.run(args[1:], stdout, stderr)
+	return c.run(ctx, args[1:], stdout, stderr)
 }
 
 func usage(w io.Writer) {
@@ -68,54 +110,4 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun \"crmbridge <command> -h\" for a command's flags.")
-}
-
-// secretBytes is the length of the random session secret and hash key:
-// more than auth.MinSecretLength, so a value cut short by a copy mistake
-// is still refused rather than silently weaker.
-const secretBytes = 48
-
-// runKeys prints a fresh set of keys.
-func runKeys(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	keyID := fs.String("key-id", "k1", "id of the new token key; to rotate, put the new key first in TOKEN_ENCRYPTION_KEY and keep the old one after it")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: crmbridge keys [-key-id ID]\n\nPrints APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY as NAME=value lines.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
-	}
-	key, err := auth.GenerateKey(*keyID)
-	if err != nil {
-		return err
-	}
-	secret, err := randomString()
-	if err != nil {
-		return err
-	}
-	hash, err := randomString()
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "APP_SERVER_SECRET_KEY=%s\nTOKEN_ENCRYPTION_KEY=%s\nHASH_KEY=%s\n", secret, key.Encode(), hash)
-	return err
-}
-
-// randomString is secretBytes from crypto/rand, base64url without padding
-// (no characters a shell or an environment file would treat specially).
-func randomString() (string, error) {
-	b := make([]byte, secretBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }

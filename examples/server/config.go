@@ -40,8 +40,12 @@ type config struct {
 	LogLevel    string // LOG_LEVEL: debug, info, warn, error
 	MetricsAddr string // METRICS_ADDR: "" serves /metrics on the main address, "off" not at all
 	KeyFile     string // where generated keys are kept when none are configured
-	Pipedrive   pipedriveConfig
-	HubSpot     hubspotConfig
+	// Playground serves the try-it page under /playground (PLAYGROUND,
+	// -playground); set by validate from the text of the setting.
+	Playground     bool
+	playgroundText string
+	Pipedrive      pipedriveConfig
+	HubSpot        hubspotConfig
 
 	// from names the variable (or flag) each value came from, by setting
 	// name, for messages; "" for a default.
@@ -81,6 +85,8 @@ type setting struct {
 	usage  string
 	secret bool // -h shows "(set)" or "(not set)", never the value
 	url    bool // -h shows the value without credentials
+	// boolean lets the flag stand alone (-playground means true).
+	boolean bool
 }
 
 var settings = []setting{
@@ -100,6 +106,8 @@ var settings = []setting{
 		usage: "RingCentral platform URL that validates admins, absolute"},
 	{flag: "database-url", envs: []string{"DATABASE_URL"}, def: defaultDatabase, dst: func(c *config) *string { return &c.DatabaseURL }, url: true,
 		usage: "SQLite path, sqlite:PATH or sqlite:file:PATH?..., or postgres://... URL"},
+	{flag: "playground", envs: []string{"PLAYGROUND"}, def: "false", dst: func(c *config) *string { return &c.playgroundText }, boolean: true,
+		usage: "serve the playground page under /playground, for development only: true or false"},
 	{flag: "log-level", envs: []string{"LOG_LEVEL"}, def: "info", dst: func(c *config) *string { return &c.LogLevel },
 		usage: "one of " + strings.Join(logLevels, ", ")},
 	{flag: "metrics-addr", envs: []string{"METRICS_ADDR"}, dst: func(c *config) *string { return &c.MetricsAddr },
@@ -123,12 +131,17 @@ var logLevels = []string{"debug", "info", "warn", "error"}
 // stringFlag records a flag's value without a default, so that flag's own
 // help (which this program never prints) could not show one either.
 type stringFlag struct {
-	v   string
-	set bool
+	v       string
+	set     bool
+	boolean bool
 }
 
 func (f *stringFlag) String() string     { return "" }
 func (f *stringFlag) Set(s string) error { f.v, f.set = s, true; return nil }
+
+// IsBoolFlag lets a boolean setting's flag stand alone (package flag then
+// sets it to "true").
+func (f *stringFlag) IsBoolFlag() bool { return f.boolean }
 
 // parseConfig reads the environment, then the flags. For -h it prints the
 // help to help and returns errHelp. A flag error says what was wrong and
@@ -139,7 +152,7 @@ func parseConfig(args []string, getenv func(string) string, help io.Writer) (con
 	fs.Usage = func() {}
 	flags := make([]*stringFlag, len(settings))
 	for i, s := range settings {
-		flags[i] = &stringFlag{}
+		flags[i] = &stringFlag{boolean: s.boolean}
 		fs.Var(flags[i], s.flag, s.usage)
 	}
 	err := fs.Parse(args)
@@ -241,6 +254,11 @@ func (c *config) validate() error {
 	}
 	if c.HubSpot.RedirectURL != "" && !absoluteURL(c.HubSpot.RedirectURL) {
 		bad("hubspot-redirect-url", "%q is not an absolute http(s) URL", c.HubSpot.RedirectURL)
+	}
+	if b, err := strconv.ParseBool(strings.TrimSpace(c.playgroundText)); err != nil {
+		bad("playground", "%q is not true or false", c.playgroundText)
+	} else {
+		c.Playground = b
 	}
 	return errors.Join(errs...)
 }

@@ -178,6 +178,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		handler = mux
 	}
 
+	var served http.Handler = handler
+	if cfg.Playground {
+		served = withPlayground(handler)
+		log.Warn("the playground is on at /playground: for development only, never in production",
+			slog.Bool("generated_keys", cfg.usesGeneratedKeys()))
+	}
+
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, cfg.Port))
 	if err != nil {
 		return err
@@ -196,7 +203,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info("metrics listening", slog.String("addr", "http://"+mln.Addr().String()+"/metrics"))
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           served,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

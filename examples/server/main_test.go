@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmbridge/crmbridge/internal/clientsim"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -407,5 +408,28 @@ func TestSQLiteFileDeletedWhileRunning(t *testing.T) {
 	stop()
 	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "removed or replaced") {
 		t.Errorf("no ERROR log about the database file:\n%s", logs)
+	}
+}
+
+// TestSimulator plays the client's scenarios (crmbridge sim) against the
+// example server as it runs: every step passes.
+func TestSimulator(t *testing.T) {
+	dir := t.TempDir()
+	base, _, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(dir, "sim.db")})
+	rep := clientsim.Run(context.Background(), clientsim.Options{Server: base, APIKey: "sim-key", Platform: "testcrm"})
+	var b bytes.Buffer
+	rep.WriteText(&b)
+	t.Logf("simulator report:\n%s", b.String())
+	for _, sc := range rep.Scenarios {
+		for _, st := range sc.Steps {
+			t.Run(sc.Name+"/"+st.Name, func(t *testing.T) {
+				if !st.OK {
+					t.Errorf("failed: %s (rule: %s)", st.Detail, st.Rule)
+				}
+			})
+		}
+	}
+	if len(rep.Scenarios) != 8 || rep.Failed != 0 || rep.Passed != 21 {
+		t.Errorf("%d scenarios, %d passed, %d failed; want 8, 21, 0", len(rep.Scenarios), rep.Passed, rep.Failed)
 	}
 }

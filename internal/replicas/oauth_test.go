@@ -193,7 +193,9 @@ func TestOAuthRefreshOnceAcrossReplicas(t *testing.T) {
 	var clk clock
 	c := newCluster(t, func() []adapter.Adapter {
 		return []adapter.Adapter{&oauthAdapter{Adapter: testcrm.New(testcrm.NewCRM()), base: fake.srv.URL}}
-	}, httpserver.WithClock(clk.now))
+		// Every lookup must reach the CRM so the test sees each request use the
+		// refreshed token; the contact-match cache would answer some of them.
+	}, httpserver.WithClock(clk.now), httpserver.WithContactCacheTTL(0))
 
 	// Log in as the client does: the code inside the unencoded callbackUri.
 	r := c.mustDo("GET", "/oauth-callback?callbackUri=https://app.example/redirect?code=good-code&state=platform="+oauthPlatform+"&hostname=acme.example", "", nil)

@@ -194,3 +194,87 @@ func (c *cluster) doOnMust(i int, method, path, jwt string, body any) response {
 	}
 	return r
 }
+
+// The message-log side of confirmFault: ConfirmMessage and the day's
+// mapping fail while down; pending answers of ReserveMessage are counted.
+
+func (f *confirmFault) ConfirmMessage(ctx context.Context, userKey, messageID, logID string) error {
+	if f.down.Load() {
+		f.refused.Add(1)
+		return fmt.Errorf("injected: %w: connection reset", store.ErrUnavailable)
+	}
+	return f.Store.ConfirmMessage(ctx, userKey, messageID, logID)
+}
+
+func (f *confirmFault) PutConversationLogID(ctx context.Context, userKey, conversationLogID, logID string) (string, error) {
+	if f.down.Load() {
+		f.refused.Add(1)
+		return "", fmt.Errorf("injected: %w: connection reset", store.ErrUnavailable)
+	}
+	return f.Store.PutConversationLogID(ctx, userKey, conversationLogID, logID)
+}
+
+func (f *confirmFault) ReserveMessage(ctx context.Context, userKey, messageID string, lease time.Duration) (store.Reservation, error) {
+	res, err := f.Store.ReserveMessage(ctx, userKey, messageID, lease)
+	if err == nil && !res.Won && res.LogID == "" {
+		f.pending.Add(1)
+	}
+	return res, err
+}
+
+func (a *faultAfterCreate) CreateMessageLog(ctx context.Context, req adapter.CreateMessageLogRequest) (adapter.CreateMessageLogResult, error) {
+	res, err := a.Adapter.CreateMessageLog(ctx, req)
+	if err == nil && a.fault != nil {
+		a.fault.down.Store(true)
+	}
+	return res, err
+}
+
+// Replica 0's store fails between creating a conversation day's activity
+// and recording it. The client's re-post, with one more message, lands on
+// replica 1, which meets the first message pending, waits for replica 0 to
+// record it, and appends the new message to the same activity: one CRM
+// activity, each message once (PROTOCOL.md §7).
+func TestMessageLogConfirmFaultAcrossReplicas(t *testing.T) {
+	c, crm, faults, _ := faultCluster(t)
+	jwt := c.apiKeyLogin("key-msg-fault")
+	const day = "conv-1/11/29/2026"
+
+	r := c.doOnMust(0, "POST", "/messageLog", jwt, messageLogBody(day, 1))
+	if m := r.json(t); r.status != http.StatusOK || !successful(m) || fmt.Sprint(m["logIds"]) != "[1]" {
+		t.Fatalf("first POST on replica 0: %d %s", r.status, r.body)
+	}
+	if faults[0].refused.Load() == 0 {
+		t.Fatal("the fault was not hit")
+	}
+
+	retried := make(chan response, 1)
+	go func() {
+		r, err := c.doOn(1, "POST", "/messageLog", jwt, messageLogBody(day, 2, 1))
+		if err != nil {
+			r.body = []byte(err.Error())
+		}
+		retried <- r
+	}()
+	for faults[1].pending.Load() == 0 {
+		select {
+		case r := <-retried:
+			t.Fatalf("replica 1 answered without meeting the pending message: %d %s", r.status, r.body)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	faults[0].down.Store(false) // the database is back for replica 0
+	r = <-retried
+	if m := r.json(t); r.status != http.StatusOK || fmt.Sprint(m["logIds"]) != "[2]" {
+		t.Errorf("re-post on replica 1: %d %s, want logIds [2]", r.status, r.body)
+	}
+	var acts []testcrm.MessageActivity
+	for _, a := range crm.MessageLogs() {
+		if a.ConversationLogID == day {
+			acts = append(acts, a)
+		}
+	}
+	if len(acts) != 1 || fmt.Sprint(acts[0].MessageIDs) != "[1 2]" {
+		t.Errorf("CRM activities of the day: %+v, want exactly one holding [1 2]", acts)
+	}
+}
