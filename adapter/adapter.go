@@ -20,7 +20,8 @@ import (
 //
 // Optional features are separate interfaces ([ContactSearcher],
 // [DispositionSetter], [Manifester], [AuthValidator], [SettingsDefaulter],
-// [LicenseChecker], [UserLister]) discovered by type assertion; each one
+// [LicenseChecker], [UserLister], [LogFormatter]) discovered by type
+// assertion; each one
 // documents what the server does when it is absent.
 type Adapter interface {
 	// Platform is the adapter's platform name as it appears in the session JWT

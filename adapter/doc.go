@@ -6,7 +6,8 @@
 // server. Optional capabilities are small separate interfaces the server
 // discovers by type assertion: [ContactSearcher], [DispositionSetter],
 // [Manifester], [AuthValidator], [SettingsDefaulter], [LicenseChecker],
-// [UserLister], [CallLogFinder].
+// [UserLister], [CallLogFinder], [LogFormatter]. The logbody package
+// composes and updates log bodies in each [LogFormat].
 //
 // The user's settings live on the server (the client keeps none of its
 // own): every call's [Session] carries the effective [Settings], the

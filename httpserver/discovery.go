@@ -13,7 +13,8 @@ func (s *Server) isAlive(w http.ResponseWriter, r *http.Request) {
 }
 
 // implementedInterfaces answers which optional capabilities the platform's
-// adapter has: the type assertions done once in New.
+// adapter has: the type assertions done once in New. Every value is a
+// boolean except "logFormat", the media type of the adapter's log bodies.
 func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 	name := clientQuery(r).Get("platform")
 	if name == "" {
@@ -26,7 +27,11 @@ func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	requestInfo(r.Context()).platform = name
-	writeJSON(w, http.StatusOK, map[string]bool{
+	logFormat := p.logFormat
+	if logFormat == "" {
+		logFormat = adapter.LogFormatText
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
 		"getAuthType":           true,
 		"getOauthInfo":          p.auth.Type == adapter.AuthOAuth,
 		"getBasicAuth":          p.auth.Type == adapter.AuthAPIKey,
@@ -51,9 +56,13 @@ func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 		"getUserList":           p.lister != nil,
 		"getManagedAuthOptions": false,
 		"getLicenseStatus":      p.license != nil,
-		"getLogFormatType":      false,
-		"refreshUserInfo":       false,
-		"cacheCallNote":         true,
+		"getLogFormatType":      p.logFormat != "",
+		// logFormat is ours: the contract's ImplementedInterfacesResponse
+		// allows additional properties. The reference server's default
+		// format is plain text.
+		"logFormat":       logFormat,
+		"refreshUserInfo": false,
+		"cacheCallNote":   true,
 	})
 }
 

@@ -206,6 +206,9 @@ type platform struct {
 	// uncached is true when the adapter opted out of the contact-match
 	// cache (adapter.ContactCachePolicy).
 	uncached bool
+	// logFormat is the markup of the adapter's log bodies
+	// (adapter.LogFormatter); "" when the adapter does not say.
+	logFormat adapter.LogFormat
 }
 
 // New builds a server. It checks the configuration and each adapter's
@@ -344,6 +347,13 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.lister, _ = a.(adapter.UserLister)
 	if cp, ok := a.(adapter.ContactCachePolicy); ok {
 		p.uncached = !cp.CacheContactMatches()
+	}
+	if lf, ok := a.(adapter.LogFormatter); ok {
+		switch p.logFormat = lf.LogFormat(); p.logFormat {
+		case adapter.LogFormatText, adapter.LogFormatHTML, adapter.LogFormatMarkdown:
+		default:
+			return nil, fmt.Errorf("httpserver: adapter %q: unknown log format %q", name, p.logFormat)
+		}
 	}
 	return p, nil
 }

@@ -11,11 +11,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 // Contact is a MyCRM contact as its API sends it.
@@ -93,35 +93,17 @@ func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRe
 	return adapter.CreateContactResult{Contact: adapter.Contact{ID: c.ID, Name: c.Name, Phone: c.Phone}}, nil
 }
 
-// CreateCallLog records the call as an activity: the user's note, then
-// the recording link when it is already known.
+// CreateCallLog records the call as an activity. logbody composes the
+// note: what the user typed, then the call details their settings ask for
+// (the recording link once it is known).
 func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
-	note := req.Note
-	if r := req.Call.Recording; r != nil && strings.HasPrefix(r.Link, "http") {
-		note += "\n" + recordingPrefix + r.Link
-	}
-	in := Activity{ContactID: req.Contact.ID, Subject: "Call with " + req.Contact.Name, Note: note}
+	note := logbody.New(adapter.LogFormatText, req).String()
+	in := Activity{ContactID: req.Contact.ID, Subject: logbody.Subject(req.Call, req.Contact), Note: note}
 	var out Activity
 	if err := a.do(ctx, req.Client, "POST", "/api/activities", in, &out); err != nil {
 		return adapter.CreateCallLogResult{}, err
 	}
 	return adapter.CreateCallLogResult{LogID: out.ID}, nil
-}
-
-// recordingPrefix starts the line a recording link is kept on.
-const recordingPrefix = "Recording: "
-
-// splitNote separates what the user typed from the recording lines.
-func splitNote(note string) (user string, recordings []string) {
-	var typed []string
-	for _, line := range strings.Split(note, "\n") {
-		if strings.HasPrefix(line, recordingPrefix) {
-			recordings = append(recordings, line)
-		} else {
-			typed = append(typed, line)
-		}
-	}
-	return strings.Join(typed, "\n"), recordings
 }
 
 // GetCallLog reads a call activity back; the note is the user's part only.
@@ -130,13 +112,16 @@ func (a *Adapter) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest)
 	if err != nil {
 		return adapter.GetCallLogResult{}, err
 	}
-	user, _ := splitNote(act.Note)
-	return adapter.GetCallLogResult{Subject: act.Subject, Note: user}, nil
+	note, err := logbody.Parse(adapter.LogFormatText, act.Note)
+	if err != nil {
+		return adapter.GetCallLogResult{}, err
+	}
+	return adapter.GetCallLogResult{Subject: act.Subject, Note: note.Note()}, nil
 }
 
-// UpdateCallLog replaces the subject and the user's part of the note when
-// sent with a value (an empty string never erases), keeps the recording
-// lines, and adds a new recording link once.
+// UpdateCallLog replaces the subject when sent with a value (an empty
+// string never erases); logbody updates the note (the user's part, the
+// details, a new recording link once).
 func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
 	act, err := a.activity(ctx, req.Client, req.LogID)
 	if err != nil {
@@ -145,23 +130,22 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	if req.Subject != nil && *req.Subject != "" {
 		act.Subject = *req.Subject
 	}
-	user, recordings := splitNote(act.Note)
-	if req.Note != nil && *req.Note != "" {
-		user = *req.Note
+	note, err := logbody.Parse(adapter.LogFormatText, act.Note)
+	if err != nil {
+		return adapter.UpdateCallLogResult{}, err
 	}
-	if l := req.RecordingLink; l != nil && *l != "" && !slices.Contains(recordings, recordingPrefix+*l) {
-		recordings = append(recordings, recordingPrefix+*l)
-	}
-	act.Note = strings.Join(append([]string{user}, recordings...), "\n")
+	note.Update(req)
+	act.Note = note.String()
 	if err := a.do(ctx, req.Client, "PATCH", "/api/activities/"+url.PathEscape(act.ID), act, nil); err != nil {
 		return adapter.UpdateCallLogResult{}, err
 	}
-	return adapter.UpdateCallLogResult{UpdatedNote: user}, nil
+	return adapter.UpdateCallLogResult{UpdatedNote: note.Note()}, nil
 }
 
 // CreateMessageLog starts the activity of a conversation day.
 func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessageLogRequest) (adapter.CreateMessageLogResult, error) {
-	in := Activity{ContactID: req.Contact.ID, Subject: "Messages with " + req.Contact.Name, Note: messageLine(req.Message)}
+	line := logbody.Message(adapter.LogFormatText, req.Session, req.Conversation, req.Message)
+	in := Activity{ContactID: req.Contact.ID, Subject: "Messages with " + req.Contact.Name, Note: line}
 	var out Activity
 	if err := a.do(ctx, req.Client, "POST", "/api/activities", in, &out); err != nil {
 		return adapter.CreateMessageLogResult{}, err
@@ -175,17 +159,14 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	if err != nil {
 		return err
 	}
-	act.Note += "\n" + messageLine(req.Message)
+	line := logbody.Message(adapter.LogFormatText, req.Session, req.Conversation, req.Message)
+	act.Note = logbody.AppendMessage(adapter.LogFormatText, act.Note, line)
 	return a.do(ctx, req.Client, "PATCH", "/api/activities/"+url.PathEscape(act.ID), act, nil)
 }
 
 // Unauthorize has nothing to do: MyCRM cannot revoke an API key through
 // its API, and the server forgets the key itself.
 func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }
-
-func messageLine(m adapter.Message) string {
-	return m.CreationTime.Format("15:04") + " " + m.Direction + ": " + m.Subject
-}
 
 func (a *Adapter) activity(ctx context.Context, c *http.Client, id string) (Activity, error) {
 	var act Activity
