@@ -738,11 +738,11 @@ func TestBodyHandling(t *testing.T) {
 		t.Errorf("oversized: %d %s", r.status, r.body)
 	}
 	r = h.do("POST", "/callLog", `{"logInfo": {`, bearer(jwt)...)
-	if r.status != 400 || !strings.Contains(msg(r.json(t)), "not valid JSON") {
+	if r.status != 400 || !strings.Contains(string(r.body), "not valid JSON") {
 		t.Errorf("malformed: %d %s", r.status, r.body)
 	}
 	r = h.do("POST", "/callLog", `{"logInfo": {"sessionId": "s", "duration": "long"}, "contactId": 1}`, bearer(jwt)...)
-	if r.status != 400 || !strings.Contains(msg(r.json(t)), "duration") {
+	if r.status != 400 || !strings.Contains(string(r.body), "logInfo.duration") {
 		t.Errorf("wrong type: %d %s", r.status, r.body)
 	}
 	r = h.do("POST", "/contact", `[1,2]`, bearer(jwt)...)

@@ -272,8 +272,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		platforms: make(map[string]*platform, len(cfg.Adapters)),
 		log:       o.logger,
 	}
-	s.numbers.max = 8192
-	s.formats.max = 1024
+	s.numbers.max, s.numbers.maxBytes = 8192, 2<<20
+	s.formats.max, s.formats.maxBytes = 1024, 1<<20
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
 	if m := o.metrics; m != nil {

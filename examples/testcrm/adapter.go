@@ -115,11 +115,13 @@ func (a *Adapter) Auth() adapter.AuthConfig {
 }
 
 // UserID returns the id of the user who logs in with key: "u-" and the first
-// 8 hex digits of the key's SHA-256, so one key is always one user and the
-// id reveals nothing usable of the key.
+// 32 hex digits (128 bits) of the key's SHA-256, so one key is always one
+// user, two keys share a user only by a hash collision, and the id reveals
+// nothing usable of the key. (With 32 bits, a birthday search over about
+// 2^16 keys found two keys sharing one user, and so one user's logs.)
 func UserID(key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return "u-" + hex.EncodeToString(sum[:4])
+	return "u-" + hex.EncodeToString(sum[:16])
 }
 
 // GetUserInfo accepts any non-blank API key, as a sandbox does, and lifts a

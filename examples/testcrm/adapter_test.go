@@ -93,8 +93,13 @@ func TestGetUserInfo(t *testing.T) {
 
 func TestUserID(t *testing.T) {
 	a, b := testcrm.UserID("key-a"), testcrm.UserID("key-b")
-	if !regexp.MustCompile(`^u-[0-9a-f]{8}$`).MatchString(a) {
-		t.Errorf("UserID = %q, want u- and 8 hex digits", a)
+	if !regexp.MustCompile(`^u-[0-9a-f]{32}$`).MatchString(a) {
+		t.Errorf("UserID = %q, want u- and 32 hex digits (128 bits)", a)
+	}
+	// These two keys' SHA-256 sums share their first 32 bits: with ids of
+	// 32 bits they would be one user, reading each other's logs.
+	if x, y := testcrm.UserID("key-8337"), testcrm.UserID("key-15029"); x == y {
+		t.Errorf("keys with the same first 32 hash bits share user id %q", x)
 	}
 	if a != testcrm.UserID("key-a") {
 		t.Errorf("UserID is not deterministic")
