@@ -51,6 +51,16 @@
 //	RINGCENTRAL_SERVER     -ringcentral-server  platform that validates admins
 //	LOG_LEVEL              -log-level           debug, info, warn or error (info)
 //	PLAYGROUND             -playground          serve the try-it page under /playground (false)
+//	METRICS_ADDR           -metrics-addr        where /metrics is served: "" the main address, host:port, or off
+//
+// Prometheus metrics (httpserver.WithMetrics) are served at /metrics on the
+// main address unless METRICS_ADDR moves them to a listener of their own or
+// turns them off. Tracing follows the standard OpenTelemetry variables: off
+// unless OTEL_TRACES_EXPORTER or an OTEL_EXPORTER_OTLP_*ENDPOINT asks for
+// it; spans go to an OTLP collector over HTTP/protobuf ("none" makes spans
+// without exporting them); OTEL_SDK_DISABLED=true turns it off; the service
+// name defaults to "crmbridge". Spans still batched are flushed at
+// shutdown, for at most 5 s.
 //
 // The playground is a page that logs in, looks callers up and logs calls
 // through the server it runs on, without the softphone: for development

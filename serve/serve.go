@@ -230,6 +230,27 @@ func (c Config) Run(ctx context.Context, p Process) error {
 	if cfg.ServerURL != "" {
 		opts = append(opts, httpserver.WithServerURL(cfg.ServerURL))
 	}
+	var metrics *httpserver.Metrics
+	if cfg.MetricsAddr != "off" {
+		metrics = httpserver.NewMetrics()
+		opts = append(opts, httpserver.WithMetrics(metrics))
+	}
+	tp, tracing, err := setupTracing(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		opts = append(opts, httpserver.WithTracerProvider(tp))
+		defer func() {
+			// Flush the spans still batched, bounded: a collector that is
+			// gone must not hold the shutdown.
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(sctx); err != nil {
+				log.Warn("flushing traces", slog.String("error", err.Error()))
+			}
+		}()
+	}
 	opts = append(opts, c.Options...)
 	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, Sessions: sessions, Keys: keys}, opts...)
 	if err != nil {
@@ -237,8 +258,14 @@ func (c Config) Run(ctx context.Context, p Process) error {
 	}
 
 	var served http.Handler = handler
+	if metrics != nil && cfg.MetricsAddr == "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		mux.Handle("/", handler)
+		served = mux
+	}
 	if cfg.Playground {
-		served = withPlayground(handler)
+		served = withPlayground(served)
 		log.Warn("the playground is on at /playground: for development only, never in production",
 			slog.Bool("generated_keys", cfg.usesGeneratedKeys()))
 	}
@@ -248,13 +275,28 @@ func (c Config) Run(ctx context.Context, p Process) error {
 		handler.Close()
 		return err
 	}
+	if metrics != nil && cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			handler.Close()
+			return fmt.Errorf("%s: %w", cfg.name("metrics-addr"), err)
+		}
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", metrics.Handler())
+		msrv := newHTTPServer(mmux, log)
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		log.Info("metrics listening", slog.String("addr", "http://"+mln.Addr().String()+"/metrics"))
+	}
 	srv := newHTTPServer(served, log)
 	names := make([]string, len(adapters))
 	for i, a := range adapters {
 		names[i] = a.Platform()
 	}
 	log.Info("crmbridge listening", slog.String("addr", "http://"+ln.Addr().String()),
-		slog.String("store", kind), slog.Any("platforms", names))
+		slog.String("store", kind), slog.Any("platforms", names),
+		slog.Bool("metrics", metrics != nil), slog.String("tracing", tracing))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	if p.Listening != nil {

@@ -8,6 +8,7 @@
 // Everything else is package serve's: the flags (-h) and environment
 // variables (APP_HOST, PORT, APP_SERVER_SECRET_KEY, DATABASE_URL,
 // TOKEN_ENCRYPTION_KEY, HASH_KEY, ...), the keys generated on a laptop
-// and required on PostgreSQL, timeouts and graceful shutdown. Fresh keys
-// come from "go run ./cmd/crmbridge keys".
+// and required on PostgreSQL, timeouts and graceful shutdown, /metrics
+// (METRICS_ADDR) and tracing (OTEL_*). Fresh keys come from
+// "go run ./cmd/crmbridge keys".
 package main
