@@ -152,6 +152,7 @@ func TestConfigValidation(t *testing.T) {
 		{"pipedrive redirect", map[string]string{"PIPEDRIVE_REDIRECT_URL": "redirect"}, []string{"PIPEDRIVE_REDIRECT_URL", "absolute"}},
 		{"short secret", map[string]string{"APP_SERVER_SECRET_KEY": "short"}, []string{"APP_SERVER_SECRET_KEY", "32 bytes", keygenCommand}},
 		{"bad token key", map[string]string{"TOKEN_ENCRYPTION_KEY": "k1:nope"}, []string{"TOKEN_ENCRYPTION_KEY", "id:base64key", keygenCommand}},
+		{"tracing exporter", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, []string{"OTEL_TRACES_EXPORTER", "otlp and none"}},
 	} {
 		env := base()
 		for k, v := range tc.set {

@@ -36,7 +36,10 @@
 //   - Logging: log/slog text lines on stderr at LOG_LEVEL, buffered and
 //     written out at least every 100 ms; never a token, key or JWT.
 //   - Runtime: unless GOGC is set, the collector runs at GOGC=200 (the live
-//     heap is small; bench/load.sh measured ~15% more requests per second).
+//     heap is small; bench/load.sh measured ~15% more requests per second),
+//     and unless GOMEMLIMIT is set, with a soft memory limit of 40 MiB, which
+//     keeps the process within PROTOCOL.md §1's 64 MB when hostile lookups
+//     fill the bounded caches (bench/hostile).
 //
 // The variables keep the reference server's names, so existing deployment
 // files work:

@@ -124,8 +124,9 @@ func (c Config) name() string {
 // flag.ErrHelp. A command-line mistake returns an error wrapping ErrUsage.
 // Errors name the variable or flag at fault and never show a secret.
 //
-// Unless GOGC is set, Run sets the garbage collector's percentage to 200,
-// a process-wide setting (see the package documentation).
+// Unless GOGC and GOMEMLIMIT are set, Run sets the garbage collector's
+// percentage to 200 and a soft memory limit of 40 MiB, process-wide
+// settings (see the package documentation).
 func (c Config) Run(ctx context.Context, p Process) error {
 	getenv := p.Getenv
 	if getenv == nil {
@@ -159,9 +160,34 @@ func (c Config) Run(ctx context.Context, p Process) error {
 		// more requests per second (bench/load.sh). GOGC overrides it.
 		debug.SetGCPercent(200)
 	}
+	if getenv("GOMEMLIMIT") == "" {
+		// GOGC=200 lets the heap grow to three times what is live. Under
+		// hostile lookups the bounded caches fill (tens of megabytes live),
+		// and that headroom would take the process past 64 MB (PROTOCOL.md
+		// §1's budget, bench/hostile); the soft limit makes the collector
+		// work harder near it instead. GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	logOut := newLogWriter(stderr, 100*time.Millisecond)
 	defer logOut.Close()
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
+	// Tracing is configured before anything is made: an unsupported
+	// OTEL_* setting stops the start like any other bad value.
+	tp, tracing, err := setupTracing(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		defer func() {
+			// Flush the spans still batched, bounded: a collector that is
+			// gone must not hold the shutdown.
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(sctx); err != nil {
+				log.Warn("flushing traces", slog.String("error", err.Error()))
+			}
+		}()
+	}
 
 	kind, target, err := storeKind(cfg.DatabaseURL)
 	if err != nil {
@@ -235,21 +261,8 @@ func (c Config) Run(ctx context.Context, p Process) error {
 		metrics = httpserver.NewMetrics()
 		opts = append(opts, httpserver.WithMetrics(metrics))
 	}
-	tp, tracing, err := setupTracing(ctx, getenv)
-	if err != nil {
-		return err
-	}
 	if tp != nil {
 		opts = append(opts, httpserver.WithTracerProvider(tp))
-		defer func() {
-			// Flush the spans still batched, bounded: a collector that is
-			// gone must not hold the shutdown.
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := tp.Shutdown(sctx); err != nil {
-				log.Warn("flushing traces", slog.String("error", err.Error()))
-			}
-		}()
 	}
 	opts = append(opts, c.Options...)
 	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, Sessions: sessions, Keys: keys}, opts...)
@@ -326,6 +339,9 @@ func (c Config) Run(ctx context.Context, p Process) error {
 // shutdownTimeout bounds the wait for in-flight requests at shutdown (a
 // request's own work is bounded by httpserver's per-request timeouts).
 const shutdownTimeout = 30 * time.Second
+
+// memoryLimit is serve's default soft memory limit.
+const memoryLimit = 40 << 20
 
 // maxHeaderBytes bounds a request's header section, request line (and so
 // the query string) included: PROTOCOL.md §1 allows 64 KiB. Go's server
