@@ -50,10 +50,7 @@ func platformFromState(state string) string {
 // apiKeyLogin is POST /apiKeyLogin: validate the key by fetching the CRM
 // user, store the sealed key, answer a session JWT.
 func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
-	q, ok := clientParams(w, r)
-	if !ok {
-		return
-	}
+	q := clientQuery(r)
 	var req apiKeyLoginRequest
 	if !decodeJSON(w, r, &req) {
 		return
@@ -106,10 +103,7 @@ func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
 // callbackUri, so the CRM's code and state may arrive as top-level
 // parameters next to it; both places are searched.
 func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
-	q, ok := clientParams(w, r)
-	if !ok {
-		return
-	}
+	q := clientQuery(r)
 	cb := q.Get("callbackUri")
 	if cb == "" {
 		writeText(w, http.StatusBadRequest, "Missing callbackUri")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -433,16 +434,49 @@ const textNotFound = "Not found"
 // notFoundForUnknown answers 404 text/plain "Not found" for every request
 // the mux has no route for, whatever its method. ServeMux alone answers a
 // known path with another method 405 with a text body, which the client
-// shows as a toast (and it calls some routes on a timer). Preflight never
-// reaches this: "OPTIONS /" matches every path.
+// shows as a toast (and it calls some routes on a timer), and redirects a
+// path that is not clean ("//contact", "/a/../contact") with 307 to a
+// Location that loses any prefix the handler is mounted under; both are
+// unknown routes here. Preflight is answered for every path: "OPTIONS /"
+// matches all of them.
+//
+// It is also the one place that refuses a query string holding a NUL byte
+// or invalid UTF-8 (400 text/plain naming the parameter, PROTOCOL.md §1),
+// so no route can forget to.
 func notFoundForUnknown(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isCleanPath(r.URL.Path) {
+			if r.Method != http.MethodOptions {
+				writeText(w, http.StatusNotFound, textNotFound)
+				return
+			}
+			r = r.Clone(r.Context())
+			r.URL.Path, r.URL.RawPath = "/", ""
+		}
 		if _, pattern := mux.Handler(r); pattern == "" {
 			writeText(w, http.StatusNotFound, textNotFound)
 			return
 		}
+		if name := clientQuery(r).invalidParam(); name != "" {
+			refuseField(w, r, name, "is not valid text (a NUL byte or invalid UTF-8)")
+			return
+		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// isCleanPath reports whether ServeMux would serve p as it is rather than
+// redirect it: rooted, no empty, "." or ".." elements (a trailing slash is
+// kept, as ServeMux keeps it).
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // isJSONObject reports whether b is one JSON object.
