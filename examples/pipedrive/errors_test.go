@@ -141,7 +141,7 @@ func TestErrorMapping(t *testing.T) {
 				_, err := e.a.CreateContact(context.Background(), adapter.CreateContactRequest{Session: s, Name: "X", Phone: query(t, "+16505551212")})
 				return err
 			},
-			want: "user: Pipedrive refused the request (HTTP 403)",
+			want: "user: The CRM refused the request (HTTP 403 Forbidden).",
 		},
 		{
 			name: "deal that is no number",

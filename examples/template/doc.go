@@ -19,7 +19,7 @@
 // adapter and shows the main that serves it.
 //
 // What this template has beyond that minimal adapter: a Config checked by
-// New, error answers mapped to adapter.ErrUnauthorized, adapter.ErrNotFound,
+// New, error answers mapped by adapter.ResponseError to adapter.ErrUnauthorized, adapter.ErrNotFound,
 // *adapter.RateLimitError (with the CRM's Retry-After) and
 // *adapter.UserError (with the CRM's validation message), a recording link
 // added once however often it is sent, and three optional capabilities:
