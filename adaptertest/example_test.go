@@ -2,9 +2,11 @@ package adaptertest_test
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/adaptertest"
 )
 
@@ -54,4 +56,22 @@ func ExampleReport() {
 	// Output:
 	// contact/existing: FindContacts did not find contact "42"
 	// true [contact: looked up one number]
+}
+
+// NewSession calls an adapter directly, without a server: here memOAuth's
+// GetUserInfo-like check of the token at a fake CRM that wants
+// "Bearer access-1".
+func ExampleNewSession() {
+	crm := httptest.NewServer(newProvider())
+	defer crm.Close()
+	a := memOAuth{base: crm.URL}
+
+	s := adaptertest.NewSession(a, adapter.User{ID: "u1"}, "access-1")
+	res, err := s.Client.Get(crm.URL + "/me")
+	if err != nil {
+		panic(err)
+	}
+	res.Body.Close()
+	fmt.Println(s.User.Platform, res.StatusCode, s.Settings != nil)
+	// Output: memcrm 200 true
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/adaptertest"
-	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/template"
 )
 
@@ -61,10 +60,7 @@ func TestConformance(t *testing.T) {
 func TestErrors(t *testing.T) {
 	crm := newFakeCRM(t, "test-key")
 	a := newAdapter(t, crm)
-	s := adapter.Session{
-		User:   adapter.User{ID: "u7", Platform: template.Platform},
-		Client: &http.Client{Transport: auth.NewTransport(nil, auth.APIKeyCredentials("test-key", a.Auth().APIKeyScheme))},
-	}
+	s := adaptertest.NewSession(a, adapter.User{ID: "u7"}, "test-key")
 	get := func() error {
 		_, err := a.GetCallLog(context.Background(), adapter.GetCallLogRequest{Session: s, LogID: "a404"})
 		return err
@@ -124,7 +120,7 @@ func TestErrors(t *testing.T) {
 func TestRecordingLinkOnce(t *testing.T) {
 	crm := newFakeCRM(t, "test-key")
 	a := newAdapter(t, crm)
-	s := adapter.Session{Client: &http.Client{Transport: auth.NewTransport(nil, auth.APIKeyCredentials("test-key", a.Auth().APIKeyScheme))}}
+	s := adaptertest.NewSession(a, adapter.User{ID: "u7"}, "test-key")
 	ctx := context.Background()
 	res, err := a.CreateCallLog(ctx, adapter.CreateCallLogRequest{
 		Session: s, Contact: adapter.ContactRef{ID: "c1", Name: "Alice Anderson"},
