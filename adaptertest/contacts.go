@@ -91,7 +91,8 @@ func (s *suite) findFormatted(tb TB) {
 }
 
 // findAbsent looks up AbsentPhone: FindContacts must return nothing, and
-// the client then gets the "create new contact" placeholder.
+// the client then gets the "create new contact" placeholder when the
+// adapter can create contacts, no contact at all otherwise.
 func (s *suite) findAbsent(tb TB) {
 	tb.Helper()
 	ca, fc, ok := s.lookup(tb, s.cfg.AbsentPhone, "")
@@ -101,6 +102,12 @@ func (s *suite) findAbsent(tb TB) {
 	if len(fc.res.Contacts) > 0 {
 		tb.Errorf("FindContacts found %s for %s, which no contact has: return an empty list when nothing matches",
 			contactIDs(fc.res.Contacts), s.cfg.AbsentPhone)
+		return
+	}
+	if s.rec.caps.ContactCreator == nil {
+		if !ca.ok() || len(ca.Contact) != 0 {
+			tb.Errorf("GET /contact for %s answered %v; want successful:true with no contact (the adapter is not an adapter.ContactCreator, so no create-contact placeholder)", s.cfg.AbsentPhone, ca)
+		}
 		return
 	}
 	if !ca.ok() || len(ca.Contact) != 1 || !ca.Contact[0].IsNewContact {

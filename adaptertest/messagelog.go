@@ -129,7 +129,7 @@ func (s *suite) appendMessage(tb TB) {
 	calls, ok := s.postMessages(tb, msgs, msgs[1])
 	s.appended = ok
 	noCall(tb, calls, mCreateMessage, "for a later message of a logged conversation day: that creates a second record")
-	uc, called := only[adapter.UpdateMessageLogRequest, struct{}](tb, calls, mUpdateMessage, "for a later message of a logged conversation day")
+	uc, called := only[adapter.UpdateMessageLogRequest, adapter.UpdateMessageLogResult](tb, calls, mUpdateMessage, "for a later message of a logged conversation day")
 	if !called || !ok {
 		return
 	}

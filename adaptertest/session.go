@@ -21,20 +21,16 @@ func (s *suite) checkManifest(tb TB) {
 		if a.status != http.StatusOK || a.decode(&caps) != nil {
 			tb.Errorf("%v; want a JSON object of capabilities", a)
 		} else {
-			for name, has := range map[string]bool{
-				"findContactWithName":   s.rec.searcher != nil,
-				"upsertCallDisposition": s.rec.disposer != nil,
-				"authValidation":        s.rec.validator != nil,
-			} {
-				if caps[name] != has {
-					tb.Errorf("GET /implementedInterfaces says %s=%t, but the adapter's optional interfaces say %t", name, caps[name], has)
+			for name, has := range s.rec.caps.ImplementedInterfaces() {
+				if got, ok := caps[name]; !ok || got != has {
+					tb.Errorf("GET /implementedInterfaces says %s=%t (present: %t), but the adapter's interfaces say %t", name, got, ok, has)
 				}
 			}
 		}
 	}
 
-	if s.rec.manifester != nil {
-		checkManifestBlock(tb, s.rec.manifester.Manifest(), s.platform, s.cfg)
+	if m := s.rec.caps.Manifester; m != nil {
+		checkManifestBlock(tb, m.Manifest(), s.platform, s.cfg)
 	}
 	a, _, ok = s.send(tb, "GET", "/crmManifest?platformName="+url.QueryEscape(s.platform), nil, false)
 	if !ok {
@@ -169,7 +165,7 @@ func (s *suite) login(tb TB) {
 // existing contact by name; without the capability the server says so.
 func (s *suite) search(tb TB) {
 	tb.Helper()
-	if s.cfg.SearchName == "" && !s.existingRan && s.rec.searcher != nil {
+	if s.cfg.SearchName == "" && !s.existingRan {
 		s.findExisting(tb) // learn the name to search for
 	}
 	name := s.cfg.SearchName
@@ -186,13 +182,6 @@ func (s *suite) search(tb TB) {
 	var ca contactsAnswer
 	if err := a.decode(&ca); err != nil {
 		tb.Errorf("%v", err)
-		return
-	}
-	if s.rec.searcher == nil {
-		noCall(tb, calls, mSearch, "although the adapter is not a ContactSearcher")
-		if ca.ok() {
-			tb.Errorf("%v; want successful:false, the adapter cannot search", a)
-		}
 		return
 	}
 	if s.cfg.SearchName == "" && s.existingName == "" {
@@ -224,8 +213,10 @@ func (s *suite) authValidation(tb TB) {
 		return
 	}
 	reportFailedCalls(tb, calls)
-	if s.rec.validator != nil {
-		only[adapter.ValidateAuthRequest, struct{}](tb, calls, mValidate, "for GET /authValidation")
+	if s.rec.caps.AuthValidator == nil {
+		tb.Logf("the adapter is not an adapter.AuthValidator (optional): the server answered from the stored credentials alone")
+	} else {
+		only[adapter.ValidateAuthRequest, adapter.ValidateAuthResult](tb, calls, mValidate, "for GET /authValidation")
 	}
 	var e envelope
 	if a.decode(&e) != nil || !e.ok() {
@@ -241,7 +232,14 @@ func (s *suite) unAuthorize(tb TB) {
 	if !ok {
 		return
 	}
-	uc, called := only[adapter.UnauthorizeRequest, struct{}](tb, calls, mUnauthorize, "for POST /unAuthorize")
+	var uc typedCall[adapter.UnauthorizeRequest, adapter.UnauthorizeResult]
+	called := false
+	if s.rec.caps.Unauthorizer == nil {
+		tb.Logf("the adapter is not an adapter.Unauthorizer (optional): the server only erased the stored credentials")
+		noCall(tb, calls, mUnauthorize, "although the adapter is not an Unauthorizer")
+	} else {
+		uc, called = only[adapter.UnauthorizeRequest, adapter.UnauthorizeResult](tb, calls, mUnauthorize, "for POST /unAuthorize")
+	}
 	switch {
 	case !called:
 	case uc.panicked != nil:

@@ -15,9 +15,11 @@ import (
 // failures instead of failing a test, for testing the suite itself or for a
 // tool that prints a conformance report.
 //
-// The suite never calls Fatal, FailNow or Skip: after a failure that makes
-// later checks meaningless it reports why and returns. So an implementation
-// needs no goroutine tricks; it must be safe for concurrent use.
+// The suite never calls Fatal or FailNow: after a failure that makes later
+// checks meaningless it reports why and returns. It calls Skipf for a check
+// of a capability the adapter lacks, and returns right after, so an
+// implementation may record the skip and return. It must be safe for
+// concurrent use.
 type TB interface {
 	// Helper marks the calling function as a test helper.
 	Helper()
@@ -25,6 +27,8 @@ type TB interface {
 	Errorf(format string, args ...any)
 	// Logf records information that helps read a failure.
 	Logf(format string, args ...any)
+	// Skipf marks the test as skipped, saying why.
+	Skipf(format string, args ...any)
 	// Run runs f as the subtest name and reports whether it passed.
 	Run(name string, f func(TB)) bool
 	// TempDir returns a directory removed when the test and its subtests
@@ -105,6 +109,12 @@ func (r *Report) Logf(format string, args ...any) {
 	r.root.mu.Lock()
 	defer r.root.mu.Unlock()
 	r.root.logs = append(r.root.logs, m)
+}
+
+// Skipf records a log line "SKIP: ..." for the current subtest; the suite
+// returns right after calling it.
+func (r *Report) Skipf(format string, args ...any) {
+	r.Logf("SKIP: "+format, args...)
 }
 
 // Run runs f as a subtest, synchronously, and reports whether it recorded

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-
-	"github.com/crmbridge/crmbridge/adapter"
 )
 
 func (s *Server) isAlive(w http.ResponseWriter, r *http.Request) {
@@ -13,7 +11,7 @@ func (s *Server) isAlive(w http.ResponseWriter, r *http.Request) {
 }
 
 // implementedInterfaces answers which optional capabilities the platform's
-// adapter has: the type assertions done once in New.
+// adapter has: adapter.Discover's type assertions, done once in New.
 func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 	name := clientQuery(r).Get("platform")
 	if name == "" {
@@ -26,35 +24,9 @@ func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	requestInfo(r.Context()).platform = name
-	writeJSON(w, http.StatusOK, map[string]bool{
-		"getAuthType":           true,
-		"getOauthInfo":          p.auth.Type == adapter.AuthOAuth,
-		"getBasicAuth":          p.auth.Type == adapter.AuthAPIKey,
-		"getUserInfo":           true,
-		"createCallLog":         true,
-		"updateCallLog":         true,
-		"getCallLog":            true,
-		"createMessageLog":      true,
-		"updateMessageLog":      true,
-		"createContact":         true,
-		"findContact":           true,
-		"unAuthorize":           true,
-		"findContactWithName":   p.searcher != nil,
-		"upsertCallDisposition": p.disposer != nil,
-		"authValidation":        p.validator != nil,
-		"listAppointments":      false,
-		"createAppointment":     false,
-		"updateAppointment":     false,
-		"refreshAppointment":    false,
-		"confirmAppointment":    false,
-		"cancelAppointment":     false,
-		"getUserList":           p.lister != nil,
-		"getManagedAuthOptions": false,
-		"getLicenseStatus":      p.license != nil,
-		"getLogFormatType":      false,
-		"refreshUserInfo":       false,
-		"cacheCallNote":         true,
-	})
+	caps := p.caps.ImplementedInterfaces()
+	caps["cacheCallNote"] = true // POST /callLog/cacheNote is always served
+	writeJSON(w, http.StatusOK, caps)
 }
 
 // manifest is the document of GET /crmManifest (PROTOCOL.md §6).

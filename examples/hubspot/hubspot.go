@@ -172,4 +172,6 @@ func (a *Adapter) manifestBlock() map[string]any {
 // Unauthorize does nothing and returns nil: the server revokes the user's
 // refresh token at Auth's RevokeURL and erases the stored credentials;
 // HubSpot keeps no other per-user state of this app.
-func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }
+func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) (adapter.UnauthorizeResult, error) {
+	return adapter.UnauthorizeResult{}, nil
+}

@@ -243,7 +243,7 @@ func TestSessionClientRefreshesExpiredToken(t *testing.T) {
 func TestUnauthorizeSendsNothing(t *testing.T) {
 	e := newEnv(t, nil)
 	before := e.fake.Stats()
-	if err := e.a.Unauthorize(context.Background(), adapter.UnauthorizeRequest{Session: e.sess}); err != nil {
+	if _, err := e.a.Unauthorize(context.Background(), adapter.UnauthorizeRequest{Session: e.sess}); err != nil {
 		t.Fatalf("Unauthorize: %v", err)
 	}
 	if diff := cmp.Diff(before, e.fake.Stats()); diff != "" {

@@ -150,24 +150,24 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 // UpdateMessageLog appends the message to the day's activity note. The
 // read-modify-write is serialized per activity within this process, so
 // concurrent appends to one day do not lose messages.
-func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
+func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) (adapter.UpdateMessageLogResult, error) {
 	c, x, err := userAPI(req.Session)
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	id, err := parseID("activity", req.LogID)
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	unlock, err := a.notes.lock(ctx, x.companyKey()+"/"+strconv.FormatInt(id, 10))
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	defer unlock()
 	act, err := getActivity(ctx, c, id)
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	note := act.Note + messageHTML(req.Conversation, req.Message, a.location(req.User.Timezone))
-	return c.do(ctx, "PATCH", activityPath(id), nil, activityWrite{Note: &note}, nil)
+	return adapter.UpdateMessageLogResult{}, c.do(ctx, "PATCH", activityPath(id), nil, activityWrite{Note: &note}, nil)
 }

@@ -205,4 +205,6 @@ func (a *Adapter) manifestBlock() manifestBlock {
 // user's refresh token at Auth's RevokeURL (which ends the access tokens
 // issued with it too) and erases the stored credentials. Pipedrive keeps no
 // other per-user state of this app to clean up.
-func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }
+func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) (adapter.UnauthorizeResult, error) {
+	return adapter.UnauthorizeResult{}, nil
+}

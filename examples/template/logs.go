@@ -169,11 +169,11 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 }
 
 // UpdateMessageLog appends a later message to the day's activity.
-func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
+func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) (adapter.UpdateMessageLogResult, error) {
 	act, err := a.getActivity(ctx, req.Session, req.LogID)
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	act.Note = addLine(act.Note, messageLine(req.Message))
-	return a.patchActivity(ctx, req.Session, req.LogID, act)
+	return adapter.UpdateMessageLogResult{}, a.patchActivity(ctx, req.Session, req.LogID, act)
 }

@@ -1,17 +1,18 @@
 // Package mycrm connects crmbridge to MyCRM, a CRM with a small JSON API:
 // users authenticate with an API key in the X-API-Key header; contacts are
-// found by their exact phone string; calls and messages are logged as
-// activities with a subject and a note.
+// found by their exact phone string; calls are logged as activities with a
+// subject and a note.
 package mycrm
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/crmbridge/crmbridge/adapter"
@@ -25,7 +26,7 @@ type Contact struct {
 	Phone string `json:"phone"`
 }
 
-// Activity is a MyCRM activity: one logged call or one day of messages.
+// Activity is a MyCRM activity: one logged call.
 type Activity struct {
 	ID        string `json:"id"`
 	ContactID string `json:"contactId"`
@@ -83,22 +84,12 @@ func (a *Adapter) FindContacts(ctx context.Context, req adapter.FindContactsRequ
 	return adapter.FindContactsResult{Contacts: found}, nil
 }
 
-// CreateContact creates a contact with the number in E.164 form.
-func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRequest) (adapter.CreateContactResult, error) {
-	var c Contact
-	in := Contact{Name: req.Name, Phone: req.Phone.Number.E164()}
-	if err := a.do(ctx, req.Client, "POST", "/api/contacts", in, &c); err != nil {
-		return adapter.CreateContactResult{}, err
-	}
-	return adapter.CreateContactResult{Contact: adapter.Contact{ID: c.ID, Name: c.Name, Phone: c.Phone}}, nil
-}
-
 // CreateCallLog records the call as an activity: the user's note, then
 // the recording link when it is already known.
 func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
 	note := req.Note
 	if r := req.Call.Recording; r != nil && strings.HasPrefix(r.Link, "http") {
-		note += "\n" + recordingPrefix + r.Link
+		note += "\nRecording: " + r.Link
 	}
 	in := Activity{ContactID: req.Contact.ID, Subject: "Call with " + req.Contact.Name, Note: note}
 	var out Activity
@@ -108,94 +99,9 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	return adapter.CreateCallLogResult{LogID: out.ID}, nil
 }
 
-// recordingPrefix starts the line a recording link is kept on.
-const recordingPrefix = "Recording: "
-
-// splitNote separates what the user typed from the recording lines.
-func splitNote(note string) (user string, recordings []string) {
-	var typed []string
-	for _, line := range strings.Split(note, "\n") {
-		if strings.HasPrefix(line, recordingPrefix) {
-			recordings = append(recordings, line)
-		} else {
-			typed = append(typed, line)
-		}
-	}
-	return strings.Join(typed, "\n"), recordings
-}
-
-// GetCallLog reads a call activity back; the note is the user's part only.
-func (a *Adapter) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest) (adapter.GetCallLogResult, error) {
-	act, err := a.activity(ctx, req.Client, req.LogID)
-	if err != nil {
-		return adapter.GetCallLogResult{}, err
-	}
-	user, _ := splitNote(act.Note)
-	return adapter.GetCallLogResult{Subject: act.Subject, Note: user}, nil
-}
-
-// UpdateCallLog replaces the subject and the user's part of the note when
-// sent with a value (an empty string never erases), keeps the recording
-// lines, and adds a new recording link once.
-func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
-	act, err := a.activity(ctx, req.Client, req.LogID)
-	if err != nil {
-		return adapter.UpdateCallLogResult{}, err
-	}
-	if req.Subject != nil && *req.Subject != "" {
-		act.Subject = *req.Subject
-	}
-	user, recordings := splitNote(act.Note)
-	if req.Note != nil && *req.Note != "" {
-		user = *req.Note
-	}
-	if l := req.RecordingLink; l != nil && *l != "" && !slices.Contains(recordings, recordingPrefix+*l) {
-		recordings = append(recordings, recordingPrefix+*l)
-	}
-	act.Note = strings.Join(append([]string{user}, recordings...), "\n")
-	if err := a.do(ctx, req.Client, "PATCH", "/api/activities/"+url.PathEscape(act.ID), act, nil); err != nil {
-		return adapter.UpdateCallLogResult{}, err
-	}
-	return adapter.UpdateCallLogResult{UpdatedNote: user}, nil
-}
-
-// CreateMessageLog starts the activity of a conversation day.
-func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessageLogRequest) (adapter.CreateMessageLogResult, error) {
-	in := Activity{ContactID: req.Contact.ID, Subject: "Messages with " + req.Contact.Name, Note: messageLine(req.Message)}
-	var out Activity
-	if err := a.do(ctx, req.Client, "POST", "/api/activities", in, &out); err != nil {
-		return adapter.CreateMessageLogResult{}, err
-	}
-	return adapter.CreateMessageLogResult{LogID: out.ID}, nil
-}
-
-// UpdateMessageLog appends a later message of the day to its activity.
-func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
-	act, err := a.activity(ctx, req.Client, req.LogID)
-	if err != nil {
-		return err
-	}
-	act.Note += "\n" + messageLine(req.Message)
-	return a.do(ctx, req.Client, "PATCH", "/api/activities/"+url.PathEscape(act.ID), act, nil)
-}
-
-// Unauthorize has nothing to do: MyCRM cannot revoke an API key through
-// its API, and the server forgets the key itself.
-func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }
-
-func messageLine(m adapter.Message) string {
-	return m.CreationTime.Format("15:04") + " " + m.Direction + ": " + m.Subject
-}
-
-func (a *Adapter) activity(ctx context.Context, c *http.Client, id string) (Activity, error) {
-	var act Activity
-	err := a.do(ctx, c, "GET", "/api/activities/"+url.PathEscape(id), nil, &act)
-	return act, err
-}
-
 // do sends one API request with the user's client (which adds the key) and
-// decodes the JSON answer into out, turning MyCRM's statuses into the
-// errors the server understands.
+// decodes the JSON answer into out. adapter.ResponseError turns MyCRM's
+// error statuses into the errors the server understands.
 func (a *Adapter) do(ctx context.Context, c *http.Client, method, path string, in, out any) error {
 	var body bytes.Buffer
 	if in != nil {
@@ -210,20 +116,23 @@ func (a *Adapter) do(ctx context.Context, c *http.Client, method, path string, i
 	req.Header.Set("Content-Type", "application/json")
 	res, err := c.Do(req)
 	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err // its text repeats the URL, phone number and all
+		}
 		return fmt.Errorf("mycrm %s %s: %w", method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
-	switch {
-	case res.StatusCode == http.StatusUnauthorized:
-		return fmt.Errorf("mycrm %s %s: %w", method, req.URL.Path, adapter.ErrUnauthorized)
-	case res.StatusCode == http.StatusNotFound:
-		return fmt.Errorf("mycrm %s %s: %w", method, req.URL.Path, adapter.ErrNotFound)
-	case res.StatusCode >= 300:
-		return fmt.Errorf("mycrm %s %s: HTTP %d", method, req.URL.Path, res.StatusCode)
-	case out == nil:
+	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("mycrm %s %s: reading the answer: %w", method, req.URL.Path, err)
+	}
+	if err := adapter.ResponseError(res, ""); err != nil {
+		return fmt.Errorf("mycrm %s %s: %w", method, req.URL.Path, err)
+	}
+	if out == nil {
 		return nil
 	}
-	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+	if err := json.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("mycrm %s %s: reading the answer: %w", method, req.URL.Path, err)
 	}
 	return nil
