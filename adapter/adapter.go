@@ -25,7 +25,7 @@ import (
 // [CallLogReader], [CallLogUpdater], [MessageLogger], [Unauthorizer],
 // [ContactSearcher], [DispositionSetter], [CallLogFinder], [AuthValidator],
 // [LicenseChecker], [UserLister], [Manifester], [SettingsDefaulter],
-// [ContactCachePolicy]. Each documents what the server does without it. A
+// [ContactCachePolicy], [LogFormatter]. Each documents what the server does without it. A
 // capability method that returns an error wrapping [errors.ErrUnsupported]
 // says "not available for this user" (a plan without SMS, a disabled
 // module): the server then answers as if the adapter lacked the capability.

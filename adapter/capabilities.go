@@ -181,6 +181,7 @@ type Capabilities struct {
 	Manifester         Manifester
 	SettingsDefaulter  SettingsDefaulter
 	ContactCachePolicy ContactCachePolicy
+	LogFormatter       LogFormatter
 }
 
 // Wrapper is implemented by an adapter that wraps another one to observe
@@ -248,6 +249,9 @@ func Discover(a Adapter) Capabilities {
 	if !keep(inner.ContactCachePolicy != nil, c.ContactCachePolicy) {
 		c.ContactCachePolicy = nil
 	}
+	if !keep(inner.LogFormatter != nil, c.LogFormatter) {
+		c.LogFormatter = nil
+	}
 	return c
 }
 
@@ -268,6 +272,7 @@ func discover(a Adapter) Capabilities {
 	c.Manifester, _ = a.(Manifester)
 	c.SettingsDefaulter, _ = a.(SettingsDefaulter)
 	c.ContactCachePolicy, _ = a.(ContactCachePolicy)
+	c.LogFormatter, _ = a.(LogFormatter)
 	return c
 }
 
@@ -275,9 +280,9 @@ func discover(a Adapter) Capabilities {
 // reference contract's connector method names (app-connect OpenAPI 1.7.42,
 // ImplementedInterfacesResponse), each true when the adapter implements it.
 // Appointments, managed auth options and refreshUserInfo have no
-// counterpart in this SDK and are always false; "cacheCallNote" is the
-// server's deployment setting, not the adapter's, and is left for the
-// server to add.
+// counterpart in this SDK and are always false. The server adds
+// "cacheCallNote" (its deployment setting, not the adapter's) and
+// "logFormat" (the media type of LogFormatter, not a boolean).
 func (c Capabilities) ImplementedInterfaces() map[string]bool {
 	return map[string]bool{
 		"getAuthType":           true,
@@ -296,7 +301,7 @@ func (c Capabilities) ImplementedInterfaces() map[string]bool {
 		"upsertCallDisposition": c.DispositionSetter != nil,
 		"getLicenseStatus":      c.LicenseChecker != nil,
 		"getUserList":           c.UserLister != nil,
-		"getLogFormatType":      false,
+		"getLogFormatType":      c.LogFormatter != nil,
 		"listAppointments":      false,
 		"createAppointment":     false,
 		"updateAppointment":     false,

@@ -9,9 +9,10 @@
 // [CallLogReader], [CallLogUpdater], [MessageLogger], [Unauthorizer],
 // [ContactSearcher], [DispositionSetter], [CallLogFinder], [AuthValidator],
 // [LicenseChecker], [UserLister], [Manifester], [SettingsDefaulter],
-// [ContactCachePolicy]. A capability that is there but not for this user
-// returns an error wrapping [errors.ErrUnsupported], and the server answers
-// as if the adapter lacked it.
+// [ContactCachePolicy], [LogFormatter]. A capability that is there but not
+// for this user returns an error wrapping [errors.ErrUnsupported], and the
+// server answers as if the adapter lacked it. The logbody package composes
+// and updates log bodies in each [LogFormat].
 //
 // The user's settings live on the server (the client keeps none of its
 // own): every call's [Session] carries the effective [Settings], the

@@ -41,11 +41,17 @@ type PhoneQuery struct {
 	// (such as "101"); then Number is the zero value and Candidates is
 	// []string{Raw}.
 	IsExtension bool
-	// Number is the parsed number (E.164, national form, region, ...).
+	// Number is the parsed number (E.164, national form, region, ...). A
+	// number the phone library cannot place is still searched (PROTOCOL.md
+	// §5): then Number.Valid() is false and its E.164 form is the digits as
+	// received. Number is the zero value for an extension and for digits
+	// sent without a '+', which are searched exactly as received (Raw).
 	Number phone.Number
 	// Candidates are the strings an exact-match CRM should try, in order:
-	// E.164 first, then the user's overridingFormat patterns expanded, without
-	// duplicates (see phone.Candidates). Never empty.
+	// E.164 first, then its equivalent forms (Mexico with and without the
+	// old "1", Argentina with and without the mobile "9"), then the user's
+	// overridingFormat patterns expanded, without duplicates (see
+	// phone.Candidates). Never empty.
 	Candidates []string
 }
 

@@ -182,6 +182,8 @@ func (r *recorder) DefaultSettings() adapter.Settings {
 
 func (r *recorder) CacheContactMatches() bool { return r.caps.ContactCachePolicy.CacheContactMatches() }
 
+func (r *recorder) LogFormat() adapter.LogFormat { return r.caps.LogFormatter.LogFormat() }
+
 // calls returns the calls of one method with their typed request and
 // result.
 type typedCall[Req, Res any] struct {

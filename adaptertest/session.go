@@ -17,7 +17,8 @@ func (s *suite) checkManifest(tb TB) {
 	tb.Helper()
 	a, _, ok := s.send(tb, "GET", "/implementedInterfaces?platform="+url.QueryEscape(s.platform), nil, false)
 	if ok {
-		var caps map[string]bool
+		// Values are booleans, except "logFormat" (a media type).
+		var caps map[string]any
 		if a.status != http.StatusOK || a.decode(&caps) != nil {
 			tb.Errorf("%v; want a JSON object of capabilities", a)
 		} else {

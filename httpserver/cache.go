@@ -15,8 +15,13 @@ import (
 // simply computed again.
 type boundedMap[V any] struct {
 	max int
-	mu  sync.RWMutex
-	m   map[string]V
+	// maxBytes, when positive, also bounds the estimated bytes held (keys
+	// and values, see putSized): a cache keyed by client input must not
+	// grow with the size of that input.
+	maxBytes int
+	bytes    int
+	mu       sync.RWMutex
+	m        map[string]V
 }
 
 func (b *boundedMap[V]) get(key string) (V, bool) {
@@ -26,10 +31,26 @@ func (b *boundedMap[V]) get(key string) (V, bool) {
 	return v, ok
 }
 
-func (b *boundedMap[V]) put(key string, v V) {
+func (b *boundedMap[V]) put(key string, v V) { b.putSized(key, v, 0) }
+
+// mapEntryOverhead approximates what a map entry costs beyond its key and
+// value bytes (bucket slot, string and slice headers).
+const mapEntryOverhead = 64
+
+// putSized stores v, which holds about size bytes besides its key. An entry
+// larger than the whole byte budget is not stored.
+func (b *boundedMap[V]) putSized(key string, v V, size int) {
+	size += len(key) + mapEntryOverhead
+	if b.maxBytes > 0 && size > b.maxBytes {
+		return
+	}
 	b.mu.Lock()
-	if b.m == nil || len(b.m) >= b.max {
+	if b.m == nil || len(b.m) >= b.max || b.maxBytes > 0 && b.bytes+size > b.maxBytes {
 		b.m = make(map[string]V, min(b.max, 1024))
+		b.bytes = 0
+	}
+	if _, had := b.m[key]; !had {
+		b.bytes += size
 	}
 	b.m[key] = v
 	b.mu.Unlock()
@@ -44,20 +65,20 @@ func (b *boundedMap[V]) remove(key string) {
 // numberCache keeps parsed phone numbers by the raw query value. Parsing is
 // the most expensive step of a lookup (about 20 us: region detection and the
 // validity check), and the client looks the same number up several times
-// per call: when it rings, when it is answered, when it is logged.
-type numberCache struct{ boundedMap[parsedNumber] }
-
-type parsedNumber struct {
-	n   phone.Number
-	err error
-}
+// per call: when it rings, when it is answered, when it is logged. Only
+// valid numbers are kept (a failure, or a number no plan knows, is parsed
+// again: hostile input must not fill the cache), and the cache is bounded by
+// bytes as well as entries.
+type numberCache struct{ boundedMap[phone.Number] }
 
 func (c *numberCache) parse(raw string) (phone.Number, error) {
-	if p, ok := c.get(raw); ok {
-		return p.n, p.err
+	if n, ok := c.get(raw); ok {
+		return n, nil
 	}
 	n, err := phone.Parse(raw)
-	c.put(raw, parsedNumber{n, err})
+	if err == nil && n.Valid() {
+		c.putSized(raw, n, len(n.E164())+len(n.NationalNumber())+len(n.Region()))
+	}
 	return n, err
 }
 
@@ -70,7 +91,9 @@ func (c *formatCache) compile(list string) phone.Formats {
 		return f
 	}
 	f := phone.CompileFormats(list)
-	c.put(list, f)
+	// Compiled patterns hold their text and one offset per placeholder:
+	// at most the list's length in bytes, plus 8 per placeholder byte.
+	c.putSized(list, f, 9*len(list))
 	return f
 }
 

@@ -15,9 +15,6 @@ import (
 	"github.com/crmbridge/crmbridge/auth"
 )
 
-// maxSessionIDs bounds GET /callLog (the reference server looked at 5).
-const maxSessionIDs = 100
-
 // reservationLease is how long a pending reservation protects its slot
 // before another request may assume its owner died: longer than any adapter
 // call can take.
@@ -238,18 +235,13 @@ type callLogsResponse struct {
 // getCallLogs is GET /callLog: one entry per requested session id, in
 // request order, with the CRM record's subject and note when asked.
 func (s *Server) getCallLogs(w http.ResponseWriter, r *http.Request, sess *session) {
-	var ids []string
-	for _, id := range strings.Split(sess.query.Get("sessionIds"), ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			ids = append(ids, id)
-		}
+	ids, over := splitList(sess.query.Get("sessionIds"), maxSessionIDs)
+	if over {
+		refuseField(w, r, "sessionIds", fmt.Sprintf("has more than %d ids", maxSessionIDs))
+		return
 	}
 	if len(ids) == 0 {
 		badRequest(w, "sessionIds is required")
-		return
-	}
-	if len(ids) > maxSessionIDs {
-		badRequest(w, fmt.Sprintf("At most %d sessionIds per request", maxSessionIDs))
 		return
 	}
 	found, err := s.store.CallLogIDs(r.Context(), sess.user.Key, ids)

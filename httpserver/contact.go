@@ -1,7 +1,9 @@
 package httpserver
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -25,8 +27,18 @@ var newContactPlaceholder = wireContact{ID: "createNewContact", Name: "Create ne
 // contact without an id, an empty log id): a bug to fix in the adapter.
 var errAdapterContract = errors.New("adapter broke the contract")
 
-// phoneQuery builds the adapter's PhoneQuery from the raw query values.
-func (s *Server) phoneQuery(raw, overridingFormat string, isExtension bool) (adapter.PhoneQuery, error) {
+// errPhoneTooLong refuses a phoneNumber over maxPhoneNumberBytes unparsed.
+var errPhoneTooLong = fmt.Errorf("%w: longer than %d bytes", phone.ErrInvalid, maxPhoneNumberBytes)
+
+// phoneQuery builds the adapter's PhoneQuery from the raw query values. A
+// number with digits is never refused (PROTOCOL.md §5): one that is not
+// E.164 at all (no '+') is searched as received when it has 1 to 17 digits. Only input without digits, or over
+// maxPhoneNumberBytes, is an error. The caller has checked overridingFormat
+// against its bounds (formatListProblem).
+func (s *Server) phoneQuery(ctx context.Context, raw, overridingFormat string, isExtension bool) (adapter.PhoneQuery, error) {
+	if len(raw) > maxPhoneNumberBytes {
+		return adapter.PhoneQuery{}, errPhoneTooLong
+	}
 	if isExtension {
 		ext := strings.TrimSpace(raw)
 		if ext == "" {
@@ -36,21 +48,54 @@ func (s *Server) phoneQuery(raw, overridingFormat string, isExtension bool) (ada
 	}
 	n, err := s.numbers.parse(raw)
 	if err != nil {
+		norm := phone.Normalize(raw)
+		if errors.Is(err, phone.ErrNotE164) && digitCount(norm) >= 1 && digitCount(norm) <= maxNumberDigits {
+			return adapter.PhoneQuery{Raw: norm, Candidates: []string{norm}}, nil
+		}
+		return adapter.PhoneQuery{}, err
+	}
+	cands, err := phone.CandidatesContext(ctx, n, s.formats.compile(overridingFormat), 0)
+	if err != nil {
 		return adapter.PhoneQuery{}, err
 	}
 	return adapter.PhoneQuery{
 		Raw:        phone.Normalize(raw),
 		Number:     n,
-		Candidates: phone.Candidates(n, s.formats.compile(overridingFormat), 0),
+		Candidates: cands,
 	}, nil
+}
+
+// maxNumberDigits is the most digits a phone number has (E.164: 15, plus
+// room for a trunk prefix); longer digit strings are not numbers.
+const maxNumberDigits = 17
+
+func digitCount(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
 }
 
 // findContact is GET /contact.
 func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *session) {
 	q := sess.query
-	format := effectiveOverridingFormat(q.Get("overridingFormat"), sess.crm.Settings)
-	pq, err := s.phoneQuery(q.Get("phoneNumber"), format, q.Get("isExtension") == "true")
+	requested := q.Get("overridingFormat")
+	if problem := formatListProblem(requested); problem != "" {
+		refuseField(w, r, "overridingFormat", problem)
+		return
+	}
+	// The user's stored formats apply when the request has none; they are
+	// the user's own, so over-long ones are cut to the bounds, not refused.
+	format := boundFormatList(effectiveOverridingFormat(requested, sess.crm.Settings))
+	pq, err := s.phoneQuery(r.Context(), q.Get("phoneNumber"), format, q.Get("isExtension") == "true")
 	if err != nil {
+		if r.Context().Err() != nil {
+			s.fail(w, r, opFindContact, sess.claims.Platform, err)
+			return
+		}
 		requestInfo(r.Context()).err = err
 		writeJSON(w, http.StatusOK, contactsResponse{
 			envelope: failure(msgWarning("Invalid phone number")),
@@ -143,7 +188,7 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, sess *ses
 		writeJSON(w, http.StatusOK, failure(msgWarning("Please enter a name for the new contact")))
 		return
 	}
-	pq, err := s.phoneQuery(req.PhoneNumber, "", false)
+	pq, err := s.phoneQuery(r.Context(), req.PhoneNumber, "", false)
 	if err != nil {
 		requestInfo(r.Context()).err = err
 		writeJSON(w, http.StatusOK, failure(msgWarning("Invalid phone number")))

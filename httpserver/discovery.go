@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/crmbridge/crmbridge/adapter"
 )
 
 func (s *Server) isAlive(w http.ResponseWriter, r *http.Request) {
@@ -11,7 +13,9 @@ func (s *Server) isAlive(w http.ResponseWriter, r *http.Request) {
 }
 
 // implementedInterfaces answers which optional capabilities the platform's
-// adapter has: adapter.Discover's type assertions, done once in New.
+// adapter has: adapter.Discover's type assertions, done once in New. Every
+// value is a boolean except "logFormat", the media type of the adapter's
+// log bodies.
 func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 	name := clientQuery(r).Get("platform")
 	if name == "" {
@@ -24,9 +28,19 @@ func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	requestInfo(r.Context()).platform = name
-	caps := p.caps.ImplementedInterfaces()
-	caps["cacheCallNote"] = true // POST /callLog/cacheNote is always served
-	writeJSON(w, http.StatusOK, caps)
+	logFormat := p.logFormat
+	if logFormat == "" {
+		logFormat = adapter.LogFormatText // the reference server's default
+	}
+	out := make(map[string]any, 32)
+	for k, v := range p.caps.ImplementedInterfaces() {
+		out[k] = v
+	}
+	out["cacheCallNote"] = true // POST /callLog/cacheNote is always served
+	// logFormat is ours: the contract's ImplementedInterfacesResponse
+	// allows additional properties.
+	out["logFormat"] = logFormat
+	writeJSON(w, http.StatusOK, out)
 }
 
 // manifest is the document of GET /crmManifest (PROTOCOL.md §6).

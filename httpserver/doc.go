@@ -23,6 +23,17 @@
 // out, and lives in this process (replicas over PostgreSQL each keep their
 // own). ContactCacheStats reports its hits and misses.
 //
+// Work per request is bounded (PROTOCOL.md §1): phoneNumber at most 64 bytes,
+// overridingFormat at most 16 patterns of 64 bytes, at most 100 sessionIds
+// and 1,000 messages, bodies of WithBodyLimit; the listening http.Server
+// bounds the headers (examples/server sets MaxHeaderBytes to 64 KiB). The
+// client's query parameters are read by one lenient reader (a stray '%' or
+// a ';' is kept as typed), and every decoded body passes one edge
+// validation: NUL bytes, invalid UTF-8, non-finite numbers, durations over
+// 10 days and times outside the years 2000-2100 are refused with 400
+// text/plain naming the field before any store or adapter sees them. 503 is
+// answered only when the store cannot be reached.
+//
 // The smallest server:
 //
 //	sessions, _ := auth.NewSessions(secret)

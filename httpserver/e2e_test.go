@@ -55,7 +55,34 @@ func TestImplementedInterfaces(t *testing.T) {
 	if m["getOauthInfo"] != false {
 		t.Errorf("getOauthInfo = %v for an API-key adapter", m["getOauthInfo"])
 	}
+	if m["getLogFormatType"] != true || m["logFormat"] != "text/plain" {
+		t.Errorf("getLogFormatType = %v, logFormat = %v; testcrm's LogFormatter says text/plain", m["getLogFormatType"], m["logFormat"])
+	}
+
+	// Without adapter.LogFormatter: not reported, and the reference
+	// server's default format.
+	plain := newHarness(t, func(c *harnessConfig) {
+		c.adapters = []adapter.Adapter{renamed{testcrm.New(nil), "bare"}}
+	})
+	m = plain.do("GET", "/implementedInterfaces?platform=bare", nil).json(t)
+	if m["getLogFormatType"] != false || m["logFormat"] != "text/plain" {
+		t.Errorf("without LogFormatter: getLogFormatType = %v, logFormat = %v", m["getLogFormatType"], m["logFormat"])
+	}
+	html := newHarness(t, func(c *harnessConfig) {
+		c.adapters = []adapter.Adapter{formatted{testcrm.New(nil), adapter.LogFormatHTML}}
+	})
+	if m := html.do("GET", "/implementedInterfaces?platform=testcrm", nil).json(t); m["logFormat"] != "text/html" {
+		t.Errorf("logFormat = %v, want text/html", m["logFormat"])
+	}
 }
+
+// formatted is an adapter with the given log format.
+type formatted struct {
+	adapter.Adapter
+	format adapter.LogFormat
+}
+
+func (f formatted) LogFormat() adapter.LogFormat { return f.format }
 
 func TestCRMManifest(t *testing.T) {
 	h := newHarness(t, func(c *harnessConfig) {
@@ -711,11 +738,11 @@ func TestBodyHandling(t *testing.T) {
 		t.Errorf("oversized: %d %s", r.status, r.body)
 	}
 	r = h.do("POST", "/callLog", `{"logInfo": {`, bearer(jwt)...)
-	if r.status != 400 || !strings.Contains(msg(r.json(t)), "not valid JSON") {
+	if r.status != 400 || !strings.Contains(string(r.body), "not valid JSON") {
 		t.Errorf("malformed: %d %s", r.status, r.body)
 	}
 	r = h.do("POST", "/callLog", `{"logInfo": {"sessionId": "s", "duration": "long"}, "contactId": 1}`, bearer(jwt)...)
-	if r.status != 400 || !strings.Contains(msg(r.json(t)), "duration") {
+	if r.status != 400 || !strings.Contains(string(r.body), "logInfo.duration") {
 		t.Errorf("wrong type: %d %s", r.status, r.body)
 	}
 	r = h.do("POST", "/contact", `[1,2]`, bearer(jwt)...)
@@ -828,6 +855,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"no keys":      func(c *httpserver.Config) { c.Keys = nil },
 		"no adapters":  func(c *httpserver.Config) { c.Adapters = nil },
 		"two testcrms": func(c *httpserver.Config) { c.Adapters = append(c.Adapters, testcrm.New(testcrm.NewCRM())) },
+		"unknown log format": func(c *httpserver.Config) {
+			c.Adapters = []adapter.Adapter{formatted{testcrm.New(nil), "text/rtf"}}
+		},
 		"ambiguous user keys": func(c *httpserver.Config) {
 			c.Adapters = append(c.Adapters, renamed{testcrm.New(testcrm.NewCRM()), "eu-testcrm"})
 		},

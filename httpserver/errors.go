@@ -2,10 +2,8 @@ package httpserver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -39,6 +37,19 @@ func storeErr(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %w", errStore, err)
+}
+
+// storeDown reports whether err means the store cannot be reached (PROTOCOL.md
+// §7: the only case answered 503). A store failure of a request that ran
+// out of time is the timeout, answered with the operation's warning like any
+// other timeout; a store that answered but refused the statement is a bug
+// answered with the operation's warning, details in the log.
+func storeDown(r *http.Request, err error) bool {
+	if !errors.Is(err, errStore) || !errors.Is(err, store.ErrUnavailable) {
+		return false
+	}
+	outOfTime := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || r.Context().Err() != nil
+	return !outOfTime
 }
 
 // errInvalidManifest means an adapter's Manifest is not JSON: a bug in the
@@ -102,7 +113,7 @@ func (s *Server) failWith(w http.ResponseWriter, r *http.Request, op operation, 
 		ue *adapter.UserError
 	)
 	switch {
-	case errors.Is(err, errStore):
+	case storeDown(r, err):
 		writeFailure(http.StatusServiceUnavailable,
 			msgError("The server cannot reach its database right now. Please try again in a moment."))
 	case errors.Is(err, errSessionGone), errors.Is(err, adapter.ErrUnauthorized), errors.Is(err, auth.ErrRevoked):
@@ -128,7 +139,7 @@ func (s *Server) failWith(w http.ResponseWriter, r *http.Request, op operation, 
 		writeFailure(http.StatusOK, msgWarning("Error "+op.name))
 	}
 	level := slog.LevelWarn
-	if errors.Is(err, errStore) {
+	if storeDown(r, err) {
 		level = slog.LevelError
 	}
 	s.log.LogAttrs(r.Context(), level, "request failed",
@@ -137,45 +148,6 @@ func (s *Server) failWith(w http.ResponseWriter, r *http.Request, op operation, 
 		slog.String("platform", crm),
 		slog.String("error", logSafe(err)),
 		slog.Bool("timeout", errors.Is(err, context.DeadlineExceeded)))
-}
-
-// badRequest answers a malformed request (HTTP 400) with a JSON envelope the
-// developer can read.
-func badRequest(w http.ResponseWriter, text string) {
-	writeJSON(w, http.StatusBadRequest, failure(msgWarning(text)))
-}
-
-// decodeJSON reads a JSON body into v. Unknown fields are ignored (the client
-// sends many). It answers the request itself and returns false on failure:
-// 413 for an oversized body, 400 with the reason for bad JSON.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	err := json.NewDecoder(r.Body).Decode(v)
-	if err == nil {
-		return true
-	}
-	var (
-		tooBig  *http.MaxBytesError
-		syntax  *json.SyntaxError
-		typeErr *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &tooBig):
-		writeJSON(w, http.StatusRequestEntityTooLarge,
-			failure(msgWarning(fmt.Sprintf("Request body is larger than %d bytes", tooBig.Limit))))
-	case errors.Is(err, io.EOF):
-		badRequest(w, "Request body is empty; expected a JSON object")
-	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		badRequest(w, "Request body is not valid JSON: "+err.Error())
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
-		}
-		badRequest(w, fmt.Sprintf("Request field %q has the wrong type: expected %s, got %s", field, typeErr.Type, typeErr.Value))
-	default:
-		badRequest(w, "Request body could not be read: "+err.Error())
-	}
-	return false
 }
 
 // logSafe renders an error for the log. An *url.Error (what an adapter's

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -27,7 +26,7 @@ type loginResponse struct {
 func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, crm string, err error) {
 	ri := requestInfo(r.Context())
 	ri.err = err
-	if errors.Is(err, errStore) {
+	if storeDown(r, err) {
 		s.fail(w, r, operation{name: "saving user", record: "User"}, crm, err)
 		return
 	}
@@ -45,20 +44,23 @@ func platformFromState(state string) string {
 	if state == "" {
 		return ""
 	}
-	v, _ := url.ParseQuery(state)
-	return v.Get("platform")
+	return readQuery(state).Get("platform")
 }
 
 // apiKeyLogin is POST /apiKeyLogin: validate the key by fetching the CRM
 // user, store the sealed key, answer a session JWT.
 func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
+	q, ok := clientParams(w, r)
+	if !ok {
+		return
+	}
 	var req apiKeyLoginRequest
 	if !decodeJSON(w, r, &req) {
 		return
 	}
 	name := req.Platform
 	if name == "" {
-		name = platformFromState(r.URL.Query().Get("state"))
+		name = platformFromState(q.Get("state"))
 	}
 	if name == "" {
 		writeText(w, http.StatusBadRequest, "Missing platform name")
@@ -104,16 +106,20 @@ func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
 // callbackUri, so the CRM's code and state may arrive as top-level
 // parameters next to it; both places are searched.
 func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, ok := clientParams(w, r)
+	if !ok {
+		return
+	}
 	cb := q.Get("callbackUri")
 	if cb == "" {
 		writeText(w, http.StatusBadRequest, "Missing callbackUri")
 		return
 	}
-	var cbq url.Values
-	if u, err := url.Parse(cb); err == nil {
-		cbq = u.Query()
-	}
+	// The callback URI's own query, read as leniently as the top level
+	// (url.Parse would refuse a stray '%').
+	_, cbRaw, _ := strings.Cut(cb, "?")
+	cbRaw, _, _ = strings.Cut(cbRaw, "#")
+	cbq := readQuery(cbRaw)
 	name := platformFromState(q.Get("state"))
 	if name == "" {
 		name = platformFromState(cbq.Get("state"))

@@ -200,6 +200,9 @@ type platform struct {
 	// uncached is true when the adapter opted out of the contact-match
 	// cache (adapter.ContactCachePolicy).
 	uncached bool
+	// logFormat is the markup of the adapter's log bodies
+	// (adapter.LogFormatter); "" when the adapter does not say.
+	logFormat adapter.LogFormat
 }
 
 // New builds a server. It checks the configuration and each adapter's
@@ -260,8 +263,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		platforms: make(map[string]*platform, len(cfg.Adapters)),
 		log:       o.logger,
 	}
-	s.numbers.max = 8192
-	s.formats.max = 1024
+	s.numbers.max, s.numbers.maxBytes = 8192, 2<<20
+	s.formats.max, s.formats.maxBytes = 1024, 1<<20
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
 	s.unconfirmed = unconfirmed{max: o.maxUnconfirmed, m: make(map[unconfirmedKey]string), stop: make(chan struct{})}
@@ -323,6 +326,13 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	p.license, p.lister = c.LicenseChecker, c.UserLister
 	if c.ContactCachePolicy != nil {
 		p.uncached = !c.ContactCachePolicy.CacheContactMatches()
+	}
+	if lf := c.LogFormatter; lf != nil {
+		switch p.logFormat = lf.LogFormat(); p.logFormat {
+		case adapter.LogFormatText, adapter.LogFormatHTML, adapter.LogFormatMarkdown:
+		default:
+			return nil, fmt.Errorf("httpserver: adapter %q: unknown log format %q", name, p.logFormat)
+		}
 	}
 	return p, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,7 +24,7 @@ type session struct {
 	claims   auth.Claims
 	user     store.User
 	platform *platform
-	query    url.Values
+	query    queryValues
 	crm      adapter.Session
 	// renew adds the renewed token to a 2xx answer; nil when the token is
 	// not due for renewal.
@@ -81,7 +80,10 @@ type sessionHandler func(w http.ResponseWriter, r *http.Request, sess *session)
 // runs under the adapter timeout.
 func (s *Server) withSession(h sessionHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		query := clientQuery(r)
+		query, ok := clientParams(w, r)
+		if !ok {
+			return
+		}
 		token := bearerToken(r)
 		if token == "" {
 			token = query.Get("jwtToken")

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -33,11 +32,6 @@ const (
 	maxAccountKeyLen = 128
 )
 
-// clientQuery is the one place the client's query parameters are read.
-// The client does not encode its query strings (PROTOCOL.md §1); swap this
-// for a lenient raw reader and every route follows.
-func clientQuery(r *http.Request) url.Values { return r.URL.Query() }
-
 // hashID is h(x) of PROTOCOL.md §3: lowercase hex SHA-256 of x + ":" +
 // HASH_KEY. The hashes identify telephony accounts and extensions without
 // storing their ids.
@@ -49,7 +43,7 @@ func (s *Server) hashID(x string) string {
 // accountKey is the user's telephony account key (a hash from
 // /userInfoHash) as the client sends it: the rc-account-id header or the
 // rcAccountId query parameter. "" when absent or implausibly long.
-func accountKey(r *http.Request, q url.Values) string {
+func accountKey(r *http.Request, q queryValues) string {
 	k := strings.TrimSpace(r.Header.Get("rc-account-id"))
 	if k == "" {
 		k = strings.TrimSpace(q.Get("rcAccountId"))

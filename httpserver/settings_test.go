@@ -392,14 +392,14 @@ func TestCachedNote(t *testing.T) {
 			body := callLogBody("n-1", "1001")
 			body["note"] = ""
 			logID, _ := h.do("POST", "/callLog?jwtToken="+jwt, body).json(t)["logId"].(string)
-			if act, _ := h.crm.CallLog(logID); act.Note != "typed during n-1" {
+			if act, _ := h.crm.CallLog(logID); act.UserNote() != "typed during n-1" {
 				t.Errorf("logged note %q, want the cached one", act.Note)
 			}
 			clk.advance(time.Hour + time.Second)
 			body = callLogBody("n-2", "1001")
 			body["note"] = ""
 			logID, _ = h.do("POST", "/callLog?jwtToken="+jwt, body).json(t)["logId"].(string)
-			if act, _ := h.crm.CallLog(logID); act.Note != "" {
+			if act, _ := h.crm.CallLog(logID); act.UserNote() != "" {
 				t.Errorf("an expired cached note was used: %q", act.Note)
 			}
 			r = h.do("POST", "/callLog/cacheNote?jwtToken="+jwt, map[string]any{"sessionId": "n-3", "note": strings.Repeat("x", 10*64<<10)})

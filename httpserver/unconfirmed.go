@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -17,8 +18,9 @@ import (
 const defaultMaxUnconfirmed = 10000
 
 // errTooManyUnconfirmed refuses a new CRM record while too many created
-// ones still wait for the store: the answer is 503, and no CRM call is made.
-var errTooManyUnconfirmed = errors.New("too many CRM records wait for the store to record them")
+// ones still wait for the store: the store cannot record what it is given,
+// so it counts as unavailable (the answer is 503), and no CRM call is made.
+var errTooManyUnconfirmed = fmt.Errorf("%w: too many CRM records wait for the store to record them", store.ErrUnavailable)
 
 // keptKind names what a kept CRM id is the id of, and so which store
 // method records it.

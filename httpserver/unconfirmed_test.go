@@ -209,7 +209,7 @@ func TestUnconfirmedIsBounded(t *testing.T) {
 	if m := r.json(t); m["successful"] != true || m["logId"] != kept {
 		t.Errorf("PATCH /callLog of a kept session: %s", r.body)
 	}
-	if act, _ := h.crm.CallLog(kept); act.Note != "edited while the store is down" {
+	if act, _ := h.crm.CallLog(kept); act.UserNote() != "edited while the store is down" {
 		t.Errorf("the CRM record was not updated: %+v", act)
 	}
 	os.confirmDown.Store(false)

@@ -3,7 +3,9 @@ package httpserver
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"errors"
+	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -37,56 +39,116 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 		}
 		*f = flexString(n.String())
 	default:
-		return fmt.Errorf("expected a string or a number, got %.20s", b)
+		// An UnmarshalTypeError gets the field's path from the decoder,
+		// so the refusal can name it.
+		return &json.UnmarshalTypeError{Value: jsonValueKind(b), Type: reflect.TypeFor[flexString]()}
 	}
 	return nil
 }
 
+// jsonValueKind names the kind of a JSON value by its first byte.
+func jsonValueKind(b []byte) string {
+	switch b[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	default:
+		return "value"
+	}
+}
+
+// The range of times and durations a call or a message can have
+// (PROTOCOL.md §1): anything else is refused at the edge rather than handed
+// to an adapter as a nonsense date.
+var (
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2101, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive: years up to 2100
+)
+
+const maxCallDuration = 10 * 24 * time.Hour
+
 // flexTime is epoch milliseconds (number or numeric string) or an RFC 3339
-// string.
-type flexTime struct{ time.Time }
+// string. A value that is not a time, or outside the years 2000 to 2100, is
+// kept as a problem for the edge validation (check), which names the field.
+type flexTime struct {
+	time.Time
+	problem string
+}
 
 func (t *flexTime) UnmarshalJSON(b []byte) error {
 	var s flexString
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
 	}
+	*t = flexTime{}
 	if s == "" {
-		t.Time = time.Time{}
 		return nil
 	}
-	if ms, err := strconv.ParseFloat(string(s), 64); err == nil {
-		t.Time = time.UnixMilli(int64(ms)).UTC()
+	if ms, err := strconv.ParseFloat(string(s), 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case ms == 0:
+			// 0 is how some client versions say "not known yet": no time,
+			// like an empty value, rather than a refusal.
+		case math.IsNaN(ms) || math.IsInf(ms, 0):
+			t.problem = "is not a finite number"
+		case ms < float64(minTime.UnixMilli()) || ms >= float64(maxTime.UnixMilli()):
+			t.problem = "is outside the years 2000 to 2100"
+		default:
+			t.Time = time.UnixMilli(int64(ms)).UTC()
+		}
 		return nil
 	}
 	v, err := time.Parse(time.RFC3339Nano, string(s))
-	if err != nil {
-		return fmt.Errorf("expected epoch milliseconds or an RFC 3339 time, got %q", string(s))
+	switch {
+	case err != nil:
+		t.problem = "is not epoch milliseconds or an RFC 3339 time"
+	case v.Before(minTime) || !v.Before(maxTime):
+		t.problem = "is outside the years 2000 to 2100"
+	default:
+		t.Time = v.UTC()
 	}
-	t.Time = v.UTC()
 	return nil
 }
 
+func (t flexTime) check() string { return t.problem }
+
 // flexDuration is whole seconds (number or numeric string); "pending" (a call
-// still in progress) is zero.
-type flexDuration struct{ time.Duration }
+// still in progress) is zero. A value that is not a finite number of seconds
+// between 0 and 10 days is kept as a problem for the edge validation.
+type flexDuration struct {
+	time.Duration
+	problem string
+}
 
 func (d *flexDuration) UnmarshalJSON(b []byte) error {
 	var s flexString
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
 	}
+	*d = flexDuration{}
 	if s == "" || strings.EqualFold(string(s), "pending") {
-		d.Duration = 0
 		return nil
 	}
 	secs, err := strconv.ParseFloat(string(s), 64)
-	if err != nil || secs < 0 {
-		return fmt.Errorf("expected a duration in seconds, got %q", string(s))
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		d.problem = "is not a number of seconds"
+	case math.IsNaN(secs) || math.IsInf(secs, 0):
+		d.problem = "is not a finite number"
+	case secs < 0:
+		d.problem = "is negative"
+	case secs > maxCallDuration.Seconds():
+		d.problem = "is more than 10 days"
+	default:
+		d.Duration = time.Duration(secs * float64(time.Second))
 	}
-	d.Duration = time.Duration(secs * float64(time.Second))
 	return nil
 }
+
+func (d flexDuration) check() string { return d.problem }
 
 // wireParty is a call or message party. Shapes the server does not know are
 // ignored rather than refused: the client adds fields over time.
@@ -232,7 +294,7 @@ type conversationInfo struct {
 	ConversationID    flexString    `json:"conversationId"`
 	ConversationLogID string        `json:"conversationLogId"`
 	Type              string        `json:"type"`
-	Messages          []wireMessage `json:"messages"`
+	Messages          []wireMessage `json:"messages" max:"1000"`
 	Correspondents    []wireParty   `json:"correspondents"`
 	Self              wireParty     `json:"self"`
 	RCAccessToken     string        `json:"rcAccessToken"`

@@ -10,7 +10,15 @@
 //     such as "(***) ***-****") once; [Formats.Expand] fills a Number into it
 //     without parsing again.
 //   - [Candidates] lists every string worth searching for: E.164 first, then
-//     the expanded patterns, then the optional [Defaults], without duplicates.
+//     its [Number.Equivalents] (Mexico with and without the old "1",
+//     Argentina with and without the mobile "9"), then the expanded
+//     patterns, then the optional [Defaults], without duplicates, in time
+//     linear in the patterns ([CandidatesContext] stops with the request).
+//
+// A number with digits is never refused (PROTOCOL.md §5): one the library
+// cannot place parses with [Number.Valid] false and is searched as received.
+// [Number.NationalFormat] corrects the library where it writes Argentine
+// mobiles wrong ("0351 15-234-5678", not "09 15-234-5678").
 //
 // The smallest use:
 //

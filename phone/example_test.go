@@ -1,8 +1,10 @@
 package phone_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/crmbridge/crmbridge/phone"
 )
@@ -69,4 +71,34 @@ func ExampleCandidates() {
 	// +16505551212
 	// (650) 555-1212
 	// 6505551212
+}
+
+// A Mexican mobile still written with the "1" dropped in 2019 is not a
+// valid number any more, but it is searched, with its current form and the
+// user's pattern filled from that form.
+func ExampleNumber_Equivalents() {
+	n, err := phone.Parse("+5215512345678")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(n.Valid(), n.Equivalents())
+	for _, s := range phone.Candidates(n, phone.CompileFormats("** **** ****"), 0) {
+		fmt.Println(s)
+	}
+	// Output:
+	// false [+525512345678]
+	// +5215512345678
+	// +525512345678
+	// 55 1234 5678
+}
+
+func ExampleCandidatesContext() {
+	n, _ := phone.Parse("+5493512345678")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	cands, err := phone.CandidatesContext(ctx, n, phone.Formats{}, phone.DefaultNationalFormat)
+	fmt.Println(cands, err)
+	// Output:
+	// [+5493512345678 +543512345678 0351 15-234-5678] <nil>
 }

@@ -1,6 +1,9 @@
 package phone
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 // Formats is a compiled overridingFormat list: patterns in which each '*' or
 // '#' is a placeholder for the next digit of a national significant number.
@@ -128,45 +131,98 @@ const (
 )
 
 // Candidates returns the strings to search a CRM for, in order and without
-// duplicates: n's E.164 form first, then f.Expand(n), then the defaults chosen
-// in d in the order of their constants. A Number that is not [Number.Valid]
-// yields no formatted strings: only its E.164 form and, if chosen, its
+// duplicates: n's E.164 form first, then its [Number.Equivalents], then the
+// patterns of f expanded, then the defaults chosen in d in the order of their
+// constants. Patterns are expanded with n when it is [Number.Valid],
+// otherwise with its first valid equivalent (a Mexican mobile still written
+// "+521..." expands as the "+52..." number it now is); a number with no valid
+// form yields no formatted strings: only its E.164 forms and, if chosen, its
 // national digits. The zero Number yields nil.
+//
+// The work is linear in the number and size of the patterns.
 func Candidates(n Number, f Formats, d Defaults) []string {
-	if n.IsZero() {
-		return nil
-	}
-	out := make([]string, 1, 1+len(f.patterns)+3)
-	out[0] = n.e164
-	if n.valid {
-		for i := range f.patterns {
-			out = appendUnique(out, f.patterns[i].expand(n.nsn))
-		}
-	}
-	if d&DefaultNationalDigits != 0 {
-		out = appendUnique(out, n.nsn)
-	}
-	if n.valid && d&DefaultNationalFormat != 0 {
-		out = appendUnique(out, n.NationalFormat())
-	}
-	if n.valid && d&DefaultInternationalCompact != 0 {
-		out = appendUnique(out, compact(n.InternationalFormat()))
-	}
+	out, _ := CandidatesContext(context.Background(), n, f, d)
 	return out
 }
 
-// appendUnique appends s unless it is empty or already present; the lists are
-// a handful of strings, so a linear scan beats a map.
-func appendUnique(list []string, s string) []string {
-	if s == "" {
-		return list
+// CandidatesContext is [Candidates] that stops when ctx is done, returning
+// ctx's error (and the candidates so far).
+func CandidatesContext(ctx context.Context, n Number, f Formats, d Defaults) ([]string, error) {
+	if n.IsZero() {
+		return nil, nil
 	}
-	for _, have := range list {
-		if have == s {
-			return list
+	eq := n.Equivalents()
+	c := newCandidateList(1 + len(eq) + len(f.patterns) + 3)
+	c.add(n.e164)
+	formatted := n
+	for _, e := range eq {
+		c.add(e)
+		if !formatted.valid {
+			if m, err := Parse(e); err == nil && m.valid {
+				formatted = m
+			}
 		}
 	}
-	return append(list, s)
+	if formatted.valid {
+		for i := range f.patterns {
+			if i%8 == 7 {
+				if err := ctx.Err(); err != nil {
+					return c.list, err
+				}
+			}
+			c.add(f.patterns[i].expand(formatted.nsn))
+		}
+	}
+	if d&DefaultNationalDigits != 0 {
+		c.add(n.nsn)
+	}
+	if formatted.valid && d&DefaultNationalFormat != 0 {
+		c.add(formatted.NationalFormat())
+	}
+	if formatted.valid && d&DefaultInternationalCompact != 0 {
+		c.add(compact(formatted.InternationalFormat()))
+	}
+	return c.list, ctx.Err()
+}
+
+// candidateList is an ordered list without duplicates or empty strings. A
+// short list is searched linearly (no allocation); past linearLimit entries
+// a set keeps each addition O(1), so the whole expansion stays linear.
+type candidateList struct {
+	list []string
+	set  map[string]struct{}
+}
+
+const linearLimit = 8
+
+func newCandidateList(capacity int) candidateList {
+	return candidateList{list: make([]string, 0, capacity)}
+}
+
+func (c *candidateList) add(s string) {
+	if s == "" {
+		return
+	}
+	if c.set == nil {
+		for _, have := range c.list {
+			if have == s {
+				return
+			}
+		}
+		c.list = append(c.list, s)
+		if len(c.list) > linearLimit {
+			c.set = make(map[string]struct{}, cap(c.list))
+			for _, have := range c.list {
+				c.set[have] = struct{}{}
+			}
+		}
+		return
+	}
+	if _, dup := c.set[s]; dup {
+		return
+	}
+	c.set[s] = struct{}{}
+	c.list = append(c.list, s)
 }
 
 // compact drops the spaces of an international format.

@@ -17,9 +17,9 @@ var (
 	// ErrNotE164 reports an input without a leading '+' after [Normalize],
 	// such as the internal extension "101" (see [IsExtension]).
 	ErrNotE164 = errors.New("phone: not an E.164 number")
-	// ErrInvalid reports an input that is not a phone number at all: letters,
-	// a lone "+", too many digits, an unknown country code or a length no
-	// number of that country can have.
+	// ErrInvalid reports an input that is not a phone number at all:
+	// letters, a lone "+" or more digits than any number has. (A number
+	// the library cannot place is not an error: see [Parse].)
 	ErrInvalid = errors.New("phone: not a phone number")
 )
 
@@ -82,8 +82,13 @@ type Number struct {
 // [ErrInvalid]; its message says why and shows at most the last four digits
 // of the input.
 //
-// A number of possible length that matches no numbering plan is returned
-// without error; [Number.Valid] reports false for it.
+// Parse never refuses an E.164-shaped input that has digits (PROTOCOL.md §5:
+// the CRM may hold a number the library's metadata does not know). A number
+// that matches no numbering plan (a new area code, a wrong length, an
+// unknown country code) is returned without error; [Number.Valid] reports
+// false for it, its E.164 form is the digits as received, and when the
+// library cannot even tell its country code, [Number.CountryCode] is 0 and
+// [Number.NationalNumber] is "".
 func Parse(raw string) (Number, error) {
 	s := Normalize(raw)
 	if s == "" {
@@ -110,19 +115,18 @@ func Parse(raw string) (Number, error) {
 	if digits > maxDigits {
 		return Number{}, fmt.Errorf("%w: more than %d digits%s", ErrInvalid, maxDigits, tail(s))
 	}
-	pn, err := phonenumbers.Parse(s, "")
-	if err != nil {
-		return Number{}, fmt.Errorf("%w: %s%s", ErrInvalid, parseReason(err), tail(s))
+	received := make([]byte, 1, 1+digits)
+	received[0] = '+'
+	for i := 1; i < len(s); i++ {
+		if isDigit(s[i]) {
+			received = append(received, s[i])
+		}
 	}
-	switch phonenumbers.IsPossibleNumberWithReason(pn) {
-	case phonenumbers.INVALID_COUNTRY_CODE:
-		return Number{}, fmt.Errorf("%w: unknown country code%s", ErrInvalid, tail(s))
-	case phonenumbers.TOO_SHORT:
-		return Number{}, fmt.Errorf("%w: too short for its country%s", ErrInvalid, tail(s))
-	case phonenumbers.TOO_LONG:
-		return Number{}, fmt.Errorf("%w: too long for its country%s", ErrInvalid, tail(s))
-	case phonenumbers.INVALID_LENGTH:
-		return Number{}, fmt.Errorf("%w: impossible length for its country%s", ErrInvalid, tail(s))
+	asReceived := string(received)
+	pn, err := phonenumbers.Parse(asReceived, "")
+	if err != nil {
+		// No country code the library knows, or too short to have one.
+		return Number{e164: asReceived}, nil
 	}
 	if pn.GetExtension() != "" {
 		// Unreachable with the characters accepted above; kept so a library
@@ -132,13 +136,22 @@ func Parse(raw string) (Number, error) {
 	cc := pn.GetCountryCode()
 	nsn := phonenumbers.GetNationalSignificantNumber(pn)
 	region := phonenumbers.GetRegionCodeForNumber(pn)
-	return Number{
+	n := Number{
 		e164:   "+" + strconv.Itoa(int(cc)) + nsn,
 		nsn:    nsn,
 		region: region,
 		cc:     cc,
-		valid:  phonenumbers.IsValidNumberForRegion(pn, region),
-	}, nil
+	}
+	switch phonenumbers.IsPossibleNumberWithReason(pn) {
+	case phonenumbers.IS_POSSIBLE, phonenumbers.IS_POSSIBLE_LOCAL_ONLY:
+		n.valid = phonenumbers.IsValidNumberForRegion(pn, region)
+	}
+	if !n.valid {
+		// The library may have dropped digits it took for a trunk prefix;
+		// a number it cannot place is searched exactly as the client sent it.
+		n.e164 = asReceived
+	}
+	return n, nil
 }
 
 // libraryNumber rebuilds the library's value for n from the country code and
@@ -167,21 +180,6 @@ func (n Number) libraryNumber() (*phonenumbers.PhoneNumber, bool) {
 		}
 	}
 	return pn, true
-}
-
-// parseReason explains a library parse error in our own words; the library's
-// messages never contain the input, but we do not rely on that.
-func parseReason(err error) string {
-	switch {
-	case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
-		return "unknown country code"
-	case errors.Is(err, phonenumbers.ErrTooShortNSN), errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
-		return "too short"
-	case errors.Is(err, phonenumbers.ErrNumTooLong):
-		return "too long"
-	default:
-		return "not a number"
-	}
 }
 
 // tail returns ` (ending NNNN)` with at most the last four digits of s, or ""
@@ -221,7 +219,7 @@ func (n Number) NationalFormat() string {
 	if !ok {
 		return ""
 	}
-	return phonenumbers.Format(pn, phonenumbers.NATIONAL)
+	return nationalFormat(n, pn)
 }
 
 // InternationalFormat returns the number as written from abroad:
@@ -270,3 +268,35 @@ func (n Number) String() string { return n.Masked() }
 
 // LogValue makes log/slog record a Number as [Number.Masked].
 func (n Number) LogValue() slog.Value { return slog.StringValue(n.Masked()) }
+
+// Equivalents returns the other E.164 forms under which a CRM may hold the
+// same line, for countries whose dialling plans changed:
+//
+//   - Mexico (+52): mobiles were written with a "1" after the country code
+//     until 2019; "+5215512345678" and "+525512345678" are the same line.
+//   - Argentina (+54): mobiles carry a "9" after the country code in
+//     international form, and are often stored without it;
+//     "+5493512345678" and "+543512345678" are the same line.
+//
+// Both directions are returned, whether n is valid or not. Other numbers,
+// and the zero Number, have none.
+func (n Number) Equivalents() []string {
+	nsn := n.nsn
+	switch n.cc {
+	case 52:
+		switch {
+		case len(nsn) == 11 && nsn[0] == '1':
+			return []string{"+52" + nsn[1:]}
+		case len(nsn) == 10 && nsn[0] != '1':
+			return []string{"+521" + nsn}
+		}
+	case 54:
+		switch {
+		case len(nsn) == 11 && nsn[0] == '9':
+			return []string{"+54" + nsn[1:]}
+		case len(nsn) == 10 && nsn[0] != '9' && nsn[0] != '0':
+			return []string{"+549" + nsn}
+		}
+	}
+	return nil
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 // HubSpot-defined association types from an engagement to a contact.
@@ -64,40 +65,16 @@ func callStatus(result string) string {
 	return "COMPLETED"
 }
 
+// LogFormat says that call bodies (hs_call_body) and notes are HTML.
+func (a *Adapter) LogFormat() adapter.LogFormat { return adapter.LogFormatHTML }
+
 func millis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
-
-func partyText(p adapter.Party) string {
-	name, number := strings.TrimSpace(p.Name), strings.TrimSpace(p.PhoneNumber)
-	switch {
-	case name != "" && number != "":
-		return name + " (" + number + ")"
-	case name != "":
-		return name
-	}
-	return number
-}
-
-// callSubject is the user's subject, else "Inbound call from <contact>" or
-// "Outbound call to <contact>".
-func callSubject(call adapter.Call, contact adapter.ContactRef) string {
-	if s := strings.TrimSpace(call.CustomSubject); s != "" {
-		return s
-	}
-	who := cmpOr(strings.TrimSpace(contact.Name), partyText(call.ContactPhone()))
-	switch direction(call.Direction) {
-	case "INBOUND":
-		return "Inbound call from " + who
-	case "OUTBOUND":
-		return "Outbound call to " + who
-	}
-	return "Call with " + who
-}
 
 // CreateCallLog creates a completed call engagement associated with the
 // contact, owned by the user: title, timestamp (the call's start),
 // duration in milliseconds, direction INBOUND/OUTBOUND, the parties'
-// numbers, the recording URL, and the HTML body (note, AI note,
-// transcript, call details with the recording link).
+// numbers, the recording URL, and logbody's HTML body (note, AI note,
+// transcript, the call details the user's settings ask for).
 func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
 	contactID, err := parseID("contact", req.Contact.ID)
 	if err != nil {
@@ -108,14 +85,9 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	if start.IsZero() {
 		start = time.Now()
 	}
-	body := callBody{note: req.Note, ai: req.AINote, transcript: req.Transcript}
-	body.set("Result", call.Result)
-	body.set("From", partyText(call.From))
-	body.set("To", partyText(call.To))
-	body.set("Duration", humanDuration(call.Duration))
 	props := map[string]string{
 		"hs_timestamp":     millis(start),
-		"hs_call_title":    callSubject(call, req.Contact),
+		"hs_call_title":    logbody.Subject(call, req.Contact),
 		"hs_call_duration": strconv.FormatInt(max(call.Duration, 0).Milliseconds(), 10),
 		"hs_call_status":   callStatus(call.Result),
 	}
@@ -128,11 +100,10 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	if n := strings.TrimSpace(call.To.PhoneNumber); n != "" {
 		props["hs_call_to_number"] = n
 	}
-	if call.Recording != nil && isWebLink(call.Recording.Link) {
+	if call.Recording != nil && logbody.IsWebLink(call.Recording.Link) {
 		props["hs_call_recording_url"] = strings.TrimSpace(call.Recording.Link)
-		body.set(labelRecording, props["hs_call_recording_url"])
 	}
-	props["hs_call_body"] = body.compose()
+	props["hs_call_body"] = logbody.New(adapter.LogFormatHTML, req).String()
 	if o := extraOf(req.User).OwnerID; o != "" {
 		props["hubspot_owner_id"] = o
 	}
@@ -168,7 +139,11 @@ func (a *Adapter) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest)
 	if err != nil {
 		return adapter.GetCallLogResult{}, err
 	}
-	return adapter.GetCallLogResult{Subject: r.Properties["hs_call_title"], Note: parseCallBody(r.Properties["hs_call_body"]).note}, nil
+	body, err := logbody.Parse(adapter.LogFormatHTML, r.Properties["hs_call_body"])
+	if err != nil {
+		return adapter.GetCallLogResult{}, err
+	}
+	return adapter.GetCallLogResult{Subject: r.Properties["hs_call_title"], Note: body.Note()}, nil
 }
 
 // nonEmpty is the value of a field the client sent with content: an empty
@@ -182,9 +157,10 @@ func nonEmpty(p *string) (string, bool) {
 
 // UpdateCallLog PATCHes only the properties the request changes. Subject,
 // start and direction are properties of their own; note, AI note and
-// transcript replace their part of the body and keep the rest; duration,
-// result and parties change their detail line (and property); a recording
-// link is added once, to hs_call_recording_url and to the body. Empty
+// transcript replace their part of the body and keep the rest (logbody's
+// Body.Update); duration, result and the contact's number change their
+// detail line (and property); a recording link is added once, to
+// hs_call_recording_url and to the body. Empty
 // values change nothing. The body's read-modify-write is serialized per
 // call within this process, and nothing is sent when nothing changed.
 func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
@@ -212,15 +188,15 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	if req.To != nil && strings.TrimSpace(req.To.PhoneNumber) != "" {
 		props["hs_call_to_number"] = strings.TrimSpace(req.To.PhoneNumber)
 	}
-	note, hasNote := nonEmpty(req.Note)
-	ai, hasAI := nonEmpty(req.AINote)
-	transcript, hasTranscript := nonEmpty(req.Transcript)
+	_, hasNote := nonEmpty(req.Note)
+	_, hasAI := nonEmpty(req.AINote)
+	_, hasTranscript := nonEmpty(req.Transcript)
 	link, hasLink := nonEmpty(req.RecordingLink)
-	hasLink = hasLink && isWebLink(link)
+	hasLink = hasLink && logbody.IsWebLink(link)
 	link = strings.TrimSpace(link)
-	result, hasResult := nonEmpty(req.Result)
+	_, hasResult := nonEmpty(req.Result)
 	onlyLink := hasLink && len(props) == 0 && !hasNote && !hasAI && !hasTranscript && !hasResult &&
-		(req.From == nil || partyText(*req.From) == "") && (req.To == nil || partyText(*req.To) == "")
+		(req.From == nil || logbody.PartyText(*req.From) == "") && (req.To == nil || logbody.PartyText(*req.To) == "")
 	if onlyLink && a.recorded.has(id, link) {
 		// The 5-minute recording sweep repeats itself: this process already
 		// added this link to this call, so there is nothing to read or send.
@@ -228,8 +204,8 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	}
 
 	var out adapter.UpdateCallLogResult
-	if hasNote || hasAI || hasTranscript || hasLink || hasResult || props["hs_call_duration"] != "" ||
-		(req.From != nil && partyText(*req.From) != "") || (req.To != nil && partyText(*req.To) != "") {
+	if hasNote || hasAI || hasTranscript || hasLink || hasResult || len(props) > 0 ||
+		(req.From != nil && logbody.PartyText(*req.From) != "") || (req.To != nil && logbody.PartyText(*req.To) != "") {
 		unlock, err := a.records.lock(ctx, id)
 		if err != nil {
 			return adapter.UpdateCallLogResult{}, err
@@ -240,38 +216,18 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 			return adapter.UpdateCallLogResult{}, err
 		}
 		old := cur.Properties["hs_call_body"]
-		body := parseCallBody(old)
-		if hasNote {
-			body.note = note
+		body, err := logbody.Parse(adapter.LogFormatHTML, old)
+		if err != nil {
+			return adapter.UpdateCallLogResult{}, err
 		}
-		if hasAI {
-			body.ai = ai
+		body.Update(req)
+		if hasLink && cur.Properties["hs_call_recording_url"] != link {
+			props["hs_call_recording_url"] = link
 		}
-		if hasTranscript {
-			body.transcript = transcript
-		}
-		body.set("Result", result)
-		if req.From != nil {
-			body.set("From", partyText(*req.From))
-		}
-		if req.To != nil {
-			body.set("To", partyText(*req.To))
-		}
-		if props["hs_call_duration"] != "" {
-			body.set("Duration", humanDuration(*req.Duration))
-		}
-		if hasLink {
-			if cur.Properties["hs_call_recording_url"] != link {
-				props["hs_call_recording_url"] = link
-			}
-			if body.get(labelRecording) != link {
-				body.set(labelRecording, link)
-			}
-		}
-		if b := body.compose(); b != old {
+		if b := body.String(); b != old {
 			props["hs_call_body"] = b
 		}
-		out.UpdatedNote = body.note
+		out.UpdatedNote = body.Note()
 	}
 	if len(props) > 0 {
 		if err := c.do(ctx, "PATCH", callsPath+"/"+id, nil, map[string]any{"properties": props}, nil); err != nil {

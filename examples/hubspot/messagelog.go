@@ -9,19 +9,10 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 const notesPath = "/crm/objects/2026-03/notes"
-
-// location is the user's time zone, UTC when unknown.
-func location(u adapter.User) *time.Location {
-	if u.Timezone != "" {
-		if loc, err := time.LoadLocation(u.Timezone); err == nil {
-			return loc
-		}
-	}
-	return time.UTC
-}
 
 func kindOf(t string) string {
 	switch strings.ToLower(t) {
@@ -42,14 +33,14 @@ func messageItem(m adapter.Message, loc *time.Location) string {
 		b.WriteString(html.EscapeString(m.CreationTime.In(loc).Format("15:04")) + " ")
 	}
 	b.WriteString(html.EscapeString(cmpOr(m.Direction, "Message")))
-	if who := partyText(m.From); who != "" {
+	if who := logbody.PartyText(m.From); who != "" {
 		b.WriteString(" " + html.EscapeString(who))
 	}
 	if t := strings.TrimSpace(m.Subject); t != "" {
 		b.WriteString(": " + strings.ReplaceAll(html.EscapeString(t), "\n", "<br>"))
 	}
 	for _, att := range m.Attachments {
-		if (att.Type == "AudioRecording" || att.Type == "RenderedDocument") && isWebLink(att.Link) {
+		if (att.Type == "AudioRecording" || att.Type == "RenderedDocument") && logbody.IsWebLink(att.Link) {
 			l := html.EscapeString(att.Link)
 			b.WriteString(` <a href="` + l + `">` + html.EscapeString(att.Type) + `</a>`)
 		}
@@ -66,14 +57,14 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 	if err != nil {
 		return adapter.CreateMessageLogResult{}, err
 	}
-	loc := location(req.User)
+	loc := logbody.Location(req.User.Timezone)
 	when := req.Message.CreationTime
 	if when.IsZero() {
 		when = time.Now()
 	}
 	who := cmpOr(strings.TrimSpace(req.Contact.Name), "contact")
 	if len(req.Conversation.Correspondents) > 0 {
-		who = cmpOr(strings.TrimSpace(req.Contact.Name), partyText(req.Conversation.Correspondents[0]))
+		who = cmpOr(strings.TrimSpace(req.Contact.Name), logbody.PartyText(req.Conversation.Correspondents[0]))
 	}
 	heading := kindOf(req.Conversation.Type) + " with " + who + " on " + when.In(loc).Format("2006-01-02")
 	props := map[string]string{
@@ -114,7 +105,7 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 		return adapter.UpdateMessageLogResult{}, err
 	}
 	old := cur.Properties["hs_note_body"]
-	item := messageItem(req.Message, location(req.User))
+	item := messageItem(req.Message, logbody.Location(req.User.Timezone))
 	var body string
 	if i := strings.LastIndex(old, "</ul>"); i >= 0 {
 		body = old[:i] + item + old[i:]

@@ -108,18 +108,3 @@ func TestStatusErrorClasses(t *testing.T) {
 		t.Errorf("400: %v", err)
 	}
 }
-
-func TestCallBodyRoundTrip(t *testing.T) {
-	b := callBody{note: "Line 1\nLine <2> & more", ai: "summary", transcript: "hello"}
-	b.set("Result", "Call connected")
-	b.set(labelRecording, "https://media.example/r?a=1&b=2")
-	b.set("Result", "") // an empty value never erases
-	got := parseCallBody(b.compose())
-	if got.note != b.note || got.ai != "summary" || got.transcript != "hello" ||
-		got.get("Result") != "Call connected" || got.get(labelRecording) != "https://media.example/r?a=1&b=2" {
-		t.Errorf("round trip: %+v", got)
-	}
-	if p := parseCallBody("<p>typed in HubSpot</p>"); p.note != "typed in HubSpot" || len(p.details) != 0 {
-		t.Errorf("foreign body: %+v", p)
-	}
-}

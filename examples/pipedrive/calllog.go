@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 // activityWrite is the writable part of a v2 activity. Persons are linked
@@ -122,9 +122,8 @@ func submittedDeal(submission map[string]any) (int64, error) {
 
 // CreateCallLog records the call as a done activity of the company's call
 // type, due at the call's start (UTC), linked to the person and the chosen
-// deal. The note holds the user's note, the AI note and transcript when
-// sent, and the call's details (direction, result, parties, duration,
-// recording link).
+// deal. The note is logbody's HTML body: the user's note, the AI note and
+// transcript when sent, and the call details the user's settings ask for.
 func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
 	c, x, err := userAPI(req.Session)
 	if err != nil {
@@ -135,33 +134,15 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 		return adapter.CreateCallLogResult{}, err
 	}
 	call := req.Call
-	subject := callSubject(call, req.Contact)
-	note := callNote{
-		user:       paragraph(req.Note),
-		ai:         paragraph(req.AINote),
-		transcript: paragraph(req.Transcript),
+	subject := logbody.Subject(call, req.Contact)
+	body := logbody.New(adapter.LogFormatHTML, req)
+	if _, ok := body.Detail(logbody.LabelSessionID); !ok {
+		// FindCallLog finds the activity by it, so it stays even when the
+		// user's addCallSessionId setting is off: a call is never logged
+		// twice.
+		body.SetDetail(logbody.LabelSessionID, call.SessionID)
 	}
-	if call.Direction != "" {
-		note.set("Direction", html.EscapeString(call.Direction))
-	}
-	if call.Result != "" {
-		note.set("Result", html.EscapeString(call.Result))
-	}
-	if t := partyText(call.From); t != "" {
-		note.set("From", html.EscapeString(t))
-	}
-	if t := partyText(call.To); t != "" {
-		note.set("To", html.EscapeString(t))
-	}
-	note.set("Duration", clockDuration(call.Duration))
-	if call.Recording != nil && isWebLink(call.Recording.Link) {
-		note.set("Recording", link(call.Recording.Link))
-	}
-	if call.SessionID != "" {
-		// FindCallLog finds the activity by it.
-		note.set(labelSession, html.EscapeString(call.SessionID))
-	}
-	noteHTML := note.html()
+	noteHTML := body.String()
 	w := activityWrite{
 		Subject:      &subject,
 		Note:         &noteHTML,
@@ -179,8 +160,8 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	return adapter.CreateCallLogResult{LogID: id}, nil
 }
 
-// labelSession labels the call-details line holding the call's session id.
-const labelSession = "Call session"
+// LogFormat says that activity notes are HTML.
+func (a *Adapter) LogFormat() adapter.LogFormat { return adapter.LogFormatHTML }
 
 // findCallLogLimit is how many of the person's latest activities
 // FindCallLog reads: one page. The server asks only about a call whose
@@ -212,34 +193,19 @@ func (a *Adapter) FindCallLog(ctx context.Context, req adapter.FindCallLogReques
 	if err := c.do(ctx, "GET", "/api/v2/activities", q, nil, &acts); err != nil {
 		return adapter.FindCallLogResult{}, err
 	}
-	want := html.EscapeString(req.Call.SessionID)
 	for _, act := range acts[:min(len(acts), findCallLogLimit)] {
 		if act.IsDeleted {
 			continue
 		}
-		n := parseCallNote(act.Note)
-		if v, ok := n.get(labelSession); ok && v == want {
+		n, err := logbody.Parse(adapter.LogFormatHTML, act.Note)
+		if err != nil {
+			continue // too large to be one of ours
+		}
+		if v, ok := n.Detail(logbody.LabelSessionID); ok && v == req.Call.SessionID {
 			return adapter.FindCallLogResult{LogID: strconv.FormatInt(act.ID, 10)}, nil
 		}
 	}
 	return adapter.FindCallLogResult{}, nil
-}
-
-// callSubject is the user's subject, else "Inbound call from <contact>" or
-// "Outbound call to <contact>".
-func callSubject(call adapter.Call, contact adapter.ContactRef) string {
-	if s := strings.TrimSpace(call.CustomSubject); s != "" {
-		return s
-	}
-	who := cmpOr(contact.Name, partyText(call.ContactPhone()))
-	switch call.Direction {
-	case "Inbound":
-		return "Inbound call from " + who
-	case "Outbound":
-		return "Outbound call to " + who
-	default:
-		return "Call with " + who
-	}
 }
 
 // GetCallLog reads the activity's subject and the user's part of its note
@@ -257,18 +223,18 @@ func (a *Adapter) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest)
 	if err != nil {
 		return adapter.GetCallLogResult{}, err
 	}
-	return adapter.GetCallLogResult{
-		Subject: act.Subject,
-		Note:    plainText(parseCallNote(act.Note).user),
-	}, nil
+	note, err := logbody.Parse(adapter.LogFormatHTML, act.Note)
+	if err != nil {
+		return adapter.GetCallLogResult{}, err
+	}
+	return adapter.GetCallLogResult{Subject: act.Subject, Note: note.Note()}, nil
 }
 
-// UpdateCallLog changes what the client sent: subject and note replace
-// (the note only the user's part, keeping the call details), AI note and
-// transcript replace their sections, a recording link is added to the
-// details unless it is already there, start time and duration move the
-// activity, result, direction and parties correct the details, and a
-// chosen deal relinks it. It sends nothing when nothing changes. The note's
+// UpdateCallLog changes what the client sent: the subject replaces the
+// activity's, start time and duration move the activity, a chosen deal
+// relinks it, and logbody's Body.Update applies the rest to the note (the
+// note replaces only the user's part, keeping the call details; a
+// recording link is added once; empty values change nothing). It sends nothing when nothing changes. The note's
 // read-modify-write is serialized per activity within this process.
 func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
 	c, x, err := userAPI(req.Session)
@@ -302,9 +268,10 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	}
 
 	var result adapter.UpdateCallLogResult
-	recording := req.RecordingLink != nil && isWebLink(*req.RecordingLink)
+	recording := req.RecordingLink != nil && logbody.IsWebLink(*req.RecordingLink)
 	if req.Note != nil || req.AINote != nil || req.Transcript != nil || recording || req.Duration != nil ||
-		req.Result != nil || req.Direction != nil || req.From != nil || req.To != nil {
+		req.Result != nil || req.Direction != nil || req.From != nil || req.To != nil ||
+		req.Subject != nil || req.StartTime != nil {
 		unlock, err := a.notes.lock(ctx, x.companyKey()+"/"+strconv.FormatInt(id, 10))
 		if err != nil {
 			return adapter.UpdateCallLogResult{}, err
@@ -314,12 +281,15 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 		if err != nil {
 			return adapter.UpdateCallLogResult{}, err
 		}
-		note := parseCallNote(act.Note)
-		editCallNote(&note, req)
-		if h := note.html(); h != act.Note {
+		note, err := logbody.Parse(adapter.LogFormatHTML, act.Note)
+		if err != nil {
+			return adapter.UpdateCallLogResult{}, err
+		}
+		if note.Update(req) {
+			h := note.String()
 			w.Note, changed = &h, true
 		}
-		result.UpdatedNote = plainText(note.user)
+		result.UpdatedNote = note.Note()
 	}
 	if changed {
 		if err := c.do(ctx, "PATCH", activityPath(id), nil, w, nil); err != nil {
@@ -327,44 +297,4 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 		}
 	}
 	return result, nil
-}
-
-// editCallNote applies the request's note-borne changes. An empty value
-// never erases (the client's recording sweep sends "note":""): each part
-// changes only when a value was sent.
-func editCallNote(note *callNote, req adapter.UpdateCallLogRequest) {
-	if req.Note != nil && strings.TrimSpace(*req.Note) != "" {
-		note.user = paragraph(*req.Note)
-	}
-	if req.AINote != nil && strings.TrimSpace(*req.AINote) != "" {
-		note.ai = paragraph(*req.AINote)
-	}
-	if req.Transcript != nil && strings.TrimSpace(*req.Transcript) != "" {
-		note.transcript = paragraph(*req.Transcript)
-	}
-	if req.Direction != nil && *req.Direction != "" {
-		note.set("Direction", html.EscapeString(*req.Direction))
-	}
-	if req.Result != nil && *req.Result != "" {
-		note.set("Result", html.EscapeString(*req.Result))
-	}
-	if req.From != nil {
-		if t := partyText(*req.From); t != "" {
-			note.set("From", html.EscapeString(t))
-		}
-	}
-	if req.To != nil {
-		if t := partyText(*req.To); t != "" {
-			note.set("To", html.EscapeString(t))
-		}
-	}
-	if req.Duration != nil && *req.Duration > 0 {
-		note.set("Duration", clockDuration(*req.Duration))
-	}
-	if req.RecordingLink != nil && isWebLink(*req.RecordingLink) {
-		cur, _ := note.get("Recording")
-		if !strings.Contains(cur, html.EscapeString(*req.RecordingLink)) {
-			note.set("Recording", link(*req.RecordingLink))
-		}
-	}
 }

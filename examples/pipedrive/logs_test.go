@@ -2,6 +2,7 @@ package pipedrive_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -63,8 +65,8 @@ func TestCallLogLifecycle(t *testing.T) {
 	if diff := cmp.Diff(wantAct, act, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Note" }, cmp.Ignore())); diff != "" {
 		t.Errorf("activity (-want +got):\n%s", diff)
 	}
-	for _, want := range []string{"Asked about &lt;pricing&gt;<br>Call back Friday", "Direction: Inbound", "Result: Call connected",
-		"From: Alan (+16505551212)", "To: +16505550000", "Duration: 1:05"} {
+	for _, want := range []string{"Asked about &lt;pricing&gt;<br>Call back Friday", "Result: Call connected",
+		"Contact number: +16505551212", "Duration: 1m 5s", "Session ID: s-1", "Subject: Inbound call from Alan Turing"} {
 		if !strings.Contains(act.Note, want) {
 			t.Errorf("note %q lacks %q", act.Note, want)
 		}
@@ -126,7 +128,7 @@ func TestCallLogLifecycle(t *testing.T) {
 	}
 	act, _ = e.fake.Activity(id)
 	if act.Duration != "00:04" || act.DueDate != "2025-03-06" || act.DueTime != "09:00" ||
-		!strings.Contains(act.Note, "Result: Voicemail") || !strings.Contains(act.Note, "Duration: 3:30") ||
+		!strings.Contains(act.Note, "Result: Voicemail") || !strings.Contains(act.Note, "Duration: 3m 30s") ||
 		strings.Contains(act.Note, "Call connected") || strings.Count(act.Note, "media.example") != 2 {
 		t.Errorf("after corrections: %+v", act)
 	}
@@ -211,8 +213,8 @@ func TestMessageLog(t *testing.T) {
 	}
 	id, _ := strconv.Atoi(created.LogID)
 	act, _ := e.fake.Activity(id)
-	wantNote := "<p><b>10:15 CET Inbound SMS</b> from Ada (+16505551212) to +16505550000<br>Hi &lt;there&gt;</p>" +
-		"<p><b>10:16 CET Outbound SMS</b> from +16505550000 to Ada (+16505551212)<br>Hello Ada</p>"
+	wantNote := "<p><b>[2025-03-04 10:15:00 AM] Inbound SMS from Ada (+16505551212) to +16505550000</b><br>Hi &lt;there&gt;</p>" +
+		"<p><b>[2025-03-04 10:16:00 AM] Outbound SMS from +16505550000 to Ada (+16505551212)</b><br>Hello Ada</p>"
 	if diff := cmp.Diff(wantNote, act.Note); diff != "" {
 		t.Errorf("note (-want +got):\n%s", diff)
 	}
@@ -242,14 +244,14 @@ func TestMessageLogVoicemailAndFax(t *testing.T) {
 			msg: adapter.Message{Direction: "Inbound", Subject: "Voice message", From: ada, Attachments: []adapter.Attachment{
 				{Type: "AudioRecording", Link: "https://media.example/vm/1", URI: "https://platform.example/vm/1/content"},
 			}},
-			wantNote: []string{"Inbound voicemail", `Voicemail recording: <a href="https://media.example/vm/1"`},
+			wantNote: []string{"Inbound voicemail", `Recording: <a href="https://media.example/vm/1"`},
 		},
 		{
 			conv: adapter.Conversation{Type: "Fax", Correspondents: []adapter.Party{ada}},
 			msg: adapter.Message{Direction: "Outbound", Subject: "Contract", FaxPageCount: 3, To: []adapter.Party{ada}, Attachments: []adapter.Attachment{
 				{Type: "RenderedDocument", Link: "https://media.example/fax/7"},
 			}},
-			wantNote: []string{"Outbound fax", `Fax document (3 pages): <a href="https://media.example/fax/7"`},
+			wantNote: []string{"Outbound fax (3 pages)", `Document: <a href="https://media.example/fax/7"`},
 		},
 	}
 	for _, tt := range tests {
@@ -421,5 +423,18 @@ func TestFindCallLog(t *testing.T) {
 	otherPerson := e.fake.AddPerson(fakepipedrive.Person{Name: "Grace Hopper"})
 	if got := find(strconv.Itoa(otherPerson), req.Call.SessionID); got != "" {
 		t.Errorf("another person's search found %q", got)
+	}
+
+	// The session id stays in the details when the user turned
+	// addCallSessionId off: it is what finds the record.
+	hidden := req
+	hidden.Call.SessionID = "s-3"
+	hidden.Settings = adapter.Settings{logbody.SettingSessionID: json.RawMessage(`{"value":false}`)}
+	made, err := e.a.CreateCallLog(ctx, hidden)
+	if err != nil {
+		t.Fatalf("CreateCallLog: %v", err)
+	}
+	if got := find(req.Contact.ID, "s-3"); got != made.LogID {
+		t.Errorf("FindCallLog with addCallSessionId off = %q, want %q", got, made.LogID)
 	}
 }

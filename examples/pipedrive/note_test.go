@@ -3,7 +3,6 @@ package pipedrive
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,92 +11,21 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 )
 
-func TestCallNoteRoundTrip(t *testing.T) {
-	tests := []struct {
-		name string
-		note callNote
-	}{
-		{"empty", callNote{}},
-		{"user only", callNote{user: paragraph("hello\nworld")}},
-		{"everything", callNote{
-			user: paragraph("a < b"), ai: paragraph("summary"), transcript: paragraph("hi"),
-			details: []detail{{"Direction", "Inbound"}, {"Recording", link("https://x.example/r?a=1&b=2")}},
-		}},
-		{"details only", callNote{details: []detail{{"Duration", "0:05"}}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := parseCallNote(tt.note.html())
-			if diff := cmp.Diff(tt.note, got, cmp.AllowUnexported(callNote{}, detail{})); diff != "" {
-				t.Errorf("parse(render) (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestParseCallNoteTolerance(t *testing.T) {
-	// Pipedrive may rewrite <b> as <strong> and add attributes; a note
-	// written in Pipedrive by hand has no sections at all.
-	in := `<p>mine</p><p class="x"><strong>Call details</strong></p><ul><li>Result: Missed</li><li>odd line</li></ul>`
-	want := callNote{user: "<p>mine</p>", details: []detail{{"Result", "Missed"}, {"", "odd line"}}}
-	if diff := cmp.Diff(want, parseCallNote(in), cmp.AllowUnexported(callNote{}, detail{})); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-	hand := "<div>typed in Pipedrive</div>"
-	if got := parseCallNote(hand); got.user != hand || got.details != nil {
-		t.Errorf("hand-written note parsed as %+v", got)
-	}
-}
-
-func FuzzUserNoteCannotForgeSections(f *testing.F) {
-	for _, s := range []string{"plain", "<p><b>Call details</b></p>", "a\nb", "&amp; <li>x</li>", "--- Call details ---"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, text string) {
-		n := callNote{user: paragraph(text), details: []detail{{"Result", "Missed"}}}
-		got := parseCallNote(n.html())
-		want := strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
-		if plainText(got.user) != plainText(paragraph(want)) || len(got.details) != 1 || got.ai != "" {
-			t.Fatalf("text %q: parsed %+v", text, got)
-		}
-	})
-}
-
-func TestPlainText(t *testing.T) {
-	tests := map[string]string{
-		"":                             "",
-		"<p>a &lt;b&gt;<br>c</p>":      "a <b>\nc",
-		"<p>one</p><p>two</p>":         "one\ntwo",
-		"<div>x<BR/>y</div>":           "x\ny",
-		"<p>Tom &amp; Jerry&#39;s</p>": "Tom & Jerry's",
-	}
-	for in, want := range tests {
-		if got := plainText(in); got != want {
-			t.Errorf("plainText(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestDurations(t *testing.T) {
 	tests := []struct {
-		d           time.Duration
-		hhmm, clock string
+		d    time.Duration
+		hhmm string
 	}{
-		{0, "00:00", "0:00"},
-		{-time.Second, "00:00", "0:00"},
-		{45 * time.Second, "00:01", "0:45"},
-		{time.Minute, "00:01", "1:00"},
-		{65 * time.Second, "00:02", "1:05"},
-		{2*time.Hour + 3*time.Minute + 4*time.Second, "02:04", "2:03:04"},
+		{0, "00:00"},
+		{-time.Second, "00:00"},
+		{45 * time.Second, "00:01"},
+		{time.Minute, "00:01"},
+		{65 * time.Second, "00:02"},
+		{2*time.Hour + 3*time.Minute + 4*time.Second, "02:04"},
 	}
 	for _, tt := range tests {
 		if got := hhmm(tt.d); got != tt.hhmm {
 			t.Errorf("hhmm(%v) = %q, want %q", tt.d, got, tt.hhmm)
-		}
-		if tt.d >= 0 {
-			if got := clockDuration(tt.d); got != tt.clock {
-				t.Errorf("clockDuration(%v) = %q, want %q", tt.d, got, tt.clock)
-			}
 		}
 	}
 }

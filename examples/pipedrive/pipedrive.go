@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
@@ -69,7 +68,6 @@ type Adapter struct {
 	manifest    json.RawMessage
 	types       typeCache
 	notes       keyedMutex
-	zones       sync.Map // time zone name -> *time.Location, nil if unknown
 }
 
 var (

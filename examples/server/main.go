@@ -73,6 +73,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// more requests per second (bench/load.sh). GOGC overrides it.
 		debug.SetGCPercent(200)
 	}
+	if getenv("GOMEMLIMIT") == "" {
+		// GOGC=200 lets the heap grow to three times what is live. Under
+		// hostile lookups the bounded caches fill (tens of megabytes live),
+		// and that headroom would take the process past 64 MB (PROTOCOL.md
+		// §1's budget, bench/hostile); the soft limit makes the collector
+		// work harder near it instead. GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	logOut := newLogWriter(stderr, 100*time.Millisecond)
 	defer logOut.Close()
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
@@ -157,14 +165,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           served,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(served, log)
 	names := make([]string, len(adapters))
 	for i, a := range adapters {
 		names[i] = a.Platform()
@@ -195,6 +196,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	return nil
+}
+
+// memoryLimit is the example server's default soft memory limit.
+const memoryLimit = 40 << 20
+
+// maxHeaderBytes bounds a request's header section, request line (and so
+// the query string) included: PROTOCOL.md §1 allows 64 KiB. Go's server
+// answers 431 past it without calling the handler.
+const maxHeaderBytes = 64 << 10
+
+// newHTTPServer sets every limit of the listening server: a slow or huge
+// request cannot hold a connection or memory for long. The request body is
+// bounded by the handler (httpserver.WithBodyLimit).
+func newHTTPServer(handler http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // openStore opens the store a DATABASE_URL selected. dbFile is the SQLite

@@ -21,8 +21,10 @@
 // What this template has beyond that minimal adapter: a Config checked by
 // New, error answers mapped by adapter.ResponseError to adapter.ErrUnauthorized, adapter.ErrNotFound,
 // *adapter.RateLimitError (with the CRM's Retry-After) and
-// *adapter.UserError (with the CRM's validation message), a recording link
-// added once however often it is sent, and three optional capabilities:
+// *adapter.UserError (with the CRM's validation message), log bodies
+// composed and updated by logbody (the user's note, the call details their
+// settings ask for, a recording link added once however often it is sent),
+// and these optional capabilities: the log format (adapter.LogFormatter),
 // contact search (adapter.ContactSearcher), the client manifest
 // (adapter.Manifester) and credential checks (adapter.AuthValidator). Call
 // dispositions (adapter.DispositionSetter) are left out: few CRMs have

@@ -91,7 +91,8 @@ func TestCallLogClientSequence(t *testing.T) {
 		t.Errorf("edit form reads %v; want the user's note only", data)
 	}
 	act, _ := crm.activity(logID)
-	if act.Note != "Wants the yearly plan\nRecording: "+link || strings.Count(act.Note, link) != 1 {
+	if !strings.HasPrefix(act.Note, "Wants the yearly plan\n") || !strings.Contains(act.Note, "\n- Recording: "+link+"\n") ||
+		strings.Count(act.Note, link) != 1 {
 		t.Errorf("activity note %q; want the user's note and the recording once", act.Note)
 	}
 }

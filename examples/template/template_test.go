@@ -138,7 +138,12 @@ func TestRecordingLinkOnce(t *testing.T) {
 		}
 	}
 	got, _ := crm.activity(res.LogID)
-	want := fakeActivity{ID: res.LogID, ContactID: "c1", Kind: "call", Subject: "Inbound call from Alice Anderson", Note: "second\nRecording: https://rec.example/1"}
+	want := fakeActivity{ID: res.LogID, ContactID: "c1", Kind: "call", Subject: "Inbound call from Alice Anderson", Note: `second
+
+--- Call details ---
+- Subject: Inbound call from Alice Anderson
+- Duration: 0s
+- Recording: https://rec.example/1`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("activity (-want +got):\n%s", diff)
 	}

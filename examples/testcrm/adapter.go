@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 // Platform is the adapter's platform name.
@@ -42,8 +43,12 @@ var (
 	_ adapter.SettingsDefaulter = (*Adapter)(nil)
 	_ adapter.LicenseChecker    = (*Adapter)(nil)
 	_ adapter.UserLister        = (*Adapter)(nil)
+	_ adapter.LogFormatter      = (*Adapter)(nil)
 	_ adapter.CallLogFinder     = (*Adapter)(nil)
 )
+
+// LogFormat says that call log bodies are plain text (see CallActivity.Note).
+func (a *Adapter) LogFormat() adapter.LogFormat { return adapter.LogFormatText }
 
 // DefaultPhoneFormat is testcrm's default overridingPhoneNumberFormat: the
 // way Bob Brown's number is stored, so a newcomer finds him without
@@ -110,11 +115,13 @@ func (a *Adapter) Auth() adapter.AuthConfig {
 }
 
 // UserID returns the id of the user who logs in with key: "u-" and the first
-// 8 hex digits of the key's SHA-256, so one key is always one user and the
-// id reveals nothing usable of the key.
+// 32 hex digits (128 bits) of the key's SHA-256, so one key is always one
+// user, two keys share a user only by a hash collision, and the id reveals
+// nothing usable of the key. (With 32 bits, a birthday search over about
+// 2^16 keys found two keys sharing one user, and so one user's logs.)
 func UserID(key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return "u-" + hex.EncodeToString(sum[:4])
+	return "u-" + hex.EncodeToString(sum[:16])
 }
 
 // GetUserInfo accepts any non-blank API key, as a sandbox does, and lifts a
@@ -217,10 +224,10 @@ func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRe
 }
 
 // CreateCallLog records a call against an existing contact. The subject is
-// the call's custom subject or "Inbound call from <name>" / "Outbound call to
-// <name>"; a recording link becomes a "Recording: <link>" line under the
-// note. An unknown contact or a deal that is not one of the contact's is
-// refused with a *adapter.UserError.
+// logbody.Subject of the call and the contact's name; the body
+// (CallActivity.Note) is composed by logbody in plain text from the note
+// and the call, as the user's settings say. An unknown contact or a deal
+// that is not one of the contact's is refused with a *adapter.UserError.
 func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
 	c := a.crm
 	if err := c.begin(ctx, OpCreateCallLog, req.User.ID); err != nil {
@@ -237,17 +244,16 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 		return adapter.CreateCallLogResult{}, err
 	}
 	call := req.Call
-	subject := call.CustomSubject
-	if subject == "" {
-		subject = callSubject(call.Direction, ct.Name)
-	}
+	contact := adapter.ContactRef{ID: ct.ID, Type: ct.Type, Name: ct.Name}
+	body := req
+	body.Contact = contact
 	act := CallActivity{
 		ID:         c.newIDLocked(),
 		OwnerID:    req.User.ID,
 		ContactID:  ct.ID,
 		SessionID:  call.SessionID,
-		Subject:    subject,
-		Note:       req.Note,
+		Subject:    logbody.Subject(call, contact),
+		Note:       logbody.New(adapter.LogFormatText, body).String(),
 		AINote:     req.AINote,
 		Transcript: req.Transcript,
 		Direction:  call.Direction,
@@ -258,9 +264,8 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 		Duration:   call.Duration,
 		DealID:     deal,
 	}
-	if call.Recording != nil && call.Recording.Link != "" {
+	if call.Recording != nil && logbody.IsWebLink(call.Recording.Link) {
 		act.RecordingLink = call.Recording.Link
-		act.Note = appendLine(act.Note, recordingLine(call.Recording.Link))
 	}
 	c.calls = append(c.calls, act)
 	return adapter.CreateCallLogResult{LogID: act.ID}, nil
@@ -295,21 +300,25 @@ func (a *Adapter) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest)
 	if act == nil {
 		return adapter.GetCallLogResult{}, unknownCallLog(req.LogID)
 	}
+	body, err := logbody.Parse(adapter.LogFormatText, act.Note)
+	if err != nil {
+		return adapter.GetCallLogResult{}, err
+	}
 	return adapter.GetCallLogResult{
 		Subject:      act.Subject,
-		Note:         userNote(act.Note),
+		Note:         body.Note(),
 		Dispositions: maps.Clone(act.Dispositions),
 	}, nil
 }
 
 // UpdateCallLog changes the fields the client sent with a value: the
-// subject is replaced; a note replaces the user's part of the activity's
-// body and keeps its "Recording: <link>" lines; a recording link is appended
-// as such a line unless the body already has it; the call's data is
-// corrected. An empty value never erases anything (the client's recording
-// sweep sends "note":""). It returns the user's note as it is now. An unknown id is adapter.ErrNotFound; a
-// deal that is not one of the contact's is a *adapter.UserError, and then
-// nothing changes.
+// subject and the call's data are replaced, and the body is updated by
+// logbody (Body.Update: a note replaces the user's part only, keeping the
+// recording and the call details; a recording link is added once). An
+// empty value never erases anything (the client's recording sweep sends
+// "note":""). It returns the user's note as it is now. An unknown id is
+// adapter.ErrNotFound; a deal that is not one of the contact's is a
+// *adapter.UserError, and then nothing changes.
 func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
 	c := a.crm
 	if err := c.begin(ctx, OpUpdateCallLog, req.User.ID); err != nil {
@@ -332,18 +341,21 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 			return adapter.UpdateCallLogResult{}, err
 		}
 	}
+	body, err := logbody.Parse(adapter.LogFormatText, act.Note)
+	if err != nil {
+		return adapter.UpdateCallLogResult{}, err
+	}
 	act.DealID = deal
 	setIf(&act.Subject, req.Subject)
-	if req.Note != nil && *req.Note != "" {
-		act.Note = withRecordings(*req.Note, act.Note)
+	if body.Update(req) {
+		act.Note = body.String()
 	}
 	setIf(&act.AINote, req.AINote)
 	setIf(&act.Transcript, req.Transcript)
 	setIf(&act.Result, req.Result)
 	setIf(&act.Direction, req.Direction)
-	if req.RecordingLink != nil && *req.RecordingLink != "" {
+	if req.RecordingLink != nil && logbody.IsWebLink(*req.RecordingLink) {
 		act.RecordingLink = *req.RecordingLink
-		act.Note = appendLine(act.Note, recordingLine(*req.RecordingLink))
 	}
 	if req.StartTime != nil {
 		act.StartTime = *req.StartTime
@@ -357,7 +369,7 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 	if req.To != nil {
 		act.To = *req.To
 	}
-	return adapter.UpdateCallLogResult{UpdatedNote: userNote(act.Note)}, nil
+	return adapter.UpdateCallLogResult{UpdatedNote: body.Note()}, nil
 }
 
 // SetCallDisposition merges the dispositions into the call activity's. An
@@ -403,7 +415,7 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 		ConversationLogID: req.Conversation.LogID,
 		Type:              typ,
 		Subject:           fmt.Sprintf("%s conversation with %s", typ, ct.Name),
-		Lines:             []string{messageLine(typ, req.Message)},
+		Lines:             []string{logbody.Message(adapter.LogFormatText, req.Session, adapter.Conversation{Type: typ}, req.Message)},
 		MessageIDs:        []string{req.Message.ID},
 	}
 	c.messages = append(c.messages, act)
@@ -423,7 +435,7 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	if act == nil {
 		return adapter.UpdateMessageLogResult{}, fmt.Errorf("message log %s: %w", req.LogID, adapter.ErrNotFound)
 	}
-	act.Lines = append(act.Lines, messageLine(act.Type, req.Message))
+	act.Lines = append(act.Lines, logbody.Message(adapter.LogFormatText, req.Session, adapter.Conversation{Type: act.Type}, req.Message))
 	act.MessageIDs = append(act.MessageIDs, req.Message.ID)
 	return adapter.UpdateMessageLogResult{}, nil
 }
@@ -502,31 +514,6 @@ func dealOf(ct *Contact, submission map[string]any) (string, error) {
 	return id, nil
 }
 
-func callSubject(direction, name string) string {
-	switch direction {
-	case "Inbound":
-		return "Inbound call from " + name
-	case "Outbound":
-		return "Outbound call to " + name
-	default:
-		return "Call with " + name
-	}
-}
-
-func recordingLine(link string) string { return "Recording: " + link }
-
-// appendLine adds line at the end of text unless text already has it as one
-// of its lines.
-func appendLine(text, line string) string {
-	if slices.Contains(strings.Split(text, "\n"), line) {
-		return text
-	}
-	if text == "" {
-		return line
-	}
-	return text + "\n" + line
-}
-
 // setIf sets *dst to a sent, non-empty value: an empty string never erases.
 func setIf(dst *string, v *string) {
 	if v != nil && *v != "" {
@@ -534,76 +521,9 @@ func setIf(dst *string, v *string) {
 	}
 }
 
-// isRecordingLine reports a line the adapter composed, not the user.
-func isRecordingLine(line string) bool { return strings.HasPrefix(line, recordingLine("")) }
-
-// userNote is the user's part of an activity body: every line but the
-// "Recording: <link>" lines the adapter added.
-func userNote(body string) string {
-	var keep []string
-	for _, line := range strings.Split(body, "\n") {
-		if !isRecordingLine(line) {
-			keep = append(keep, line)
-		}
-	}
-	return strings.Join(keep, "\n")
-}
-
-// withRecordings is a new user note followed by the recording lines of the
-// old body.
-func withRecordings(note, oldBody string) string {
-	body := note
-	for _, line := range strings.Split(oldBody, "\n") {
-		if isRecordingLine(line) {
-			body = appendLine(body, line)
-		}
-	}
-	return body
-}
-
 func conversationType(t string) string {
 	if t == "" {
 		return "SMS"
 	}
 	return t
-}
-
-// messageLine renders one message as a line of a conversation activity:
-// "[2024-05-01 10:15 UTC] Inbound SMS: text", with a voicemail's recording
-// and a fax's document link after the text.
-func messageLine(typ string, m adapter.Message) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[%s] ", m.CreationTime.UTC().Format("2006-01-02 15:04 MST"))
-	if m.Direction != "" {
-		b.WriteString(m.Direction + " ")
-	}
-	switch {
-	case typ == "VoiceMail":
-		b.WriteString("voicemail")
-	case typ == "Fax" && m.FaxPageCount == 1:
-		b.WriteString("fax (1 page)")
-	case typ == "Fax" && m.FaxPageCount > 1:
-		fmt.Fprintf(&b, "fax (%d pages)", m.FaxPageCount)
-	case typ == "Fax":
-		b.WriteString("fax")
-	default:
-		b.WriteString(typ)
-	}
-	if m.Subject != "" {
-		b.WriteString(": " + m.Subject)
-	}
-	for _, att := range m.Attachments {
-		if att.Link == "" {
-			continue
-		}
-		switch att.Type {
-		case "AudioRecording":
-			b.WriteString(" | Recording: " + att.Link)
-		case "RenderedDocument":
-			b.WriteString(" | Document: " + att.Link)
-		case "MmsAttachment":
-			b.WriteString(" | Attachment: " + att.Link)
-		}
-	}
-	return b.String()
 }

@@ -9,11 +9,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the tests use named zones; a machine may lack the zone database
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 func TestPlatformAndAuth(t *testing.T) {
@@ -91,8 +93,13 @@ func TestGetUserInfo(t *testing.T) {
 
 func TestUserID(t *testing.T) {
 	a, b := testcrm.UserID("key-a"), testcrm.UserID("key-b")
-	if !regexp.MustCompile(`^u-[0-9a-f]{8}$`).MatchString(a) {
-		t.Errorf("UserID = %q, want u- and 8 hex digits", a)
+	if !regexp.MustCompile(`^u-[0-9a-f]{32}$`).MatchString(a) {
+		t.Errorf("UserID = %q, want u- and 32 hex digits (128 bits)", a)
+	}
+	// These two keys' SHA-256 sums share their first 32 bits: with ids of
+	// 32 bits they would be one user, reading each other's logs.
+	if x, y := testcrm.UserID("key-8337"), testcrm.UserID("key-15029"); x == y {
+		t.Errorf("keys with the same first 32 hash bits share user id %q", x)
 	}
 	if a != testcrm.UserID("key-a") {
 		t.Errorf("UserID is not deterministic")
@@ -353,7 +360,7 @@ func TestCreateCallLog(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			crm := testcrm.NewCRM()
 			id := createCall(t, testcrm.New(crm), tt.req)
-			if diff := cmp.Diff([]testcrm.CallActivity{tt.want(base)}, crm.CallLogs()); diff != "" {
+			if diff := cmp.Diff([]testcrm.CallActivity{tt.want(base)}, crm.CallLogs(), bodyDigest); diff != "" {
 				t.Errorf("CallLogs (-want +got):\n%s", diff)
 			}
 			if id != "1006" {
@@ -477,6 +484,41 @@ func TestUnknownLogIsNotFound(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestCallLogBody shows a whole body: logbody's plain text, with the call
+// details the user's settings keep.
+func TestCallLogBody(t *testing.T) {
+	crm := testcrm.NewCRM()
+	a := testcrm.New(crm)
+	s := session()
+	s.User.Timezone = "Europe/Berlin"
+	s.Settings = adapter.Settings{logbody.SettingSessionID: json.RawMessage(`{"value":false}`)}
+	res, err := a.CreateCallLog(context.Background(), adapter.CreateCallLogRequest{
+		Session: s, Contact: adapter.ContactRef{ID: "1001"}, Note: "Talked about pricing", Transcript: "Hi",
+		Call: adapter.Call{
+			SessionID: "s-1", Direction: "Inbound", Result: "Call connected", Duration: 95 * time.Second,
+			StartTime: time.Date(2024, 5, 1, 10, 15, 0, 0, time.UTC), From: adapter.Party{PhoneNumber: "+16505551212"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, _ := crm.CallLog(res.LogID)
+	want := `Talked about pricing
+
+--- Transcript ---
+Hi
+
+--- Call details ---
+- Subject: Inbound call from Alice Anderson
+- Contact number: +16505551212
+- Date/Time: 2024-05-01 12:15:00 PM
+- Duration: 1m 35s
+- Result: Call connected`
+	if act.Note != want {
+		t.Errorf("body:\n%s\nwant:\n%s", act.Note, want)
+	}
+}
 
 func TestUpdateCallLog(t *testing.T) {
 	link := "https://rec.example/1"
@@ -617,7 +659,7 @@ func TestUpdateCallLog(t *testing.T) {
 				t.Errorf("UpdatedNote = %q, want %q", got.UpdatedNote, tt.wantNote)
 			}
 			after, _ := crm.CallLog(id)
-			if diff := cmp.Diff(tt.want(before), after); diff != "" {
+			if diff := cmp.Diff(tt.want(before), after, bodyDigest); diff != "" {
 				t.Errorf("activity (-want +got):\n%s", diff)
 			}
 		})
@@ -667,8 +709,8 @@ func TestMessageLogs(t *testing.T) {
 		ID: "1006", OwnerID: "u-tester", ContactID: "1001", ConversationLogID: "c-1/5/1/2024", Type: "SMS",
 		Subject: "SMS conversation with Alice Anderson",
 		Lines: []string{
-			"[2024-05-01 10:15 UTC] Inbound SMS: Hi, call me back",
-			"[2024-05-01 10:17 UTC] Outbound SMS: Will do",
+			"[2024-05-01 10:15:00 AM] Inbound SMS: Hi, call me back",
+			"[2024-05-01 10:17:00 AM] Outbound SMS: Will do",
 		},
 		MessageIDs: []string{"m1", "m2"},
 	}}
@@ -697,32 +739,32 @@ func TestMessageLines(t *testing.T) {
 			typ:  "VoiceMail",
 			message: adapter.Message{ID: "v1", Direction: "Inbound", Subject: "Voicemail from Alice", CreationTime: start,
 				Attachments: []adapter.Attachment{{Type: "AudioRecording", Link: "https://media.example/v1", URI: "https://api.example/v1"}}},
-			want: "[2024-05-01 10:15 UTC] Inbound voicemail: Voicemail from Alice | Recording: https://media.example/v1",
+			want: "[2024-05-01 10:15:00 AM] Inbound voicemail: Voicemail from Alice | Recording: https://media.example/v1",
 		},
 		{
 			name: "fax with document",
 			typ:  "Fax",
 			message: adapter.Message{ID: "f1", Direction: "Outbound", CreationTime: start, FaxPageCount: 3,
 				Attachments: []adapter.Attachment{{Type: "RenderedDocument", Link: "https://media.example/f1"}}},
-			want: "[2024-05-01 10:15 UTC] Outbound fax (3 pages) | Document: https://media.example/f1",
+			want: "[2024-05-01 10:15:00 AM] Outbound fax (3 pages) | Document: https://media.example/f1",
 		},
 		{
 			name:    "one-page fax",
 			typ:     "Fax",
 			message: adapter.Message{ID: "f2", Direction: "Inbound", CreationTime: start, FaxPageCount: 1},
-			want:    "[2024-05-01 10:15 UTC] Inbound fax (1 page)",
+			want:    "[2024-05-01 10:15:00 AM] Inbound fax (1 page)",
 		},
 		{
 			name: "MMS picture, attachment without link skipped",
 			typ:  "SMS",
 			message: adapter.Message{ID: "s1", Direction: "Inbound", Subject: "Look", CreationTime: start.In(time.FixedZone("X", 3600)),
 				Attachments: []adapter.Attachment{{Type: "MmsAttachment", Link: "https://media.example/p1"}, {Type: "MmsAttachment", URI: "https://api.example/p2"}}},
-			want: "[2024-05-01 10:15 UTC] Inbound SMS: Look | Attachment: https://media.example/p1",
+			want: "[2024-05-01 10:15:00 AM] Inbound SMS: Look | Attachment: https://media.example/p1",
 		},
 		{
 			name:    "no type means SMS",
 			message: adapter.Message{ID: "s2", Subject: "hello", CreationTime: start},
-			want:    "[2024-05-01 10:15 UTC] SMS: hello",
+			want:    "[2024-05-01 10:15:00 AM] SMS: hello",
 		},
 	}
 	for _, tt := range tests {

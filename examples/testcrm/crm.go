@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 // Op names one operation of the in-memory CRM, for failure injection
@@ -80,9 +81,10 @@ type CallActivity struct {
 	SessionID string
 	// Subject is the activity's title.
 	Subject string
-	// Note is the activity's body: the user's note, followed by one line
-	// "Recording: <link>" per recording link the call received. GetCallLog
-	// returns the user's part only.
+	// Note is the activity's body, composed by logbody in plain text: the
+	// user's note, then the AI note, the transcript and the call details
+	// (with the recording link once it is known), as the user's settings
+	// say. GetCallLog returns the user's part only.
 	Note string
 	// AINote and Transcript are kept as the client sent them.
 	AINote, Transcript string
@@ -101,6 +103,16 @@ type CallActivity struct {
 	Dispositions map[string]any
 }
 
+// UserNote is the user's own note in the activity's body (what GetCallLog
+// returns), "" when the body cannot be read.
+func (c CallActivity) UserNote() string {
+	b, err := logbody.Parse(adapter.LogFormatText, c.Note)
+	if err != nil {
+		return ""
+	}
+	return b.Note()
+}
+
 // MessageActivity is one conversation day of SMS, voicemails or faxes logged
 // in the CRM.
 type MessageActivity struct {
@@ -116,7 +128,8 @@ type MessageActivity struct {
 	Type string
 	// Subject is the activity's title.
 	Subject string
-	// Lines hold one line per logged message, in the order they were logged.
+	// Lines hold one line per logged message (logbody.Message in plain
+	// text), in the order they were logged.
 	Lines []string
 	// MessageIDs are the telephony ids of the logged messages, in the same
 	// order as Lines.

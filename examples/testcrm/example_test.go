@@ -67,8 +67,9 @@ func ExampleCRM_FailNext() {
 	// subject: Inbound call from Alice Anderson
 }
 
-// A recording link that arrives after the call is appended to the activity
-// once; the note the client reads back stays the user's own.
+// A recording link that arrives after the call is added to the activity's
+// call details once (logbody composes the body); the note the client reads
+// back stays the user's own.
 func ExampleAdapter_UpdateCallLog() {
 	a := testcrm.New(nil)
 	ctx := context.Background()
@@ -91,9 +92,15 @@ func ExampleAdapter_UpdateCallLog() {
 		fmt.Printf("%q\n", res.UpdatedNote)
 	}
 	act, _ := a.CRM().CallLog(created.LogID)
-	fmt.Printf("%q\n", act.Note)
+	fmt.Println(act.Note)
 	// Output:
 	// "Sent the quote"
 	// "Sent the quote"
-	// "Sent the quote\nRecording: https://media.example/rec/1"
+	// Sent the quote
+	//
+	// --- Call details ---
+	// - Subject: Outbound call to Carol Chen
+	// - Duration: 0s
+	// - Recording: https://media.example/rec/1
+	// - Session ID: s-1
 }

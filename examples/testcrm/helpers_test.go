@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/logbody"
 	"github.com/crmbridge/crmbridge/phone"
 )
 
@@ -54,3 +57,22 @@ func createCall(t testing.TB, a *testcrm.Adapter, req adapter.CreateCallLogReque
 	}
 	return res.LogID
 }
+
+// bodyDigest compares call activities by what these tests assert of the
+// body: the user's note, then "Recording: <link>" when the call details
+// hold one. logbody's own tests cover the rest of the body;
+// TestCallLogBody shows one whole.
+var bodyDigest = cmp.Transformer("bodyDigest", func(a testcrm.CallActivity) testcrm.CallActivity {
+	b, err := logbody.Parse(adapter.LogFormatText, a.Note)
+	if err != nil {
+		return a
+	}
+	a.Note = b.Note()
+	if link, ok := b.Detail(logbody.LabelRecording); ok {
+		if a.Note != "" {
+			a.Note += "\n"
+		}
+		a.Note += "Recording: " + link
+	}
+	return a
+})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/logbody"
 )
 
 // Contact is a MyCRM contact as its API sends it.
@@ -84,14 +85,12 @@ func (a *Adapter) FindContacts(ctx context.Context, req adapter.FindContactsRequ
 	return adapter.FindContactsResult{Contacts: found}, nil
 }
 
-// CreateCallLog records the call as an activity: the user's note, then
-// the recording link when it is already known.
+// CreateCallLog records the call as an activity. logbody composes the
+// note: what the user typed, then the call details their settings ask for
+// (the recording link once it is known).
 func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
-	note := req.Note
-	if r := req.Call.Recording; r != nil && strings.HasPrefix(r.Link, "http") {
-		note += "\nRecording: " + r.Link
-	}
-	in := Activity{ContactID: req.Contact.ID, Subject: "Call with " + req.Contact.Name, Note: note}
+	note := logbody.New(adapter.LogFormatText, req).String()
+	in := Activity{ContactID: req.Contact.ID, Subject: logbody.Subject(req.Call, req.Contact), Note: note}
 	var out Activity
 	if err := a.do(ctx, req.Client, "POST", "/api/activities", in, &out); err != nil {
 		return adapter.CreateCallLogResult{}, err

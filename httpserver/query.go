@@ -1,0 +1,137 @@
+package httpserver
+
+import (
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// queryValues is a query string read the way the client writes it
+// (PROTOCOL.md §1): mostly not URL-encoded. It differs from url.ParseQuery
+// in the two places where Go's parser would lose what the user typed:
+//
+//   - a '%' not followed by two hex digits is a literal '%'
+//     ("name=100% Fitness"), where url.ParseQuery drops the parameter;
+//   - ';' is an ordinary character ("name=Smith;Jones"), never a separator,
+//     where url.ParseQuery drops the parameter.
+//
+// Everything else is as url.ParseQuery does it: pairs are separated by '&',
+// the first '=' separates key and value, valid %XX escapes are decoded and
+// '+' is a space (a '+' the client did not encode therefore arrives as a
+// space; phone.Normalize and phone.CompileFormats restore it). On a query
+// url.ParseQuery accepts without error, the result is the same.
+//
+// Reading is one pass over the raw query, linear in its length; the raw
+// query's size is bounded by the HTTP server's header limit. Every route
+// reads the client's parameters through clientParams, clientQuery or
+// readQuery; never url.ParseQuery or r.URL.Query().
+type queryValues map[string][]string
+
+// readQuery parses a raw query string (r.URL.RawQuery) leniently.
+func readQuery(raw string) queryValues {
+	q := make(queryValues, min(strings.Count(raw, "&")+1, 16))
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		key = unescapeLenient(key)
+		q[key] = append(q[key], unescapeLenient(value))
+	}
+	return q
+}
+
+// Get returns the first value of key, or "".
+func (q queryValues) Get(key string) string {
+	if vs := q[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// Has reports whether key is present, even with an empty value.
+func (q queryValues) Has(key string) bool {
+	_, ok := q[key]
+	return ok
+}
+
+// invalidParam returns the name of a parameter whose key or value holds a
+// NUL byte or is not valid UTF-8 after decoding, or "" when there is none.
+// Such values never come from a real client and would make a store fail
+// (PostgreSQL refuses both), so routes refuse them at the edge.
+func (q queryValues) invalidParam() string {
+	for k, vs := range q {
+		if !cleanText(k) {
+			return "(parameter name)"
+		}
+		for _, v := range vs {
+			if !cleanText(v) {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+// cleanText reports whether s is valid UTF-8 without NUL bytes.
+func cleanText(s string) bool {
+	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
+}
+
+// unescapeLenient decodes %XX escapes and '+' (a space); any other byte,
+// including a '%' that does not start a valid escape, is kept as it is.
+func unescapeLenient(s string) string {
+	i := strings.IndexAny(s, "%+")
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '+':
+			b.WriteByte(' ')
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// clientQuery is the one place the client's query parameters are read,
+// leniently (see queryValues). Routes that store or forward a parameter use
+// clientParams, which also refuses NUL bytes and invalid UTF-8.
+func clientQuery(r *http.Request) queryValues { return readQuery(r.URL.RawQuery) }
+
+// clientParams reads r's query with readQuery and refuses one that holds a
+// NUL byte or invalid UTF-8 with 400 text/plain naming the parameter
+// (PROTOCOL.md §1). It answers the request itself and returns false then.
+func clientParams(w http.ResponseWriter, r *http.Request) (queryValues, bool) {
+	q := clientQuery(r)
+	if name := q.invalidParam(); name != "" {
+		refuseField(w, r, name, "is not valid text (a NUL byte or invalid UTF-8)")
+		return nil, false
+	}
+	return q, true
+}
