@@ -77,10 +77,9 @@
 // Point it at a fake (an httptest.Server speaking your CRM's API) or a
 // sandbox, not at production data.
 //
-// # Testing the kit, or reporting elsewhere
+// # Unit tests of one method
 //
-// [RunT] runs the same suite over [TB], the few methods of testing.T it
-// uses. A [Report] is a TB that collects failures instead of failing a
-// test: the kit's own tests run it against deliberately broken adapters and
-// compare the failures, and a command could print them.
+// [NewSession] returns the credentialed Session the server would hand your
+// adapter, for calling a method directly against a fake CRM, without the
+// server.
 package adaptertest

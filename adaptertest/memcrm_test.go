@@ -1,4 +1,4 @@
-package adaptertest_test
+package adaptertest
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/adaptertest"
 	"github.com/crmbridge/crmbridge/auth"
 )
 
@@ -133,8 +132,8 @@ func (c *memCRM) readCallLog(_ context.Context, id string) (string, error) {
 }
 
 // config is a passing Config for an adapter over c.
-func (c *memCRM) config(a adapter.Adapter) adaptertest.Config {
-	return adaptertest.Config{
+func (c *memCRM) config(a adapter.Adapter) Config {
+	return Config{
 		Adapter:           a,
 		APIKey:            memKey,
 		Hostname:          "mem.example",

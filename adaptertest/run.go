@@ -23,12 +23,12 @@ import (
 // whose failure message names the adapter method at fault.
 func Run(t *testing.T, cfg Config) {
 	t.Helper()
-	RunT(testingT{t}, cfg)
+	runTB(testingT{t}, cfg)
 }
 
-// RunT is Run over the minimal [TB] interface, so that the suite can report
-// into something other than a *testing.T, such as a [Report].
-func RunT(tb TB, cfg Config) {
+// runTB is Run over the minimal [suiteTB] interface, so that the suite can report
+// into something other than a *testing.T, such as a [report].
+func runTB(tb suiteTB, cfg Config) {
 	tb.Helper()
 	if err := cfg.check(); err != nil {
 		tb.Errorf("%v", err)
@@ -74,7 +74,7 @@ type suite struct {
 // start builds the server (SQLite in a temporary directory, fresh session
 // secret and sealing key) around the recorded adapter and starts it on a
 // loopback port.
-func start(tb TB, cfg Config) (*suite, error) {
+func start(tb suiteTB, cfg Config) (*suite, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)
 
@@ -134,27 +134,27 @@ func start(tb TB, cfg Config) (*suite, error) {
 	return s, nil
 }
 
-func (s *suite) run(tb TB) {
+func (s *suite) run(tb suiteTB) {
 	tb.Helper()
 	tb.Run("manifest", s.checkManifest)
 	if !prerequisite(tb, "login", s.login, func() bool { return s.c.jwt != "" }) {
 		tb.Errorf("the other checks need a logged-in user; stopping")
 		return
 	}
-	tb.Run("contact", func(tb TB) {
+	tb.Run("contact", func(tb suiteTB) {
 		tb.Run("existing", s.findExisting)
 		if s.cfg.FormatPhone != "" {
 			tb.Run("overridingFormat", s.findFormatted)
 		}
 		tb.Run("absent", s.findAbsent)
-		tb.Run("create", func(tb TB) {
+		tb.Run("create", func(tb suiteTB) {
 			if s.has(tb, s.rec.caps.ContactCreator != nil, "ContactCreator", "POST /contact answers that the platform cannot create contacts") {
 				s.createContact(tb)
 			}
 		})
 		tb.Run("concurrent", s.concurrentLookups)
 	})
-	tb.Run("callLog", func(tb TB) {
+	tb.Run("callLog", func(tb suiteTB) {
 		if !prerequisite(tb, "create", s.createCallLog, func() bool { return s.callLogID != "" }) {
 			tb.Errorf("the other call-log checks need a logged call; skipping them")
 			return
@@ -162,17 +162,17 @@ func (s *suite) run(tb TB) {
 		tb.Run("duplicate", s.duplicateCallLog)
 		c := s.rec.caps
 		readsBack := "GET /callLog answers the logs without their subject and note"
-		tb.Run("get", func(tb TB) {
+		tb.Run("get", func(tb suiteTB) {
 			if s.has(tb, c.CallLogReader != nil, "CallLogReader", readsBack) {
 				s.getCallLog(tb)
 			}
 		})
 		for _, step := range []struct {
 			name  string
-			check func(TB)
+			check func(suiteTB)
 		}{{"update", s.updateCallLog}, {"recordingLink", s.recordingLink}} {
 			check := step.check
-			tb.Run(step.name, func(tb TB) {
+			tb.Run(step.name, func(tb suiteTB) {
 				// The checks read the record back through GET /callLog.
 				if s.has(tb, c.CallLogUpdater != nil, "CallLogUpdater", "PATCH /callLog answers that the platform cannot update call logs") &&
 					s.has(tb, c.CallLogReader != nil, "CallLogReader", readsBack) {
@@ -180,13 +180,13 @@ func (s *suite) run(tb TB) {
 				}
 			})
 		}
-		tb.Run("disposition", func(tb TB) {
+		tb.Run("disposition", func(tb suiteTB) {
 			if s.has(tb, c.DispositionSetter != nil, "DispositionSetter", "PUT /callDisposition answers successful:false") {
 				s.disposition(tb)
 			}
 		})
 	})
-	tb.Run("messageLog", func(tb TB) {
+	tb.Run("messageLog", func(tb suiteTB) {
 		if !s.has(tb, s.rec.caps.MessageLogger != nil, "MessageLogger", "POST /messageLog answers that the platform cannot log messages") {
 			return
 		}
@@ -197,7 +197,7 @@ func (s *suite) run(tb TB) {
 		tb.Run("append", s.appendMessage)
 		tb.Run("repost", s.repostMessages)
 	})
-	tb.Run("search", func(tb TB) {
+	tb.Run("search", func(tb suiteTB) {
 		if s.has(tb, s.rec.caps.ContactSearcher != nil, "ContactSearcher", "GET /custom/contact/search answers that the platform cannot search") {
 			s.search(tb)
 		}
@@ -208,7 +208,7 @@ func (s *suite) run(tb TB) {
 
 // has reports whether the adapter has a capability; without it, the
 // check is skipped, naming the capability and what the server does instead.
-func (s *suite) has(tb TB, has bool, capability, without string) bool {
+func (s *suite) has(tb suiteTB, has bool, capability, without string) bool {
 	tb.Helper()
 	if !has {
 		tb.Skipf("the adapter is not an adapter.%s (optional): skipped; without it, %s", capability, without)
@@ -219,10 +219,10 @@ func (s *suite) has(tb TB, has bool, capability, without string) bool {
 // prerequisite runs step as the subtest name and reports whether done
 // holds afterwards: later checks need what step does (log in, log a call).
 // When a -run filter skipped the subtest, step runs in tb itself.
-func prerequisite(tb TB, name string, step func(TB), done func() bool) bool {
+func prerequisite(tb suiteTB, name string, step func(suiteTB), done func() bool) bool {
 	tb.Helper()
 	ran := false
-	tb.Run(name, func(tb TB) {
+	tb.Run(name, func(tb suiteTB) {
 		ran = true
 		step(tb)
 	})
@@ -235,7 +235,7 @@ func prerequisite(tb TB, name string, step func(TB), done func() bool) bool {
 // send makes one request and returns the answer and the adapter calls the
 // server made to produce it. ok is false when no answer came (already
 // reported).
-func (s *suite) send(tb TB, method, pathQuery string, body any, withJWT bool) (answer, []call, bool) {
+func (s *suite) send(tb suiteTB, method, pathQuery string, body any, withJWT bool) (answer, []call, bool) {
 	tb.Helper()
 	mark := s.rec.mark()
 	a, err := s.c.do(s.ctx, method, pathQuery, body, withJWT)
@@ -250,7 +250,7 @@ func (s *suite) send(tb TB, method, pathQuery string, body any, withJWT bool) (a
 // reportFailedCalls reports every call that returned an error or panicked
 // and says whether there was one. In the suite's scenario every call should
 // succeed.
-func reportFailedCalls(tb TB, calls []call) bool {
+func reportFailedCalls(tb suiteTB, calls []call) bool {
 	tb.Helper()
 	failed := false
 	for _, c := range calls {
@@ -264,7 +264,7 @@ func reportFailedCalls(tb TB, calls []call) bool {
 
 // only returns the single call of method, reporting when the server made
 // none or several.
-func only[Req, Res any](tb TB, calls []call, method, why string) (typedCall[Req, Res], bool) {
+func only[Req, Res any](tb suiteTB, calls []call, method, why string) (typedCall[Req, Res], bool) {
 	tb.Helper()
 	cs := callsOf[Req, Res](calls, method)
 	switch len(cs) {
@@ -279,7 +279,7 @@ func only[Req, Res any](tb TB, calls []call, method, why string) (typedCall[Req,
 }
 
 // noCall reports a call of method that should not have happened.
-func noCall(tb TB, calls []call, method, why string) {
+func noCall(tb suiteTB, calls []call, method, why string) {
 	tb.Helper()
 	for _, c := range calls {
 		if c.method == method {
@@ -302,7 +302,7 @@ func contactIDs(cs []adapter.Contact) string {
 }
 
 // checkContacts reports contacts without an id and contacts returned twice.
-func checkContacts(tb TB, method string, cs []adapter.Contact) {
+func checkContacts(tb suiteTB, method string, cs []adapter.Contact) {
 	tb.Helper()
 	seen := map[string]bool{}
 	for i, c := range cs {

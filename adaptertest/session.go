@@ -13,7 +13,7 @@ import (
 
 // checkManifest checks GET /implementedInterfaces against the adapter's
 // optional interfaces and the adapter's platform block of GET /crmManifest.
-func (s *suite) checkManifest(tb TB) {
+func (s *suite) checkManifest(tb suiteTB) {
 	tb.Helper()
 	a, _, ok := s.send(tb, "GET", "/implementedInterfaces?platform="+url.QueryEscape(s.platform), nil, false)
 	if ok {
@@ -51,7 +51,7 @@ func (s *suite) checkManifest(tb TB) {
 
 // checkManifestBlock checks what Manifest returns: a JSON object naming the
 // platform, with the adapter's auth type, holding no secret.
-func checkManifestBlock(tb TB, raw json.RawMessage, platform string, cfg Config) {
+func checkManifestBlock(tb suiteTB, raw json.RawMessage, platform string, cfg Config) {
 	tb.Helper()
 	if !json.Valid(raw) {
 		tb.Errorf("Manifest returned invalid JSON (the server then answers GET /crmManifest with an error): %.200s", raw)
@@ -88,7 +88,7 @@ func checkManifestBlock(tb TB, raw json.RawMessage, platform string, cfg Config)
 
 // login logs in (POST /apiKeyLogin or GET /oauth-callback) and checks what
 // GetUserInfo returned.
-func (s *suite) login(tb TB) {
+func (s *suite) login(tb suiteTB) {
 	tb.Helper()
 	var (
 		a     answer
@@ -164,7 +164,7 @@ func (s *suite) login(tb TB) {
 
 // search checks GET /custom/contact/search: SearchContacts finds the
 // existing contact by name; without the capability the server says so.
-func (s *suite) search(tb TB) {
+func (s *suite) search(tb suiteTB) {
 	tb.Helper()
 	if s.cfg.SearchName == "" && !s.existingRan {
 		s.findExisting(tb) // learn the name to search for
@@ -207,7 +207,7 @@ func (s *suite) search(tb TB) {
 
 // authValidation checks GET /authValidation right after login: the session
 // works, and ValidateAuth, when the adapter has it, agrees.
-func (s *suite) authValidation(tb TB) {
+func (s *suite) authValidation(tb suiteTB) {
 	tb.Helper()
 	a, calls, ok := s.send(tb, "GET", "/authValidation", nil, true)
 	if !ok {
@@ -227,7 +227,7 @@ func (s *suite) authValidation(tb TB) {
 
 // unAuthorize logs out: POST /unAuthorize succeeds, Unauthorize is called
 // for the user, and the session no longer reaches the CRM.
-func (s *suite) unAuthorize(tb TB) {
+func (s *suite) unAuthorize(tb suiteTB) {
 	tb.Helper()
 	a, calls, ok := s.send(tb, "POST", "/unAuthorize", nil, true)
 	if !ok {
