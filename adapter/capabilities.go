@@ -167,21 +167,24 @@ type Capabilities struct {
 	// AuthType is the adapter's Auth().Type.
 	AuthType AuthType
 
-	ContactCreator     ContactCreator
-	CallLogReader      CallLogReader
-	CallLogUpdater     CallLogUpdater
-	MessageLogger      MessageLogger
-	Unauthorizer       Unauthorizer
-	ContactSearcher    ContactSearcher
-	DispositionSetter  DispositionSetter
-	CallLogFinder      CallLogFinder
-	AuthValidator      AuthValidator
-	LicenseChecker     LicenseChecker
-	UserLister         UserLister
-	Manifester         Manifester
-	SettingsDefaulter  SettingsDefaulter
-	ContactCachePolicy ContactCachePolicy
-	LogFormatter       LogFormatter
+	// Each field below is the adapter as that capability, or nil when the
+	// adapter lacks it.
+
+	ContactCreator     ContactCreator     // POST /contact, the create-contact placeholder
+	CallLogReader      CallLogReader      // logData of GET /callLog
+	CallLogUpdater     CallLogUpdater     // PATCH /callLog
+	MessageLogger      MessageLogger      // POST /messageLog
+	Unauthorizer       Unauthorizer       // revocation at POST /unAuthorize
+	ContactSearcher    ContactSearcher    // GET /custom/contact/search
+	DispositionSetter  DispositionSetter  // PUT /callDisposition
+	CallLogFinder      CallLogFinder      // a taken-over call-log reservation
+	AuthValidator      AuthValidator      // GET /authValidation
+	LicenseChecker     LicenseChecker     // GET /licenseStatus
+	UserLister         UserLister         // POST /admin/userMapping
+	Manifester         Manifester         // the platform block of GET /crmManifest
+	SettingsDefaulter  SettingsDefaulter  // the lowest layer of the user's settings
+	ContactCachePolicy ContactCachePolicy // the contact-match cache
+	LogFormatter       LogFormatter       // logFormat of GET /implementedInterfaces
 }
 
 // Wrapper is implemented by an adapter that wraps another one to observe

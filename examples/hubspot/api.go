@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/crmbridge/crmbridge/adapter"
 )
@@ -21,8 +20,6 @@ import (
 // maxBody bounds how much of a HubSpot response is read.
 const maxBody = 4 << 20
 
-// maxUserMessage bounds a HubSpot error message shown to the user.
-const maxUserMessage = 300
 
 // api sends requests for one user: the session's client, which carries the
 // user's token, and HubSpot's API base URL.
@@ -120,15 +117,6 @@ func windowWait(h http.Header, he hubspotError) time.Duration {
 		}
 	}
 	return time.Second
-}
-
-// clip shortens s to maxUserMessage runes.
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= maxUserMessage {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:maxUserMessage]) + "…"
 }
 
 // parseID reads a HubSpot record id (a positive integer).
