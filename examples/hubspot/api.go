@@ -20,7 +20,6 @@ import (
 // maxBody bounds how much of a HubSpot response is read.
 const maxBody = 4 << 20
 
-
 // api sends requests for one user: the session's client, which carries the
 // user's token, and HubSpot's API base URL.
 type api struct {
