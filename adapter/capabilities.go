@@ -209,53 +209,31 @@ func Discover(a Adapter) Capabilities {
 		return c
 	}
 	inner := Discover(w.Unwrap())
-	keep := func(has bool, outer any) bool { return has && outer != nil }
-	if !keep(inner.ContactCreator != nil, c.ContactCreator) {
-		c.ContactCreator = nil
-	}
-	if !keep(inner.CallLogReader != nil, c.CallLogReader) {
-		c.CallLogReader = nil
-	}
-	if !keep(inner.CallLogUpdater != nil, c.CallLogUpdater) {
-		c.CallLogUpdater = nil
-	}
-	if !keep(inner.MessageLogger != nil, c.MessageLogger) {
-		c.MessageLogger = nil
-	}
-	if !keep(inner.Unauthorizer != nil, c.Unauthorizer) {
-		c.Unauthorizer = nil
-	}
-	if !keep(inner.ContactSearcher != nil, c.ContactSearcher) {
-		c.ContactSearcher = nil
-	}
-	if !keep(inner.DispositionSetter != nil, c.DispositionSetter) {
-		c.DispositionSetter = nil
-	}
-	if !keep(inner.CallLogFinder != nil, c.CallLogFinder) {
-		c.CallLogFinder = nil
-	}
-	if !keep(inner.AuthValidator != nil, c.AuthValidator) {
-		c.AuthValidator = nil
-	}
-	if !keep(inner.LicenseChecker != nil, c.LicenseChecker) {
-		c.LicenseChecker = nil
-	}
-	if !keep(inner.UserLister != nil, c.UserLister) {
-		c.UserLister = nil
-	}
-	if !keep(inner.Manifester != nil, c.Manifester) {
-		c.Manifester = nil
-	}
-	if !keep(inner.SettingsDefaulter != nil, c.SettingsDefaulter) {
-		c.SettingsDefaulter = nil
-	}
-	if !keep(inner.ContactCachePolicy != nil, c.ContactCachePolicy) {
-		c.ContactCachePolicy = nil
-	}
-	if !keep(inner.LogFormatter != nil, c.LogFormatter) {
-		c.LogFormatter = nil
-	}
+	c.ContactCreator = keep(c.ContactCreator, inner.ContactCreator != nil)
+	c.CallLogReader = keep(c.CallLogReader, inner.CallLogReader != nil)
+	c.CallLogUpdater = keep(c.CallLogUpdater, inner.CallLogUpdater != nil)
+	c.MessageLogger = keep(c.MessageLogger, inner.MessageLogger != nil)
+	c.Unauthorizer = keep(c.Unauthorizer, inner.Unauthorizer != nil)
+	c.ContactSearcher = keep(c.ContactSearcher, inner.ContactSearcher != nil)
+	c.DispositionSetter = keep(c.DispositionSetter, inner.DispositionSetter != nil)
+	c.CallLogFinder = keep(c.CallLogFinder, inner.CallLogFinder != nil)
+	c.AuthValidator = keep(c.AuthValidator, inner.AuthValidator != nil)
+	c.LicenseChecker = keep(c.LicenseChecker, inner.LicenseChecker != nil)
+	c.UserLister = keep(c.UserLister, inner.UserLister != nil)
+	c.Manifester = keep(c.Manifester, inner.Manifester != nil)
+	c.SettingsDefaulter = keep(c.SettingsDefaulter, inner.SettingsDefaulter != nil)
+	c.ContactCachePolicy = keep(c.ContactCachePolicy, inner.ContactCachePolicy != nil)
+	c.LogFormatter = keep(c.LogFormatter, inner.LogFormatter != nil)
 	return c
+}
+
+// keep is outer when the wrapped adapter has the capability, else nil.
+func keep[T any](outer T, has bool) T {
+	if !has {
+		var none T
+		return none
+	}
+	return outer
 }
 
 // discover is Discover without unwrapping.

@@ -141,17 +141,21 @@ func (s *suite) run(tb suiteTB) {
 		tb.Errorf("the other checks need a logged-in user; stopping")
 		return
 	}
+	c := s.rec.caps
+	creator := capability{c.ContactCreator != nil, "ContactCreator", "POST /contact answers that the platform cannot create contacts"}
+	reader := capability{c.CallLogReader != nil, "CallLogReader", "GET /callLog answers the logs without their subject and note"}
+	updater := capability{c.CallLogUpdater != nil, "CallLogUpdater", "PATCH /callLog answers that the platform cannot update call logs"}
+	disposer := capability{c.DispositionSetter != nil, "DispositionSetter", "PUT /callDisposition answers successful:false"}
+	messenger := capability{c.MessageLogger != nil, "MessageLogger", "POST /messageLog answers that the platform cannot log messages"}
+	searcher := capability{c.ContactSearcher != nil, "ContactSearcher", "GET /custom/contact/search answers that the platform cannot search"}
+
 	tb.Run("contact", func(tb suiteTB) {
 		tb.Run("existing", s.findExisting)
 		if s.cfg.FormatPhone != "" {
 			tb.Run("overridingFormat", s.findFormatted)
 		}
 		tb.Run("absent", s.findAbsent)
-		tb.Run("create", func(tb suiteTB) {
-			if s.has(tb, s.rec.caps.ContactCreator != nil, "ContactCreator", "POST /contact answers that the platform cannot create contacts") {
-				s.createContact(tb)
-			}
-		})
+		tb.Run("create", with(s.createContact, creator))
 		tb.Run("concurrent", s.concurrentLookups)
 	})
 	tb.Run("callLog", func(tb suiteTB) {
@@ -160,60 +164,46 @@ func (s *suite) run(tb suiteTB) {
 			return
 		}
 		tb.Run("duplicate", s.duplicateCallLog)
-		c := s.rec.caps
-		readsBack := "GET /callLog answers the logs without their subject and note"
-		tb.Run("get", func(tb suiteTB) {
-			if s.has(tb, c.CallLogReader != nil, "CallLogReader", readsBack) {
-				s.getCallLog(tb)
-			}
-		})
-		for _, step := range []struct {
-			name  string
-			check func(suiteTB)
-		}{{"update", s.updateCallLog}, {"recordingLink", s.recordingLink}} {
-			check := step.check
-			tb.Run(step.name, func(tb suiteTB) {
-				// The checks read the record back through GET /callLog.
-				if s.has(tb, c.CallLogUpdater != nil, "CallLogUpdater", "PATCH /callLog answers that the platform cannot update call logs") &&
-					s.has(tb, c.CallLogReader != nil, "CallLogReader", readsBack) {
-					check(tb)
-				}
-			})
-		}
-		tb.Run("disposition", func(tb suiteTB) {
-			if s.has(tb, c.DispositionSetter != nil, "DispositionSetter", "PUT /callDisposition answers successful:false") {
-				s.disposition(tb)
-			}
-		})
+		tb.Run("get", with(s.getCallLog, reader))
+		// The update checks read the record back through GET /callLog.
+		tb.Run("update", with(s.updateCallLog, updater, reader))
+		tb.Run("recordingLink", with(s.recordingLink, updater, reader))
+		tb.Run("disposition", with(s.disposition, disposer))
 	})
-	tb.Run("messageLog", func(tb suiteTB) {
-		if !s.has(tb, s.rec.caps.MessageLogger != nil, "MessageLogger", "POST /messageLog answers that the platform cannot log messages") {
-			return
-		}
+	tb.Run("messageLog", with(func(tb suiteTB) {
 		if !prerequisite(tb, "create", s.createMessageLog, func() bool { return s.messageLogID != "" }) {
 			tb.Errorf("the other message-log checks need a logged message; skipping them")
 			return
 		}
 		tb.Run("append", s.appendMessage)
 		tb.Run("repost", s.repostMessages)
-	})
-	tb.Run("search", func(tb suiteTB) {
-		if s.has(tb, s.rec.caps.ContactSearcher != nil, "ContactSearcher", "GET /custom/contact/search answers that the platform cannot search") {
-			s.search(tb)
-		}
-	})
+	}, messenger))
+	tb.Run("search", with(s.search, searcher))
 	tb.Run("authValidation", s.authValidation)
 	tb.Run("unAuthorize", s.unAuthorize)
 }
 
-// has reports whether the adapter has a capability; without it, the
-// check is skipped, naming the capability and what the server does instead.
-func (s *suite) has(tb suiteTB, has bool, capability, without string) bool {
-	tb.Helper()
-	if !has {
-		tb.Skipf("the adapter is not an adapter.%s (optional): skipped; without it, %s", capability, without)
+// capability is an optional interface a check needs: whether the adapter
+// has it, its name in package adapter, and what the server does without it.
+type capability struct {
+	has           bool
+	name, without string
+}
+
+// with returns check, run only when the adapter has every capability in
+// needs; otherwise the check is skipped, naming the first one missing and
+// what the server does instead.
+func with(check func(suiteTB), needs ...capability) func(suiteTB) {
+	return func(tb suiteTB) {
+		tb.Helper()
+		for _, c := range needs {
+			if !c.has {
+				tb.Skipf("the adapter is not an adapter.%s (optional): skipped; without it, %s", c.name, c.without)
+				return
+			}
+		}
+		check(tb)
 	}
-	return has
 }
 
 // prerequisite runs step as the subtest name and reports whether done
