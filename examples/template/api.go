@@ -37,6 +37,10 @@ type Adapter struct {
 
 var (
 	_ adapter.Adapter         = (*Adapter)(nil)
+	_ adapter.ContactCreator  = (*Adapter)(nil)
+	_ adapter.CallLogReader   = (*Adapter)(nil)
+	_ adapter.CallLogUpdater  = (*Adapter)(nil)
+	_ adapter.MessageLogger   = (*Adapter)(nil)
 	_ adapter.ContactSearcher = (*Adapter)(nil)
 	_ adapter.Manifester      = (*Adapter)(nil)
 	_ adapter.AuthValidator   = (*Adapter)(nil)

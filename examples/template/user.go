@@ -32,12 +32,6 @@ func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequ
 	return adapter.ValidateAuthResult{}, a.do(ctx, req.Client, "GET", "/v1/me", nil, nil)
 }
 
-// Unauthorize does nothing: API keys are revoked in TemplateCRM's settings,
-// not through its API, and the server erases the stored key itself.
-func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) (adapter.UnauthorizeResult, error) {
-	return adapter.UnauthorizeResult{}, nil
-}
-
 // manifest is the platform block of the client's manifest: the login page
 // asking for the key, and the contact types. It holds no secret.
 const manifest = `{

@@ -36,6 +36,11 @@ var errRevoked = fmt.Errorf("api key revoked: %w", adapter.ErrUnauthorized)
 // capability.
 var (
 	_ adapter.Adapter           = (*Adapter)(nil)
+	_ adapter.ContactCreator    = (*Adapter)(nil)
+	_ adapter.CallLogReader     = (*Adapter)(nil)
+	_ adapter.CallLogUpdater    = (*Adapter)(nil)
+	_ adapter.MessageLogger     = (*Adapter)(nil)
+	_ adapter.Unauthorizer      = (*Adapter)(nil)
 	_ adapter.ContactSearcher   = (*Adapter)(nil)
 	_ adapter.DispositionSetter = (*Adapter)(nil)
 	_ adapter.Manifester        = (*Adapter)(nil)
