@@ -239,8 +239,10 @@ func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserIn
 // logging again after reconnecting still finds earlier logs.
 func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *session) {
 	ctx := r.Context()
-	if err := sess.platform.adapter.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: sess.crm}); err != nil {
-		requestInfo(ctx).err = err
+	if u := sess.platform.unauthorizer; u != nil {
+		if _, err := u.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: sess.crm}); err != nil && !unsupported(err) {
+			requestInfo(ctx).err = err
+		}
 	}
 	// A refresh in flight must not store a new token pair after the erase
 	// (that would log the user back in): revoke and erase under the
@@ -310,7 +312,7 @@ func (s *Server) authValidation(w http.ResponseWriter, r *http.Request, sess *se
 		}
 	}
 	if p.validator != nil {
-		if err := p.validator.ValidateAuth(r.Context(), adapter.ValidateAuthRequest{Session: sess.crm}); err != nil {
+		if _, err := p.validator.ValidateAuth(r.Context(), adapter.ValidateAuthRequest{Session: sess.crm}); err != nil && !unsupported(err) {
 			s.fail(w, r, opAuthValidation, sess.claims.Platform, err)
 			return
 		}

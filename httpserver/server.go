@@ -196,14 +196,23 @@ type platform struct {
 	adapter   adapter.Adapter
 	auth      adapter.AuthConfig
 	refresher *auth.Refresher // nil for API-key adapters
-	searcher  adapter.ContactSearcher
-	disposer  adapter.DispositionSetter
-	manifest  adapter.Manifester
-	validator adapter.AuthValidator
-	finder    adapter.CallLogFinder
-	defaulter adapter.SettingsDefaulter
-	license   adapter.LicenseChecker
-	lister    adapter.UserLister
+	// caps are the adapter's optional capabilities; the fields below are
+	// its members, named for the handlers. A nil one is a capability the
+	// adapter lacks.
+	caps         adapter.Capabilities
+	creator      adapter.ContactCreator
+	reader       adapter.CallLogReader
+	updater      adapter.CallLogUpdater
+	messenger    adapter.MessageLogger
+	unauthorizer adapter.Unauthorizer
+	searcher     adapter.ContactSearcher
+	disposer     adapter.DispositionSetter
+	manifest     adapter.Manifester
+	validator    adapter.AuthValidator
+	finder       adapter.CallLogFinder
+	defaulter    adapter.SettingsDefaulter
+	license      adapter.LicenseChecker
+	lister       adapter.UserLister
 	// uncached is true when the adapter opted out of the contact-match
 	// cache (adapter.ContactCachePolicy).
 	uncached bool
@@ -338,18 +347,17 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	default:
 		return nil, fmt.Errorf("httpserver: adapter %q: unknown auth type %q", name, p.auth.Type)
 	}
-	p.searcher, _ = a.(adapter.ContactSearcher)
-	p.disposer, _ = a.(adapter.DispositionSetter)
-	p.manifest, _ = a.(adapter.Manifester)
-	p.validator, _ = a.(adapter.AuthValidator)
-	p.finder, _ = a.(adapter.CallLogFinder)
-	p.defaulter, _ = a.(adapter.SettingsDefaulter)
-	p.license, _ = a.(adapter.LicenseChecker)
-	p.lister, _ = a.(adapter.UserLister)
-	if cp, ok := a.(adapter.ContactCachePolicy); ok {
-		p.uncached = !cp.CacheContactMatches()
+	c := adapter.Discover(a)
+	p.caps = c
+	p.creator, p.reader, p.updater = c.ContactCreator, c.CallLogReader, c.CallLogUpdater
+	p.messenger, p.unauthorizer = c.MessageLogger, c.Unauthorizer
+	p.searcher, p.disposer, p.manifest = c.ContactSearcher, c.DispositionSetter, c.Manifester
+	p.validator, p.finder, p.defaulter = c.AuthValidator, c.CallLogFinder, c.SettingsDefaulter
+	p.license, p.lister = c.LicenseChecker, c.UserLister
+	if c.ContactCachePolicy != nil {
+		p.uncached = !c.ContactCachePolicy.CacheContactMatches()
 	}
-	if lf, ok := a.(adapter.LogFormatter); ok {
+	if lf := c.LogFormatter; lf != nil {
 		switch p.logFormat = lf.LogFormat(); p.logFormat {
 		case adapter.LogFormatText, adapter.LogFormatHTML, adapter.LogFormatMarkdown:
 		default:

@@ -14,7 +14,8 @@
 //   - Disconnect. The provider that Auth returns names Pipedrive's token
 //     and revocation endpoints; when a user disconnects, the server itself
 //     revokes the user's refresh token there (ending its access tokens
-//     too), so Unauthorize has nothing left to do and returns nil.
+//     too), so the adapter is no adapter.Unauthorizer: nothing is left
+//     for it to do.
 //   - Lookup. Pipedrive matches phone numbers only exactly, as stored, so
 //     FindContacts searches persons once per candidate string of the
 //     PhoneQuery, concurrently and bounded (WithLookupConcurrency), fetching
