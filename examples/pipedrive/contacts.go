@@ -170,13 +170,32 @@ func (a *Adapter) searchExact(ctx context.Context, c api, candidates []string) (
 	return found, g.Wait()
 }
 
+// The bounds of commonTerm's scan: at most maxBroadCandidates candidates of
+// at most maxBroadCandidateLen bytes (the server sends at most 16 formats of
+// 64 bytes, plus the E.164 forms); beyond them the lookup searches exactly.
+const (
+	maxBroadCandidates   = 32
+	maxBroadCandidateLen = 128
+)
+
 // commonTerm returns the longest string that every candidate contains,
 // compared case-insensitively (both of Pipedrive's matches ignore case),
 // without leading or trailing spaces (a search term's edges are not
-// reliably significant) and valid UTF-8. Candidates are few and short (the
-// server bounds their number and length), so the quadratic scan of the
-// shortest one is cheap. It returns "" when nothing qualifies.
+// reliably significant) and valid UTF-8. Among equally long terms the one
+// nearest the end of the shortest candidate wins: a number's last digits
+// are more selective than its area code. The scan is of every substring of
+// the shortest candidate, so its work is bounded by maxBroadCandidates and
+// maxBroadCandidateLen; it returns "" beyond them and when nothing
+// qualifies.
 func commonTerm(candidates []string) string {
+	if len(candidates) > maxBroadCandidates {
+		return ""
+	}
+	for _, c := range candidates {
+		if len(c) > maxBroadCandidateLen {
+			return ""
+		}
+	}
 	lower := make([]string, len(candidates))
 	shortest := 0
 	for i, c := range candidates {
@@ -187,7 +206,7 @@ func commonTerm(candidates []string) string {
 	}
 	s := lower[shortest]
 	for n := len(s); n > 0; n-- {
-		for at := 0; at+n <= len(s); at++ {
+		for at := len(s) - n; at >= 0; at-- {
 			t := s[at : at+n]
 			if t != strings.TrimSpace(t) || !utf8.ValidString(t) {
 				continue
