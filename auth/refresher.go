@@ -29,6 +29,7 @@ type refresherOptions struct {
 	ahead   time.Duration
 	timeout time.Duration
 	now     func() time.Time
+	observe func(error)
 }
 
 // RefresherOption configures NewRefresher.
@@ -59,6 +60,17 @@ func WithRefreshTimeout(d time.Duration) RefresherOption {
 			o.timeout = d
 		}
 	}
+}
+
+// WithRefreshObserver calls observe once for every refresh the Refresher
+// sends to the provider's token endpoint: with nil when the user ends up
+// with a fresh token (saved, or found rotated by another process), or with
+// the error (matching ErrRevoked when the
+// provider answered invalid_grant and the store holds no newer token).
+// Refreshes avoided because another process had already refreshed are not
+// reported. It is for metrics; it must be fast and safe for concurrent use.
+func WithRefreshObserver(observe func(err error)) RefresherOption {
+	return func(o *refresherOptions) { o.observe = observe }
 }
 
 // WithClock replaces time.Now, for tests.
@@ -228,7 +240,7 @@ func (r *Refresher) needed(f *flight, t Token) bool {
 	return false
 }
 
-func (r *Refresher) refreshLocked(ctx context.Context, key string, f *flight) (Token, error) {
+func (r *Refresher) refreshLocked(ctx context.Context, key string, f *flight) (_ Token, observed error) {
 	unlock, err := r.ts.LockRefresh(ctx, key)
 	if err != nil {
 		return Token{}, fmt.Errorf("auth: lock token refresh: %w", err)
@@ -246,6 +258,9 @@ func (r *Refresher) refreshLocked(ctx context.Context, key string, f *flight) (T
 		return Token{}, fmt.Errorf("%w: no refresh token stored", ErrRevoked)
 	}
 	next, err := r.p.refresh(ctx, r.opts.hc, cur.RefreshToken, r.opts.now)
+	if r.opts.observe != nil {
+		defer func() { r.opts.observe(observed) }()
+	}
 	if errors.Is(err, ErrInvalidGrant) {
 		// Someone not honouring our lock, or holding it past its expiry,
 		// may have rotated the refresh token under us: what we sent was

@@ -552,3 +552,43 @@ func TestRefresherStorePanicFailsTheRefresh(t *testing.T) {
 		t.Errorf("provider called %d times, want 2", n)
 	}
 }
+
+// The observer hears each call to the token endpoint once, with its
+// outcome; a token that needs no refresh is not reported.
+func TestRefresherObserver(t *testing.T) {
+	var mu sync.Mutex
+	var heard []string
+	observe := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err == nil:
+			heard = append(heard, "ok")
+		case errors.Is(err, ErrRevoked):
+			heard = append(heard, "revoked")
+		default:
+			heard = append(heard, "failed")
+		}
+	}
+	ctx := context.Background()
+	f := newFakeOAuth(t, true, "rt-0")
+	ts := newMemStore(userKey, expiredToken)
+	r := newTestRefresher(f, ts, WithRefreshObserver(observe))
+	if _, err := r.Token(ctx, userKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Token(ctx, userKey); err != nil { // fresh now: no call
+		t.Fatal(err)
+	}
+	if _, err := newTestRefresher(newFakeOAuth(t, true, "rt-other"), newMemStore(userKey, expiredToken), WithRefreshObserver(observe)).Token(ctx, userKey); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("want ErrRevoked, got %v", err)
+	}
+	broken := newFakeOAuth(t, true, "rt-0")
+	broken.setHook(func(w http.ResponseWriter, r *http.Request, _ string) bool { w.WriteHeader(500); return true })
+	if _, err := newTestRefresher(broken, newMemStore(userKey, expiredToken), WithRefreshObserver(observe)).Token(ctx, userKey); err == nil {
+		t.Fatal("want an error from a 500")
+	}
+	if diff := cmp.Diff([]string{"ok", "revoked", "failed"}, heard); diff != "" {
+		t.Errorf("observed (-want +got):\n%s", diff)
+	}
+}

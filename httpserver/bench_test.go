@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
@@ -54,6 +56,13 @@ func BenchmarkGetContact(b *testing.B) {
 	// With the request log line a server writes in production.
 	b.Run("logged", func(b *testing.B) {
 		benchGetContact(b, httpserver.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	})
+	// With metrics and tracing on (spans made and ended, exported nowhere):
+	// what operations cost per request.
+	b.Run("metrics+tracing", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider()
+		b.Cleanup(func() { tp.Shutdown(context.Background()) })
+		benchGetContact(b, httpserver.WithMetrics(httpserver.NewMetrics()), httpserver.WithTracerProvider(tp))
 	})
 }
 

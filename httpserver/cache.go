@@ -20,6 +20,7 @@ type boundedMap[V any] struct {
 	// grow with the size of that input.
 	maxBytes int
 	bytes    int
+	stats    cacheStats // hit and miss counters (WithMetrics); zero when off
 	mu       sync.RWMutex
 	m        map[string]V
 }
@@ -72,7 +73,9 @@ func (b *boundedMap[V]) remove(key string) {
 type numberCache struct{ boundedMap[phone.Number] }
 
 func (c *numberCache) parse(raw string) (phone.Number, error) {
-	if n, ok := c.get(raw); ok {
+	n, ok := c.get(raw)
+	c.stats.record(ok)
+	if ok {
 		return n, nil
 	}
 	n, err := phone.Parse(raw)
@@ -87,10 +90,12 @@ func (c *numberCache) parse(raw string) (phone.Number, error) {
 type formatCache struct{ boundedMap[phone.Formats] }
 
 func (c *formatCache) compile(list string) phone.Formats {
-	if f, ok := c.get(list); ok {
+	f, ok := c.get(list)
+	c.stats.record(ok)
+	if ok {
 		return f
 	}
-	f := phone.CompileFormats(list)
+	f = phone.CompileFormats(list)
 	// Compiled patterns hold their text and one offset per placeholder:
 	// at most the list's length in bytes, plus 8 per placeholder byte.
 	c.putSized(list, f, 9*len(list))
@@ -123,7 +128,9 @@ func (c *userCache) lookup(key string) (store.User, bool) {
 		return store.User{}, false
 	}
 	e, ok := c.get(key)
-	if !ok || !c.now().Before(e.expires) {
+	ok = ok && c.now().Before(e.expires)
+	c.stats.record(ok)
+	if !ok {
 		return store.User{}, false
 	}
 	return e.u, true

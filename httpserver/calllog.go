@@ -69,7 +69,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	defer s.unconfirmed.done(1)
 	var takenOver bool
-	logID, won, err := s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
+	logID, won, err := s.reserve(ctx, dedupeCallLog, func(ctx context.Context) (bool, string, error) {
 		// Kept by a concurrent request while this one waited.
 		if logID, ok := s.unconfirmed.get(keptCallLog, key, sid); ok {
 			return false, logID, nil
@@ -173,14 +173,15 @@ func (s *Server) findCallLog(ctx context.Context, sess *session, contact adapter
 // reserve claims a dedupe slot. While another request holds it pending, it
 // waits (polling, bounded by ctx) for that request to confirm (then the
 // existing id is returned) or release (then it tries to claim it again).
-func (s *Server) reserve(ctx context.Context, try func(context.Context) (won bool, logID string, err error)) (string, bool, error) {
+func (s *Server) reserve(ctx context.Context, kind string, try func(context.Context) (won bool, logID string, err error)) (string, bool, error) {
 	wait := 10 * time.Millisecond
-	for {
+	for waited := false; ; waited = true {
 		won, logID, err := try(ctx)
 		if err != nil {
 			return "", false, storeErr(err)
 		}
 		if won || logID != "" {
+			s.opts.metrics.observeDedupe(kind, dedupeOutcome(won, waited))
 			return logID, won, nil
 		}
 		t := time.NewTimer(wait)

@@ -49,4 +49,10 @@
 //
 // The handler works under a path prefix (http.StripPrefix) and behind any
 // router.
+//
+// Operations: GET /isAlive (liveness), GET /readyz (readiness: the store
+// answers), GET /openapi.json (the document of every route, with exact
+// shapes), Prometheus metrics with WithMetrics (see Metrics) and
+// OpenTelemetry traces with WithTracerProvider. Both are off by default and
+// then cost nothing.
 package httpserver

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -62,4 +63,41 @@ func ExampleNew() {
 	// Output:
 	// login: 200
 	// lookup: 200 true
+}
+
+// Metrics and readiness: the server records into m, and the program mounts
+// m.Handler() where its scraper (not the browser client) reaches it.
+func ExampleWithMetrics() {
+	dir, _ := os.MkdirTemp("", "httpserver-example")
+	defer os.RemoveAll(dir)
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "crmbridge.db"))
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	sessions, _ := auth.NewSessions([]byte("an example secret of at least 32 bytes"))
+	key, _ := auth.GenerateKey("k1")
+	keys, _ := auth.NewKeyRing(key)
+
+	m := httpserver.NewMetrics()
+	srv, err := httpserver.New(httpserver.Config{
+		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
+		Store:    st, Sessions: sessions, Keys: keys,
+	}, httpserver.WithMetrics(m))
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("/", srv)
+
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	fmt.Println("readyz:", rec.Code)
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	fmt.Println(strings.Contains(rec.Body.String(), `crmbridge_http_request_duration_seconds_count{method="GET",platform="none",route="GET /readyz",status_class="2xx"} 1`))
+	// Output:
+	// readyz: 200
+	// true
 }

@@ -82,6 +82,7 @@ type matchCache struct {
 	// cached after that creation dropped the user's entries.
 	gen          atomic.Uint64
 	hits, misses atomic.Uint64
+	metrics      cacheStats // Prometheus counters (WithMetrics); zero when off
 
 	mu sync.Mutex
 	// invalidatedAt is the generation of each user's last invalidation,
@@ -154,6 +155,7 @@ func (c *matchCache) lookup(user string, pq adapter.PhoneQuery) (adapter.FindCon
 		e = nil
 	}
 	c.mu.Unlock()
+	c.metrics.record(e != nil)
 	if e == nil {
 		c.misses.Add(1)
 		return adapter.FindContactsResult{}, false

@@ -171,7 +171,7 @@ func (s *Server) logMessage(ctx context.Context, day *messageDay, m adapter.Mess
 		// may exist already: wait for it to be recorded, as call logs do,
 		// instead of creating a second one.
 		var logID string
-		logID, res.Won, err = s.reserve(ctx, func(ctx context.Context) (bool, string, error) {
+		logID, res.Won, err = s.reserve(ctx, dedupeMessage, func(ctx context.Context) (bool, string, error) {
 			r, err := s.store.ReserveMessage(ctx, key, m.ID, s.reservationLease())
 			res.TakenOver = r.TakenOver
 			return r.Won, r.LogID, err
@@ -183,6 +183,8 @@ func (s *Server) logMessage(ctx context.Context, day *messageDay, m adapter.Mess
 			day.logID, err = s.dayRecordOf(ctx, key, convLogID, logID)
 			return false, err
 		}
+	} else {
+		s.opts.metrics.observeDedupe(dedupeMessage, dedupeOutcome(res.Won, false))
 	}
 	if !res.Won {
 		return false, nil // logged before (or being logged by a request that holds a stale lock)

@@ -21,6 +21,7 @@ const RequestIDHeader = "X-Request-Id"
 type reqInfo struct {
 	id       string
 	platform string
+	route    string // the matched pattern, set by tagRoute
 	err      error
 }
 
@@ -100,6 +101,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if route == "" {
 			route = r.Method + " (unmatched)"
 		}
+		s.opts.metrics.observeRequest(ri.route, r.Method, sw.status, ri.platform, time.Since(start))
 		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/store"
@@ -45,6 +48,10 @@ type options struct {
 	version        string
 	now            func() time.Time
 	userCacheTTL   time.Duration
+	readyTimeout   time.Duration
+	metrics        *Metrics
+	tracer         trace.TracerProvider
+	propagator     propagation.TextMapPropagator
 	maxUnconfirmed int
 	confirmRetry   time.Duration
 	hashKey        string
@@ -96,6 +103,11 @@ func WithManifestInfo(author, version string) Option {
 // within the TTL (a stale OAuth token recovers by itself: the CRM's 401 makes
 // the server re-read the store before refreshing).
 func WithUserCacheTTL(d time.Duration) Option { return func(o *options) { o.userCacheTTL = max(d, 0) } }
+
+// WithReadinessTimeout bounds how long GET /readyz waits for the store to
+// answer before it reports 503 (default 2 s; a probe is typically given 1 to
+// 5 s by the load balancer).
+func WithReadinessTimeout(d time.Duration) Option { return func(o *options) { o.readyTimeout = d } }
 
 // WithMaxUnconfirmed bounds how many created CRM records the server keeps
 // in memory while the store cannot record them (default 10000): call-log
@@ -168,9 +180,12 @@ type Server struct {
 	numbers   numberCache
 	formats   formatCache
 	users     userCache
-	admins    adminCache
-	settings  settingsCache
-	matches   *matchCache
+	// crmTransport is the base transport of every client that reaches a
+	// CRM, measured when metrics are on.
+	crmTransport http.RoundTripper
+	admins       adminCache
+	settings     settingsCache
+	matches      *matchCache
 	// unconfirmed keeps created CRM ids the store failed to record.
 	unconfirmed unconfirmed
 }
@@ -206,6 +221,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		version:        "1.0.0",
 		now:            time.Now,
 		userCacheTTL:   time.Second,
+		readyTimeout:   2 * time.Second,
 		maxUnconfirmed: defaultMaxUnconfirmed,
 		confirmRetry:   50 * time.Millisecond,
 		rcServer:       defaultRingCentralServer,
@@ -234,6 +250,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		return nil, errors.New("httpserver: body limit must be positive")
 	case o.adapterTimeout <= 0:
 		return nil, errors.New("httpserver: adapter timeout must be positive")
+	case o.readyTimeout <= 0:
+		return nil, errors.New("httpserver: readiness timeout must be positive")
 	case !isJSONObject(o.releaseNotes):
 		return nil, errors.New("httpserver: release notes must be a JSON object keyed by version")
 	}
@@ -258,11 +276,21 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.formats.max, s.formats.maxBytes = 1024, 1<<20
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
+	if m := o.metrics; m != nil {
+		s.store = measuredStore{Store: cfg.Store, m: m}
+		s.numbers.stats = m.cacheStats("phone_number")
+		s.formats.stats = m.cacheStats("phone_format")
+		s.users.stats = m.cacheStats("user")
+	}
+	s.crmTransport = s.instrumentTransport(o.httpClient.Transport, "", "")
 	s.unconfirmed = unconfirmed{max: o.maxUnconfirmed, m: make(map[unconfirmedKey]string), stop: make(chan struct{})}
 	s.admins.max = 1024
 	s.settings.ttl = o.userCacheTTL
 	s.settings.max = 8192
 	s.matches = newMatchCache(o.contactTTL, o.now)
+	if m := o.metrics; m != nil {
+		s.matches.metrics = m.cacheStats("contact_match")
+	}
 	for _, a := range cfg.Adapters {
 		p, err := s.newPlatform(a)
 		if err != nil {
@@ -300,7 +328,8 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 			return nil, fmt.Errorf("httpserver: adapter %q: OAuth auth needs a provider with a token URL", name)
 		}
 		p.refresher = auth.NewRefresher(*p.auth.OAuth, &tokenStore{s: s},
-			auth.WithHTTPClient(s.opts.httpClient), auth.WithClock(s.opts.now))
+			auth.WithHTTPClient(s.tokenClient(name)), auth.WithClock(s.opts.now),
+			auth.WithRefreshObserver(func(err error) { s.opts.metrics.observeRefresh(name, err) }))
 	case adapter.AuthAPIKey:
 		if p.auth.APIKeyScheme == nil {
 			return nil, fmt.Errorf("httpserver: adapter %q: API-key auth needs an APIKeyScheme", name)
@@ -334,37 +363,56 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
+// route is one pattern the server serves and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable is every route the server serves: the single list the mux is
+// built from, and the list a test compares with the OpenAPI document
+// (internal/apidoc), so a route cannot be added without being documented.
+func (s *Server) routeTable() []route {
+	return []route{
+		{"GET /isAlive", http.HandlerFunc(s.isAlive)},
+		{"GET /readyz", http.HandlerFunc(s.readyz)},
+		{"GET /openapi.json", http.HandlerFunc(s.openAPI)},
+		{"GET /implementedInterfaces", http.HandlerFunc(s.implementedInterfaces)},
+		{"GET /crmManifest", http.HandlerFunc(s.crmManifest)},
+		{"GET /oauth-callback", http.HandlerFunc(s.oauthCallback)},
+		{"POST /apiKeyLogin", http.HandlerFunc(s.apiKeyLogin)},
+
+		{"GET /hostname", s.withSession(s.hostname)},
+		{"POST /unAuthorize", s.withSession(s.unAuthorize)},
+		{"GET /authValidation", s.withSession(s.authValidation)},
+		{"GET /contact", s.withSession(s.findContact)},
+		{"POST /contact", s.withSession(s.createContact)},
+		{"GET /custom/contact/search", s.withSession(s.searchContacts)},
+		{"GET /callLog", s.withSession(s.getCallLogs)},
+		{"POST /callLog", s.withSession(s.createCallLog)},
+		{"PATCH /callLog", s.withSession(s.updateCallLog)},
+		{"PUT /callDisposition", s.withSession(s.setCallDisposition)},
+		{"POST /messageLog", s.withSession(s.createMessageLog)},
+
+		{"GET /user/settings", s.withSession(s.getUserSettings)},
+		{"POST /user/settings", s.withSession(s.postUserSettings)},
+		{"GET /user/preloadSettings", http.HandlerFunc(s.preloadSettings)},
+		{"GET /userInfoHash", http.HandlerFunc(s.userInfoHash)},
+		{"POST /callLog/cacheNote", s.withSession(s.cacheNote)},
+		{"GET /licenseStatus", s.withSession(s.licenseStatus)},
+		{"GET /releaseNotes", http.HandlerFunc(s.releaseNotes)},
+		{"GET /serverVersionInfo", http.HandlerFunc(s.serverVersionInfo)},
+		{"GET /admin/settings", s.withSession(s.withAdmin(s.getAdminSettings))},
+		{"POST /admin/settings", http.HandlerFunc(s.postAdminSettings)},
+		{"POST /admin/userMapping", s.withSession(s.withAdmin(s.userMapping))},
+	}
+}
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /isAlive", s.isAlive)
-	mux.HandleFunc("GET /implementedInterfaces", s.implementedInterfaces)
-	mux.HandleFunc("GET /crmManifest", s.crmManifest)
-	mux.HandleFunc("GET /oauth-callback", s.oauthCallback)
-	mux.HandleFunc("POST /apiKeyLogin", s.apiKeyLogin)
-
-	mux.Handle("GET /hostname", s.withSession(s.hostname))
-	mux.Handle("POST /unAuthorize", s.withSession(s.unAuthorize))
-	mux.Handle("GET /authValidation", s.withSession(s.authValidation))
-	mux.Handle("GET /contact", s.withSession(s.findContact))
-	mux.Handle("POST /contact", s.withSession(s.createContact))
-	mux.Handle("GET /custom/contact/search", s.withSession(s.searchContacts))
-	mux.Handle("GET /callLog", s.withSession(s.getCallLogs))
-	mux.Handle("POST /callLog", s.withSession(s.createCallLog))
-	mux.Handle("PATCH /callLog", s.withSession(s.updateCallLog))
-	mux.Handle("PUT /callDisposition", s.withSession(s.setCallDisposition))
-	mux.Handle("POST /messageLog", s.withSession(s.createMessageLog))
-
-	mux.Handle("GET /user/settings", s.withSession(s.getUserSettings))
-	mux.Handle("POST /user/settings", s.withSession(s.postUserSettings))
-	mux.HandleFunc("GET /user/preloadSettings", s.preloadSettings)
-	mux.HandleFunc("GET /userInfoHash", s.userInfoHash)
-	mux.Handle("POST /callLog/cacheNote", s.withSession(s.cacheNote))
-	mux.Handle("GET /licenseStatus", s.withSession(s.licenseStatus))
-	mux.HandleFunc("GET /releaseNotes", s.releaseNotes)
-	mux.HandleFunc("GET /serverVersionInfo", s.serverVersionInfo)
-	mux.Handle("GET /admin/settings", s.withSession(s.withAdmin(s.getAdminSettings)))
-	mux.HandleFunc("POST /admin/settings", s.postAdminSettings)
-	mux.Handle("POST /admin/userMapping", s.withSession(s.withAdmin(s.userMapping)))
+	for _, rt := range s.routeTable() {
+		mux.Handle(rt.pattern, s.tagRoute(rt.pattern, rt.handler))
+	}
 
 	// Preflight for every path, including ones we do not serve, so the
 	// browser gets a CORS answer instead of an opaque failure.
@@ -374,6 +422,7 @@ func (s *Server) routes() http.Handler {
 	h = s.limitBody(h)
 	h = s.cors(h)
 	h = s.recoverPanics(h)
+	h = s.traceRequests(h)
 	h = s.logRequests(h)
 	return h
 }

@@ -221,12 +221,8 @@ func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*ht
 // clientWith layers credentials over the configured base client.
 func (s *Server) clientWith(creds auth.Credentials) *http.Client {
 	base := s.opts.httpClient
-	rt := base.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
 	return &http.Client{
-		Transport:     auth.NewTransport(rt, creds),
+		Transport:     auth.NewTransport(s.crmTransport, creds),
 		CheckRedirect: base.CheckRedirect,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,

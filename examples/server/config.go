@@ -38,6 +38,7 @@ type config struct {
 	HashKey     string // HASH_KEY: keys the telephony account and extension hashes
 	RCServer    string // RINGCENTRAL_SERVER: where admin tokens are validated
 	LogLevel    string // LOG_LEVEL: debug, info, warn, error
+	MetricsAddr string // METRICS_ADDR: "" serves /metrics on the main address, "off" not at all
 	KeyFile     string // where generated keys are kept when none are configured
 	// Playground serves the try-it page under /playground (PLAYGROUND,
 	// -playground); set by validate from the text of the setting.
@@ -109,6 +110,8 @@ var settings = []setting{
 		usage: "serve the playground page under /playground, for development only: true or false"},
 	{flag: "log-level", envs: []string{"LOG_LEVEL"}, def: "info", dst: func(c *config) *string { return &c.LogLevel },
 		usage: "one of " + strings.Join(logLevels, ", ")},
+	{flag: "metrics-addr", envs: []string{"METRICS_ADDR"}, dst: func(c *config) *string { return &c.MetricsAddr },
+		usage: "host:port serving Prometheus metrics at /metrics; empty serves them on the main address, off turns them off"},
 	{flag: "pipedrive-client-id", envs: []string{"PIPEDRIVE_CLIENT_ID"}, dst: func(c *config) *string { return &c.Pipedrive.ClientID },
 		usage: "enables the Pipedrive adapter"},
 	{flag: "pipedrive-client-secret", envs: []string{"PIPEDRIVE_CLIENT_SECRET"}, dst: func(c *config) *string { return &c.Pipedrive.ClientSecret }, secret: true,

@@ -9,6 +9,10 @@
 // APP_SERVER_SECRET_KEY, DATABASE_URL, TOKEN_ENCRYPTION_KEY and HASH_KEY.
 // Fresh keys come from "go run ./cmd/crmbridge keys"; on PostgreSQL the
 // server refuses to start without them.
+//
+// Prometheus metrics are served at /metrics on the main address, or on
+// their own with METRICS_ADDR (-metrics-addr; "off" turns them off).
+// Tracing follows the standard OTEL_* variables (see setupTracing).
 package main
 
 import (
@@ -149,9 +153,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.ServerURL != "" {
 		opts = append(opts, httpserver.WithServerURL(cfg.ServerURL))
 	}
-	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, Sessions: sessions, Keys: keys}, opts...)
+	var metrics *httpserver.Metrics
+	if cfg.MetricsAddr != "off" {
+		metrics = httpserver.NewMetrics()
+		opts = append(opts, httpserver.WithMetrics(metrics))
+	}
+	tp, tracing, err := setupTracing(ctx, getenv)
 	if err != nil {
 		return err
+	}
+	if tp != nil {
+		opts = append(opts, httpserver.WithTracerProvider(tp))
+		defer func() {
+			// Flush the spans still batched, bounded: a collector that is
+			// gone must not hold the shutdown.
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(sctx); err != nil {
+				log.Warn("flushing traces", slog.String("error", err.Error()))
+			}
+		}()
+	}
+	srvHandler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, Sessions: sessions, Keys: keys}, opts...)
+	if err != nil {
+		return err
+	}
+	var handler http.Handler = srvHandler
+	if metrics != nil && cfg.MetricsAddr == "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		mux.Handle("/", srvHandler)
+		handler = mux
 	}
 
 	var served http.Handler = handler
@@ -165,13 +197,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if metrics != nil && cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", metrics.Handler())
+		msrv := &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		log.Info("metrics listening", slog.String("addr", "http://"+mln.Addr().String()+"/metrics"))
+	}
 	srv := newHTTPServer(served, log)
 	names := make([]string, len(adapters))
 	for i, a := range adapters {
 		names[i] = a.Platform()
 	}
 	log.Info("crmbridge listening", slog.String("addr", "http://"+ln.Addr().String()),
-		slog.String("store", kind), slog.Any("platforms", names))
+		slog.String("store", kind), slog.Any("platforms", names),
+		slog.Bool("metrics", metrics != nil), slog.String("tracing", tracing))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -188,7 +234,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	shutdownErr := srv.Shutdown(shutdownCtx)
 	// Confirms the store could not take yet are retried until here.
-	handler.Close()
+	srvHandler.Close()
 	if shutdownErr != nil {
 		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}

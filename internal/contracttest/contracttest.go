@@ -3,6 +3,7 @@ package contracttest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,68 +17,123 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/crmbridge/crmbridge/internal/apidoc"
 )
 
-// File is the contract's file name in the shared spec folder.
+// File is the reference contract's file name in the shared spec folder.
 const File = "app-connect-openapi-1.7.42.json"
 
-var (
+// OwnOnly are the paths crmbridge serves that the reference contract does
+// not describe: operational routes of our own. Responses on them are checked
+// against our document only.
+var OwnOnly = map[string]bool{"/readyz": true, "/openapi.json": true}
+
+type loaded struct {
 	once   sync.Once
 	router routers.Router
 	err    error
-)
-
-// path is CRMBRIDGE_OPENAPI, or shared/contract/File beside the repository
-// root (found from this source file, so it works from any package).
-func path() string {
-	if p := os.Getenv("CRMBRIDGE_OPENAPI"); p != "" {
-		return p
-	}
-	_, self, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(self), "..", "..")
-	return filepath.Join(root, "..", "shared", "contract", File)
 }
 
-// Router returns the contract's router, or nil when the document is not
-// available outside CI.
-func Router(t testing.TB) routers.Router {
-	t.Helper()
-	once.Do(func() {
-		doc, lerr := openapi3.NewLoader().LoadFromFile(path())
-		if lerr != nil {
-			err = lerr
+var own, ref loaded
+
+// load reads a document once; validate checks it is well-formed OpenAPI
+// (ours must be; the reference's examples are not ours to police).
+func load(l *loaded, validate bool, read func() (*openapi3.T, error)) (routers.Router, error) {
+	l.once.Do(func() {
+		doc, err := read()
+		if err != nil {
+			l.err = err
+			return
+		}
+		if err := doc.Validate(context.Background()); validate && err != nil {
+			l.err = fmt.Errorf("document is not valid OpenAPI: %w", err)
 			return
 		}
 		doc.Servers = nil // match paths wherever the test server listens
-		router, err = legacy.NewRouter(doc)
+		l.router, l.err = legacy.NewRouter(doc)
 	})
+	return l.router, l.err
+}
+
+// Own returns the router of crmbridge's own document (internal/apidoc). It
+// is always available: the document is compiled into the test binary.
+func Own(t testing.TB) routers.Router {
+	t.Helper()
+	r, err := load(&own, true, func() (*openapi3.T, error) { return openapi3.NewLoader().LoadFromData(apidoc.JSON) })
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("OpenAPI contract not loadable in CI: %v", err)
-		}
-		return nil
+		t.Fatalf("crmbridge's OpenAPI document: %v", err)
 	}
-	return router
+	return r
+}
+
+// referencePath is CRMBRIDGE_OPENAPI, or shared/contract/File beside the
+// repository root (found from this source file, so it works from any
+// package). explicit reports whether the environment named it.
+func referencePath() (path string, explicit bool) {
+	if p := os.Getenv("CRMBRIDGE_OPENAPI"); p != "" {
+		return p, true
+	}
+	_, self, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(self), "..", "..")
+	return filepath.Join(root, "..", "shared", "contract", File), false
+}
+
+// Reference returns the router of the reference contract, or nil when it is
+// not there: CRMBRIDGE_OPENAPI unset and no shared/contract beside the
+// repository (a plain clone). A file named by CRMBRIDGE_OPENAPI that cannot
+// be loaded fails the test.
+func Reference(t testing.TB) routers.Router {
+	t.Helper()
+	path, explicit := referencePath()
+	if !explicit {
+		if _, err := os.Stat(path); err != nil {
+			return nil
+		}
+	}
+	r, err := load(&ref, false, func() (*openapi3.T, error) { return openapi3.NewLoader().LoadFromFile(path) })
+	if err != nil {
+		t.Fatalf("reference OpenAPI contract %s not loadable: %v", path, err)
+	}
+	return r
 }
 
 // Check validates one response (status, header, body) of the request
-// method pathAndQuery against the contract. Undocumented statuses (500,
-// 503) pass, as kin-openapi treats them by default.
+// method pathAndQuery against crmbridge's own document and, when it is
+// present, against the reference contract. A 404 on a path no document
+// describes is the protocol's answer to an unknown route and passes;
+// any other answer on an undocumented route fails. Preflight (OPTIONS)
+// answers are not checked.
 func Check(t testing.TB, method, pathAndQuery string, status int, header http.Header, body []byte) {
 	t.Helper()
-	r := Router(t)
-	if r == nil || method == http.MethodOptions {
+	if method == http.MethodOptions {
 		return
 	}
 	u, perr := url.Parse("http://contract.invalid" + pathAndQuery)
 	if perr != nil {
 		return // a deliberately malformed URL; nothing to match
 	}
+	// Our document lists every status we answer; the reference leaves
+	// out some we answer deliberately (401, 503), which pass there.
+	if !check(t, "crmbridge's document", Own(t), true, method, u, status, header, body) {
+		return
+	}
+	if ref := Reference(t); ref != nil && !OwnOnly[u.Path] {
+		check(t, "reference contract", ref, false, method, u, status, header, body)
+	}
+}
+
+// check validates against one document; it reports false when the route is
+// not in it (an unknown route answered 404).
+func check(t testing.TB, name string, r routers.Router, exactStatus bool, method string, u *url.URL, status int, header http.Header, body []byte) bool {
+	t.Helper()
 	req, _ := http.NewRequest(method, u.String(), nil)
 	route, params, ferr := r.FindRoute(req)
 	if ferr != nil {
-		t.Errorf("contract: no route for %s %s: %v", method, u.Path, ferr)
-		return
+		if status != http.StatusNotFound {
+			t.Errorf("%s: no route for %s %s (answered %d): %v", name, method, u.Path, status, ferr)
+		}
+		return false
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
@@ -87,9 +143,10 @@ func Check(t testing.TB, method, pathAndQuery string, status int, header http.He
 		Status:  status,
 		Header:  header,
 		Body:    io.NopCloser(bytes.NewReader(body)),
-		Options: &openapi3filter.Options{MultiError: true},
+		Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: exactStatus},
 	}
 	if verr := openapi3filter.ValidateResponse(context.Background(), in); verr != nil {
-		t.Errorf("contract: %s %s -> %d does not validate: %v\nbody: %s", method, u.Path, status, verr, body)
+		t.Errorf("%s: %s %s -> %d does not validate: %v\nbody: %s", name, method, u.Path, status, verr, body)
 	}
+	return true
 }
