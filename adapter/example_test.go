@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
@@ -65,4 +66,21 @@ func ExampleSettings() {
 	// (***) ***-****
 	// true false
 	// ""
+}
+
+// ResponseError turns a CRM's error answer into the error class the server
+// maps for the client; an adapter wraps it to say which call failed.
+func ExampleResponseError() {
+	res := &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"30"}}}
+	err := fmt.Errorf("mycrm GET /contacts: %w", adapter.ResponseError(res, ""))
+	if rl, ok := errors.AsType[*adapter.RateLimitError](err); ok {
+		fmt.Println("wait", rl.RetryAfter)
+	}
+	res = &http.Response{StatusCode: http.StatusUnprocessableEntity}
+	if ue, ok := errors.AsType[*adapter.UserError](adapter.ResponseError(res, "Subject is too long")); ok {
+		fmt.Println(ue.Message)
+	}
+	// Output:
+	// wait 30s
+	// Subject is too long
 }

@@ -65,6 +65,7 @@ const (
 // settings and must be cheap and safe for concurrent use. Without it, the
 // defaults are empty.
 type SettingsDefaulter interface {
+	// DefaultSettings returns the adapter's default settings.
 	DefaultSettings() Settings
 }
 
@@ -74,6 +75,7 @@ type SettingsDefaulter interface {
 // (never an HTTP error: with useLicense in the manifest, a failing request
 // would stop the client altogether).
 type LicenseChecker interface {
+	// LicenseStatus returns the user's license.
 	LicenseStatus(ctx context.Context, req LicenseStatusRequest) (LicenseStatus, error)
 }
 
@@ -97,7 +99,14 @@ type LicenseStatus struct {
 // to telephony extensions by email. Without it, the mapping answers an
 // empty list. The server uses at most the first 10,000 users.
 type UserLister interface {
-	ListUsers(ctx context.Context, req ListUsersRequest) ([]CRMUser, error)
+	// ListUsers returns the CRM's users.
+	ListUsers(ctx context.Context, req ListUsersRequest) (ListUsersResult, error)
+}
+
+// ListUsersResult is the output of UserLister.ListUsers.
+type ListUsersResult struct {
+	// Users are the CRM's users; the server reads at most 10,000.
+	Users []CRMUser
 }
 
 // ListUsersRequest is the input of UserLister.ListUsers.

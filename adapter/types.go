@@ -112,7 +112,7 @@ type SearchContactsRequest struct {
 	Name string
 }
 
-// CreateContactRequest is the input of CreateContact.
+// CreateContactRequest is the input of ContactCreator.CreateContact.
 type CreateContactRequest struct {
 	Session
 	// Phone is the new contact's number; never an extension.
@@ -125,7 +125,7 @@ type CreateContactRequest struct {
 	AdditionalSubmission map[string]any
 }
 
-// CreateContactResult is the output of CreateContact.
+// CreateContactResult is the output of ContactCreator.CreateContact.
 type CreateContactResult struct {
 	// Contact is the created contact; its ID is required.
 	Contact Contact
@@ -225,14 +225,14 @@ type FindCallLogResult struct {
 	LogID string
 }
 
-// GetCallLogRequest is the input of GetCallLog.
+// GetCallLogRequest is the input of CallLogReader.GetCallLog.
 type GetCallLogRequest struct {
 	Session
 	// LogID is the CRM record to read.
 	LogID string
 }
 
-// GetCallLogResult is the output of GetCallLog.
+// GetCallLogResult is the output of CallLogReader.GetCallLog.
 type GetCallLogResult struct {
 	// Subject is the record's subject or title.
 	Subject string
@@ -243,7 +243,7 @@ type GetCallLogResult struct {
 	Dispositions map[string]any
 }
 
-// UpdateCallLogRequest is the input of UpdateCallLog. A nil pointer means the
+// UpdateCallLogRequest is the input of CallLogUpdater.UpdateCallLog. A nil pointer means the
 // client did not send that field, or sent it empty: leave it as it is. The
 // server sets a pointer only for a non-empty value (a non-blank string, a
 // non-zero time or duration, a party with a number or a name).
@@ -275,7 +275,7 @@ type UpdateCallLogRequest struct {
 	AdditionalSubmission map[string]any
 }
 
-// UpdateCallLogResult is the output of UpdateCallLog.
+// UpdateCallLogResult is the output of CallLogUpdater.UpdateCallLog.
 type UpdateCallLogResult struct {
 	// UpdatedNote is the record's note after the update, if the CRM returns
 	// it; the client shows it.
@@ -344,7 +344,7 @@ type Attachment struct {
 	ContentType string
 }
 
-// CreateMessageLogRequest is the input of CreateMessageLog.
+// CreateMessageLogRequest is the input of MessageLogger.CreateMessageLog.
 type CreateMessageLogRequest struct {
 	Session
 	// Contact is the contact to log against.
@@ -360,13 +360,13 @@ type CreateMessageLogRequest struct {
 	FaxAccessToken string
 }
 
-// CreateMessageLogResult is the output of CreateMessageLog.
+// CreateMessageLogResult is the output of MessageLogger.CreateMessageLog.
 type CreateMessageLogResult struct {
 	// LogID is the CRM's id for the new record; required.
 	LogID string
 }
 
-// UpdateMessageLogRequest is the input of UpdateMessageLog.
+// UpdateMessageLogRequest is the input of MessageLogger.UpdateMessageLog.
 type UpdateMessageLogRequest struct {
 	Session
 	// LogID is the CRM record that CreateMessageLog returned for this

@@ -1,8 +1,9 @@
-package adaptertest_test
+package adaptertest
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -12,20 +13,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/adaptertest"
 )
 
-// runReport runs the suite into a Report and returns it.
-func runReport(t *testing.T, cfg adaptertest.Config) *adaptertest.Report {
+// runReport runs the suite into a report and returns it.
+func runReport(t *testing.T, cfg Config) *report {
 	t.Helper()
-	r := adaptertest.NewReport()
+	r := newReport()
 	t.Cleanup(r.Close)
-	adaptertest.RunT(r, cfg)
+	runTB(r, cfg)
 	return r
 }
 
 // failedTests lists the subtests with failures, sorted, each once.
-func failedTests(r *adaptertest.Report) []string {
+func failedTests(r *report) []string {
 	var out []string
 	for _, f := range r.Failures() {
 		out = append(out, f.Test)
@@ -39,11 +39,11 @@ func failedTests(r *adaptertest.Report) []string {
 func TestRunPasses(t *testing.T) {
 	t.Run("every capability", func(t *testing.T) {
 		crm := newMemCRM(flaws{})
-		adaptertest.Run(t, crm.config(memFull{memBasic{crm}}))
+		Run(t, crm.config(memFull{memBasic{crm}}))
 	})
 	t.Run("required methods only", func(t *testing.T) {
 		crm := newMemCRM(flaws{})
-		adaptertest.Run(t, crm.config(memBasic{crm}))
+		Run(t, crm.config(memBasic{crm}))
 	})
 }
 
@@ -208,17 +208,17 @@ func TestConfigErrors(t *testing.T) {
 	crm := newMemCRM(flaws{})
 	for _, tc := range []struct {
 		name   string
-		edit   func(*adaptertest.Config)
+		edit   func(*Config)
 		wanted []string
 	}{
-		{"no adapter", func(c *adaptertest.Config) { c.Adapter = nil }, []string{"Adapter is nil"}},
-		{"no fixtures", func(c *adaptertest.Config) {
+		{"no adapter", func(c *Config) { c.Adapter = nil }, []string{"Adapter is nil"}},
+		{"no fixtures", func(c *Config) {
 			c.ExistingPhone, c.ExistingContactID, c.AbsentPhone, c.APIKey = "", "", "", ""
 		}, []string{"APIKey is required", "ExistingPhone is required", "AbsentPhone is required", "ExistingContactID is required"}},
-		{"not E.164", func(c *adaptertest.Config) { c.AbsentPhone = "650 555 0000" }, []string{`AbsentPhone "650 555 0000" is not an E.164 number`}},
-		{"same numbers", func(c *adaptertest.Config) { c.AbsentPhone = c.ExistingPhone }, []string{"ExistingPhone and AbsentPhone are the same number"}},
-		{"half a format fixture", func(c *adaptertest.Config) { c.FormatContactID = "" }, []string{"set all three or none"}},
-		{"OAuth without a code", func(c *adaptertest.Config) {
+		{"not E.164", func(c *Config) { c.AbsentPhone = "650 555 0000" }, []string{`AbsentPhone "650 555 0000" is not an E.164 number`}},
+		{"same numbers", func(c *Config) { c.AbsentPhone = c.ExistingPhone }, []string{"ExistingPhone and AbsentPhone are the same number"}},
+		{"half a format fixture", func(c *Config) { c.FormatContactID = "" }, []string{"set all three or none"}},
+		{"OAuth without a code", func(c *Config) {
 			c.Adapter = memOAuth{memFull{memBasic{crm}}, "http://127.0.0.1:1"}
 		}, []string{"AuthorizationCode is required"}},
 	} {
@@ -244,7 +244,7 @@ func TestConfigErrors(t *testing.T) {
 func TestServerRefusesAdapter(t *testing.T) {
 	crm := newMemCRM(flaws{})
 	r := runReport(t, crm.config(badName{memBasic{crm}}))
-	want := []adaptertest.Failure{{Test: "", Message: `adaptertest: the server refuses the adapter: httpserver: adapter platform name "mem crm" is empty or has spaces or URL characters`}}
+	want := []failure{{Test: "", Message: `adaptertest: the server refuses the adapter: httpserver: adapter platform name "mem crm" is empty or has spaces or URL characters`}}
 	if diff := cmp.Diff(want, r.Failures()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -256,25 +256,25 @@ func (badName) Platform() string { return "mem crm" }
 
 var _ adapter.Adapter = badName{}
 
-// TestReport checks the Report itself: subtest names and results, logs,
+// TestReport checks the report itself: subtest names and results, logs,
 // cleanups last-first, once.
 func TestReport(t *testing.T) {
-	r := adaptertest.NewReport()
+	r := newReport()
 	var order []string
 	r.Cleanup(func() { order = append(order, "first") })
 	dir := r.TempDir()
-	passed := r.Run("outer", func(tb adaptertest.TB) {
-		tb.Run("ok one", func(tb adaptertest.TB) { tb.Logf("fine") })
-		tb.Run("bad", func(tb adaptertest.TB) { tb.Errorf("broke %d", 1) })
+	passed := r.Run("outer", func(tb suiteTB) {
+		tb.Run("ok one", func(tb suiteTB) { tb.Logf("fine") })
+		tb.Run("bad", func(tb suiteTB) { tb.Errorf("broke %d", 1) })
 		tb.Cleanup(func() { order = append(order, "last") })
 	})
 	if passed {
 		t.Errorf("Run reported success for a subtest with a failed child")
 	}
-	if !r.Run("clean", func(adaptertest.TB) {}) {
+	if !r.Run("clean", func(suiteTB) {}) {
 		t.Errorf("Run reported failure for a clean subtest")
 	}
-	if diff := cmp.Diff([]adaptertest.Failure{{Test: "outer/bad", Message: "broke 1"}}, r.Failures()); diff != "" {
+	if diff := cmp.Diff([]failure{{Test: "outer/bad", Message: "broke 1"}}, r.Failures()); diff != "" {
 		t.Errorf("failures (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"outer/ok_one: fine"}, r.Logs()); diff != "" {
@@ -297,10 +297,10 @@ func TestReport(t *testing.T) {
 // the route, never the session JWT that was in the query.
 func TestNoJWTInFailures(t *testing.T) {
 	crm := newMemCRM(flaws{})
-	r := adaptertest.NewReport()
+	r := newReport()
 	defer r.Close()
 	var stopped bool
-	adaptertest.RunT(stopAfterLogin{r, &stopped}, crm.config(memFull{memBasic{crm}}))
+	runTB(stopAfterLogin{r, &stopped}, crm.config(memFull{memBasic{crm}}))
 	if !r.Failed() {
 		t.Fatalf("no failure although the server was stopped")
 	}
@@ -309,19 +309,19 @@ func TestNoJWTInFailures(t *testing.T) {
 	}
 }
 
-// stopAfterLogin is a TB that, once login has passed, runs the cleanups
+// stopAfterLogin is a suiteTB that, once login has passed, runs the cleanups
 // registered so far (which stop the suite's server), so that every later
 // request fails to connect.
 type stopAfterLogin struct {
-	*adaptertest.Report
+	*report
 	stopped *bool
 }
 
-func (s stopAfterLogin) Run(name string, f func(adaptertest.TB)) bool {
-	ok := s.Report.Run(name, f)
+func (s stopAfterLogin) Run(name string, f func(suiteTB)) bool {
+	ok := s.report.Run(name, f)
 	if name == "login" && !*s.stopped {
 		*s.stopped = true
-		s.Report.Close()
+		s.report.Close()
 	}
 	return ok
 }
@@ -332,11 +332,45 @@ func BenchmarkRun(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		crm := newMemCRM(flaws{})
-		r := adaptertest.NewReport()
-		adaptertest.RunT(r, crm.config(memFull{memBasic{crm}}))
+		r := newReport()
+		runTB(r, crm.config(memFull{memBasic{crm}}))
 		r.Close()
 		if r.Failed() {
 			b.Fatalf("failures:\n%s", r)
 		}
+	}
+}
+
+// runTB with a report collects the failures instead of failing a test: here
+// against an adapter whose UpdateCallLog drops recording links.
+func TestRunTBReport(t *testing.T) {
+	crm := newMemCRM(flaws{ignoreRecording: true})
+	report := newReport()
+	defer report.Close()
+
+	runTB(report, crm.config(memFull{memBasic{crm}}))
+
+	var got []string
+	for _, f := range report.Failures() {
+		what, _, _ := strings.Cut(f.Message, ":") // the rest names this run's link
+		got = append(got, f.Test+": "+what)
+	}
+	if diff := cmp.Diff([]string{"callLog/recordingLink: UpdateCallLog ignored the recording link"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// A report is a suiteTB of its own: subtests, failures and logs.
+func TestReportRecords(t *testing.T) {
+	r := newReport()
+	defer r.Close()
+	r.Run("contact", func(tb suiteTB) {
+		tb.Run("existing", func(tb suiteTB) { tb.Errorf("FindContacts did not find contact %q", "42") })
+		tb.Logf("looked up one number")
+	})
+	got := fmt.Sprint(r) + fmt.Sprintln(r.Failed(), r.Logs())
+	want := "contact/existing: FindContacts did not find contact \"42\"\ntrue [contact: looked up one number]\n"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -43,7 +43,7 @@ func (s *suite) callLogBody() map[string]any {
 }
 
 // createCallLog logs a call with POST /callLog.
-func (s *suite) createCallLog(tb TB) {
+func (s *suite) createCallLog(tb suiteTB) {
 	tb.Helper()
 	s.sessionID = "adaptertest-" + s.runID
 	s.callNote = "Adaptertest call note " + s.runID
@@ -73,7 +73,7 @@ func (s *suite) createCallLog(tb TB) {
 
 // duplicateCallLog posts the same call again: the server answers with the
 // existing log and must not reach the adapter.
-func (s *suite) duplicateCallLog(tb TB) {
+func (s *suite) duplicateCallLog(tb suiteTB) {
 	tb.Helper()
 	a, calls, ok := s.send(tb, "POST", "/callLog", s.callLogBody(), true)
 	if !ok {
@@ -88,7 +88,7 @@ func (s *suite) duplicateCallLog(tb TB) {
 
 // readCallLog reads the call log back with GET /callLog?requireDetails=true
 // and returns what GetCallLog returned.
-func (s *suite) readCallLog(tb TB) (adapter.GetCallLogResult, bool) {
+func (s *suite) readCallLog(tb suiteTB) (adapter.GetCallLogResult, bool) {
 	tb.Helper()
 	unknown := "adaptertest-unknown-" + s.runID
 	a, calls, ok := s.send(tb, "GET", "/callLog?sessionIds="+s.sessionID+","+unknown+"&requireDetails=true", nil, true)
@@ -118,7 +118,7 @@ func (s *suite) readCallLog(tb TB) (adapter.GetCallLogResult, bool) {
 
 // getCallLog checks that GetCallLog returns the subject and the note the
 // call was logged with.
-func (s *suite) getCallLog(tb TB) {
+func (s *suite) getCallLog(tb suiteTB) {
 	tb.Helper()
 	got, ok := s.readCallLog(tb)
 	if !ok {
@@ -133,7 +133,7 @@ func (s *suite) getCallLog(tb TB) {
 }
 
 // updateCallLog replaces subject and note with PATCH /callLog.
-func (s *suite) updateCallLog(tb TB) {
+func (s *suite) updateCallLog(tb suiteTB) {
 	tb.Helper()
 	oldNote := s.callNote
 	subject := "Adaptertest subject " + s.runID
@@ -180,7 +180,7 @@ func (s *suite) sweepBody(link string) map[string]any {
 // user's note must survive the sweep (an empty string never erases, call
 // details never replace the note), GetCallLog must return the user's note
 // only, the link must be in the record once, and a later note must keep it.
-func (s *suite) recordingLink(tb TB) {
+func (s *suite) recordingLink(tb suiteTB) {
 	tb.Helper()
 	link := "https://recordings.adaptertest.invalid/" + s.runID + ".mp3"
 	where := "the call log Config.ReadCallLog read"
@@ -244,7 +244,7 @@ func (s *suite) recordingLink(tb TB) {
 }
 
 // readRecord reads the call log with Config.ReadCallLog.
-func (s *suite) readRecord(tb TB) (string, bool) {
+func (s *suite) readRecord(tb suiteTB) (string, bool) {
 	tb.Helper()
 	text, err := s.cfg.ReadCallLog(s.ctx, s.callLogID)
 	if err != nil {
@@ -256,7 +256,7 @@ func (s *suite) readRecord(tb TB) (string, bool) {
 
 // patch sends PATCH /callLog and checks the update reached the adapter and
 // succeeded.
-func (s *suite) patch(tb TB, body map[string]any) bool {
+func (s *suite) patch(tb suiteTB, body map[string]any) bool {
 	tb.Helper()
 	a, calls, ok := s.send(tb, "PATCH", "/callLog", body, true)
 	if !ok {
@@ -283,7 +283,7 @@ func (s *suite) patch(tb TB, body map[string]any) bool {
 
 // disposition sets dispositions with PUT /callDisposition; without the
 // capability the server refuses without calling the adapter.
-func (s *suite) disposition(tb TB) {
+func (s *suite) disposition(tb suiteTB) {
 	tb.Helper()
 	want := s.cfg.Dispositions
 	if want == nil {
@@ -298,18 +298,11 @@ func (s *suite) disposition(tb TB) {
 		tb.Errorf("%v", err)
 		return
 	}
-	if s.rec.disposer == nil {
-		noCall(tb, calls, mDisposition, "although the adapter is not a DispositionSetter")
-		if e.ok() {
-			tb.Errorf("%v; want successful:false, the adapter cannot set dispositions", a)
-		}
-		return
-	}
 	if reportFailedCalls(tb, calls) {
 		tb.Errorf("%v", a)
 		return
 	}
-	dc, called := only[adapter.SetCallDispositionRequest, struct{}](tb, calls, mDisposition, "for PUT /callDisposition")
+	dc, called := only[adapter.SetCallDispositionRequest, adapter.SetCallDispositionResult](tb, calls, mDisposition, "for PUT /callDisposition")
 	if !called {
 		return
 	}

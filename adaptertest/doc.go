@@ -20,39 +20,44 @@
 // Run starts the real server (package httpserver) on a loopback port, with
 // a SQLite store in a temporary directory and a fresh session secret and
 // sealing key, and talks to it as the softphone client does. Between the
-// server and your adapter sits a recorder, which implements exactly the
-// optional interfaces your adapter implements and notes every call: the
+// server and your adapter sits a recorder (an adapter.Wrapper, so the
+// server discovers exactly your adapter's capabilities) that notes every
+// call: the
 // request the server built and what your adapter returned. So each check
 // looks at both ends, and a failure names the adapter method at fault:
 // "CreateCallLog returned an empty log id", "FindContacts did not find
 // contact "42" for +16505551212", "UpdateCallLog ignored the recording
 // link".
 //
-// The checks, each a subtest:
+// The checks, each a subtest. A check of a capability your adapter lacks
+// (found with adapter.Discover, as the server finds it) is skipped with a
+// message naming the capability, so a five-method adapter passes:
 //
-//	manifest               GET /implementedInterfaces matches the optional interfaces;
+//	manifest               GET /implementedInterfaces is adapter.Discover's answer;
 //	                       Manifest is a JSON object naming the platform, holding no secret
 //	login                  POST /apiKeyLogin or GET /oauth-callback; GetUserInfo returns an id,
 //	                       a valid time zone; GET /hostname
 //	contact/existing       FindContacts finds ExistingContactID for ExistingPhone, with a name
 //	contact/overridingFormat  ... and FormatContactID through the user's formats (optional)
-//	contact/absent         FindContacts finds nothing for AbsentPhone
-//	contact/create         CreateContact returns an id, FindContacts then finds it
+//	contact/absent         FindContacts finds nothing for AbsentPhone; the placeholder
+//	                       only with a ContactCreator
+//	contact/create         CreateContact returns an id, FindContacts then finds it (ContactCreator)
 //	contact/concurrent     eight lookups at once (run go test -race)
 //	callLog/create         CreateCallLog returns a log id
 //	callLog/duplicate      the same call again reaches no adapter
-//	callLog/get            GetCallLog returns a subject and the note
-//	callLog/update         UpdateCallLog replaces subject and note
+//	callLog/get            GetCallLog returns a subject and the note (CallLogReader)
+//	callLog/update         UpdateCallLog replaces subject and note (CallLogUpdater and
+//	                       CallLogReader, as is recordingLink)
 //	callLog/recordingLink  the client's recording sweep twice ("note":"", link, call details):
 //	                       the user's note survives, GetCallLog's note holds no link, the
 //	                       link is in the record once (ReadCallLog) and a new note keeps it
-//	callLog/disposition    SetCallDisposition (DispositionSetter), or the server's refusal
-//	messageLog/create      CreateMessageLog returns a log id
+//	callLog/disposition    SetCallDisposition (DispositionSetter)
+//	messageLog/create      CreateMessageLog returns a log id (MessageLogger, as are the next two)
 //	messageLog/append      a later message goes to UpdateMessageLog for that log
 //	messageLog/repost      messages already logged reach no adapter
 //	search                 SearchContacts finds the existing contact by name (ContactSearcher)
 //	authValidation         GET /authValidation succeeds; ValidateAuth (AuthValidator)
-//	unAuthorize            Unauthorize is called; the session stops working
+//	unAuthorize            Unauthorize is called (Unauthorizer); the session stops working
 //
 // Any adapter call that returns an error or panics during these steps is a
 // failure, reported with the error. An error from Unauthorize is only
@@ -72,10 +77,9 @@
 // Point it at a fake (an httptest.Server speaking your CRM's API) or a
 // sandbox, not at production data.
 //
-// # Testing the kit, or reporting elsewhere
+// # Unit tests of one method
 //
-// [RunT] runs the same suite over [TB], the few methods of testing.T it
-// uses. A [Report] is a TB that collects failures instead of failing a
-// test: the kit's own tests run it against deliberately broken adapters and
-// compare the failures, and a command could print them.
+// [NewSession] returns the credentialed Session the server would hand your
+// adapter, for calling a method directly against a fake CRM, without the
+// server.
 package adaptertest

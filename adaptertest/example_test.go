@@ -1,11 +1,11 @@
-package adaptertest_test
+package adaptertest
 
 import (
 	"fmt"
-	"strings"
+	"net/http/httptest"
 	"testing"
 
-	"github.com/crmbridge/crmbridge/adaptertest"
+	"github.com/crmbridge/crmbridge/adapter"
 )
 
 // The usual use is one test in the adapter's package. The fixtures are
@@ -13,7 +13,7 @@ import (
 func ExampleRun() {
 	_ = func(t *testing.T) { // func TestConformance(t *testing.T)
 		crm := newMemCRM(flaws{})
-		adaptertest.Run(t, adaptertest.Config{
+		Run(t, Config{
 			Adapter:           memFull{memBasic{crm}},
 			APIKey:            memKey,
 			ExistingPhone:     "+16505551212", // Alice Anderson
@@ -24,34 +24,20 @@ func ExampleRun() {
 	}
 }
 
-// RunT with a Report collects the failures instead of failing a test: here
-// against an adapter whose UpdateCallLog drops recording links.
-func ExampleRunT() {
-	crm := newMemCRM(flaws{ignoreRecording: true})
-	report := adaptertest.NewReport()
-	defer report.Close()
+// NewSession calls an adapter directly, without a server: here memOAuth's
+// GetUserInfo-like check of the token at a fake CRM that wants
+// "Bearer access-1".
+func ExampleNewSession() {
+	crm := httptest.NewServer(newProvider())
+	defer crm.Close()
+	a := memOAuth{base: crm.URL}
 
-	adaptertest.RunT(report, crm.config(memFull{memBasic{crm}}))
-
-	for _, f := range report.Failures() {
-		what, _, _ := strings.Cut(f.Message, ":") // the rest names this run's link
-		fmt.Printf("%s: %s\n", f.Test, what)
+	s := NewSession(a, adapter.User{ID: "u1"}, "access-1")
+	res, err := s.Client.Get(crm.URL + "/me")
+	if err != nil {
+		panic(err)
 	}
-	// Output:
-	// callLog/recordingLink: UpdateCallLog ignored the recording link
-}
-
-// A Report is a TB of its own: subtests, failures and logs.
-func ExampleReport() {
-	r := adaptertest.NewReport()
-	defer r.Close()
-	r.Run("contact", func(tb adaptertest.TB) {
-		tb.Run("existing", func(tb adaptertest.TB) { tb.Errorf("FindContacts did not find contact %q", "42") })
-		tb.Logf("looked up one number")
-	})
-	fmt.Print(r)
-	fmt.Println(r.Failed(), r.Logs())
-	// Output:
-	// contact/existing: FindContacts did not find contact "42"
-	// true [contact: looked up one number]
+	res.Body.Close()
+	fmt.Println(s.User.Platform, res.StatusCode, s.Settings != nil)
+	// Output: memcrm 200 true
 }

@@ -1,4 +1,4 @@
-package adaptertest_test
+package adaptertest
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/adaptertest"
 	"github.com/crmbridge/crmbridge/auth"
 )
 
@@ -133,8 +132,8 @@ func (c *memCRM) readCallLog(_ context.Context, id string) (string, error) {
 }
 
 // config is a passing Config for an adapter over c.
-func (c *memCRM) config(a adapter.Adapter) adaptertest.Config {
-	return adaptertest.Config{
+func (c *memCRM) config(a adapter.Adapter) Config {
+	return Config{
 		Adapter:           a,
 		APIKey:            memKey,
 		Hostname:          "mem.example",
@@ -313,27 +312,27 @@ func (a memBasic) CreateMessageLog(_ context.Context, req adapter.CreateMessageL
 	return adapter.CreateMessageLogResult{LogID: id}, nil
 }
 
-func (a memBasic) UpdateMessageLog(_ context.Context, req adapter.UpdateMessageLogRequest) error {
+func (a memBasic) UpdateMessageLog(_ context.Context, req adapter.UpdateMessageLogRequest) (adapter.UpdateMessageLogResult, error) {
 	c := a.crm
 	if c.f.messageAppendFails {
-		return fmt.Errorf("message log %s: %w", req.LogID, adapter.ErrNotFound)
+		return adapter.UpdateMessageLogResult{}, fmt.Errorf("message log %s: %w", req.LogID, adapter.ErrNotFound)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.messages[req.LogID]; !ok {
-		return fmt.Errorf("message log %s: %w", req.LogID, adapter.ErrNotFound)
+		return adapter.UpdateMessageLogResult{}, fmt.Errorf("message log %s: %w", req.LogID, adapter.ErrNotFound)
 	}
 	if !c.f.ignoreMessageAppend {
 		c.messages[req.LogID] = append(c.messages[req.LogID], req.Message.Subject)
 	}
-	return nil
+	return adapter.UpdateMessageLogResult{}, nil
 }
 
-func (a memBasic) Unauthorize(context.Context, adapter.UnauthorizeRequest) error {
+func (a memBasic) Unauthorize(context.Context, adapter.UnauthorizeRequest) (adapter.UnauthorizeResult, error) {
 	if a.crm.f.unauthorizePanics {
 		panic("memcrm: unauthorize")
 	}
-	return nil
+	return adapter.UnauthorizeResult{}, nil
 }
 
 func (a memFull) SearchContacts(_ context.Context, req adapter.SearchContactsRequest) (adapter.FindContactsResult, error) {
@@ -352,20 +351,20 @@ func (a memFull) SearchContacts(_ context.Context, req adapter.SearchContactsReq
 	return adapter.FindContactsResult{Contacts: found}, nil
 }
 
-func (a memFull) SetCallDisposition(_ context.Context, req adapter.SetCallDispositionRequest) error {
+func (a memFull) SetCallDisposition(_ context.Context, req adapter.SetCallDispositionRequest) (adapter.SetCallDispositionResult, error) {
 	c := a.crm
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cl, ok := c.calls[req.LogID]
 	if !ok {
-		return fmt.Errorf("call %s: %w", req.LogID, adapter.ErrNotFound)
+		return adapter.SetCallDispositionResult{}, fmt.Errorf("call %s: %w", req.LogID, adapter.ErrNotFound)
 	}
 	if c.f.dispositionIgnored {
 		cl.dispositions = map[string]any{"unrelated": true}
-		return nil
+		return adapter.SetCallDispositionResult{}, nil
 	}
 	cl.dispositions = maps.Clone(req.Dispositions)
-	return nil
+	return adapter.SetCallDispositionResult{}, nil
 }
 
 func (a memFull) Manifest() json.RawMessage {
@@ -381,11 +380,11 @@ func (a memFull) Manifest() json.RawMessage {
 	return json.RawMessage(`{"name":"memcrm","displayName":"Mem CRM","auth":{"type":"apiKey"}}`)
 }
 
-func (a memFull) ValidateAuth(context.Context, adapter.ValidateAuthRequest) error {
+func (a memFull) ValidateAuth(context.Context, adapter.ValidateAuthRequest) (adapter.ValidateAuthResult, error) {
 	if a.crm.f.validateFails {
-		return fmt.Errorf("memcrm: key refused: %w", adapter.ErrUnauthorized)
+		return adapter.ValidateAuthResult{}, fmt.Errorf("memcrm: key refused: %w", adapter.ErrUnauthorized)
 	}
-	return nil
+	return adapter.ValidateAuthResult{}, nil
 }
 
 // memOAuth is memFull logging in with OAuth at a provider served by

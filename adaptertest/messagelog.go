@@ -70,7 +70,7 @@ func (s *suite) messageLogBody(msgs []message) map[string]any {
 }
 
 // postMessages sends POST /messageLog and checks logIds.
-func (s *suite) postMessages(tb TB, msgs []message, wantLogged ...message) ([]call, bool) {
+func (s *suite) postMessages(tb suiteTB, msgs []message, wantLogged ...message) ([]call, bool) {
 	tb.Helper()
 	a, calls, ok := s.send(tb, "POST", "/messageLog", s.messageLogBody(msgs), true)
 	if !ok {
@@ -93,7 +93,7 @@ func (s *suite) postMessages(tb TB, msgs []message, wantLogged ...message) ([]ca
 }
 
 // createMessageLog logs the conversation's first message.
-func (s *suite) createMessageLog(tb TB) {
+func (s *suite) createMessageLog(tb suiteTB) {
 	tb.Helper()
 	first := s.conversation()[0]
 	calls, ok := s.postMessages(tb, []message{first}, first)
@@ -122,14 +122,14 @@ func (s *suite) createMessageLog(tb TB) {
 
 // appendMessage posts the day again with a new message: it must be appended
 // to the record CreateMessageLog created.
-func (s *suite) appendMessage(tb TB) {
+func (s *suite) appendMessage(tb suiteTB) {
 	tb.Helper()
 	s.appendRan = true
 	msgs := s.conversation()
 	calls, ok := s.postMessages(tb, msgs, msgs[1])
 	s.appended = ok
 	noCall(tb, calls, mCreateMessage, "for a later message of a logged conversation day: that creates a second record")
-	uc, called := only[adapter.UpdateMessageLogRequest, struct{}](tb, calls, mUpdateMessage, "for a later message of a logged conversation day")
+	uc, called := only[adapter.UpdateMessageLogRequest, adapter.UpdateMessageLogResult](tb, calls, mUpdateMessage, "for a later message of a logged conversation day")
 	if !called || !ok {
 		return
 	}
@@ -156,7 +156,7 @@ func (s *suite) appendMessage(tb TB) {
 
 // repostMessages posts the day a third time: nothing is new, so nothing
 // reaches the adapter and logIds is empty.
-func (s *suite) repostMessages(tb TB) {
+func (s *suite) repostMessages(tb suiteTB) {
 	tb.Helper()
 	if !s.appendRan {
 		s.appendMessage(tb)

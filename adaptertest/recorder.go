@@ -24,6 +24,9 @@ const (
 	mUpdateMessage = "UpdateMessageLog"
 	mUnauthorize   = "Unauthorize"
 	mValidate      = "ValidateAuth"
+	mFindCall      = "FindCallLog"
+	mLicense       = "LicenseStatus"
+	mListUsers     = "ListUsers"
 )
 
 // call is one adapter call as the server made it: the request struct the
@@ -40,27 +43,22 @@ type call struct {
 // makes, so the suite can check what the adapter returned in the adapter's
 // own terms ("CreateCallLog returned an empty log id"), not only through
 // the server's answer. Panics are filed and returned to the server as
-// errors. It implements adapter.Adapter; [wrap] adds exactly
-// the optional interfaces the wrapped adapter has, so the server sees the
-// same capabilities.
+// errors. It implements every optional capability and is an
+// adapter.Wrapper, so adapter.Discover gives the server exactly the
+// wrapped adapter's capabilities.
 type recorder struct {
-	inner      adapter.Adapter
-	searcher   adapter.ContactSearcher
-	disposer   adapter.DispositionSetter
-	manifester adapter.Manifester
-	validator  adapter.AuthValidator
+	inner adapter.Adapter
+	// caps are the wrapped adapter's capabilities, as the server sees them.
+	caps adapter.Capabilities
 
 	mu    sync.Mutex
 	calls []call
 }
 
+var _ adapter.Wrapper = (*recorder)(nil)
+
 func newRecorder(a adapter.Adapter) *recorder {
-	r := &recorder{inner: a}
-	r.searcher, _ = a.(adapter.ContactSearcher)
-	r.disposer, _ = a.(adapter.DispositionSetter)
-	r.manifester, _ = a.(adapter.Manifester)
-	r.validator, _ = a.(adapter.AuthValidator)
-	return r
+	return &recorder{inner: a, caps: adapter.Discover(a)}
 }
 
 // mark is a position in the call list; since returns the calls after it.
@@ -105,11 +103,8 @@ func record[Req, Res any](r *recorder, method string, req Req, f func() (Res, er
 	return f()
 }
 
-// recordErr is record for methods that return only an error.
-func recordErr[Req any](r *recorder, method string, req Req, f func() error) error {
-	_, err := record(r, method, req, func() (struct{}, error) { return struct{}{}, f() })
-	return err
-}
+// Unwrap returns the adapter under test (adapter.Wrapper).
+func (r *recorder) Unwrap() adapter.Adapter { return r.inner }
 
 func (r *recorder) Platform() string         { return r.inner.Platform() }
 func (r *recorder) Auth() adapter.AuthConfig { return r.inner.Auth() }
@@ -122,166 +117,72 @@ func (r *recorder) FindContacts(ctx context.Context, req adapter.FindContactsReq
 	return record(r, mFind, req, func() (adapter.FindContactsResult, error) { return r.inner.FindContacts(ctx, req) })
 }
 
-func (r *recorder) CreateContact(ctx context.Context, req adapter.CreateContactRequest) (adapter.CreateContactResult, error) {
-	return record(r, mCreateContact, req, func() (adapter.CreateContactResult, error) { return r.inner.CreateContact(ctx, req) })
-}
-
 func (r *recorder) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
 	return record(r, mCreateCall, req, func() (adapter.CreateCallLogResult, error) { return r.inner.CreateCallLog(ctx, req) })
 }
 
+// The optional capabilities. adapter.Discover calls each only when the
+// wrapped adapter has it, so r.caps' member is never nil here.
+
+func (r *recorder) CreateContact(ctx context.Context, req adapter.CreateContactRequest) (adapter.CreateContactResult, error) {
+	return record(r, mCreateContact, req, func() (adapter.CreateContactResult, error) { return r.caps.ContactCreator.CreateContact(ctx, req) })
+}
+
 func (r *recorder) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest) (adapter.GetCallLogResult, error) {
-	return record(r, mGetCall, req, func() (adapter.GetCallLogResult, error) { return r.inner.GetCallLog(ctx, req) })
+	return record(r, mGetCall, req, func() (adapter.GetCallLogResult, error) { return r.caps.CallLogReader.GetCallLog(ctx, req) })
 }
 
 func (r *recorder) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
-	return record(r, mUpdateCall, req, func() (adapter.UpdateCallLogResult, error) { return r.inner.UpdateCallLog(ctx, req) })
+	return record(r, mUpdateCall, req, func() (adapter.UpdateCallLogResult, error) { return r.caps.CallLogUpdater.UpdateCallLog(ctx, req) })
 }
 
 func (r *recorder) CreateMessageLog(ctx context.Context, req adapter.CreateMessageLogRequest) (adapter.CreateMessageLogResult, error) {
-	return record(r, mCreateMessage, req, func() (adapter.CreateMessageLogResult, error) { return r.inner.CreateMessageLog(ctx, req) })
+	return record(r, mCreateMessage, req, func() (adapter.CreateMessageLogResult, error) { return r.caps.MessageLogger.CreateMessageLog(ctx, req) })
 }
 
-func (r *recorder) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
-	return recordErr(r, mUpdateMessage, req, func() error { return r.inner.UpdateMessageLog(ctx, req) })
+func (r *recorder) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) (adapter.UpdateMessageLogResult, error) {
+	return record(r, mUpdateMessage, req, func() (adapter.UpdateMessageLogResult, error) { return r.caps.MessageLogger.UpdateMessageLog(ctx, req) })
 }
 
-func (r *recorder) Unauthorize(ctx context.Context, req adapter.UnauthorizeRequest) error {
-	return recordErr(r, mUnauthorize, req, func() error { return r.inner.Unauthorize(ctx, req) })
+func (r *recorder) Unauthorize(ctx context.Context, req adapter.UnauthorizeRequest) (adapter.UnauthorizeResult, error) {
+	return record(r, mUnauthorize, req, func() (adapter.UnauthorizeResult, error) { return r.caps.Unauthorizer.Unauthorize(ctx, req) })
 }
 
-// The optional capabilities, each a separate type so that wrap can compose
-// exactly the set the wrapped adapter has.
-
-type searchCap struct{ r *recorder }
-
-func (c searchCap) SearchContacts(ctx context.Context, req adapter.SearchContactsRequest) (adapter.FindContactsResult, error) {
-	return record(c.r, mSearch, req, func() (adapter.FindContactsResult, error) { return c.r.searcher.SearchContacts(ctx, req) })
+func (r *recorder) SearchContacts(ctx context.Context, req adapter.SearchContactsRequest) (adapter.FindContactsResult, error) {
+	return record(r, mSearch, req, func() (adapter.FindContactsResult, error) { return r.caps.ContactSearcher.SearchContacts(ctx, req) })
 }
 
-type dispositionCap struct{ r *recorder }
-
-func (c dispositionCap) SetCallDisposition(ctx context.Context, req adapter.SetCallDispositionRequest) error {
-	return recordErr(c.r, mDisposition, req, func() error { return c.r.disposer.SetCallDisposition(ctx, req) })
+func (r *recorder) SetCallDisposition(ctx context.Context, req adapter.SetCallDispositionRequest) (adapter.SetCallDispositionResult, error) {
+	return record(r, mDisposition, req, func() (adapter.SetCallDispositionResult, error) {
+		return r.caps.DispositionSetter.SetCallDisposition(ctx, req)
+	})
 }
 
-type manifestCap struct{ r *recorder }
-
-func (c manifestCap) Manifest() json.RawMessage { return c.r.manifester.Manifest() }
-
-type validateCap struct{ r *recorder }
-
-func (c validateCap) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) error {
-	return recordErr(c.r, mValidate, req, func() error { return c.r.validator.ValidateAuth(ctx, req) })
+func (r *recorder) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) (adapter.ValidateAuthResult, error) {
+	return record(r, mValidate, req, func() (adapter.ValidateAuthResult, error) { return r.caps.AuthValidator.ValidateAuth(ctx, req) })
 }
 
-// wrap returns r as an adapter with the same optional interfaces as the
-// wrapped adapter: one composition per subset of the four capabilities.
-func wrap(r *recorder) adapter.Adapter {
-	s, d, m, v := searchCap{r}, dispositionCap{r}, manifestCap{r}, validateCap{r}
-	var set int
-	for i, has := range []bool{r.searcher != nil, r.disposer != nil, r.manifester != nil, r.validator != nil} {
-		if has {
-			set |= 1 << i
-		}
-	}
-	switch set {
-	case 0b0000:
-		return r
-	case 0b0001:
-		return struct {
-			*recorder
-			searchCap
-		}{r, s}
-	case 0b0010:
-		return struct {
-			*recorder
-			dispositionCap
-		}{r, d}
-	case 0b0011:
-		return struct {
-			*recorder
-			searchCap
-			dispositionCap
-		}{r, s, d}
-	case 0b0100:
-		return struct {
-			*recorder
-			manifestCap
-		}{r, m}
-	case 0b0101:
-		return struct {
-			*recorder
-			searchCap
-			manifestCap
-		}{r, s, m}
-	case 0b0110:
-		return struct {
-			*recorder
-			dispositionCap
-			manifestCap
-		}{r, d, m}
-	case 0b0111:
-		return struct {
-			*recorder
-			searchCap
-			dispositionCap
-			manifestCap
-		}{r, s, d, m}
-	case 0b1000:
-		return struct {
-			*recorder
-			validateCap
-		}{r, v}
-	case 0b1001:
-		return struct {
-			*recorder
-			searchCap
-			validateCap
-		}{r, s, v}
-	case 0b1010:
-		return struct {
-			*recorder
-			dispositionCap
-			validateCap
-		}{r, d, v}
-	case 0b1011:
-		return struct {
-			*recorder
-			searchCap
-			dispositionCap
-			validateCap
-		}{r, s, d, v}
-	case 0b1100:
-		return struct {
-			*recorder
-			manifestCap
-			validateCap
-		}{r, m, v}
-	case 0b1101:
-		return struct {
-			*recorder
-			searchCap
-			manifestCap
-			validateCap
-		}{r, s, m, v}
-	case 0b1110:
-		return struct {
-			*recorder
-			dispositionCap
-			manifestCap
-			validateCap
-		}{r, d, m, v}
-	default:
-		return struct {
-			*recorder
-			searchCap
-			dispositionCap
-			manifestCap
-			validateCap
-		}{r, s, d, m, v}
-	}
+func (r *recorder) FindCallLog(ctx context.Context, req adapter.FindCallLogRequest) (adapter.FindCallLogResult, error) {
+	return record(r, mFindCall, req, func() (adapter.FindCallLogResult, error) { return r.caps.CallLogFinder.FindCallLog(ctx, req) })
 }
+
+func (r *recorder) LicenseStatus(ctx context.Context, req adapter.LicenseStatusRequest) (adapter.LicenseStatus, error) {
+	return record(r, mLicense, req, func() (adapter.LicenseStatus, error) { return r.caps.LicenseChecker.LicenseStatus(ctx, req) })
+}
+
+func (r *recorder) ListUsers(ctx context.Context, req adapter.ListUsersRequest) (adapter.ListUsersResult, error) {
+	return record(r, mListUsers, req, func() (adapter.ListUsersResult, error) { return r.caps.UserLister.ListUsers(ctx, req) })
+}
+
+func (r *recorder) Manifest() json.RawMessage { return r.caps.Manifester.Manifest() }
+
+func (r *recorder) DefaultSettings() adapter.Settings {
+	return r.caps.SettingsDefaulter.DefaultSettings()
+}
+
+func (r *recorder) CacheContactMatches() bool { return r.caps.ContactCachePolicy.CacheContactMatches() }
+
+func (r *recorder) LogFormat() adapter.LogFormat { return r.caps.LogFormatter.LogFormat() }
 
 // calls returns the calls of one method with their typed request and
 // result.

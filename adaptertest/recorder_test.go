@@ -13,52 +13,49 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 )
 
-// capAdapter has every optional interface; the recorder is then told which
-// of them to pretend the wrapped adapter lacks.
+// capAdapter has four optional interfaces.
 type capAdapter struct{ adapter.Adapter }
 
+func (capAdapter) Auth() adapter.AuthConfig { return adapter.AuthConfig{Type: adapter.AuthAPIKey} }
 func (capAdapter) SearchContacts(context.Context, adapter.SearchContactsRequest) (adapter.FindContactsResult, error) {
 	return adapter.FindContactsResult{}, nil
 }
-func (capAdapter) SetCallDisposition(context.Context, adapter.SetCallDispositionRequest) error {
-	return nil
+func (capAdapter) SetCallDisposition(context.Context, adapter.SetCallDispositionRequest) (adapter.SetCallDispositionResult, error) {
+	return adapter.SetCallDispositionResult{}, nil
 }
-func (capAdapter) Manifest() json.RawMessage                                       { return json.RawMessage(`{}`) }
-func (capAdapter) ValidateAuth(context.Context, adapter.ValidateAuthRequest) error { return nil }
+func (capAdapter) Manifest() json.RawMessage { return json.RawMessage(`{}`) }
+func (capAdapter) ValidateAuth(context.Context, adapter.ValidateAuthRequest) (adapter.ValidateAuthResult, error) {
+	return adapter.ValidateAuthResult{}, nil
+}
 
-// TestWrapKeepsCapabilities: for each of the 16 subsets of optional
-// interfaces, the wrapped adapter has exactly that subset, so the server
-// sees the capabilities of the adapter under test.
-func TestWrapKeepsCapabilities(t *testing.T) {
-	for set := range 16 {
-		r := newRecorder(capAdapter{})
-		want := [4]bool{set&1 != 0, set&2 != 0, set&4 != 0, set&8 != 0}
-		if !want[0] {
-			r.searcher = nil
+// bareAdapter has none.
+type bareAdapter struct{ adapter.Adapter }
+
+func (bareAdapter) Auth() adapter.AuthConfig { return adapter.AuthConfig{Type: adapter.AuthOAuth} }
+
+// TestRecorderKeepsCapabilities: the server, discovering the recorder,
+// sees exactly the capabilities of the adapter under test, served by the
+// recorder so that their calls are filed.
+func TestRecorderKeepsCapabilities(t *testing.T) {
+	for _, a := range []adapter.Adapter{capAdapter{}, bareAdapter{}} {
+		r := newRecorder(a)
+		got, want := adapter.Discover(r), adapter.Discover(a)
+		if diff := cmp.Diff(want.ImplementedInterfaces(), got.ImplementedInterfaces()); diff != "" {
+			t.Errorf("%T: (-want +got):\n%s", a, diff)
 		}
-		if !want[1] {
-			r.disposer = nil
+		if got.ContactSearcher != nil && got.ContactSearcher != adapter.ContactSearcher(r) {
+			t.Errorf("%T: SearchContacts is served by %T, want the recorder", a, got.ContactSearcher)
 		}
-		if !want[2] {
-			r.manifester = nil
-		}
-		if !want[3] {
-			r.validator = nil
-		}
-		a := wrap(r)
-		var got [4]bool
-		_, got[0] = a.(adapter.ContactSearcher)
-		_, got[1] = a.(adapter.DispositionSetter)
-		_, got[2] = a.(adapter.Manifester)
-		_, got[3] = a.(adapter.AuthValidator)
-		if got != want {
-			t.Errorf("set %04b: wrapped adapter has %v, want %v", set, got, want)
+		if (got.Manifester != nil) != (want.Manifester != nil) {
+			t.Errorf("%T: Manifester %v, want %v", a, got.Manifester != nil, want.Manifester != nil)
 		}
 	}
 }
 
 // panicky panics in FindContacts and fails in CreateContact.
 type panicky struct{ adapter.Adapter }
+
+func (panicky) Auth() adapter.AuthConfig { return adapter.AuthConfig{Type: adapter.AuthAPIKey} }
 
 func (panicky) FindContacts(context.Context, adapter.FindContactsRequest) (adapter.FindContactsResult, error) {
 	panic("boom")

@@ -13,7 +13,7 @@ import (
 
 // checkManifest checks GET /implementedInterfaces against the adapter's
 // optional interfaces and the adapter's platform block of GET /crmManifest.
-func (s *suite) checkManifest(tb TB) {
+func (s *suite) checkManifest(tb suiteTB) {
 	tb.Helper()
 	a, _, ok := s.send(tb, "GET", "/implementedInterfaces?platform="+url.QueryEscape(s.platform), nil, false)
 	if ok {
@@ -22,20 +22,16 @@ func (s *suite) checkManifest(tb TB) {
 		if a.status != http.StatusOK || a.decode(&caps) != nil {
 			tb.Errorf("%v; want a JSON object of capabilities", a)
 		} else {
-			for name, has := range map[string]bool{
-				"findContactWithName":   s.rec.searcher != nil,
-				"upsertCallDisposition": s.rec.disposer != nil,
-				"authValidation":        s.rec.validator != nil,
-			} {
-				if caps[name] != has {
-					tb.Errorf("GET /implementedInterfaces says %s=%t, but the adapter's optional interfaces say %t", name, caps[name], has)
+			for name, has := range s.rec.caps.ImplementedInterfaces() {
+				if got, ok := caps[name]; !ok || got != has {
+					tb.Errorf("GET /implementedInterfaces says %s=%t (present: %t), but the adapter's interfaces say %t", name, got, ok, has)
 				}
 			}
 		}
 	}
 
-	if s.rec.manifester != nil {
-		checkManifestBlock(tb, s.rec.manifester.Manifest(), s.platform, s.cfg)
+	if m := s.rec.caps.Manifester; m != nil {
+		checkManifestBlock(tb, m.Manifest(), s.platform, s.cfg)
 	}
 	a, _, ok = s.send(tb, "GET", "/crmManifest?platformName="+url.QueryEscape(s.platform), nil, false)
 	if !ok {
@@ -55,7 +51,7 @@ func (s *suite) checkManifest(tb TB) {
 
 // checkManifestBlock checks what Manifest returns: a JSON object naming the
 // platform, with the adapter's auth type, holding no secret.
-func checkManifestBlock(tb TB, raw json.RawMessage, platform string, cfg Config) {
+func checkManifestBlock(tb suiteTB, raw json.RawMessage, platform string, cfg Config) {
 	tb.Helper()
 	if !json.Valid(raw) {
 		tb.Errorf("Manifest returned invalid JSON (the server then answers GET /crmManifest with an error): %.200s", raw)
@@ -92,7 +88,7 @@ func checkManifestBlock(tb TB, raw json.RawMessage, platform string, cfg Config)
 
 // login logs in (POST /apiKeyLogin or GET /oauth-callback) and checks what
 // GetUserInfo returned.
-func (s *suite) login(tb TB) {
+func (s *suite) login(tb suiteTB) {
 	tb.Helper()
 	var (
 		a     answer
@@ -168,9 +164,9 @@ func (s *suite) login(tb TB) {
 
 // search checks GET /custom/contact/search: SearchContacts finds the
 // existing contact by name; without the capability the server says so.
-func (s *suite) search(tb TB) {
+func (s *suite) search(tb suiteTB) {
 	tb.Helper()
-	if s.cfg.SearchName == "" && !s.existingRan && s.rec.searcher != nil {
+	if s.cfg.SearchName == "" && !s.existingRan {
 		s.findExisting(tb) // learn the name to search for
 	}
 	name := s.cfg.SearchName
@@ -187,13 +183,6 @@ func (s *suite) search(tb TB) {
 	var ca contactsAnswer
 	if err := a.decode(&ca); err != nil {
 		tb.Errorf("%v", err)
-		return
-	}
-	if s.rec.searcher == nil {
-		noCall(tb, calls, mSearch, "although the adapter is not a ContactSearcher")
-		if ca.ok() {
-			tb.Errorf("%v; want successful:false, the adapter cannot search", a)
-		}
 		return
 	}
 	if s.cfg.SearchName == "" && s.existingName == "" {
@@ -218,15 +207,17 @@ func (s *suite) search(tb TB) {
 
 // authValidation checks GET /authValidation right after login: the session
 // works, and ValidateAuth, when the adapter has it, agrees.
-func (s *suite) authValidation(tb TB) {
+func (s *suite) authValidation(tb suiteTB) {
 	tb.Helper()
 	a, calls, ok := s.send(tb, "GET", "/authValidation", nil, true)
 	if !ok {
 		return
 	}
 	reportFailedCalls(tb, calls)
-	if s.rec.validator != nil {
-		only[adapter.ValidateAuthRequest, struct{}](tb, calls, mValidate, "for GET /authValidation")
+	if s.rec.caps.AuthValidator == nil {
+		tb.Logf("the adapter is not an adapter.AuthValidator (optional): the server answered from the stored credentials alone")
+	} else {
+		only[adapter.ValidateAuthRequest, adapter.ValidateAuthResult](tb, calls, mValidate, "for GET /authValidation")
 	}
 	var e envelope
 	if a.decode(&e) != nil || !e.ok() {
@@ -236,13 +227,20 @@ func (s *suite) authValidation(tb TB) {
 
 // unAuthorize logs out: POST /unAuthorize succeeds, Unauthorize is called
 // for the user, and the session no longer reaches the CRM.
-func (s *suite) unAuthorize(tb TB) {
+func (s *suite) unAuthorize(tb suiteTB) {
 	tb.Helper()
 	a, calls, ok := s.send(tb, "POST", "/unAuthorize", nil, true)
 	if !ok {
 		return
 	}
-	uc, called := only[adapter.UnauthorizeRequest, struct{}](tb, calls, mUnauthorize, "for POST /unAuthorize")
+	var uc typedCall[adapter.UnauthorizeRequest, adapter.UnauthorizeResult]
+	called := false
+	if s.rec.caps.Unauthorizer == nil {
+		tb.Logf("the adapter is not an adapter.Unauthorizer (optional): the server only erased the stored credentials")
+		noCall(tb, calls, mUnauthorize, "although the adapter is not an Unauthorizer")
+	} else {
+		uc, called = only[adapter.UnauthorizeRequest, adapter.UnauthorizeResult](tb, calls, mUnauthorize, "for POST /unAuthorize")
+	}
 	switch {
 	case !called:
 	case uc.panicked != nil:

@@ -323,12 +323,16 @@ func (s *Server) userMapping(w http.ResponseWriter, r *http.Request, sess *sessi
 		writeJSON(w, http.StatusOK, []userMapping{})
 		return
 	}
-	users, err := sess.platform.lister.ListUsers(r.Context(), adapter.ListUsersRequest{Session: sess.crm})
+	listed, err := sess.platform.lister.ListUsers(r.Context(), adapter.ListUsersRequest{Session: sess.crm})
+	if unsupported(err) {
+		writeJSON(w, http.StatusOK, []userMapping{})
+		return
+	}
 	if err != nil {
 		s.fail(w, r, opUserMapping, sess.claims.Platform, err)
 		return
 	}
-	users = users[:min(len(users), maxCRMUsers)]
+	users := listed.Users[:min(len(listed.Users), maxCRMUsers)]
 	byEmail := make(map[string]adapter.CRMUser, len(users))
 	byID := make(map[string]adapter.CRMUser, len(users))
 	for _, u := range users {

@@ -146,6 +146,9 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 func (s *Server) findCallLog(ctx context.Context, sess *session, contact adapter.ContactRef, call adapter.Call) (string, error) {
 	key, sid := sess.user.Key, call.SessionID
 	res, err := sess.platform.finder.FindCallLog(ctx, adapter.FindCallLogRequest{Session: sess.crm, Contact: contact, Call: call})
+	if unsupported(err) {
+		res, err = adapter.FindCallLogResult{}, nil // as without a CallLogFinder: create it again
+	}
 	if err == nil && res.LogID != "" {
 		err = s.confirm(ctx, func(ctx context.Context) error { return s.store.ConfirmCallLog(ctx, key, sid, res.LogID) })
 		if err != nil {
@@ -266,6 +269,9 @@ func (s *Server) getCallLogs(w http.ResponseWriter, r *http.Request, sess *sessi
 // A record the CRM cannot return stays without logData; a revoked session
 // fails the whole request.
 func (s *Server) fillCallLogDetails(ctx context.Context, sess *session, logs []callLogLookup) error {
+	if sess.platform.reader == nil {
+		return nil // the logs are matched, without logData
+	}
 	const parallel = 8
 	var (
 		wg    sync.WaitGroup
@@ -289,7 +295,10 @@ func (s *Server) fillCallLogDetails(ctx context.Context, sess *session, logs []c
 						slog.String("stack", string(debug.Stack())))
 				}
 			}()
-			res, err := sess.platform.adapter.GetCallLog(ctx, adapter.GetCallLogRequest{Session: sess.crm, LogID: logs[i].LogID})
+			res, err := sess.platform.reader.GetCallLog(ctx, adapter.GetCallLogRequest{Session: sess.crm, LogID: logs[i].LogID})
+			if unsupported(err) {
+				return // as without a CallLogReader: matched, no logData
+			}
 			if err != nil {
 				if isSessionFailure(err) {
 					mu.Lock()
@@ -307,6 +316,10 @@ func (s *Server) fillCallLogDetails(ctx context.Context, sess *session, logs []c
 	wg.Wait()
 	return fatal
 }
+
+// unsupported reports an adapter's "not available for this user": the
+// server then answers as if the adapter lacked the capability.
+func unsupported(err error) bool { return errors.Is(err, errors.ErrUnsupported) }
 
 // isSessionFailure reports errors that end the request whatever else
 // succeeded: the user must reconnect, or the store is down.
@@ -401,7 +414,15 @@ func (s *Server) updateCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		writeJSON(w, http.StatusOK, failure(msgWarning("Cannot find log for session "+string(req.SessionID))))
 		return
 	}
-	res, err := sess.platform.adapter.UpdateCallLog(r.Context(), req.update(sess.crm, logID))
+	if sess.platform.updater == nil {
+		writeJSON(w, http.StatusOK, failure(msgWarning(sess.claims.Platform+" does not support updating call logs")))
+		return
+	}
+	res, err := sess.platform.updater.UpdateCallLog(r.Context(), req.update(sess.crm, logID))
+	if unsupported(err) {
+		writeJSON(w, http.StatusOK, failure(msgWarning(sess.claims.Platform+" does not support updating call logs")))
+		return
+	}
 	if err != nil {
 		s.fail(w, r, opUpdateCallLog, sess.claims.Platform, err)
 		return
@@ -440,12 +461,16 @@ func (s *Server) setCallDisposition(w http.ResponseWriter, r *http.Request, sess
 		writeJSON(w, http.StatusOK, failure(msgWarning("Cannot find log")))
 		return
 	}
-	err = sess.platform.disposer.SetCallDisposition(r.Context(), adapter.SetCallDispositionRequest{
+	_, err = sess.platform.disposer.SetCallDisposition(r.Context(), adapter.SetCallDispositionRequest{
 		Session:              sess.crm,
 		LogID:                logID,
 		Dispositions:         req.Dispositions,
 		AdditionalSubmission: req.AdditionalSubmission,
 	})
+	if unsupported(err) {
+		writeJSON(w, http.StatusOK, failure(msgWarning(sess.claims.Platform+" does not support call dispositions")))
+		return
+	}
 	if err != nil {
 		s.fail(w, r, opDisposition, sess.claims.Platform, err)
 		return

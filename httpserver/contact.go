@@ -134,6 +134,13 @@ func (s *Server) searchContacts(w http.ResponseWriter, r *http.Request, sess *se
 		return
 	}
 	res, err := sess.platform.searcher.SearchContacts(r.Context(), adapter.SearchContactsRequest{Session: sess.crm, Name: name})
+	if unsupported(err) {
+		writeJSON(w, http.StatusOK, contactsResponse{
+			envelope: failure(msgWarning(sess.claims.Platform + " does not support searching contacts by name")),
+			Contact:  []wireContact{},
+		})
+		return
+	}
 	if err != nil {
 		s.fail(w, r, opSearchContacts, sess.claims.Platform, err)
 		return
@@ -157,7 +164,7 @@ func (s *Server) writeContacts(w http.ResponseWriter, r *http.Request, sess *ses
 	}
 	if len(out.Contact) == 0 {
 		out.ReturnMessage = msgWarning("Contact not found")
-		if placeholder {
+		if placeholder && sess.platform.creator != nil {
 			out.Contact = append(out.Contact, newContactPlaceholder)
 		}
 	}
@@ -187,7 +194,11 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, sess *ses
 		writeJSON(w, http.StatusOK, failure(msgWarning("Invalid phone number")))
 		return
 	}
-	res, err := sess.platform.adapter.CreateContact(r.Context(), adapter.CreateContactRequest{
+	if sess.platform.creator == nil {
+		writeJSON(w, http.StatusOK, failure(msgWarning(sess.claims.Platform+" does not support creating contacts")))
+		return
+	}
+	res, err := sess.platform.creator.CreateContact(r.Context(), adapter.CreateContactRequest{
 		Session:              sess.crm,
 		Phone:                pq,
 		Name:                 name,
@@ -200,6 +211,10 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, sess *ses
 	// Whatever the outcome (a timeout may still have created it), cached
 	// answers of this user may now miss a contact.
 	s.matches.invalidate(sess.user.Key)
+	if unsupported(err) {
+		writeJSON(w, http.StatusOK, failure(msgWarning(sess.claims.Platform+" does not support creating contacts")))
+		return
+	}
 	if err != nil {
 		s.fail(w, r, opCreateContact, sess.claims.Platform, err)
 		return

@@ -13,8 +13,9 @@ func (s *Server) isAlive(w http.ResponseWriter, r *http.Request) {
 }
 
 // implementedInterfaces answers which optional capabilities the platform's
-// adapter has: the type assertions done once in New. Every value is a
-// boolean except "logFormat", the media type of the adapter's log bodies.
+// adapter has: adapter.Discover's type assertions, done once in New. Every
+// value is a boolean except "logFormat", the media type of the adapter's
+// log bodies.
 func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 	name := clientQuery(r).Get("platform")
 	if name == "" {
@@ -29,41 +30,17 @@ func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
 	requestInfo(r.Context()).platform = name
 	logFormat := p.logFormat
 	if logFormat == "" {
-		logFormat = adapter.LogFormatText
+		logFormat = adapter.LogFormatText // the reference server's default
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"getAuthType":           true,
-		"getOauthInfo":          p.auth.Type == adapter.AuthOAuth,
-		"getBasicAuth":          p.auth.Type == adapter.AuthAPIKey,
-		"getUserInfo":           true,
-		"createCallLog":         true,
-		"updateCallLog":         true,
-		"getCallLog":            true,
-		"createMessageLog":      true,
-		"updateMessageLog":      true,
-		"createContact":         true,
-		"findContact":           true,
-		"unAuthorize":           true,
-		"findContactWithName":   p.searcher != nil,
-		"upsertCallDisposition": p.disposer != nil,
-		"authValidation":        p.validator != nil,
-		"listAppointments":      false,
-		"createAppointment":     false,
-		"updateAppointment":     false,
-		"refreshAppointment":    false,
-		"confirmAppointment":    false,
-		"cancelAppointment":     false,
-		"getUserList":           p.lister != nil,
-		"getManagedAuthOptions": false,
-		"getLicenseStatus":      p.license != nil,
-		"getLogFormatType":      p.logFormat != "",
-		// logFormat is ours: the contract's ImplementedInterfacesResponse
-		// allows additional properties. The reference server's default
-		// format is plain text.
-		"logFormat":       logFormat,
-		"refreshUserInfo": false,
-		"cacheCallNote":   true,
-	})
+	out := make(map[string]any, 32)
+	for k, v := range p.caps.ImplementedInterfaces() {
+		out[k] = v
+	}
+	out["cacheCallNote"] = true // POST /callLog/cacheNote is always served
+	// logFormat is ours: the contract's ImplementedInterfacesResponse
+	// allows additional properties.
+	out["logFormat"] = logFormat
+	writeJSON(w, http.StatusOK, out)
 }
 
 // manifest is the document of GET /crmManifest (PROTOCOL.md §6).

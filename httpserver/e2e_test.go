@@ -932,3 +932,37 @@ type renamed struct {
 }
 
 func (r renamed) Platform() string { return r.name }
+
+// TestMessageIDSpellings: a message id is a number (PROTOCOL.md §3), and
+// the same number in another JSON spelling ("5.0", "5e0", "5") is the same
+// message, logged once; an id that is no whole number is refused at the
+// edge, naming the field.
+func TestMessageIDSpellings(t *testing.T) {
+	h := newHarness(t)
+	jwt := h.login("id-spellings")
+	day := "conv-1/11/27/2026"
+	withID := func(id any) map[string]any {
+		b := messageLogBody(day, 5)
+		b["logInfo"].(map[string]any)["messages"].([]map[string]any)[0]["id"] = id
+		return b
+	}
+	r := h.do("POST", "/messageLog", withID(5), bearer(jwt)...)
+	if diff := cmp.Diff([]any{"5"}, r.json(t)["logIds"]); diff != "" {
+		t.Fatalf("first post: %s\n%s", diff, r.body)
+	}
+	for _, same := range []any{json.Number("5.0"), json.Number("5e0"), json.Number("50e-1"), "5"} {
+		r = h.do("POST", "/messageLog", withID(same), bearer(jwt)...)
+		if logIDs, ok := r.json(t)["logIds"].([]any); !ok || len(logIDs) != 0 {
+			t.Errorf("id %v after 5: %s, want nothing new", same, r.body)
+		}
+	}
+	if acts := h.crm.MessageLogs(); len(acts) != 1 || len(acts[0].MessageIDs) != 1 {
+		t.Errorf("CRM activities %+v, want one holding message 5 once", acts)
+	}
+	for _, bad := range []any{json.Number("1.5"), json.Number("1e300"), json.Number("-3"), "abc", "", json.Number("12345678901234567")} {
+		r = h.do("POST", "/messageLog", withID(bad), bearer(jwt)...)
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "messages[0].id") {
+			t.Errorf("id %v: %d %s, want 400 naming logInfo.messages[0].id", bad, r.status, r.body)
+		}
+	}
+}

@@ -50,10 +50,7 @@ func platformFromState(state string) string {
 // apiKeyLogin is POST /apiKeyLogin: validate the key by fetching the CRM
 // user, store the sealed key, answer a session JWT.
 func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
-	q, ok := clientParams(w, r)
-	if !ok {
-		return
-	}
+	q := clientQuery(r)
 	var req apiKeyLoginRequest
 	if !decodeJSON(w, r, &req) {
 		return
@@ -106,10 +103,7 @@ func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
 // callbackUri, so the CRM's code and state may arrive as top-level
 // parameters next to it; both places are searched.
 func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
-	q, ok := clientParams(w, r)
-	if !ok {
-		return
-	}
+	q := clientQuery(r)
 	cb := q.Get("callbackUri")
 	if cb == "" {
 		writeText(w, http.StatusBadRequest, "Missing callbackUri")
@@ -245,8 +239,10 @@ func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserIn
 // logging again after reconnecting still finds earlier logs.
 func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *session) {
 	ctx := r.Context()
-	if err := sess.platform.adapter.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: sess.crm}); err != nil {
-		requestInfo(ctx).err = err
+	if u := sess.platform.unauthorizer; u != nil {
+		if _, err := u.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: sess.crm}); err != nil && !unsupported(err) {
+			requestInfo(ctx).err = err
+		}
 	}
 	// A refresh in flight must not store a new token pair after the erase
 	// (that would log the user back in): revoke and erase under the
@@ -316,7 +312,7 @@ func (s *Server) authValidation(w http.ResponseWriter, r *http.Request, sess *se
 		}
 	}
 	if p.validator != nil {
-		if err := p.validator.ValidateAuth(r.Context(), adapter.ValidateAuthRequest{Session: sess.crm}); err != nil {
+		if _, err := p.validator.ValidateAuth(r.Context(), adapter.ValidateAuthRequest{Session: sess.crm}); err != nil && !unsupported(err) {
 			s.fail(w, r, opAuthValidation, sess.claims.Platform, err)
 			return
 		}

@@ -28,6 +28,10 @@ func (s *Server) createMessageLog(w http.ResponseWriter, r *http.Request, sess *
 	if !decodeJSON(w, r, &req) {
 		return
 	}
+	if sess.platform.messenger == nil {
+		writeJSON(w, http.StatusOK, messageLogResponse{envelope: failure(msgWarning(sess.claims.Platform + " does not support logging messages")), LogIDs: []string{}})
+		return
+	}
 	info := req.LogInfo
 	if info == nil || len(info.Messages) == 0 {
 		writeJSON(w, http.StatusOK, messageLogResponse{envelope: failure(msgWarning("No message to log.")), LogIDs: []string{}})
@@ -103,6 +107,11 @@ func (s *Server) createMessageLog(w http.ResponseWriter, r *http.Request, sess *
 			continue // logged by this server; the store records it when it answers
 		}
 		done, err := s.logMessage(ctx, day, m)
+		if unsupported(err) {
+			requestInfo(ctx).err = err
+			writeJSON(w, http.StatusOK, messageLogResponse{envelope: failure(msgWarning(sess.claims.Platform + " does not support logging messages")), LogIDs: logged})
+			return
+		}
 		if err != nil {
 			s.failWith(w, r, opMessageLog, sess.claims.Platform, err, logged)
 			return
@@ -197,7 +206,7 @@ func (s *Server) logMessage(ctx context.Context, day *messageDay, m adapter.Mess
 	created := false
 	if day.logID == "" {
 		var out adapter.CreateMessageLogResult
-		out, err = sess.platform.adapter.CreateMessageLog(ctx, adapter.CreateMessageLogRequest{
+		out, err = sess.platform.messenger.CreateMessageLog(ctx, adapter.CreateMessageLogRequest{
 			Session: sess.crm, Contact: day.contact, Conversation: day.conv, Message: m,
 			AdditionalSubmission: day.req.AdditionalSubmission, FaxAccessToken: day.req.LogInfo.RCAccessToken,
 		})
@@ -208,7 +217,7 @@ func (s *Server) logMessage(ctx context.Context, day *messageDay, m adapter.Mess
 			day.logID, created = out.LogID, true
 		}
 	} else {
-		err = sess.platform.adapter.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{
+		_, err = sess.platform.messenger.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{
 			Session: sess.crm, LogID: day.logID, Contact: day.contact, Conversation: day.conv, Message: m,
 			AdditionalSubmission: day.req.AdditionalSubmission, FaxAccessToken: day.req.LogInfo.RCAccessToken,
 		})

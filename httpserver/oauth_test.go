@@ -196,10 +196,12 @@ func (a *oauthAdapter) CreateMessageLog(ctx context.Context, req adapter.CreateM
 	}
 	return adapter.CreateMessageLogResult{LogID: "m-" + req.Message.ID}, nil
 }
-func (a *oauthAdapter) UpdateMessageLog(context.Context, adapter.UpdateMessageLogRequest) error {
-	return errUnused
+func (a *oauthAdapter) UpdateMessageLog(context.Context, adapter.UpdateMessageLogRequest) (adapter.UpdateMessageLogResult, error) {
+	return adapter.UpdateMessageLogResult{}, errUnused
 }
-func (a *oauthAdapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }
+func (a *oauthAdapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) (adapter.UnauthorizeResult, error) {
+	return adapter.UnauthorizeResult{}, nil
+}
 
 // clock is a settable test clock.
 type clock struct{ offset atomic.Int64 }

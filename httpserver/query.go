@@ -23,8 +23,7 @@ import (
 //
 // Reading is one pass over the raw query, linear in its length; the raw
 // query's size is bounded by the HTTP server's header limit. Every route
-// reads the client's parameters through clientParams, clientQuery or
-// readQuery; never url.ParseQuery or r.URL.Query().
+// reads the client's parameters through clientQuery or readQuery; never url.ParseQuery or r.URL.Query().
 type queryValues map[string][]string
 
 // readQuery parses a raw query string (r.URL.RawQuery) leniently.
@@ -120,18 +119,6 @@ func unhex(c byte) byte {
 }
 
 // clientQuery is the one place the client's query parameters are read,
-// leniently (see queryValues). Routes that store or forward a parameter use
-// clientParams, which also refuses NUL bytes and invalid UTF-8.
+// leniently (see queryValues). A query holding a NUL byte or invalid UTF-8
+// never reaches a route: notFoundForUnknown refuses it first.
 func clientQuery(r *http.Request) queryValues { return readQuery(r.URL.RawQuery) }
-
-// clientParams reads r's query with readQuery and refuses one that holds a
-// NUL byte or invalid UTF-8 with 400 text/plain naming the parameter
-// (PROTOCOL.md §1). It answers the request itself and returns false then.
-func clientParams(w http.ResponseWriter, r *http.Request) (queryValues, bool) {
-	q := clientQuery(r)
-	if name := q.invalidParam(); name != "" {
-		refuseField(w, r, name, "is not valid text (a NUL byte or invalid UTF-8)")
-		return nil, false
-	}
-	return q, true
-}

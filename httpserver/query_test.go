@@ -99,7 +99,7 @@ func TestMessagesLimitTag(t *testing.T) {
 
 // TestEveryRouteReadsTheQueryLeniently: no code of the package parses a
 // query string with net/url, which drops parameters holding a stray '%' or
-// a ';' (PROTOCOL.md §1). Routes use clientParams / readQuery.
+// a ';' (PROTOCOL.md §1). Routes use clientQuery / readQuery.
 func TestEveryRouteReadsTheQueryLeniently(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -116,7 +116,7 @@ func TestEveryRouteReadsTheQueryLeniently(t *testing.T) {
 		for i, line := range strings.Split(string(b), "\n") {
 			if code, _, _ := strings.Cut(line, "//"); strings.Contains(code, ".Query()") ||
 				strings.Contains(code, "ParseQuery(") || strings.Contains(code, "FormValue(") || strings.Contains(code, "ParseForm(") {
-				t.Errorf("%s:%d parses a query with net/url; use clientParams or readQuery: %s", f, i+1, strings.TrimSpace(line))
+				t.Errorf("%s:%d parses a query with net/url; use clientQuery or readQuery: %s", f, i+1, strings.TrimSpace(line))
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -195,14 +196,23 @@ type platform struct {
 	adapter   adapter.Adapter
 	auth      adapter.AuthConfig
 	refresher *auth.Refresher // nil for API-key adapters
-	searcher  adapter.ContactSearcher
-	disposer  adapter.DispositionSetter
-	manifest  adapter.Manifester
-	validator adapter.AuthValidator
-	finder    adapter.CallLogFinder
-	defaulter adapter.SettingsDefaulter
-	license   adapter.LicenseChecker
-	lister    adapter.UserLister
+	// caps are the adapter's optional capabilities; the fields below are
+	// its members, named for the handlers. A nil one is a capability the
+	// adapter lacks.
+	caps         adapter.Capabilities
+	creator      adapter.ContactCreator
+	reader       adapter.CallLogReader
+	updater      adapter.CallLogUpdater
+	messenger    adapter.MessageLogger
+	unauthorizer adapter.Unauthorizer
+	searcher     adapter.ContactSearcher
+	disposer     adapter.DispositionSetter
+	manifest     adapter.Manifester
+	validator    adapter.AuthValidator
+	finder       adapter.CallLogFinder
+	defaulter    adapter.SettingsDefaulter
+	license      adapter.LicenseChecker
+	lister       adapter.UserLister
 	// uncached is true when the adapter opted out of the contact-match
 	// cache (adapter.ContactCachePolicy).
 	uncached bool
@@ -337,18 +347,17 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 	default:
 		return nil, fmt.Errorf("httpserver: adapter %q: unknown auth type %q", name, p.auth.Type)
 	}
-	p.searcher, _ = a.(adapter.ContactSearcher)
-	p.disposer, _ = a.(adapter.DispositionSetter)
-	p.manifest, _ = a.(adapter.Manifester)
-	p.validator, _ = a.(adapter.AuthValidator)
-	p.finder, _ = a.(adapter.CallLogFinder)
-	p.defaulter, _ = a.(adapter.SettingsDefaulter)
-	p.license, _ = a.(adapter.LicenseChecker)
-	p.lister, _ = a.(adapter.UserLister)
-	if cp, ok := a.(adapter.ContactCachePolicy); ok {
-		p.uncached = !cp.CacheContactMatches()
+	c := adapter.Discover(a)
+	p.caps = c
+	p.creator, p.reader, p.updater = c.ContactCreator, c.CallLogReader, c.CallLogUpdater
+	p.messenger, p.unauthorizer = c.MessageLogger, c.Unauthorizer
+	p.searcher, p.disposer, p.manifest = c.ContactSearcher, c.DispositionSetter, c.Manifester
+	p.validator, p.finder, p.defaulter = c.AuthValidator, c.CallLogFinder, c.SettingsDefaulter
+	p.license, p.lister = c.LicenseChecker, c.UserLister
+	if c.ContactCachePolicy != nil {
+		p.uncached = !c.ContactCachePolicy.CacheContactMatches()
 	}
-	if lf, ok := a.(adapter.LogFormatter); ok {
+	if lf := c.LogFormatter; lf != nil {
 		switch p.logFormat = lf.LogFormat(); p.logFormat {
 		case adapter.LogFormatText, adapter.LogFormatHTML, adapter.LogFormatMarkdown:
 		default:
@@ -433,16 +442,49 @@ const textNotFound = "Not found"
 // notFoundForUnknown answers 404 text/plain "Not found" for every request
 // the mux has no route for, whatever its method. ServeMux alone answers a
 // known path with another method 405 with a text body, which the client
-// shows as a toast (and it calls some routes on a timer). Preflight never
-// reaches this: "OPTIONS /" matches every path.
+// shows as a toast (and it calls some routes on a timer), and redirects a
+// path that is not clean ("//contact", "/a/../contact") with 307 to a
+// Location that loses any prefix the handler is mounted under; both are
+// unknown routes here. Preflight is answered for every path: "OPTIONS /"
+// matches all of them.
+//
+// It is also the one place that refuses a query string holding a NUL byte
+// or invalid UTF-8 (400 text/plain naming the parameter, PROTOCOL.md §1),
+// so no route can forget to.
 func notFoundForUnknown(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isCleanPath(r.URL.Path) {
+			if r.Method != http.MethodOptions {
+				writeText(w, http.StatusNotFound, textNotFound)
+				return
+			}
+			r = r.Clone(r.Context())
+			r.URL.Path, r.URL.RawPath = "/", ""
+		}
 		if _, pattern := mux.Handler(r); pattern == "" {
 			writeText(w, http.StatusNotFound, textNotFound)
 			return
 		}
+		if name := clientQuery(r).invalidParam(); name != "" {
+			refuseField(w, r, name, "is not valid text (a NUL byte or invalid UTF-8)")
+			return
+		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// isCleanPath reports whether ServeMux would serve p as it is rather than
+// redirect it: rooted, no empty, "." or ".." elements (a trailing slash is
+// kept, as ServeMux keeps it).
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // isJSONObject reports whether b is one JSON object.

@@ -80,10 +80,7 @@ type sessionHandler func(w http.ResponseWriter, r *http.Request, sess *session)
 // runs under the adapter timeout.
 func (s *Server) withSession(h sessionHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		query, ok := clientParams(w, r)
-		if !ok {
-			return
-		}
+		query := clientQuery(r)
 		token := bearerToken(r)
 		if token == "" {
 			token = query.Get("jwtToken")

@@ -82,12 +82,12 @@ func (a *afterMessageWrite) CreateMessageLog(ctx context.Context, req adapter.Cr
 	return res, err
 }
 
-func (a *afterMessageWrite) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
-	err := a.Adapter.UpdateMessageLog(ctx, req)
+func (a *afterMessageWrite) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) (adapter.UpdateMessageLogResult, error) {
+	_, err := a.Adapter.UpdateMessageLog(ctx, req)
 	if err == nil && a.hook != nil {
 		a.hook(req.Message.ID)
 	}
-	return err
+	return adapter.UpdateMessageLogResult{}, err
 }
 
 // waitMessageConfirmed waits (bounded) for the store to hold the message's

@@ -37,13 +37,55 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &n); err != nil {
 			return err
 		}
-		*f = flexString(n.String())
+		*f = flexString(canonicalNumber(n))
 	default:
 		// An UnmarshalTypeError gets the field's path from the decoder,
 		// so the refusal can name it.
 		return &json.UnmarshalTypeError{Value: jsonValueKind(b), Type: reflect.TypeFor[flexString]()}
 	}
 	return nil
+}
+
+// canonicalNumber is the text of a JSON number used as an id: one spelling
+// per whole number ("5", "5.0", "5e0" and "50e-1" are all "5"), so an id the
+// client happens to send in another spelling still finds what was logged
+// under it. A number that is not whole, or beyond ±2^53 where float64 and
+// the client's JavaScript numbers stop being exact, keeps its text.
+func canonicalNumber(n json.Number) string {
+	if i, err := n.Int64(); err == nil {
+		return strconv.FormatInt(i, 10)
+	}
+	f, err := n.Float64()
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return n.String()
+	}
+	return strconv.FormatInt(int64(f), 10)
+}
+
+// wholeNumber is an id the protocol defines as a number (a message's id,
+// PROTOCOL.md §3): a JSON number or a string of its digits, kept in
+// canonicalNumber's spelling. Anything else is refused at the edge.
+type wholeNumber flexString
+
+func (n *wholeNumber) UnmarshalJSON(b []byte) error {
+	var f flexString
+	if err := f.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*n = wholeNumber(f)
+	if s := string(f); s != "" && strings.Trim(s, "0123456789") == "" && len(s) <= 16 {
+		*n = wholeNumber(canonicalNumber(json.Number(s)))
+	}
+	return nil
+}
+
+// check implements fieldChecker: a non-negative whole number of at most 16
+// digits (message ids are JavaScript numbers).
+func (n wholeNumber) check() string {
+	if s := string(n); s == "" || len(s) > 16 || strings.Trim(s, "0123456789") != "" {
+		return "is not a whole number"
+	}
+	return ""
 }
 
 // jsonValueKind names the kind of a JSON value by its first byte.
@@ -262,7 +304,7 @@ type wireAttachment struct {
 }
 
 type wireMessage struct {
-	ID           flexString       `json:"id"`
+	ID           wholeNumber      `json:"id"`
 	Direction    string           `json:"direction"`
 	Subject      string           `json:"subject"`
 	CreationTime flexTime         `json:"creationTime"`

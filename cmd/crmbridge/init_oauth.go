@@ -69,8 +69,6 @@ var oauthRewrites = map[string][]rewrite{
 	"template_test.go": {
 		{"template.New(template.Config{BaseURL: crm.URL})", "template.New(template.Config{BaseURL: crm.URL, OAuth: crm.provider()})"},
 		{"\t\tAPIKey:            \"test-key\",\n", "\t\tAuthorizationCode: crm.authorize,\n"},
-		{"auth.APIKeyCredentials(\"test-key\", a.Auth().APIKeyScheme)", "auth.APIKeyCredentials(\"test-key\", auth.BearerScheme)"},
-		{"auth.APIKeyCredentials(\"test-key\", a.Auth().APIKeyScheme)", "auth.APIKeyCredentials(\"test-key\", auth.BearerScheme)"},
 	},
 	"example_test.go": {
 		{"template.New(template.Config{BaseURL: \"https://api.templatecrm.example\"})",

@@ -13,16 +13,12 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/crmbridge/crmbridge/adapter"
 )
 
 // maxBody bounds how much of a HubSpot response is read.
 const maxBody = 4 << 20
-
-// maxUserMessage bounds a HubSpot error message shown to the user.
-const maxUserMessage = 300
 
 // api sends requests for one user: the session's client, which carries the
 // user's token, and HubSpot's API base URL.
@@ -81,7 +77,7 @@ func (c api) do(ctx context.Context, method, path string, query url.Values, body
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		var he hubspotError
 		_ = json.Unmarshal(raw, &he) // a body that is not HubSpot's leaves he empty
-		return statusError(method, path, resp, he, time.Now())
+		return statusError(method, path, resp, he)
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
@@ -91,66 +87,35 @@ func (c api) do(ctx context.Context, method, path string, query url.Values, body
 	return nil
 }
 
-// statusError maps a non-2xx answer to the adapter's error classes.
-func statusError(method, path string, resp *http.Response, he hubspotError, now time.Time) error {
-	message := clip(strings.TrimSpace(he.Message))
-	detail := fmt.Sprintf("hubspot: %s %s: HTTP %d", method, path, resp.StatusCode)
+// statusError maps a non-2xx answer to the adapter's error classes with
+// adapter.ResponseError, naming HubSpot's error category in the detail. A
+// 429 without Retry-After waits for the rate-limit window
+// (X-HubSpot-RateLimit-Interval-Milliseconds) of a secondly or burst
+// policy, else one second; a daily limit resets at midnight in the
+// account's time zone, which the answer does not say: the wait is then left
+// unknown (0).
+func statusError(method, path string, resp *http.Response, he hubspotError) error {
+	err := adapter.ResponseError(resp, he.Message)
+	if rl, ok := errors.AsType[*adapter.RateLimitError](err); ok && rl.RetryAfter == 0 {
+		rl.RetryAfter = windowWait(resp.Header, he)
+	}
 	if he.Category != "" || he.ErrorType != "" {
-		detail += " " + he.Category + he.ErrorType
+		return fmt.Errorf("hubspot: %s %s (%s%s): %w", method, path, he.Category, he.ErrorType, err)
 	}
-	if message != "" {
-		detail += ": " + message
-	}
-	switch code := resp.StatusCode; {
-	case code == http.StatusUnauthorized:
-		return fmt.Errorf("%s: %w", detail, adapter.ErrUnauthorized)
-	case code == http.StatusNotFound || code == http.StatusGone:
-		return fmt.Errorf("%s: %w", detail, adapter.ErrNotFound)
-	case code == http.StatusTooManyRequests:
-		return &adapter.RateLimitError{RetryAfter: retryAfter(resp.Header, he, now), Err: errors.New(detail)}
-	case code == http.StatusBadRequest || code == http.StatusForbidden ||
-		code == http.StatusConflict || code == http.StatusUnprocessableEntity:
-		if message == "" {
-			message = fmt.Sprintf("HubSpot refused the request (HTTP %d)", code)
-		}
-		return &adapter.UserError{Message: message, Err: errors.New(detail)}
-	default:
-		return errors.New(detail)
-	}
+	return fmt.Errorf("hubspot: %s %s: %w", method, path, err)
 }
 
-// retryAfter reads the wait HubSpot asks for: Retry-After when present,
-// else the rate-limit window (X-HubSpot-RateLimit-Interval-Milliseconds)
-// of a secondly or burst policy, else one second. A daily limit resets at
-// midnight in the account's time zone, which the answer does not say: the
-// wait is then left unknown (0).
-func retryAfter(h http.Header, he hubspotError, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
-		}
-		if t, err := http.ParseTime(v); err == nil && t.After(now) {
-			return t.Sub(now).Round(time.Second)
-		}
-	}
+// windowWait is the wait of a 429 that has no Retry-After.
+func windowWait(h http.Header, he hubspotError) time.Duration {
 	if strings.EqualFold(he.PolicyName, "DAILY") {
 		return 0
 	}
 	if v := strings.TrimSpace(h.Get("X-HubSpot-RateLimit-Interval-Milliseconds")); v != "" {
-		if ms, err := strconv.Atoi(v); err == nil && ms > 0 {
+		if ms, err := strconv.Atoi(v); err == nil && ms > 0 && ms <= 86_400_000 {
 			return (time.Duration(ms) * time.Millisecond).Round(time.Second)
 		}
 	}
 	return time.Second
-}
-
-// clip shortens s to maxUserMessage runes.
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= maxUserMessage {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:maxUserMessage]) + "…"
 }
 
 // parseID reads a HubSpot record id (a positive integer).

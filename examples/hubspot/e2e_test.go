@@ -259,7 +259,7 @@ func TestE2ELoginAndLogout(t *testing.T) {
 		t.Errorf("manifest: %d %s", r.status, r.body)
 	}
 	r = e.do("GET", "/implementedInterfaces?platform=hubspot", nil)
-	if m := r.json(t); m["findContactWithName"] != true || m["authValidation"] != true || m["getOauthInfo"] != true {
+	if m := r.json(t); m["findContactWithName"] != true || m["unAuthorize"] != false || m["getLicenseStatus"] != false || m["getOauthInfo"] != true {
 		t.Errorf("implementedInterfaces: %s", r.body)
 	}
 	if r := e.do("GET", "/authValidation?jwtToken="+jwt, nil); r.json(t)["successful"] != true {

@@ -1,7 +1,6 @@
 package hubspot
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,6 +66,10 @@ type Adapter struct {
 
 var (
 	_ adapter.Adapter         = (*Adapter)(nil)
+	_ adapter.ContactCreator  = (*Adapter)(nil)
+	_ adapter.CallLogReader   = (*Adapter)(nil)
+	_ adapter.CallLogUpdater  = (*Adapter)(nil)
+	_ adapter.MessageLogger   = (*Adapter)(nil)
 	_ adapter.Manifester      = (*Adapter)(nil)
 	_ adapter.AuthValidator   = (*Adapter)(nil)
 	_ adapter.ContactSearcher = (*Adapter)(nil)
@@ -168,8 +171,3 @@ func (a *Adapter) manifestBlock() map[string]any {
 		},
 	}
 }
-
-// Unauthorize does nothing and returns nil: the server revokes the user's
-// refresh token at Auth's RevokeURL and erases the stored credentials;
-// HubSpot keeps no other per-user state of this app.
-func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }

@@ -89,20 +89,20 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 
 // UpdateMessageLog appends the message to the day's note (read, then PATCH
 // of the body only; serialized per note within this process).
-func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
+func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) (adapter.UpdateMessageLogResult, error) {
 	id, err := parseID("note", req.LogID)
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	c := a.api(req.Session)
 	unlock, err := a.records.lock(ctx, "note/"+id)
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	defer unlock()
 	var cur record
 	if err := c.do(ctx, "GET", notesPath+"/"+id, url.Values{"properties": {"hs_note_body"}}, nil, &cur); err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	old := cur.Properties["hs_note_body"]
 	item := messageItem(req.Message, logbody.Location(req.User.Timezone))
@@ -112,5 +112,5 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	} else {
 		body = old + "<ul>" + item + "</ul>"
 	}
-	return c.do(ctx, "PATCH", notesPath+"/"+id, nil, map[string]any{"properties": map[string]string{"hs_note_body": body}}, nil)
+	return adapter.UpdateMessageLogResult{}, c.do(ctx, "PATCH", notesPath+"/"+id, nil, map[string]any{"properties": map[string]string{"hs_note_body": body}}, nil)
 }

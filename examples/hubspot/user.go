@@ -96,13 +96,13 @@ func (a *Adapter) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) 
 
 // ValidateAuth reads the user's own owner record: any answer but a refusal
 // of the token means the session works.
-func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) error {
+func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) (adapter.ValidateAuthResult, error) {
 	err := a.api(req.Session).do(ctx, "GET", "/crm/owners/2026-03/"+url.PathEscape(req.User.ID),
 		url.Values{"idProperty": {"userId"}}, nil, nil)
 	if errors.Is(err, adapter.ErrNotFound) {
-		return nil
+		return adapter.ValidateAuthResult{}, nil
 	}
-	return err
+	return adapter.ValidateAuthResult{}, err
 }
 
 // CRMUser is a user of the HubSpot account, for the admin's mapping of

@@ -95,46 +95,22 @@ func (c api) do(ctx context.Context, method, path string, query url.Values, body
 	return nil
 }
 
-// statusError maps a non-2xx answer to the adapter's error classes.
+// statusError maps a non-2xx answer to the adapter's error classes with
+// adapter.ResponseError; a 429 without Retry-After waits for
+// x-ratelimit-reset (seconds until Pipedrive's window resets).
 func statusError(method, path string, resp *http.Response, message string) error {
-	message = clip(strings.TrimSpace(message))
-	detail := fmt.Sprintf("pipedrive: %s %s: HTTP %d", method, path, resp.StatusCode)
-	if message != "" {
-		detail += ": " + message
+	err := adapter.ResponseError(resp, message)
+	if rl, ok := errors.AsType[*adapter.RateLimitError](err); ok && rl.RetryAfter == 0 {
+		rl.RetryAfter = resetAfter(resp.Header)
 	}
-	switch code := resp.StatusCode; {
-	case code == http.StatusUnauthorized:
-		return fmt.Errorf("%s: %w", detail, adapter.ErrUnauthorized)
-	case code == http.StatusNotFound || code == http.StatusGone:
-		return fmt.Errorf("%s: %w", detail, adapter.ErrNotFound)
-	case code == http.StatusTooManyRequests:
-		return &adapter.RateLimitError{RetryAfter: retryAfter(resp.Header, time.Now()), Err: errors.New(detail)}
-	case code == http.StatusBadRequest || code == http.StatusForbidden ||
-		code == http.StatusConflict || code == http.StatusUnprocessableEntity:
-		if message == "" {
-			message = fmt.Sprintf("Pipedrive refused the request (HTTP %d)", code)
-		}
-		return &adapter.UserError{Message: message, Err: errors.New(detail)}
-	default:
-		return errors.New(detail)
-	}
+	return fmt.Errorf("pipedrive: %s %s: %w", method, path, err)
 }
 
-// retryAfter reads the wait Pipedrive asks for: Retry-After (seconds or an
-// HTTP date), else x-ratelimit-reset (seconds until the window resets).
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
-		}
-		if t, err := http.ParseTime(v); err == nil && t.After(now) {
-			return t.Sub(now).Round(time.Second)
-		}
-	}
-	if v := strings.TrimSpace(h.Get("x-ratelimit-reset")); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
-		}
+// resetAfter reads x-ratelimit-reset, Pipedrive's seconds until its rate
+// window resets; 0 when absent or unreadable.
+func resetAfter(h http.Header) time.Duration {
+	if n, err := strconv.Atoi(strings.TrimSpace(h.Get("x-ratelimit-reset"))); err == nil && n >= 0 && n <= 86400 {
+		return time.Duration(n) * time.Second
 	}
 	return 0
 }

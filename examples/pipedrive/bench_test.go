@@ -39,13 +39,14 @@ func benchLookup(b *testing.B, latency time.Duration, opts ...pipedrive.Option) 
 	b.ReportMetric(float64(durations[len(durations)/2])/float64(time.Millisecond), "ms/lookup-median")
 }
 
-// 4 searches and 1 deal list at 50 ms each: about two round trips.
+// 1 broad search and 1 deal list at 50 ms each: two round trips.
 func BenchmarkFindContacts50msConcurrent(b *testing.B) { benchLookup(b, 50*time.Millisecond) }
 
-// The same one request at a time, for comparison: five round trips.
+// The same one request at a time, for comparison: still two round trips
+// (the exact searches, one per candidate, are not needed here).
 func BenchmarkFindContacts50msSequential(b *testing.B) {
 	benchLookup(b, 50*time.Millisecond, pipedrive.WithLookupConcurrency(1))
 }
 
-// No latency: the adapter's own cost per lookup (five loopback requests).
+// No latency: the adapter's own cost per lookup (two loopback requests).
 func BenchmarkFindContactsNoLatency(b *testing.B) { benchLookup(b, 0) }

@@ -14,14 +14,18 @@
 //   - Disconnect. The provider that Auth returns names Pipedrive's token
 //     and revocation endpoints; when a user disconnects, the server itself
 //     revokes the user's refresh token there (ending its access tokens
-//     too), so Unauthorize has nothing left to do and returns nil.
-//   - Lookup. Pipedrive matches phone numbers only exactly, as stored, so
-//     FindContacts searches persons once per candidate string of the
-//     PhoneQuery, concurrently and bounded (WithLookupConcurrency), fetching
-//     each match's open deals as soon as its search returns: two round
-//     trips whatever the number of candidates. Matches come back in
-//     candidate order without duplicates, with the organization and the open
-//     deals ("deals" additional field).
+//     too), so the adapter is no adapter.Unauthorizer: nothing is left
+//     for it to do.
+//   - Lookup. Pipedrive's phone search matches either exactly (exact_match)
+//     or anywhere in the stored value. FindContacts sends one search on the
+//     longest string all candidates of the PhoneQuery share ("1212" for a
+//     US number and the user's formats) and keeps the persons with a phone
+//     equal to a candidate; one exact search per candidate, concurrently and
+//     bounded (WithLookupConcurrency), remains for what that cannot cover
+//     (too short a common term, a full page). Each match's open deals are
+//     one more request: two round trips whatever the number of candidates.
+//     Matches come back in candidate order without duplicates, with the
+//     organization and the open deals ("deals" additional field).
 //   - Logs. A call is a done activity of the company's call type (looked up
 //     once per company, not per log); its note keeps the user's note apart
 //     from the call details, so an update can replace one and keep the

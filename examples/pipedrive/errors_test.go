@@ -141,7 +141,7 @@ func TestErrorMapping(t *testing.T) {
 				_, err := e.a.CreateContact(context.Background(), adapter.CreateContactRequest{Session: s, Name: "X", Phone: query(t, "+16505551212")})
 				return err
 			},
-			want: "user: Pipedrive refused the request (HTTP 403)",
+			want: "user: The CRM refused the request (HTTP 403 Forbidden).",
 		},
 		{
 			name: "deal that is no number",
@@ -238,19 +238,12 @@ func TestSessionClientRefreshesExpiredToken(t *testing.T) {
 	}
 }
 
-// Unauthorize is a no-op: the server revokes through the provider that
-// Auth returns. It must not touch Pipedrive.
-func TestUnauthorizeSendsNothing(t *testing.T) {
+// The adapter is no adapter.Unauthorizer: the server revokes through the
+// provider that Auth returns, and nothing is left for the adapter to do.
+func TestNoUnauthorize(t *testing.T) {
 	e := newEnv(t, nil)
-	before := e.fake.Stats()
-	if err := e.a.Unauthorize(context.Background(), adapter.UnauthorizeRequest{Session: e.sess}); err != nil {
-		t.Fatalf("Unauthorize: %v", err)
-	}
-	if diff := cmp.Diff(before, e.fake.Stats()); diff != "" {
-		t.Errorf("Unauthorize talked to Pipedrive (-before +after):\n%s", diff)
-	}
-	if err := getLog("1")(e, e.sess); errorClass(err) != "not found" {
-		t.Errorf("the session still works after Unauthorize: err = %v, want not found", err)
+	if _, ok := any(e.a).(adapter.Unauthorizer); ok {
+		t.Error("the adapter implements Unauthorize, which has nothing to do")
 	}
 }
 

@@ -204,7 +204,7 @@ func TestMessageLog(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateMessageLog: %v", err)
 	}
-	err = e.a.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{
+	_, err = e.a.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{
 		Session: e.sess, LogID: created.LogID, Contact: contact, Conversation: conv,
 		Message: adapter.Message{ID: "2", Direction: "Outbound", Subject: "Hello Ada", CreationTime: at.Add(time.Minute), From: me, To: []adapter.Party{ada}},
 	})
@@ -294,10 +294,11 @@ func TestConcurrentMessageAppendsKeepEveryMessage(t *testing.T) {
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Go(func() {
-			errs <- e.a.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{
+			_, err := e.a.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{
 				Session: e.sess, LogID: created.LogID, Contact: contact, Conversation: conv,
 				Message: adapter.Message{Subject: fmt.Sprintf("msg-%d", i)},
 			})
+			errs <- err
 		})
 	}
 	wg.Wait()

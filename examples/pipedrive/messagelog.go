@@ -67,27 +67,27 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 // (logbody.AppendMessage). The
 // read-modify-write is serialized per activity within this process, so
 // concurrent appends to one day do not lose messages.
-func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
+func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) (adapter.UpdateMessageLogResult, error) {
 	c, x, err := userAPI(req.Session)
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	id, err := parseID("activity", req.LogID)
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	unlock, err := a.notes.lock(ctx, x.companyKey()+"/"+strconv.FormatInt(id, 10))
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	defer unlock()
 	act, err := getActivity(ctx, c, id)
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	note := logbody.AppendMessage(adapter.LogFormatHTML, act.Note, logbody.Message(adapter.LogFormatHTML, req.Session, req.Conversation, req.Message))
 	if note == act.Note {
-		return nil
+		return adapter.UpdateMessageLogResult{}, nil
 	}
-	return c.do(ctx, "PATCH", activityPath(id), nil, activityWrite{Note: &note}, nil)
+	return adapter.UpdateMessageLogResult{}, c.do(ctx, "PATCH", activityPath(id), nil, activityWrite{Note: &note}, nil)
 }

@@ -1,11 +1,14 @@
 package pipedrive
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmbridge/crmbridge/adapter"
 )
 
 func TestDurations(t *testing.T) {
@@ -27,23 +30,24 @@ func TestDurations(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+func TestRateLimitWait(t *testing.T) {
+	now := time.Now()
 	tests := []struct {
 		name   string
 		header http.Header
 		want   time.Duration
 	}{
-		{"seconds", http.Header{"Retry-After": {"7"}}, 7 * time.Second},
-		{"http date", http.Header{"Retry-After": {now.Add(90 * time.Second).Format(http.TimeFormat)}}, 90 * time.Second},
+		{"seconds", http.Header{"Retry-After": {"7"}, "X-Ratelimit-Reset": {"2"}}, 7 * time.Second},
 		{"date in the past falls back", http.Header{"Retry-After": {now.Add(-time.Hour).Format(http.TimeFormat)}, "X-Ratelimit-Reset": {"2"}}, 2 * time.Second},
 		{"reset only", http.Header{"X-Ratelimit-Reset": {"3"}}, 3 * time.Second},
 		{"garbage", http.Header{"Retry-After": {"soon"}}, 0},
 		{"none", http.Header{}, 0},
 	}
 	for _, tt := range tests {
-		if got := retryAfter(tt.header, now); got != tt.want {
-			t.Errorf("%s: retryAfter = %v, want %v", tt.name, got, tt.want)
+		err := statusError("GET", "/x", &http.Response{StatusCode: http.StatusTooManyRequests, Header: tt.header}, "")
+		rl, ok := errors.AsType[*adapter.RateLimitError](err)
+		if !ok || rl.RetryAfter != tt.want {
+			t.Errorf("%s: %v, want a wait of %v", tt.name, err, tt.want)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package pipedrive
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,10 +70,14 @@ type Adapter struct {
 }
 
 var (
-	_ adapter.Adapter       = (*Adapter)(nil)
-	_ adapter.Manifester    = (*Adapter)(nil)
-	_ adapter.AuthValidator = (*Adapter)(nil)
-	_ adapter.CallLogFinder = (*Adapter)(nil)
+	_ adapter.Adapter        = (*Adapter)(nil)
+	_ adapter.ContactCreator = (*Adapter)(nil)
+	_ adapter.CallLogReader  = (*Adapter)(nil)
+	_ adapter.CallLogUpdater = (*Adapter)(nil)
+	_ adapter.MessageLogger  = (*Adapter)(nil)
+	_ adapter.Manifester     = (*Adapter)(nil)
+	_ adapter.AuthValidator  = (*Adapter)(nil)
+	_ adapter.CallLogFinder  = (*Adapter)(nil)
 )
 
 // New returns an Adapter for cfg.
@@ -198,9 +201,3 @@ func (a *Adapter) manifestBlock() manifestBlock {
 		},
 	}
 }
-
-// Unauthorize does nothing and returns nil: the server itself revokes the
-// user's refresh token at Auth's RevokeURL (which ends the access tokens
-// issued with it too) and erases the stored credentials. Pipedrive keeps no
-// other per-user state of this app to clean up.
-func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -254,8 +255,9 @@ func TestFindContacts(t *testing.T) {
 				t.Errorf("contacts (-want +got):\n%s", diff)
 			}
 			st := e.fake.Stats()
-			if st.PersonSearches != 4 || st.DealLists != int64(len(tt.want)) {
-				t.Errorf("searches = %d, deal lists = %d; want 4 and %d (one per match)", st.PersonSearches, st.DealLists, len(tt.want))
+			// One broad search on "1212", the term all 4 candidates share.
+			if st.PersonSearches != 1 || st.DealLists != int64(len(tt.want)) {
+				t.Errorf("searches = %d, deal lists = %d; want 1 and %d (one per match)", st.PersonSearches, st.DealLists, len(tt.want))
 			}
 		})
 	}
@@ -306,7 +308,11 @@ func TestFindContactsBoundsConcurrency(t *testing.T) {
 
 func TestFindContactsStopsOnError(t *testing.T) {
 	e := newEnv(t, nil)
-	e.fake.SetRateLimit(fakepipedrive.RateLimit{Requests: 2})
+	// The search passes; the two deal lists after it are refused.
+	for _, name := range []string{"Ann", "Bob"} {
+		e.fake.AddPerson(fakepipedrive.Person{Name: name, Phones: []string{"650-555-1212"}})
+	}
+	e.fake.SetRateLimit(fakepipedrive.RateLimit{Requests: 1})
 	q := query(t, "+16505551212", "(***) ***-****", "***-***-****", "***.***.****")
 	_, err := e.a.FindContacts(context.Background(), adapter.FindContactsRequest{Session: e.sess, Phone: q})
 	if _, ok := errors.AsType[*adapter.RateLimitError](err); !ok {
@@ -347,4 +353,64 @@ func TestCreateContact(t *testing.T) {
 	if _, ok := errors.AsType[*adapter.UserError](err); !ok {
 		t.Errorf("blank name: err = %v, want *adapter.UserError", err)
 	}
+}
+
+// TestFindContactsFallsBackToExact: the one broad search is skipped when
+// the candidates share fewer than 4 characters, and abandoned for the exact
+// searches when its page is full (matches could be on the next page).
+func TestFindContactsFallsBackToExact(t *testing.T) {
+	t.Run("short common term", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.fake.AddPerson(fakepipedrive.Person{Name: "Spaced", Phones: []string{"650 555 12 12"}})
+		cands := []string{"+16505551212", "650 555 12 12"} // share "650", "555": 3 characters
+		res, err := e.a.FindContacts(context.Background(), adapter.FindContactsRequest{
+			Session: e.sess, Phone: adapter.PhoneQuery{Raw: "+16505551212", Candidates: cands},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Contacts) != 1 || res.Contacts[0].Name != "Spaced" {
+			t.Errorf("contacts = %+v", res.Contacts)
+		}
+		if n := e.fake.Stats().PersonSearches; n != 2 {
+			t.Errorf("%d searches, want 2 (one exact search per candidate)", n)
+		}
+	})
+	t.Run("full page", func(t *testing.T) {
+		e := newEnv(t, nil)
+		// 500 near matches containing "1212" fill the broad search's page
+		// (Pipedrive's maximum of 500); the match is beyond it.
+		for i := range 500 {
+			e.fake.AddPerson(fakepipedrive.Person{Name: fmt.Sprintf("Near %d", i), Phones: []string{fmt.Sprintf("+1 212 555 %04d-1212", i)}})
+		}
+		e.fake.AddPerson(fakepipedrive.Person{Name: "Alan", Phones: []string{"650.555.1212"}})
+		q := query(t, "+16505551212", "(***) ***-****", "***-***-****", "***.***.****")
+		res, err := e.a.FindContacts(context.Background(), adapter.FindContactsRequest{Session: e.sess, Phone: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Contacts) != 1 || res.Contacts[0].Name != "Alan" || res.Contacts[0].Phone != "650.555.1212" {
+			t.Errorf("contacts = %+v", res.Contacts)
+		}
+		if n := e.fake.Stats().PersonSearches; n != 5 {
+			t.Errorf("%d searches, want 5 (the full broad page, then 4 exact)", n)
+		}
+	})
+	t.Run("stored in another case", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.fake.AddPerson(fakepipedrive.Person{Name: "Desk", Phones: []string{"EXT 4410"}})
+		cands := []string{"ext 4410", "Ext. 4410"}
+		res, err := e.a.FindContacts(context.Background(), adapter.FindContactsRequest{
+			Session: e.sess, Phone: adapter.PhoneQuery{Raw: "4410", Candidates: cands},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Contacts) != 1 || res.Contacts[0].Phone != "EXT 4410" {
+			t.Errorf("contacts = %+v, want Desk with its phone as stored", res.Contacts)
+		}
+		if n := e.fake.Stats().PersonSearches; n != 1 {
+			t.Errorf("%d searches, want 1 (broad on \"4410\")", n)
+		}
+	})
 }

@@ -145,11 +145,11 @@ func parseID(kind, s string) (int64, error) {
 // ValidateAuth asks Pipedrive who the user is: the answer is refused (401,
 // adapter.ErrUnauthorized after the SDK's one refresh) once the user has
 // uninstalled the app or an admin revoked its access.
-func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) error {
+func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) (adapter.ValidateAuthResult, error) {
 	c, _, err := userAPI(req.Session)
 	if err != nil {
-		return err
+		return adapter.ValidateAuthResult{}, err
 	}
 	var u me
-	return c.do(ctx, "GET", "/api/v1/users/me", nil, nil, &u)
+	return adapter.ValidateAuthResult{}, c.do(ctx, "GET", "/api/v1/users/me", nil, nil, &u)
 }

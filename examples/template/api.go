@@ -9,9 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
@@ -39,6 +37,10 @@ type Adapter struct {
 
 var (
 	_ adapter.Adapter         = (*Adapter)(nil)
+	_ adapter.ContactCreator  = (*Adapter)(nil)
+	_ adapter.CallLogReader   = (*Adapter)(nil)
+	_ adapter.CallLogUpdater  = (*Adapter)(nil)
+	_ adapter.MessageLogger   = (*Adapter)(nil)
 	_ adapter.ContactSearcher = (*Adapter)(nil)
 	_ adapter.Manifester      = (*Adapter)(nil)
 	_ adapter.AuthValidator   = (*Adapter)(nil)
@@ -114,38 +116,15 @@ func (a *Adapter) do(ctx context.Context, hc *http.Client, method, path string, 
 	return nil
 }
 
-// statusError maps a non-2xx answer to an adapter error; nil for 2xx.
+// statusError maps a non-2xx answer to an adapter error with
+// adapter.ResponseError, showing TemplateCRM's own message; nil for 2xx.
 func statusError(res *http.Response, raw []byte) error {
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		return nil
 	}
 	var e apiError
 	_ = json.Unmarshal(raw, &e) // a body that is not JSON leaves the message empty
-	msg := e.Error.Message
-	switch res.StatusCode {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return fmt.Errorf("HTTP %d: %w", res.StatusCode, adapter.ErrUnauthorized)
-	case http.StatusNotFound:
-		return fmt.Errorf("HTTP 404: %w", adapter.ErrNotFound)
-	case http.StatusTooManyRequests:
-		return &adapter.RateLimitError{RetryAfter: retryAfter(res.Header.Get("Retry-After")), Err: errors.New("HTTP 429")}
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		if msg == "" {
-			msg = "TemplateCRM refused the request."
-		}
-		return &adapter.UserError{Message: msg, Err: fmt.Errorf("HTTP %d", res.StatusCode)}
-	}
-	return fmt.Errorf("HTTP %d", res.StatusCode)
-}
-
-// retryAfter reads a Retry-After header given in seconds; 0 when absent or
-// in another form.
-func retryAfter(v string) time.Duration {
-	s, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || s < 0 {
-		return 0
-	}
-	return time.Duration(s) * time.Second
+	return adapter.ResponseError(res, e.Error.Message)
 }
 
 func routeOf(path string) string {

@@ -18,17 +18,23 @@
 // docs/writing-an-adapter.md walks through the same steps with a smaller
 // adapter and shows the main that serves it.
 //
-// What this template has beyond that minimal adapter: a Config checked by
-// New, error answers mapped to adapter.ErrUnauthorized, adapter.ErrNotFound,
-// *adapter.RateLimitError (with the CRM's Retry-After) and
-// *adapter.UserError (with the CRM's validation message), log bodies
-// composed and updated by logbody (the user's note, the call details their
-// settings ask for, a recording link added once however often it is sent),
-// and these optional capabilities: the log format (adapter.LogFormatter),
-// contact search (adapter.ContactSearcher), the client manifest
-// (adapter.Manifester) and credential checks (adapter.AuthValidator). Call
-// dispositions (adapter.DispositionSetter) are left out: few CRMs have
-// them.
+// What this template has beyond that minimal adapter (which implements the
+// five required methods only): a Config checked by New, error answers
+// mapped by adapter.ResponseError to adapter.ErrUnauthorized,
+// adapter.ErrNotFound, *adapter.RateLimitError (with the CRM's
+// Retry-After) and *adapter.UserError (with the CRM's validation message),
+// log bodies composed and updated by logbody (the user's note, the call
+// details their settings ask for, a recording link added once however
+// often it is sent), and these optional capabilities: creating contacts
+// (adapter.ContactCreator), reading and updating call logs
+// (adapter.CallLogReader, adapter.CallLogUpdater), message logs
+// (adapter.MessageLogger), the log format (adapter.LogFormatter), contact
+// search (adapter.ContactSearcher), the client manifest
+// (adapter.Manifester) and credential checks (adapter.AuthValidator). Drop
+// the ones your CRM cannot do: the server answers without them as each
+// interface documents. Call dispositions (adapter.DispositionSetter) are
+// left out: few CRMs have them; so is adapter.Unauthorizer, as API keys are
+// revoked in TemplateCRM's settings, not through its API.
 //
 // The smallest main, once copied (serve.Main is the whole server:
 // configuration, keys, store, timeouts, graceful shutdown):

@@ -121,11 +121,11 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 }
 
 // UpdateMessageLog appends a later message to the day's activity, once.
-func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
+func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) (adapter.UpdateMessageLogResult, error) {
 	act, err := a.getActivity(ctx, req.Session, req.LogID)
 	if err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	act.Note = logbody.AppendMessage(a.LogFormat(), act.Note, logbody.Message(a.LogFormat(), req.Session, req.Conversation, req.Message))
-	return a.patchActivity(ctx, req.Session, req.LogID, act)
+	return adapter.UpdateMessageLogResult{}, a.patchActivity(ctx, req.Session, req.LogID, act)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +13,6 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/adaptertest"
-	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/template"
 )
 
@@ -60,10 +60,7 @@ func TestConformance(t *testing.T) {
 func TestErrors(t *testing.T) {
 	crm := newFakeCRM(t, "test-key")
 	a := newAdapter(t, crm)
-	s := adapter.Session{
-		User:   adapter.User{ID: "u7", Platform: template.Platform},
-		Client: &http.Client{Transport: auth.NewTransport(nil, auth.APIKeyCredentials("test-key", a.Auth().APIKeyScheme))},
-	}
+	s := adaptertest.NewSession(a, adapter.User{ID: "u7"}, "test-key")
 	get := func() error {
 		_, err := a.GetCallLog(context.Background(), adapter.GetCallLogRequest{Session: s, LogID: "a404"})
 		return err
@@ -100,7 +97,7 @@ func TestErrors(t *testing.T) {
 			return cmp.Diff("Subject is too long", ue.Message)
 		}},
 		{"server error", http.StatusBadGateway, func(err error) string {
-			if err == nil || errors.Is(err, adapter.ErrNotFound) || err.Error() != "templatecrm GET /v1/activities/a404: HTTP 502" {
+			if err == nil || errors.Is(err, adapter.ErrNotFound) || !strings.HasPrefix(err.Error(), "templatecrm GET /v1/activities/a404: HTTP 502") {
 				return "want a plain error naming the route and status"
 			}
 			return ""
@@ -123,7 +120,7 @@ func TestErrors(t *testing.T) {
 func TestRecordingLinkOnce(t *testing.T) {
 	crm := newFakeCRM(t, "test-key")
 	a := newAdapter(t, crm)
-	s := adapter.Session{Client: &http.Client{Transport: auth.NewTransport(nil, auth.APIKeyCredentials("test-key", a.Auth().APIKeyScheme))}}
+	s := adaptertest.NewSession(a, adapter.User{ID: "u7"}, "test-key")
 	ctx := context.Background()
 	res, err := a.CreateCallLog(ctx, adapter.CreateCallLogRequest{
 		Session: s, Contact: adapter.ContactRef{ID: "c1", Name: "Alice Anderson"},

@@ -28,13 +28,9 @@ func (a *Adapter) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) 
 }
 
 // ValidateAuth asks TemplateCRM whether the key still works.
-func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) error {
-	return a.do(ctx, req.Client, "GET", "/v1/me", nil, nil)
+func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) (adapter.ValidateAuthResult, error) {
+	return adapter.ValidateAuthResult{}, a.do(ctx, req.Client, "GET", "/v1/me", nil, nil)
 }
-
-// Unauthorize does nothing: API keys are revoked in TemplateCRM's settings,
-// not through its API, and the server erases the stored key itself.
-func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }
 
 // manifest is the platform block of the client's manifest: the login page
 // asking for the key, and the contact types. It holds no secret.

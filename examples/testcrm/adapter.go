@@ -36,6 +36,11 @@ var errRevoked = fmt.Errorf("api key revoked: %w", adapter.ErrUnauthorized)
 // capability.
 var (
 	_ adapter.Adapter           = (*Adapter)(nil)
+	_ adapter.ContactCreator    = (*Adapter)(nil)
+	_ adapter.CallLogReader     = (*Adapter)(nil)
+	_ adapter.CallLogUpdater    = (*Adapter)(nil)
+	_ adapter.MessageLogger     = (*Adapter)(nil)
+	_ adapter.Unauthorizer      = (*Adapter)(nil)
 	_ adapter.ContactSearcher   = (*Adapter)(nil)
 	_ adapter.DispositionSetter = (*Adapter)(nil)
 	_ adapter.Manifester        = (*Adapter)(nil)
@@ -75,11 +80,11 @@ func (a *Adapter) LicenseStatus(ctx context.Context, req adapter.LicenseStatusRe
 }
 
 // ListUsers returns the CRM's users, for the admin's user mapping.
-func (a *Adapter) ListUsers(ctx context.Context, req adapter.ListUsersRequest) ([]adapter.CRMUser, error) {
+func (a *Adapter) ListUsers(ctx context.Context, req adapter.ListUsersRequest) (adapter.ListUsersResult, error) {
 	if err := a.crm.begin(ctx, OpListUsers, req.User.ID); err != nil {
-		return nil, err
+		return adapter.ListUsersResult{}, err
 	}
-	return a.crm.Users(), nil
+	return adapter.ListUsersResult{Users: a.crm.Users()}, nil
 }
 
 // Adapter connects the crmbridge server to a [CRM]. It implements
@@ -374,22 +379,22 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 
 // SetCallDisposition merges the dispositions into the call activity's. An
 // unknown id is adapter.ErrNotFound.
-func (a *Adapter) SetCallDisposition(ctx context.Context, req adapter.SetCallDispositionRequest) error {
+func (a *Adapter) SetCallDisposition(ctx context.Context, req adapter.SetCallDispositionRequest) (adapter.SetCallDispositionResult, error) {
 	c := a.crm
 	if err := c.begin(ctx, OpSetDisposition, req.User.ID); err != nil {
-		return err
+		return adapter.SetCallDispositionResult{}, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	act := c.callLocked(req.LogID)
 	if act == nil {
-		return unknownCallLog(req.LogID)
+		return adapter.SetCallDispositionResult{}, unknownCallLog(req.LogID)
 	}
 	if act.Dispositions == nil {
 		act.Dispositions = map[string]any{}
 	}
 	maps.Copy(act.Dispositions, req.Dispositions)
-	return nil
+	return adapter.SetCallDispositionResult{}, nil
 }
 
 // CreateMessageLog creates the activity of a conversation day holding the
@@ -424,41 +429,41 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 
 // UpdateMessageLog appends the message's line to the activity. An unknown id
 // is adapter.ErrNotFound.
-func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
+func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) (adapter.UpdateMessageLogResult, error) {
 	c := a.crm
 	if err := c.begin(ctx, OpUpdateMessageLog, req.User.ID); err != nil {
-		return err
+		return adapter.UpdateMessageLogResult{}, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	act := c.messageLocked(req.LogID)
 	if act == nil {
-		return fmt.Errorf("message log %s: %w", req.LogID, adapter.ErrNotFound)
+		return adapter.UpdateMessageLogResult{}, fmt.Errorf("message log %s: %w", req.LogID, adapter.ErrNotFound)
 	}
 	act.Lines = append(act.Lines, logbody.Message(adapter.LogFormatText, req.Session, adapter.Conversation{Type: act.Type}, req.Message))
 	act.MessageIDs = append(act.MessageIDs, req.Message.ID)
-	return nil
+	return adapter.UpdateMessageLogResult{}, nil
 }
 
 // Unauthorize revokes the user's API key: [CRM.Revocations] records it, and
 // the user's calls fail with adapter.ErrUnauthorized until they log in again.
 // Revoking twice is not an error.
-func (a *Adapter) Unauthorize(ctx context.Context, req adapter.UnauthorizeRequest) error {
+func (a *Adapter) Unauthorize(ctx context.Context, req adapter.UnauthorizeRequest) (adapter.UnauthorizeResult, error) {
 	c := a.crm
 	if err := c.begin(ctx, OpUnauthorize, ""); err != nil {
-		return err
+		return adapter.UnauthorizeResult{}, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.revoked[req.User.ID] = true
 	c.revocations = append(c.revocations, req.User.ID)
-	return nil
+	return adapter.UnauthorizeResult{}, nil
 }
 
 // ValidateAuth reports adapter.ErrUnauthorized for a revoked user, an error
 // injected with FailNext(OpValidateAuth, ...), and nil otherwise.
-func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) error {
-	return a.crm.begin(ctx, OpValidateAuth, req.User.ID)
+func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) (adapter.ValidateAuthResult, error) {
+	return adapter.ValidateAuthResult{}, a.crm.begin(ctx, OpValidateAuth, req.User.ID)
 }
 
 func toAdapterContact(ct Contact) adapter.Contact {

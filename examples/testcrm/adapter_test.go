@@ -417,10 +417,10 @@ func TestGetCallLog(t *testing.T) {
 		t.Errorf("GetCallLog (-want +got):\n%s", diff)
 	}
 
-	if err := a.SetCallDisposition(ctx, adapter.SetCallDispositionRequest{Session: session(), LogID: id, Dispositions: map[string]any{"outcome": "won"}}); err != nil {
+	if _, err := a.SetCallDisposition(ctx, adapter.SetCallDispositionRequest{Session: session(), LogID: id, Dispositions: map[string]any{"outcome": "won"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.SetCallDisposition(ctx, adapter.SetCallDispositionRequest{Session: session(), LogID: id, Dispositions: map[string]any{"category": "sales"}}); err != nil {
+	if _, err := a.SetCallDisposition(ctx, adapter.SetCallDispositionRequest{Session: session(), LogID: id, Dispositions: map[string]any{"category": "sales"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = a.GetCallLog(ctx, adapter.GetCallLogRequest{Session: session(), LogID: id})
@@ -461,7 +461,8 @@ func TestUnknownLogIsNotFound(t *testing.T) {
 			return err
 		},
 		"SetCallDisposition": func(logID string) error {
-			return a.SetCallDisposition(ctx, adapter.SetCallDispositionRequest{Session: session(), LogID: logID})
+			_, err := a.SetCallDisposition(ctx, adapter.SetCallDispositionRequest{Session: session(), LogID: logID})
+			return err
 		},
 	}
 	for name, call := range calls {
@@ -475,7 +476,7 @@ func TestUnknownLogIsNotFound(t *testing.T) {
 		}
 	}
 	for _, logID := range []string{"9999", id} {
-		err := a.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{Session: session(), LogID: logID, Message: adapter.Message{ID: "m2"}})
+		_, err := a.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{Session: session(), LogID: logID, Message: adapter.Message{ID: "m2"}})
 		if !errors.Is(err, adapter.ErrNotFound) {
 			t.Errorf("UpdateMessageLog(%q) = %v, want ErrNotFound", logID, err)
 		}
@@ -697,7 +698,7 @@ func TestMessageLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = a.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{
+	_, err = a.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{
 		Session: session(), LogID: created.LogID, Contact: alice, Conversation: day,
 		Message: adapter.Message{ID: "m2", Direction: "Outbound", Subject: "Will do", CreationTime: start.Add(2 * time.Minute)},
 	})
@@ -806,12 +807,12 @@ func TestUnauthorize(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := adapter.Session{User: adapter.User{ID: info.ID, Platform: testcrm.Platform}, Client: http.DefaultClient}
-	if err := a.ValidateAuth(ctx, adapter.ValidateAuthRequest{Session: s}); err != nil {
+	if _, err := a.ValidateAuth(ctx, adapter.ValidateAuthRequest{Session: s}); err != nil {
 		t.Fatalf("ValidateAuth before revocation = %v", err)
 	}
 
 	for range 2 {
-		if err := a.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: s}); err != nil {
+		if _, err := a.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: s}); err != nil {
 			t.Fatalf("Unauthorize = %v", err)
 		}
 	}
@@ -821,7 +822,7 @@ func TestUnauthorize(t *testing.T) {
 	if !crm.Revoked(info.ID) {
 		t.Errorf("Revoked(%q) = false", info.ID)
 	}
-	if err := a.ValidateAuth(ctx, adapter.ValidateAuthRequest{Session: s}); !errors.Is(err, adapter.ErrUnauthorized) {
+	if _, err := a.ValidateAuth(ctx, adapter.ValidateAuthRequest{Session: s}); !errors.Is(err, adapter.ErrUnauthorized) {
 		t.Errorf("ValidateAuth after revocation = %v, want ErrUnauthorized", err)
 	}
 	_, err = a.FindContacts(ctx, adapter.FindContactsRequest{Session: s, Phone: query(t, "+16505551212", "")})
@@ -838,7 +839,7 @@ func TestUnauthorize(t *testing.T) {
 	if crm.Revoked(info.ID) {
 		t.Errorf("still revoked after logging in again")
 	}
-	if err := a.ValidateAuth(ctx, adapter.ValidateAuthRequest{Session: s}); err != nil {
+	if _, err := a.ValidateAuth(ctx, adapter.ValidateAuthRequest{Session: s}); err != nil {
 		t.Errorf("ValidateAuth after new login = %v", err)
 	}
 }

@@ -60,13 +60,13 @@ func TestObservationsAreCopies(t *testing.T) {
 	a := testcrm.New(crm)
 	ctx := context.Background()
 	id := createCall(t, a, adapter.CreateCallLogRequest{Call: adapter.Call{SessionID: "s-1"}})
-	if err := a.SetCallDisposition(ctx, adapter.SetCallDispositionRequest{Session: session(), LogID: id, Dispositions: map[string]any{"k": "v"}}); err != nil {
+	if _, err := a.SetCallDisposition(ctx, adapter.SetCallDispositionRequest{Session: session(), LogID: id, Dispositions: map[string]any{"k": "v"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.CreateMessageLog(ctx, adapter.CreateMessageLogRequest{Session: session(), Contact: adapter.ContactRef{ID: "1001"}, Message: adapter.Message{ID: "m1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: session()}); err != nil {
+	if _, err := a.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: session()}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -139,20 +139,24 @@ func every(a *testcrm.Adapter, callLogID, messageLogID string) map[testcrm.Op]fu
 			return err
 		},
 		testcrm.OpSetDisposition: func(ctx context.Context) error {
-			return a.SetCallDisposition(ctx, adapter.SetCallDispositionRequest{Session: s, LogID: callLogID})
+			_, err := a.SetCallDisposition(ctx, adapter.SetCallDispositionRequest{Session: s, LogID: callLogID})
+			return err
 		},
 		testcrm.OpCreateMessageLog: func(ctx context.Context) error {
 			_, err := a.CreateMessageLog(ctx, adapter.CreateMessageLogRequest{Session: s, Contact: adapter.ContactRef{ID: "1001"}})
 			return err
 		},
 		testcrm.OpUpdateMessageLog: func(ctx context.Context) error {
-			return a.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{Session: s, LogID: messageLogID})
+			_, err := a.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{Session: s, LogID: messageLogID})
+			return err
 		},
 		testcrm.OpUnauthorize: func(ctx context.Context) error {
-			return a.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: adapter.Session{User: adapter.User{ID: "u-other"}}})
+			_, err := a.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: adapter.Session{User: adapter.User{ID: "u-other"}}})
+			return err
 		},
 		testcrm.OpValidateAuth: func(ctx context.Context) error {
-			return a.ValidateAuth(ctx, adapter.ValidateAuthRequest{Session: s})
+			_, err := a.ValidateAuth(ctx, adapter.ValidateAuthRequest{Session: s})
+			return err
 		},
 	}
 }

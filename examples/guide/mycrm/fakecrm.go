@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -57,15 +56,6 @@ func (f *FakeCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		reply(w, found)
-	case "POST /api/contacts":
-		var c Contact
-		if json.NewDecoder(r.Body).Decode(&c) != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		c.ID = f.newID()
-		f.contacts = append(f.contacts, c)
-		reply(w, c)
 	case "POST /api/activities":
 		var a Activity
 		if json.NewDecoder(r.Body).Decode(&a) != nil {
@@ -76,29 +66,7 @@ func (f *FakeCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.activities[a.ID] = a
 		reply(w, a)
 	default:
-		f.serveActivity(w, r)
-	}
-}
-
-// serveActivity serves GET and PATCH /api/activities/{id}.
-func (f *FakeCRM) serveActivity(w http.ResponseWriter, r *http.Request) {
-	id, ok := strings.CutPrefix(r.URL.Path, "/api/activities/")
-	a, found := f.activities[id]
-	switch {
-	case !ok || !found:
 		w.WriteHeader(http.StatusNotFound)
-	case r.Method == "GET":
-		reply(w, a)
-	case r.Method == "PATCH":
-		if json.NewDecoder(r.Body).Decode(&a) != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		a.ID = id
-		f.activities[id] = a
-		reply(w, a)
-	default:
-		w.WriteHeader(http.StatusMethodNotAllowed)
 	}
 }
 

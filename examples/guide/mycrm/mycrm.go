@@ -1,14 +1,16 @@
 // Package mycrm connects crmbridge to MyCRM, a CRM with a small JSON API:
 // users authenticate with an API key in the X-API-Key header; contacts are
-// found by their exact phone string; calls and messages are logged as
-// activities with a subject and a note.
+// found by their exact phone string; calls are logged as activities with a
+// subject and a note.
 package mycrm
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,7 +27,7 @@ type Contact struct {
 	Phone string `json:"phone"`
 }
 
-// Activity is a MyCRM activity: one logged call or one day of messages.
+// Activity is a MyCRM activity: one logged call.
 type Activity struct {
 	ID        string `json:"id"`
 	ContactID string `json:"contactId"`
@@ -83,16 +85,6 @@ func (a *Adapter) FindContacts(ctx context.Context, req adapter.FindContactsRequ
 	return adapter.FindContactsResult{Contacts: found}, nil
 }
 
-// CreateContact creates a contact with the number in E.164 form.
-func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRequest) (adapter.CreateContactResult, error) {
-	var c Contact
-	in := Contact{Name: req.Name, Phone: req.Phone.Number.E164()}
-	if err := a.do(ctx, req.Client, "POST", "/api/contacts", in, &c); err != nil {
-		return adapter.CreateContactResult{}, err
-	}
-	return adapter.CreateContactResult{Contact: adapter.Contact{ID: c.ID, Name: c.Name, Phone: c.Phone}}, nil
-}
-
 // CreateCallLog records the call as an activity. logbody composes the
 // note: what the user typed, then the call details their settings ask for
 // (the recording link once it is known).
@@ -106,77 +98,9 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	return adapter.CreateCallLogResult{LogID: out.ID}, nil
 }
 
-// GetCallLog reads a call activity back; the note is the user's part only.
-func (a *Adapter) GetCallLog(ctx context.Context, req adapter.GetCallLogRequest) (adapter.GetCallLogResult, error) {
-	act, err := a.activity(ctx, req.Client, req.LogID)
-	if err != nil {
-		return adapter.GetCallLogResult{}, err
-	}
-	note, err := logbody.Parse(adapter.LogFormatText, act.Note)
-	if err != nil {
-		return adapter.GetCallLogResult{}, err
-	}
-	return adapter.GetCallLogResult{Subject: act.Subject, Note: note.Note()}, nil
-}
-
-// UpdateCallLog replaces the subject when sent with a value (an empty
-// string never erases); logbody updates the note (the user's part, the
-// details, a new recording link once).
-func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRequest) (adapter.UpdateCallLogResult, error) {
-	act, err := a.activity(ctx, req.Client, req.LogID)
-	if err != nil {
-		return adapter.UpdateCallLogResult{}, err
-	}
-	if req.Subject != nil && *req.Subject != "" {
-		act.Subject = *req.Subject
-	}
-	note, err := logbody.Parse(adapter.LogFormatText, act.Note)
-	if err != nil {
-		return adapter.UpdateCallLogResult{}, err
-	}
-	note.Update(req)
-	act.Note = note.String()
-	if err := a.do(ctx, req.Client, "PATCH", "/api/activities/"+url.PathEscape(act.ID), act, nil); err != nil {
-		return adapter.UpdateCallLogResult{}, err
-	}
-	return adapter.UpdateCallLogResult{UpdatedNote: note.Note()}, nil
-}
-
-// CreateMessageLog starts the activity of a conversation day.
-func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessageLogRequest) (adapter.CreateMessageLogResult, error) {
-	line := logbody.Message(adapter.LogFormatText, req.Session, req.Conversation, req.Message)
-	in := Activity{ContactID: req.Contact.ID, Subject: "Messages with " + req.Contact.Name, Note: line}
-	var out Activity
-	if err := a.do(ctx, req.Client, "POST", "/api/activities", in, &out); err != nil {
-		return adapter.CreateMessageLogResult{}, err
-	}
-	return adapter.CreateMessageLogResult{LogID: out.ID}, nil
-}
-
-// UpdateMessageLog appends a later message of the day to its activity.
-func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessageLogRequest) error {
-	act, err := a.activity(ctx, req.Client, req.LogID)
-	if err != nil {
-		return err
-	}
-	line := logbody.Message(adapter.LogFormatText, req.Session, req.Conversation, req.Message)
-	act.Note = logbody.AppendMessage(adapter.LogFormatText, act.Note, line)
-	return a.do(ctx, req.Client, "PATCH", "/api/activities/"+url.PathEscape(act.ID), act, nil)
-}
-
-// Unauthorize has nothing to do: MyCRM cannot revoke an API key through
-// its API, and the server forgets the key itself.
-func (a *Adapter) Unauthorize(context.Context, adapter.UnauthorizeRequest) error { return nil }
-
-func (a *Adapter) activity(ctx context.Context, c *http.Client, id string) (Activity, error) {
-	var act Activity
-	err := a.do(ctx, c, "GET", "/api/activities/"+url.PathEscape(id), nil, &act)
-	return act, err
-}
-
 // do sends one API request with the user's client (which adds the key) and
-// decodes the JSON answer into out, turning MyCRM's statuses into the
-// errors the server understands.
+// decodes the JSON answer into out. adapter.ResponseError turns MyCRM's
+// error statuses into the errors the server understands.
 func (a *Adapter) do(ctx context.Context, c *http.Client, method, path string, in, out any) error {
 	var body bytes.Buffer
 	if in != nil {
@@ -191,20 +115,23 @@ func (a *Adapter) do(ctx context.Context, c *http.Client, method, path string, i
 	req.Header.Set("Content-Type", "application/json")
 	res, err := c.Do(req)
 	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err // its text repeats the URL, phone number and all
+		}
 		return fmt.Errorf("mycrm %s %s: %w", method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
-	switch {
-	case res.StatusCode == http.StatusUnauthorized:
-		return fmt.Errorf("mycrm %s %s: %w", method, req.URL.Path, adapter.ErrUnauthorized)
-	case res.StatusCode == http.StatusNotFound:
-		return fmt.Errorf("mycrm %s %s: %w", method, req.URL.Path, adapter.ErrNotFound)
-	case res.StatusCode >= 300:
-		return fmt.Errorf("mycrm %s %s: HTTP %d", method, req.URL.Path, res.StatusCode)
-	case out == nil:
+	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("mycrm %s %s: reading the answer: %w", method, req.URL.Path, err)
+	}
+	if err := adapter.ResponseError(res, ""); err != nil {
+		return fmt.Errorf("mycrm %s %s: %w", method, req.URL.Path, err)
+	}
+	if out == nil {
 		return nil
 	}
-	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+	if err := json.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("mycrm %s %s: reading the answer: %w", method, req.URL.Path, err)
 	}
 	return nil

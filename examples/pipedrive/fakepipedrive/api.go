@@ -1,6 +1,7 @@
 package fakepipedrive
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -108,7 +109,11 @@ func truthy(v string) bool { return v == "true" || v == "1" }
 
 // handlePersonSearch implements GET /api/v2/persons/search. With
 // exact_match the term must equal a stored value (case-insensitively);
-// without it the term must occur in one and be at least 2 characters long.
+// without it the term may occur anywhere in one (Pipedrive's reference:
+// "term can be present anywhere in the resulting field values"; compared
+// case-insensitively here too) and must be at least 2 characters long. Pages follow Pipedrive's cursor pagination: limit 1..500
+// (default 100), and additional_data.next_cursor names the next page when
+// more hits remain, null on the last page.
 func (s *Server) handlePersonSearch(w http.ResponseWriter, r *http.Request) {
 	s.stats.personSearches.Add(1)
 	q := r.URL.Query()
@@ -137,6 +142,18 @@ func (s *Server) handlePersonSearch(w http.ResponseWriter, r *http.Request) {
 		}
 		return strings.Contains(strings.ToLower(v), strings.ToLower(term))
 	}
+	// The cursor is opaque to clients; here it is the number of hits
+	// already returned.
+	skip := 0
+	if cur := q.Get("cursor"); cur != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cur)
+		n, err2 := strconv.Atoi(string(b))
+		if err != nil || err2 != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "invalid cursor", "ERR_BAD_REQUEST")
+			return
+		}
+		skip = n
+	}
 	s.mu.Lock()
 	ids := make([]int, 0, len(s.persons))
 	for id := range s.persons {
@@ -144,19 +161,30 @@ func (s *Server) handlePersonSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Sort(ids)
 	items := []map[string]any{}
+	var next any
+	hits := 0
 	for _, id := range ids {
 		p := s.persons[id]
 		hit := slices.Contains(fields, "name") && match(p.Name) ||
 			slices.Contains(fields, "phone") && slices.ContainsFunc(p.Phones, match)
-		if hit && len(items) < limit {
-			items = append(items, map[string]any{"result_score": 1.0, "item": s.personItem(p)})
+		if !hit {
+			continue
 		}
+		hits++
+		if hits <= skip {
+			continue
+		}
+		if len(items) == limit {
+			next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(skip + limit)))
+			break
+		}
+		items = append(items, map[string]any{"result_score": 1.0, "item": s.personItem(p)})
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"success":         true,
 		"data":            map[string]any{"items": items},
-		"additional_data": map[string]any{"next_cursor": nil},
+		"additional_data": map[string]any{"next_cursor": next},
 	})
 }
 

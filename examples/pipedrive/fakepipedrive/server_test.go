@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,6 +200,46 @@ func TestPersonSearchSemantics(t *testing.T) {
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.query, diff)
+		}
+	}
+}
+
+// TestPersonSearchPages: a truncated page names next_cursor, the cursor
+// returns the rest, the last page's next_cursor is null; limits beyond 1..500
+// and unreadable cursors are refused.
+func TestPersonSearchPages(t *testing.T) {
+	s := fakepipedrive.New()
+	defer s.Close()
+	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
+	for _, name := range []string{"A", "B", "C"} {
+		s.AddPerson(fakepipedrive.Person{Name: name, Phones: []string{"+1 650 555 1212"}})
+	}
+	page := func(query string) (int, []string, any) {
+		st, _, body := call(t, "GET", s.URL()+"/api/v2/persons/search?term=1212&fields=phone&"+query, access, nil)
+		if st != http.StatusOK {
+			return st, nil, nil
+		}
+		var names []string
+		for _, it := range body["data"].(map[string]any)["items"].([]any) {
+			names = append(names, it.(map[string]any)["item"].(map[string]any)["name"].(string))
+		}
+		return st, names, body["additional_data"].(map[string]any)["next_cursor"]
+	}
+	_, names, next := page("limit=2")
+	cursor, _ := next.(string)
+	if !slices.Equal(names, []string{"A", "B"}) || cursor == "" {
+		t.Fatalf("first page: %q, next_cursor %v", names, next)
+	}
+	_, names, next = page("limit=2&cursor=" + cursor)
+	if !slices.Equal(names, []string{"C"}) || next != nil {
+		t.Errorf("second page: %q, next_cursor %v", names, next)
+	}
+	if _, names, next = page("limit=3"); len(names) != 3 || next != nil {
+		t.Errorf("exactly full page: %q, next_cursor %v", names, next)
+	}
+	for _, q := range []string{"limit=0", "limit=501", "cursor=%21%21"} {
+		if st, _, _ := page(q); st != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", q, st)
 		}
 	}
 }
