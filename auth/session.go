@@ -53,18 +53,38 @@ type Claims struct {
 	// IssuedAt and ExpiresAt are the iat and exp claims, to the second.
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Generation is the "gen" claim: the SessionGeneration of the user's
+	// last logout when the token was issued (0 before any), or -1 for a
+	// token without the claim (issued before generations existed). See
+	// EndedBy.
+	Generation int64
 }
 
-// IssuedBefore reports whether the token may have been issued before t,
-// for refusing tokens from before a logout (PROTOCOL.md §4). IssuedAt has
-// whole seconds, so a token of the same second as t counts as before it:
-// a token issued just before a logout must not survive it. A zero t is
-// never after any token.
-func (c Claims) IssuedBefore(t time.Time) bool {
-	if t.IsZero() {
-		return false
+// EndedBy reports whether a logout at ended (the user's last one, as its
+// store keeps it; zero when never) has ended the token's session
+// (PROTOCOL.md §4). A token carries the session generation it was issued
+// in (IssueAfter), so it is ended by the first logout after it, exactly:
+// also when the logout, a new login and a second logout fall within one
+// second, and whatever the clocks of the replicas. A token without a
+// generation (issued before generations existed) is ended by a logout in
+// or after the second of its iat.
+func (c Claims) EndedBy(ended time.Time) bool {
+	if c.Generation >= 0 {
+		return c.Generation != SessionGeneration(ended)
 	}
-	return c.IssuedAt.Before(ceilSecond(t))
+	return !ended.IsZero() && c.IssuedAt.Before(ceilSecond(ended))
+}
+
+// SessionGeneration is the session generation that a logout at ended
+// starts: ended in Unix microseconds (the finest a PostgreSQL timestamptz
+// keeps), 0 for the zero time (never logged out). Stores move the logout
+// time on by at least a microsecond on every logout (store.Store's
+// EndSessions), so every logout starts a new generation.
+func SessionGeneration(ended time.Time) int64 {
+	if ended.IsZero() {
+		return 0
+	}
+	return ended.UnixMicro()
 }
 
 // ceilSecond rounds t up to a whole second; the zero time stays zero.
@@ -84,6 +104,9 @@ type wireClaims struct {
 	Platform  string           `json:"platform"`
 	IssuedAt  *jwt.NumericDate `json:"iat,omitempty"`
 	ExpiresAt *jwt.NumericDate `json:"exp,omitempty"`
+	// Generation is a pointer so that generation 0 is written too, and a
+	// token without the claim is told apart.
+	Generation *int64 `json:"gen,omitempty"`
 }
 
 // The jwt.Claims methods. Validation is ours (Verify), so these only expose
@@ -197,23 +220,21 @@ func (s *Sessions) Issue(id, platform string) (string, error) {
 }
 
 // IssueAfter is Issue for a user whose earlier sessions were ended at
-// ended (a logout; zero when never): the token's claims are never
-// IssuedBefore(ended), also when ended lies in the current second. iat has
-// whole seconds, so after a logout in this second the token carries the
-// next second as its iat, which Verify accepts (see its leeway rule).
+// ended (the user's last logout as its store keeps it; zero when never):
+// the token carries that logout's SessionGeneration, so it is not EndedBy
+// ended and is EndedBy the next logout.
 func (s *Sessions) IssueAfter(id, platform string, ended time.Time) (string, error) {
 	if id == "" || platform == "" {
 		return "", fmt.Errorf("auth: issue session: %w: id and platform are required", ErrTokenClaims)
 	}
 	now := s.opts.now()
-	if first := ceilSecond(ended); now.Before(first) {
-		now = first
-	}
+	gen := SessionGeneration(ended)
 	c := &wireClaims{
-		ID:        id,
-		Platform:  platform,
-		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(s.opts.lifetime)),
+		ID:         id,
+		Platform:   platform,
+		IssuedAt:   jwt.NewNumericDate(now),
+		ExpiresAt:  jwt.NewNumericDate(now.Add(s.opts.lifetime)),
+		Generation: &gen,
 	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret)
 	if err != nil {
@@ -241,13 +262,13 @@ func (s *Sessions) Verify(token string) (Claims, error) {
 	if d.id == "" || d.platform == "" || !d.hasIat {
 		return Claims{}, invalid(ErrTokenClaims)
 	}
-	// iat has whole seconds and IssueAfter may round it up to the next
-	// one, so at least a second of future iat is accepted whatever the
-	// leeway.
+	// iat has whole seconds (and tokens of earlier versions may carry an
+	// iat rounded up to the next one), so at least a second of future iat
+	// is accepted whatever the leeway.
 	if d.iat.After(now.Add(max(s.opts.leeway, time.Second))) || d.iat.After(d.exp) {
 		return Claims{}, invalid(ErrTokenClaims)
 	}
-	return Claims{ID: d.id, Platform: d.platform, IssuedAt: d.iat, ExpiresAt: d.exp}, nil
+	return Claims{ID: d.id, Platform: d.platform, IssuedAt: d.iat, ExpiresAt: d.exp, Generation: d.gen}, nil
 }
 
 // decoded is what a token says once its format and signature checked out.
@@ -257,6 +278,7 @@ type decoded struct {
 	id, platform   string
 	iat, exp       time.Time
 	hasIat, hasExp bool
+	gen            int64 // -1 without the claim
 }
 
 // decode parses and authenticates token, from the cache when this exact
@@ -270,12 +292,15 @@ func (s *Sessions) decode(token string) (decoded, error) {
 	if _, err := s.parser.ParseWithClaims(token, &wc, s.key); err != nil {
 		return decoded{}, invalid(classify(err))
 	}
-	d := decoded{id: wc.ID, platform: wc.Platform}
+	d := decoded{id: wc.ID, platform: wc.Platform, gen: -1}
 	if wc.ExpiresAt != nil {
 		d.exp, d.hasExp = wc.ExpiresAt.Time, true
 	}
 	if wc.IssuedAt != nil {
 		d.iat, d.hasIat = wc.IssuedAt.Time, true
+	}
+	if wc.Generation != nil && *wc.Generation >= 0 {
+		d.gen = *wc.Generation
 	}
 	s.cache.put(token, d)
 	return d, nil

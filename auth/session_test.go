@@ -89,17 +89,18 @@ func TestSessionsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Claims{ID: "4242-pipedrive", Platform: "pipedrive", IssuedAt: testNow, ExpiresAt: testNow.Add(14 * 24 * time.Hour)}
+	want := Claims{ID: "4242-pipedrive", Platform: "pipedrive", IssuedAt: testNow, ExpiresAt: testNow.Add(14 * 24 * time.Hour), Generation: 0}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("claims (-want +got):\n%s", diff)
 	}
 
-	// The wire form is what PROTOCOL.md §2 names, nothing more.
+	// The wire form is what PROTOCOL.md §2 names, plus "gen": the session
+	// generation that lets a logout end every earlier session (§4).
 	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantPayload := `{"id":"4242-pipedrive","platform":"pipedrive","iat":1772366400,"exp":1773576000}`
+	wantPayload := `{"id":"4242-pipedrive","platform":"pipedrive","iat":1772366400,"exp":1773576000,"gen":0}`
 	if diff := cmp.Diff(wantPayload, string(payload)); diff != "" {
 		t.Errorf("payload (-want +got):\n%s", diff)
 	}
@@ -391,51 +392,60 @@ func TestVerifyCacheKeepsTimeChecks(t *testing.T) {
 	}
 }
 
-// TestIssuedBeforeLogout: a token from the second of a logout, or earlier,
-// counts as issued before it; IssueAfter issues a token that does not, and
-// that Verify accepts, also with no leeway at all.
-func TestIssuedBeforeLogout(t *testing.T) {
-	logout := testNow.Add(400 * time.Millisecond) // within testNow's second
-	for _, tc := range []struct {
-		name string
-		iat  time.Time
-		at   time.Time
-		want bool
-	}{
-		{"never logged out", testNow, time.Time{}, false},
-		{"earlier second", testNow.Add(-time.Second), logout, true},
-		{"same second, before the logout", testNow, logout, true},
-		{"next second", testNow.Add(time.Second), logout, false},
-		{"logout on a whole second, token of that second", testNow, testNow, false},
-		{"logout on a whole second, token of the second before", testNow.Add(-time.Second), testNow, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := (Claims{IssuedAt: tc.iat}).IssuedBefore(tc.at); got != tc.want {
-				t.Errorf("IssuedBefore = %v, want %v", got, tc.want)
-			}
-		})
-	}
+// TestEndedByLogout: a token is ended by exactly the logouts after the one
+// it was issued after (PROTOCOL.md §4), also when logout, login and logout
+// fall within one second; a token without a generation claim keeps the
+// whole-second rule.
+func TestEndedByLogout(t *testing.T) {
+	s := newTestSessions(t, WithSessionClock(fixedClock(testNow.Add(100*time.Millisecond))))
+	first := testNow.Add(400 * time.Millisecond) // all within testNow's second
+	second := first.Add(time.Microsecond)        // what a store records for a second logout at the same instant
 
-	for _, leeway := range []time.Duration{0, 30 * time.Second} {
-		// The new login happens in the same second as the logout.
-		s := newTestSessions(t, WithLeeway(leeway), WithSessionClock(fixedClock(logout.Add(100*time.Millisecond))))
-		tok, err := s.IssueAfter("1-p", "p", logout)
-		if err != nil {
-			t.Fatal(err)
-		}
+	verify := func(tok string) Claims {
+		t.Helper()
 		c, err := s.Verify(tok)
 		if err != nil {
-			t.Fatalf("leeway %v: Verify of a token issued right after a logout: %v", leeway, err)
-		}
-		if c.IssuedBefore(logout) {
-			t.Errorf("leeway %v: IssueAfter gave iat %v, which counts as before the logout at %v", leeway, c.IssuedAt, logout)
-		}
-		plain, err := s.Issue("1-p", "p")
-		if err != nil {
 			t.Fatal(err)
 		}
-		if c, _ := s.Verify(plain); !c.IssuedBefore(logout) {
-			t.Errorf("leeway %v: a plain Issue of the logout's second should count as before it", leeway)
+		return c
+	}
+	never, err := s.Issue("1-p", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	afterFirst, err := s.IssueAfter("1-p", "p", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	afterSecond, err := s.IssueAfter("1-p", "p", second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		c     Claims
+		ended time.Time
+		want  bool
+	}{
+		{"never logged out, token from before any logout", verify(never), time.Time{}, false},
+		{"token from before any logout, first logout", verify(never), first, true},
+		{"token issued after the first logout, same logout", verify(afterFirst), first, false},
+		{"token issued after the first logout, second logout in the same second", verify(afterFirst), second, true},
+		{"token issued after the second logout", verify(afterSecond), second, false},
+		{"token issued after the second logout, store read back an older logout", verify(afterSecond), first, true},
+		{"no generation claim: earlier second", Claims{IssuedAt: testNow.Add(-time.Second), Generation: -1}, first, true},
+		{"no generation claim: same second as the logout", Claims{IssuedAt: testNow, Generation: -1}, first, true},
+		{"no generation claim: next second", Claims{IssuedAt: testNow.Add(time.Second), Generation: -1}, first, false},
+		{"no generation claim: never logged out", Claims{IssuedAt: testNow, Generation: -1}, time.Time{}, false},
+	} {
+		if got := tc.c.EndedBy(tc.ended); got != tc.want {
+			t.Errorf("%s: EndedBy = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+	if afterFirst == afterSecond {
+		t.Error("tokens issued after two different logouts within one second are the same token")
+	}
+	if g := verify(afterFirst).Generation; g != SessionGeneration(first) {
+		t.Errorf("Generation = %d, want %d", g, SessionGeneration(first))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/crmbridge/crmbridge/adapter"
@@ -31,10 +32,13 @@ var errAdapterContract = errors.New("adapter broke the contract")
 var errPhoneTooLong = fmt.Errorf("%w: longer than %d bytes", phone.ErrInvalid, maxPhoneNumberBytes)
 
 // phoneQuery builds the adapter's PhoneQuery from the raw query values. A
-// number with digits is never refused (PROTOCOL.md §5): one that is not
-// E.164 at all (no '+') is searched as received when it has 1 to 17 digits. Only input without digits, or over
-// maxPhoneNumberBytes, is an error. The caller has checked overridingFormat
-// against its bounds (formatListProblem).
+// number with digits is never refused (PROTOCOL.md §5): a dial string with
+// an extension or pause ("+16505551212 x5", ";ext=5", "#5", ",5") or a
+// doubled '+' is searched by its main number (and as received); anything
+// else the phone library cannot read (no '+', letters, '*', too many
+// digits) is searched exactly as received. Only input without digits, or
+// over maxPhoneNumberBytes, is an error. The caller has checked
+// overridingFormat against its bounds (formatListProblem).
 func (s *Server) phoneQuery(ctx context.Context, raw, overridingFormat string, isExtension bool) (adapter.PhoneQuery, error) {
 	if len(raw) > maxPhoneNumberBytes {
 		return adapter.PhoneQuery{}, errPhoneTooLong
@@ -46,37 +50,51 @@ func (s *Server) phoneQuery(ctx context.Context, raw, overridingFormat string, i
 		}
 		return adapter.PhoneQuery{Raw: ext, IsExtension: true, Candidates: []string{ext}}, nil
 	}
+	norm := phone.Normalize(raw)
 	n, err := s.numbers.parse(raw)
+	asReceived := ""
 	if err != nil {
-		norm := phone.Normalize(raw)
-		if errors.Is(err, phone.ErrNotE164) && digitCount(norm) >= 1 && digitCount(norm) <= maxNumberDigits {
+		if !hasDigit(norm) {
+			return adapter.PhoneQuery{}, err
+		}
+		asReceived = norm
+		main := mainNumber(norm)
+		if main == norm {
 			return adapter.PhoneQuery{Raw: norm, Candidates: []string{norm}}, nil
 		}
-		return adapter.PhoneQuery{}, err
+		if n, err = s.numbers.parse(main); err != nil {
+			return adapter.PhoneQuery{Raw: norm, Candidates: []string{norm}}, nil
+		}
 	}
 	cands, err := phone.CandidatesContext(ctx, n, s.formats.compile(overridingFormat), 0)
 	if err != nil {
 		return adapter.PhoneQuery{}, err
 	}
+	if asReceived != "" && !slices.Contains(cands, asReceived) {
+		cands = append(cands, asReceived)
+	}
 	return adapter.PhoneQuery{
-		Raw:        phone.Normalize(raw),
+		Raw:        norm,
 		Number:     n,
 		Candidates: cands,
 	}, nil
 }
 
-// maxNumberDigits is the most digits a phone number has (E.164: 15, plus
-// room for a trunk prefix); longer digit strings are not numbers.
-const maxNumberDigits = 17
-
-func digitCount(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			n++
-		}
+// mainNumber is s without what follows its main number: an extension or
+// pause ("x5", "ext. 5", ";ext=5", "#5", ",5"), and with a doubled leading
+// '+' made single. It returns s when there is nothing to take off.
+func mainNumber(s string) string {
+	if strings.HasPrefix(s, "++") {
+		s = "+" + strings.TrimLeft(s, "+")
 	}
-	return n
+	if i := strings.IndexAny(s, "xX#,;eE"); i > 0 && hasDigit(s[:i]) {
+		s = strings.TrimSpace(s[:i])
+	}
+	return s
+}
+
+func hasDigit(s string) bool {
+	return strings.ContainsAny(s, "0123456789")
 }
 
 // findContact is GET /contact.

@@ -303,7 +303,7 @@ func TestFindContact(t *testing.T) {
 		t.Errorf("deal option: %s", diff)
 	}
 
-	for _, bad := range []string{"", "abc", "+", strings.Repeat("1", 40)} {
+	for _, bad := range []string{"", "abc", "+", strings.Repeat("1", 65)} {
 		r := h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber="+bad, nil)
 		m := r.json(t)
 		if r.status != 200 || m["successful"] != false || msgType(m) != "warning" {

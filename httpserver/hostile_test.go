@@ -208,6 +208,16 @@ func TestInvalidNumbersAreSearched(t *testing.T) {
 		{"+4479111234567", "+4479111234567", "UK number of impossible length"},
 		{"+999123456", "+999123456", "unknown country code"},
 		{"55 9876 1234", "+5215598761234", "Mexican mobile in the user's format, old form sent"},
+		// Dial strings with digits the library refuses: searched by their
+		// main number, or as received (PROTOCOL.md §5).
+		{"+16505550123", "+16505550123x5", "extension after x"},
+		{"+16505550124", "+16505550124;ext=7", "extension after ;ext="},
+		{"+16505550125", "+16505550125%2312", "extension after #"},
+		{"+16505550126", "++16505550126", "doubled plus"},
+		{"(650) 555-0127", "+16505550127%20ext.%209", "extension, found through the user's format"},
+		{"abc123", "abc123", "letters and digits, as received"},
+		{"1*2#3", "1*2%233", "a dial code with * and #, as received"},
+		{"+1234567890123456789012", "+1234567890123456789012", "22 digits, as received"},
 	}
 	ids := make([]string, len(cases))
 	for i, c := range cases {
@@ -216,16 +226,20 @@ func TestInvalidNumbersAreSearched(t *testing.T) {
 	jwt := h.login("k1")
 	for i, c := range cases {
 		// Sent raw, as the client does: the '+' arrives as a space.
-		r := h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber="+c.sent+"&overridingFormat=**%20****%20****", nil)
+		format := "**%20****%20****"
+		if strings.Contains(c.stored, "(") {
+			format = "(***)%20***-****"
+		}
+		r := h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber="+c.sent+"&overridingFormat="+format, nil)
 		cs := contacts(t, r)
 		if m := r.json(t); r.status != 200 || m["successful"] != true || len(cs) != 1 || cs[0]["id"] != ids[i] {
 			t.Errorf("%s: %d %s", c.name, r.status, r.body)
 		}
 	}
-	for _, bad := range []string{"abc", "+", "()", strings.Repeat("1", 40)} {
+	for _, bad := range []string{"abc", "+", "()", "x-ext", strings.Repeat("1", 65)} {
 		r := h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber="+bad, nil)
 		if m := r.json(t); m["successful"] != false || msg(m) != "Invalid phone number" {
-			t.Errorf("no number in %q: %d %s", bad, r.status, r.body)
+			t.Errorf("no digits or over the bound in %q: %d %s", bad, r.status, r.body)
 		}
 	}
 }

@@ -225,8 +225,8 @@ func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserIn
 	if err := s.store.UpsertUser(ctx, u); err != nil {
 		return "", storeErr(err)
 	}
-	// The row keeps the time of the user's last logout; the new token must
-	// be issued after it, even within the same second.
+	// The row keeps the time of the user's last logout; the new token
+	// carries its generation, so the next logout ends it (auth.EndedBy).
 	saved, err := s.store.GetUser(ctx, key)
 	if err != nil {
 		return "", storeErr(err)

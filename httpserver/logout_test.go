@@ -110,6 +110,32 @@ func TestLogoutEndsEverySession(t *testing.T) {
 	}
 }
 
+// Two logouts and two logins of one user within one second (the clock
+// stands still): the token of the first new login is ended by the second
+// logout, and the second new login is a different token (found by the
+// attacker review: with whole-second times, both logins gave the same token
+// and the logged-out one worked again).
+func TestLogoutTwiceWithinOneSecond(t *testing.T) {
+	h, _ := logoutHarness(t)
+	first := h.login("k1")
+	if r := h.do("POST", "/unAuthorize", nil, bearer(first)...); r.status != 200 {
+		t.Fatalf("first unAuthorize: %d %s", r.status, r.body)
+	}
+	second := h.login("k1")
+	if r := h.do("POST", "/unAuthorize", nil, bearer(second)...); r.status != 200 {
+		t.Fatalf("second unAuthorize: %d %s", r.status, r.body)
+	}
+	third := h.login("k1")
+	if third == second || third == first {
+		t.Errorf("a login after a logout issued a token it had issued before")
+	}
+	wantRevoked(t, "first token", h.do("GET", "/hostname?jwtToken="+first, nil))
+	wantRevoked(t, "second token after the second logout and a new login", h.do("GET", "/hostname?jwtToken="+second, nil))
+	if r := h.do("GET", "/hostname?jwtToken="+third, nil); r.status != 200 {
+		t.Errorf("the newest login's token: %d %s", r.status, r.body)
+	}
+}
+
 // failingStore fails the methods named in fail with ErrUnavailable.
 type failingStore struct {
 	store.Store

@@ -119,7 +119,7 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			s.fail(w, r, operation{name: "loading user", record: "User"}, p.adapter.Platform(), err)
 			return
 		}
-		if claims.IssuedBefore(user.SessionsValidFrom) {
+		if claims.EndedBy(user.SessionsValidFrom) {
 			// Logged out since this token was issued (PROTOCOL.md §4).
 			err := fmt.Errorf("%w: token issued before the user's logout", errSessionGone)
 			s.fail(w, r, operation{name: "loading user", record: "User"}, p.adapter.Platform(), err)

@@ -56,7 +56,10 @@ func accountKey(r *http.Request, q queryValues) string {
 
 // normalizeSettings turns what a client or an admin sent into settings:
 // every entry a JSON object, a bare value v becoming {"value": v} (admins
-// may send {"autoLogCalls": true}). Entries beyond the bounds are an error.
+// may send {"autoLogCalls": true}). An entry that carries nothing (null,
+// a bare "", {"value": null}) is left out, so a partial or empty request
+// never erases a stored value; removing one is what settingKeysToRemove
+// is for. Entries beyond the bounds are an error.
 func normalizeSettings(in map[string]json.RawMessage) (adapter.Settings, error) {
 	if len(in) > maxSettings {
 		return nil, fmt.Errorf("at most %d settings", maxSettings)
@@ -67,15 +70,33 @@ func normalizeSettings(in map[string]json.RawMessage) (adapter.Settings, error) 
 			return nil, fmt.Errorf("setting ids are 1 to %d bytes", maxSettingIDLen)
 		}
 		raw = bytes.TrimSpace(raw)
-		if len(raw) == 0 || raw[0] != '{' {
-			if len(raw) == 0 {
-				raw = []byte("null")
-			}
+		if carriesNothing(raw) {
+			continue
+		}
+		if raw[0] != '{' {
 			raw, _ = json.Marshal(map[string]json.RawMessage{"value": raw})
 		}
 		out[id] = raw
 	}
 	return out, nil
+}
+
+// carriesNothing reports whether a settings entry holds no value at all:
+// empty, null, a bare "", or an object whose only member is a null value.
+func carriesNothing(raw json.RawMessage) bool {
+	switch string(raw) {
+	case "", "null", `""`:
+		return true
+	}
+	if raw[0] != '{' {
+		return false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return false
+	}
+	v, ok := m["value"]
+	return len(m) == 0 || len(m) == 1 && ok && string(bytes.TrimSpace(v)) == "null"
 }
 
 // sanitizeDefaults makes an adapter's defaults safe to serve: an entry that

@@ -201,6 +201,14 @@ func settingsEndToEnd(t *testing.T, b backend) {
 	if m := r.json(t); settingValue(t, m, "autoLogCall") != true || settingValue(t, m, "callPop") != false {
 		t.Errorf("after a partial POST: %s", r.body)
 	}
+	// Entries that carry nothing never erase a stored value.
+	for _, empty := range []any{nil, "", map[string]any{"value": nil}, map[string]any{}} {
+		h.do("POST", "/user/settings?jwtToken="+jwt, map[string]any{"userSettings": map[string]any{"overridingPhoneNumberFormat": empty}})
+		r = h.do("GET", "/user/settings?jwtToken="+jwt, nil)
+		if m := r.json(t); settingValue(t, m, "overridingPhoneNumberFormat") != "***-***-****" {
+			t.Errorf("after posting %#v for a stored setting: %s", empty, r.body)
+		}
+	}
 
 	// Restart (a new server over the same database) and a new login: the
 	// settings are still there.

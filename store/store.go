@@ -87,11 +87,13 @@ type Store interface {
 	// UpdateTokens replaces the user's credentials atomically. It fails
 	// with ErrNotFound when the user does not exist.
 	UpdateTokens(ctx context.Context, key string, t Tokens) error
-	// EndSessions records that every session token of the user issued
-	// before at is over (logout, PROTOCOL.md §4): SessionsValidFrom becomes
-	// the later of at and the value already stored, so it never moves back.
-	// It survives UpsertUser (a new login). It fails with ErrNotFound when
-	// the user does not exist.
+	// EndSessions records that every session of the user so far is over
+	// (logout, PROTOCOL.md §4): SessionsValidFrom becomes the later of at
+	// and the value already stored plus one microsecond. It never moves
+	// back, and every call moves it, so each logout starts a new session
+	// generation (auth.SessionGeneration) even within one microsecond or
+	// with a clock behind another replica's. It survives UpsertUser (a new
+	// login). It fails with ErrNotFound when the user does not exist.
 	EndSessions(ctx context.Context, key string, at time.Time) error
 	// DeleteUser removes the user, every mapping, its settings and cached
 	// notes. Deleting a missing user is not an error.

@@ -27,10 +27,11 @@ const (
 	// simFormats is what the client sends as overridingFormat: the user's
 	// phone formats, comma-separated.
 	simFormats = "(***) ***-****,***-***-****,+1**********"
-	// crmCallsMetric is the Prometheus counter the simulator reads from
-	// GET /metrics, summed over all its label sets, to report how many CRM
-	// calls each scenario cost.
-	crmCallsMetric = "crmbridge_crm_calls_total"
+	// crmCallsMetric is the series the simulator reads from GET /metrics,
+	// summed over all its label sets, to report how many CRM calls each
+	// scenario cost: the count of crmbridge's CRM-call histogram
+	// (httpserver's metrics, one observation per HTTP call to the CRM).
+	crmCallsMetric = "crmbridge_crm_request_duration_seconds_count"
 	// maxBody bounds what the simulator reads of any response.
 	maxBody = 4 << 20
 )
@@ -92,7 +93,7 @@ type StepResult struct {
 }
 
 // ScenarioResult is one scenario: its steps and, when the server exposes
-// /metrics with the crmbridge_crm_calls_total counter, the CRM calls it cost.
+// /metrics with crmbridge_crm_request_duration_seconds, the CRM calls it cost.
 type ScenarioResult struct {
 	Name     string       `json:"name"`
 	Steps    []StepResult `json:"steps"`

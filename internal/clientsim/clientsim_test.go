@@ -243,7 +243,13 @@ func TestMetrics(t *testing.T) {
 		for _, op := range []testcrm.Op{testcrm.OpFind, testcrm.OpCreateCallLog, testcrm.OpUpdateCallLog} {
 			n += crm.Invocations(op)
 		}
-		fmt.Fprintf(w, "# TYPE crmbridge_crm_calls_total counter\ncrmbridge_crm_calls_total{op=\"all\"} %d\ncrmbridge_crm_calls_total_other 7\n", n)
+		// crmbridge's histogram: only the _count series is the number of
+		// calls; the buckets and the sum must not be added to it.
+		fmt.Fprintf(w, "# TYPE crmbridge_crm_request_duration_seconds histogram\n"+
+			"crmbridge_crm_request_duration_seconds_bucket{operation=\"all\",le=\"+Inf\"} %d\n"+
+			"crmbridge_crm_request_duration_seconds_sum{operation=\"all\"} 0.5\n"+
+			"crmbridge_crm_request_duration_seconds_count{operation=\"all\"} %d\n"+
+			"crmbridge_crm_request_duration_seconds_count_other 7\n", n, n)
 	})
 	rep := run(t, mux)
 	for _, sc := range rep.Scenarios {
@@ -279,7 +285,7 @@ func TestHugeAnswersAreBounded(t *testing.T) {
 				return
 			}
 		case "/metrics":
-			io.WriteString(w, "crmbridge_crm_calls_total "+strings.Repeat("9", 640<<10)+"\n")
+			io.WriteString(w, "crmbridge_crm_request_duration_seconds_count "+strings.Repeat("9", 640<<10)+"\n")
 			return
 		}
 		h.ServeHTTP(w, r)

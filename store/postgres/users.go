@@ -99,7 +99,8 @@ func (s *Store) UpdateTokens(ctx context.Context, key string, t store.Tokens) er
 	return nil
 }
 
-// EndSessions moves SessionsValidFrom forward to at (never back), in one
+// EndSessions moves SessionsValidFrom forward to at, and at least one
+// microsecond past its stored value (see [store.Store]), in one
 // statement. at comes from the caller's clock: it is compared with the iat
 // of session tokens the same servers issued. It fails with an error
 // wrapping [store.ErrNotFound] when the user does not exist.
@@ -107,7 +108,7 @@ func (s *Store) EndSessions(ctx context.Context, key string, at time.Time) error
 	if s.closed.Load() {
 		return errClosed("end sessions")
 	}
-	const q = `UPDATE users SET sessions_valid_from = greatest(sessions_valid_from, $2),
+	const q = `UPDATE users SET sessions_valid_from = greatest(sessions_valid_from + interval '1 microsecond', $2),
 		updated_at = greatest(now(), created_at)
 		WHERE user_key = $1`
 	tag, err := s.pool.Exec(ctx, q, key, at.UTC())

@@ -85,10 +85,11 @@ func (s *Store) UpdateTokens(ctx context.Context, key string, t store.Tokens) er
 	return nil
 }
 
-// EndSessions moves SessionsValidFrom forward to at (never back). It fails
+// EndSessions moves SessionsValidFrom forward to at, and at least one
+// microsecond past its stored value (see [store.Store]). It fails
 // with an error wrapping [store.ErrNotFound] when the user does not exist.
 func (s *Store) EndSessions(ctx context.Context, key string, at time.Time) error {
-	const q = `UPDATE users SET sessions_valid_from = max(coalesce(sessions_valid_from, ?1), ?1), updated_at = ?2
+	const q = `UPDATE users SET sessions_valid_from = max(coalesce(sessions_valid_from + 1, ?1), ?1), updated_at = ?2
 		WHERE user_key = ?3`
 	res, err := s.exec(ctx, q, at.UnixMicro(), s.now().UnixMicro(), key)
 	if err != nil {

@@ -224,7 +224,8 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 }
 
 // testEndSessions checks the logout mark (PROTOCOL.md §4): it is read back
-// by GetUser to the microsecond, never moves back, survives a new login
+// by GetUser to the microsecond, never moves back, moves on every call (a
+// new session generation, also when at is not later), survives a new login
 // (UpsertUser) and a token change, and touches no other user.
 func testEndSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 	s := newStore(t)
@@ -253,7 +254,11 @@ func testEndSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
 	check("after EndSessions")
 
 	must(t, "EndSessions with an earlier time", s.EndSessions(ctx, u.Key, at.Add(-time.Hour)))
-	check("after EndSessions with an earlier time (must not move back)")
+	wantFrom = wantFrom.Add(time.Microsecond)
+	check("after EndSessions with an earlier time (must not move back, must move one microsecond on)")
+	must(t, "EndSessions with the same time", s.EndSessions(ctx, u.Key, at))
+	wantFrom = wantFrom.Add(time.Microsecond)
+	check("after EndSessions with the same time (a new generation)")
 
 	relogin := sampleUser(u.Key)
 	relogin.SessionsValidFrom = time.Time{}
