@@ -69,8 +69,9 @@ const minBroadTerm = 4
 // instead of one per candidate. The exact searches (one per candidate,
 // exact_match, concurrently and bounded by WithLookupConcurrency) remain
 // when there is a single candidate, when the candidates share fewer than
-// minBroadTerm characters, or when the broad search fills its page (500
-// persons: matches may be on the next page).
+// minBroadTerm characters, when the broad search fills its page (500
+// persons: matches may be on the next page), and when it finds no exact
+// match (so a lookup never misses a contact the exact searches find).
 //
 // Each match's open deals are one more request per matched person (the
 // deals list filters by one person_id), fetched concurrently: a lookup
@@ -145,14 +146,20 @@ func (a *Adapter) searchBroad(ctx context.Context, c api, candidates []string) (
 		return nil, false, nil
 	}
 	found = make([][]searchPerson, len(candidates))
+	matched := false
 	for i, cand := range candidates {
 		for _, p := range persons {
 			if slices.ContainsFunc(p.Phones, func(ph string) bool { return strings.EqualFold(ph, cand) }) {
 				found[i] = append(found[i], p)
+				matched = true
 			}
 		}
 	}
-	return found, true, nil
+	// No exact match among the broad results: confirm with the exact
+	// searches before answering "not found", so a Pipedrive whose broad
+	// search matched less than the reference says (whole words, prefixes)
+	// can cost a request, never a contact.
+	return found, matched, nil
 }
 
 // searchExact searches persons by phone with exact_match once per

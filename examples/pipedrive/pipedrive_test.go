@@ -255,9 +255,15 @@ func TestFindContacts(t *testing.T) {
 				t.Errorf("contacts (-want +got):\n%s", diff)
 			}
 			st := e.fake.Stats()
-			// One broad search on "1212", the term all 4 candidates share.
-			if st.PersonSearches != 1 || st.DealLists != int64(len(tt.want)) {
-				t.Errorf("searches = %d, deal lists = %d; want 1 and %d (one per match)", st.PersonSearches, st.DealLists, len(tt.want))
+			// One broad search on "1212", the term all 4 candidates share;
+			// without a match among its results, the 4 exact searches
+			// confirm the "not found".
+			searches := int64(1)
+			if len(tt.want) == 0 {
+				searches = 1 + 4
+			}
+			if st.PersonSearches != searches || st.DealLists != int64(len(tt.want)) {
+				t.Errorf("searches = %d, deal lists = %d; want %d and %d (one per match)", st.PersonSearches, st.DealLists, searches, len(tt.want))
 			}
 		})
 	}
@@ -413,4 +419,25 @@ func TestFindContactsFallsBackToExact(t *testing.T) {
 			t.Errorf("%d searches, want 1 (broad on \"4410\")", n)
 		}
 	})
+}
+
+// TestFindContactsWithoutSubstringSearch: on a Pipedrive whose search
+// without exact_match matches only at the start of a value (not anywhere,
+// as the broad search assumes), the broad search finds nothing and the
+// exact searches still find the contact: the assumption can cost requests,
+// never a contact.
+func TestFindContactsWithoutSubstringSearch(t *testing.T) {
+	e := newEnv(t, []fakepipedrive.Option{fakepipedrive.WithPrefixSearch()})
+	e.fake.AddPerson(fakepipedrive.Person{Name: "Formatted", Phones: []string{"(650) 555-1212"}})
+	q := query(t, "+16505551212", "(***) ***-****", "***-***-****", "***.***.****")
+	res, err := e.a.FindContacts(context.Background(), adapter.FindContactsRequest{Session: e.sess, Phone: q})
+	if err != nil {
+		t.Fatalf("FindContacts: %v", err)
+	}
+	if len(res.Contacts) != 1 || res.Contacts[0].Name != "Formatted" {
+		t.Errorf("contacts = %+v, want the one stored as (650) 555-1212", res.Contacts)
+	}
+	if st := e.fake.Stats(); st.PersonSearches != 1+int64(len(q.Candidates)) {
+		t.Errorf("searches = %d, want the broad one and one exact search per candidate (%d)", st.PersonSearches, 1+len(q.Candidates))
+	}
 }

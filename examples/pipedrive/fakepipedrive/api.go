@@ -140,6 +140,9 @@ func (s *Server) handlePersonSearch(w http.ResponseWriter, r *http.Request) {
 		if exact {
 			return strings.EqualFold(v, term)
 		}
+		if s.prefixSearch {
+			return strings.HasPrefix(strings.ToLower(v), strings.ToLower(term))
+		}
 		return strings.Contains(strings.ToLower(v), strings.ToLower(term))
 	}
 	// The cursor is opaque to clients; here it is the number of hits

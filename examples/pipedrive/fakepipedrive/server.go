@@ -198,6 +198,14 @@ func WithCompany(id int, domain string) Option {
 	return func(s *Server) { s.companyID, s.companyDomain = id, domain }
 }
 
+// WithPrefixSearch makes the search without exact_match match a term
+// only at the start of a stored value, as a Pipedrive whose search works on
+// word prefixes would, instead of anywhere in it. Adapters use it to prove
+// a lookup does not depend on substring matching.
+func WithPrefixSearch() Option {
+	return func(s *Server) { s.prefixSearch = true }
+}
+
 // Server is a running fake Pipedrive. It is safe for concurrent use.
 type Server struct {
 	srv *httptest.Server
@@ -208,6 +216,7 @@ type Server struct {
 	tokenLifetime                       time.Duration
 	now                                 func() time.Time
 	stats                               counters
+	prefixSearch                        bool
 
 	mu            sync.Mutex
 	latency       time.Duration
