@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -382,8 +383,13 @@ func storeKind(databaseURL string) (kind, target string, err error) {
 	switch {
 	case u == "":
 		return "", "", errors.New("DATABASE_URL is empty")
-	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+	case hasSchemeFold(u, "postgres://"), hasSchemeFold(u, "postgresql://"):
+		// URI schemes are case-insensitive (RFC 3986 §3.1).
 		return "postgres", u, nil
+	case keywordDSN.MatchString(u):
+		// Taken as a path, it would become a SQLite file named after the
+		// connection string, password included, private to this replica.
+		return "", "", errors.New("DATABASE_URL holds a keyword/value connection string (host=... dbname=...); give PostgreSQL as a URL: postgres://user:password@host:5432/dbname")
 	case strings.HasPrefix(u, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
 		if path == "" {
@@ -395,6 +401,19 @@ func storeKind(databaseURL string) (kind, target string, err error) {
 	default:
 		return "sqlite", u, nil
 	}
+}
+
+// keywordDSN matches a libpq keyword/value connection string
+// ("host=db user=app password=... dbname=crm").
+var keywordDSN = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|dbname|user|password|passfile|sslmode|service|application_name|connect_timeout)\s*=`)
+
+// keywordPassword finds the password of a keyword/value string, to mask it.
+var keywordPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(\\.|[^'])*'|\S+)`)
+
+// hasSchemeFold reports whether u starts with scheme ("postgres://"),
+// ignoring case.
+func hasSchemeFold(u, scheme string) bool {
+	return len(u) >= len(scheme) && strings.EqualFold(u[:len(scheme)], scheme)
 }
 
 // sqliteFile is the file a SQLite target names: the path itself, or the
@@ -431,7 +450,7 @@ func sqliteFile(target string) (path string, ok bool) {
 func redactURL(u string) string {
 	scheme, rest, ok := strings.Cut(u, "://")
 	if !ok {
-		return u
+		return keywordPassword.ReplaceAllString(u, "${1}***")
 	}
 	if at := strings.LastIndex(rest, "@"); at >= 0 {
 		rest = "***@" + rest[at+1:]

@@ -473,11 +473,30 @@ func TestConfigFlagsOverrideEnv(t *testing.T) {
 		"sqlite:///var/lib/x.db":  "sqlite /var/lib/x.db",
 		"postgres://u@h/db":       "postgres postgres://u@h/db",
 		"postgresql://u@h/db?x=1": "postgres postgresql://u@h/db?x=1",
+		"POSTGRES://u@h/db":       "postgres POSTGRES://u@h/db",
 	} {
 		kind, target, err := storeKind(in)
 		if err != nil || kind+" "+target != want {
 			t.Errorf("storeKind(%q) = %q %q %v, want %q", in, kind, target, err, want)
 		}
+	}
+}
+
+// A libpq keyword/value connection string is refused, never taken as a
+// SQLite file name (which would hold the password and be private to one
+// replica), and its password never appears in -h or the refusal.
+func TestKeywordConnectionStringRefused(t *testing.T) {
+	const dsn = "host=db.internal user=app password=KVSECRET dbname=crm"
+	for _, in := range []string{dsn, "dbname=crm", "  HOST=db sslmode=disable"} {
+		if kind, _, err := storeKind(in); err == nil || !strings.Contains(err.Error(), "postgres://") || strings.Contains(err.Error(), "KVSECRET") {
+			t.Errorf("storeKind(%q) = %q, %v; want a refusal naming the URL form, without the password", in, kind, err)
+		}
+	}
+	if got := redactURL(dsn); strings.Contains(got, "KVSECRET") {
+		t.Errorf("redactURL(%q) = %q, shows the password", dsn, got)
+	}
+	if got := redactURL("host=h password='a b\\' c' dbname=x"); strings.Contains(got, "a b") {
+		t.Errorf("a quoted password is shown: %q", got)
 	}
 }
 
