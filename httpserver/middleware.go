@@ -23,6 +23,13 @@ type reqInfo struct {
 	platform string
 	route    string // the matched pattern, set by tagRoute
 	err      error
+
+	// The client's query, parsed once by clientQuery and read (never
+	// written) by every later step of the same request; queryRaw is the
+	// raw query it was parsed from, so a request whose URL changed is
+	// parsed again.
+	query    queryValues
+	queryRaw string
 }
 
 type reqInfoKey struct{}

@@ -121,4 +121,17 @@ func unhex(c byte) byte {
 // clientQuery is the one place the client's query parameters are read,
 // leniently (see queryValues). A query holding a NUL byte or invalid UTF-8
 // never reaches a route: notFoundForUnknown refuses it first.
-func clientQuery(r *http.Request) queryValues { return readQuery(r.URL.RawQuery) }
+//
+// The parsed query is kept in the request's reqInfo, so the edge check, the
+// session and the route share one parse; callers only read it.
+func clientQuery(r *http.Request) queryValues {
+	raw := r.URL.RawQuery
+	ri, ok := r.Context().Value(reqInfoKey{}).(*reqInfo)
+	if !ok {
+		return readQuery(raw)
+	}
+	if ri.query == nil || ri.queryRaw != raw {
+		ri.query, ri.queryRaw = readQuery(raw), raw
+	}
+	return ri.query
+}
