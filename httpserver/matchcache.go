@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"container/list"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,27 +117,36 @@ func newMatchCache(ttl time.Duration, now func() time.Time) *matchCache {
 
 func (c *matchCache) on() bool { return c != nil && c.ttl > 0 }
 
-// matchNumber is the number part of a key: the E.164 form, or the extension.
-func matchNumber(pq adapter.PhoneQuery) string {
+// appendMatchNumber appends the number part of a key: the E.164 form, or
+// the extension.
+func appendMatchNumber(b []byte, pq adapter.PhoneQuery) []byte {
 	if pq.IsExtension {
-		return "ext:" + pq.Raw
+		return append(append(b, "ext:"...), pq.Raw...)
 	}
 	if e := pq.Number.E164(); e != "" {
-		return e
+		return append(b, e...)
 	}
-	return "raw:" + pq.Raw
+	return append(append(b, "raw:"...), pq.Raw...)
 }
 
-func matchKey(user string, pq adapter.PhoneQuery) string {
-	var b strings.Builder
-	b.WriteString(user)
-	b.WriteByte(0)
-	b.WriteString(matchNumber(pq))
+// appendMatchKey appends the cache key of user's lookup of pq to b: the
+// user, the number and every candidate, NUL-separated.
+func appendMatchKey(b []byte, user string, pq adapter.PhoneQuery) []byte {
+	b = append(b, user...)
+	b = append(b, 0)
+	b = appendMatchNumber(b, pq)
 	for _, c := range pq.Candidates {
-		b.WriteByte(0)
-		b.WriteString(c)
+		b = append(b, 0)
+		b = append(b, c...)
 	}
-	return b.String()
+	return b
+}
+
+// matchNumber is the number part of a key, as a string.
+func matchNumber(pq adapter.PhoneQuery) string { return string(appendMatchNumber(nil, pq)) }
+
+func matchKey(user string, pq adapter.PhoneQuery) string {
+	return string(appendMatchKey(nil, user, pq))
 }
 
 // lookup returns the cached matches of user for pq, if fresh. It counts a
@@ -147,9 +155,12 @@ func (c *matchCache) lookup(user string, pq adapter.PhoneQuery) (adapter.FindCon
 	if !c.on() {
 		return adapter.FindContactsResult{}, false
 	}
-	key := matchKey(user, pq)
+	// The key is built in a stack buffer and only converted for the map
+	// index, which does not allocate: a hit costs no key allocation.
+	var kb [256]byte
+	key := appendMatchKey(kb[:0], user, pq)
 	c.mu.Lock()
-	e := c.entries[key]
+	e := c.entries[string(key)]
 	if e != nil && (e.user != user || !c.now().Before(e.expires)) {
 		c.removeLocked(e)
 		e = nil

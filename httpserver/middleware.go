@@ -162,20 +162,26 @@ const (
 	corsExposeHeaders = refreshedTokenHeader + ", " + RequestIDHeader
 )
 
+// Shared header values of cors (see headerJSON for why sharing is safe).
+var (
+	headerAnyOrigin     = []string{"*"}[:1:1]
+	headerExposeHeaders = []string{corsExposeHeaders}[:1:1]
+)
+
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		h := w.Header()
 		switch {
 		case len(s.opts.origins) == 0:
-			h.Set("Access-Control-Allow-Origin", "*")
+			h["Access-Control-Allow-Origin"] = headerAnyOrigin
 		case origin != "" && slices.Contains(s.opts.origins, origin):
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
 		default:
 			h.Add("Vary", "Origin")
 		}
-		h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+		h["Access-Control-Expose-Headers"] = headerExposeHeaders
 		next.ServeHTTP(w, r)
 	})
 }
