@@ -106,6 +106,7 @@ func mustLock(t *testing.T, s *Store, name string) func() {
 }
 
 func TestLockAcrossStores(t *testing.T) {
+	t.Parallel()
 	testDSN(t)
 
 	t.Run("ExclusiveBetweenPools", func(t *testing.T) {
@@ -250,6 +251,7 @@ func TestLockAcrossStores(t *testing.T) {
 }
 
 func TestLockCloseReleasesHeldLocks(t *testing.T) {
+	t.Parallel()
 	testDSN(t)
 	schema := newSchema(t)
 	a, appA := replica(t, schema)

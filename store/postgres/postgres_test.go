@@ -49,6 +49,7 @@ func schemaVersionOf(t *testing.T, admin *pgx.Conn, schema string) (version, row
 }
 
 func TestMigrations(t *testing.T) {
+	t.Parallel()
 	dsn := testDSN(t)
 
 	t.Run("ConcurrentOpensOnEmptySchema", func(t *testing.T) {
@@ -199,6 +200,7 @@ func dropSchemaLater(t *testing.T, schema string) {
 }
 
 func TestOpenUnreachable(t *testing.T) {
+	t.Parallel()
 	// A port nobody listens on: the connection is refused at once.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -226,6 +228,7 @@ func TestOpenUnreachable(t *testing.T) {
 }
 
 func TestUnavailableClassification(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -263,6 +266,7 @@ func TestUnavailableClassification(t *testing.T) {
 }
 
 func TestLockKey(t *testing.T) {
+	t.Parallel()
 	// The key is shared by replicas built from different versions of this
 	// package during a rolling upgrade: it must never change.
 	if got, want := lockKey("lock", "public", "refresh:1-testCRM"), int64(-276210228522341871); got != want {

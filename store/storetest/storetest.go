@@ -23,7 +23,10 @@ const racers = 50
 
 // Run runs the conformance suite against stores made by newStore. newStore
 // must return a new, empty store each time it is called (the suite calls it
-// once per subtest) and register its cleanup with t.Cleanup.
+// once per subtest) and register its cleanup with t.Cleanup. The subtests
+// run in parallel (each on its own store), so newStore is called from
+// several goroutines at once: every store it returns must be independent
+// of the others (its own file, schema or database).
 //
 // Expectations the interface leaves implicit:
 //
@@ -59,19 +62,29 @@ const racers = 50
 // store's own tests.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
-	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
-	t.Run("CallLogs", func(t *testing.T) { testSlots(t, newStore, callLogOps) })
-	t.Run("CallLogIDs", func(t *testing.T) { testCallLogIDs(t, newStore) })
-	t.Run("Messages", func(t *testing.T) { testSlots(t, newStore, messageOps) })
-	t.Run("ConversationLogIDs", func(t *testing.T) { testConversations(t, newStore) })
-	t.Run("Scoping", func(t *testing.T) { testScoping(t, newStore) })
-	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, newStore) })
-	t.Run("UserSettings", func(t *testing.T) { testSettings(t, newStore, userSettingsOps) })
-	t.Run("AdminSettings", func(t *testing.T) { testSettings(t, newStore, adminSettingsOps) })
-	t.Run("UserSettingsLifecycle", func(t *testing.T) { testUserSettingsLifecycle(t, newStore) })
-	t.Run("CachedNotes", func(t *testing.T) { testCachedNotes(t, newStore) })
-	t.Run("Lock", func(t *testing.T) { testLock(t, newStore) })
-	t.Run("PingClose", func(t *testing.T) { testPingClose(t, newStore) })
+	run(t, "Users", func(t *testing.T) { testUsers(t, newStore) })
+	run(t, "CallLogs", func(t *testing.T) { testSlots(t, newStore, callLogOps) })
+	run(t, "CallLogIDs", func(t *testing.T) { testCallLogIDs(t, newStore) })
+	run(t, "Messages", func(t *testing.T) { testSlots(t, newStore, messageOps) })
+	run(t, "ConversationLogIDs", func(t *testing.T) { testConversations(t, newStore) })
+	run(t, "Scoping", func(t *testing.T) { testScoping(t, newStore) })
+	run(t, "DeleteUser", func(t *testing.T) { testDeleteUser(t, newStore) })
+	run(t, "UserSettings", func(t *testing.T) { testSettings(t, newStore, userSettingsOps) })
+	run(t, "AdminSettings", func(t *testing.T) { testSettings(t, newStore, adminSettingsOps) })
+	run(t, "UserSettingsLifecycle", func(t *testing.T) { testUserSettingsLifecycle(t, newStore) })
+	run(t, "CachedNotes", func(t *testing.T) { testCachedNotes(t, newStore) })
+	run(t, "Lock", func(t *testing.T) { testLock(t, newStore) })
+	run(t, "PingClose", func(t *testing.T) { testPingClose(t, newStore) })
+}
+
+// run runs fn as a parallel subtest. Every case of the suite works on
+// stores of its own, so no case waits for another.
+func run(t *testing.T, name string, fn func(t *testing.T)) bool {
+	t.Helper()
+	return t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		fn(t)
+	})
 }
 
 // wantErr fails the test unless err wraps target.
