@@ -56,15 +56,30 @@ func load(l *loaded, validate bool, read func() (*openapi3.T, error)) (routers.R
 	return l.router, l.err
 }
 
+// Reporter is what a check needs from a test: [testing.TB] has it, and so
+// has a harness that collects failures instead of failing a test.
+type Reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
 // Own returns the router of crmbridge's own document (internal/apidoc). It
 // is always available: the document is compiled into the test binary.
 func Own(t testing.TB) routers.Router {
 	t.Helper()
-	r, err := load(&own, true, func() (*openapi3.T, error) { return openapi3.NewLoader().LoadFromData(apidoc.JSON) })
+	r, err := ownRouter()
 	if err != nil {
-		t.Fatalf("crmbridge's OpenAPI document: %v", err)
+		t.Fatal(err)
 	}
 	return r
+}
+
+func ownRouter() (routers.Router, error) {
+	r, err := load(&own, true, func() (*openapi3.T, error) { return openapi3.NewLoader().LoadFromData(apidoc.JSON) })
+	if err != nil {
+		return nil, fmt.Errorf("crmbridge's OpenAPI document: %w", err)
+	}
+	return r, nil
 }
 
 // referencePath is CRMBRIDGE_OPENAPI, or shared/contract/File beside the
@@ -85,17 +100,25 @@ func referencePath() (path string, explicit bool) {
 // be loaded fails the test.
 func Reference(t testing.TB) routers.Router {
 	t.Helper()
+	r, err := referenceRouter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func referenceRouter() (routers.Router, error) {
 	path, explicit := referencePath()
 	if !explicit {
 		if _, err := os.Stat(path); err != nil {
-			return nil
+			return nil, nil
 		}
 	}
 	r, err := load(&ref, false, func() (*openapi3.T, error) { return openapi3.NewLoader().LoadFromFile(path) })
 	if err != nil {
-		t.Fatalf("reference OpenAPI contract %s not loadable: %v", path, err)
+		return nil, fmt.Errorf("reference OpenAPI contract %s not loadable: %w", path, err)
 	}
-	return r
+	return r, nil
 }
 
 // Check validates one response (status, header, body) of the request
@@ -103,8 +126,9 @@ func Reference(t testing.TB) routers.Router {
 // present, against the reference contract. A 404 on a path no document
 // describes is the protocol's answer to an unknown route and passes;
 // any other answer on an undocumented route fails. Preflight (OPTIONS)
-// answers are not checked.
-func Check(t testing.TB, method, pathAndQuery string, status int, header http.Header, body []byte) {
+// answers are not checked. A document that cannot be loaded is reported as
+// a failure of t.
+func Check(t Reporter, method, pathAndQuery string, status int, header http.Header, body []byte) {
 	t.Helper()
 	if method == http.MethodOptions {
 		return
@@ -115,17 +139,27 @@ func Check(t testing.TB, method, pathAndQuery string, status int, header http.He
 	}
 	// Our document lists every status we answer; the reference leaves
 	// out some we answer deliberately (401, 503), which pass there.
-	if !check(t, "crmbridge's document", Own(t), true, method, u, status, header, body) {
+	own, err := ownRouter()
+	if err != nil {
+		t.Errorf("%v", err)
 		return
 	}
-	if ref := Reference(t); ref != nil && !OwnOnly[u.Path] {
+	if !check(t, "crmbridge's document", own, true, method, u, status, header, body) {
+		return
+	}
+	ref, err := referenceRouter()
+	if err != nil {
+		t.Errorf("%v", err)
+		return
+	}
+	if ref != nil && !OwnOnly[u.Path] {
 		check(t, "reference contract", ref, false, method, u, status, header, body)
 	}
 }
 
 // check validates against one document; it reports false when the route is
 // not in it (an unknown route answered 404).
-func check(t testing.TB, name string, r routers.Router, exactStatus bool, method string, u *url.URL, status int, header http.Header, body []byte) bool {
+func check(t Reporter, name string, r routers.Router, exactStatus bool, method string, u *url.URL, status int, header http.Header, body []byte) bool {
 	t.Helper()
 	req, _ := http.NewRequest(method, u.String(), nil)
 	route, params, ferr := r.FindRoute(req)
