@@ -2,13 +2,10 @@ package httpserver_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
@@ -122,56 +119,14 @@ func (h *harness) login(apiKey string) string {
 	return h.s.LoginAPIKey("testcrm", apiKey, "acme.testcrm.local")
 }
 
-// callLogBody is a POST /callLog body as the client sends it.
+// callLogBody is servertest.CallLogBody.
 func callLogBody(sessionID, contactID string) map[string]any {
-	return map[string]any{
-		"logInfo": map[string]any{
-			"id":                 "rec-" + sessionID,
-			"sessionId":          sessionID,
-			"telephonySessionId": "tel-" + sessionID,
-			"startTime":          1764300000000,
-			"duration":           95,
-			"direction":          "Inbound",
-			"result":             "Call connected",
-			"from":               map[string]any{"phoneNumber": "+16505551212", "name": "Alice"},
-			"to":                 map[string]any{"phoneNumber": "+14155550199", "name": "Me"},
-			"recording":          map[string]any{"link": "(pending...)"},
-		},
-		"note":                      "Discussed renewal",
-		"contactId":                 json.Number(contactID),
-		"contactType":               "Contact",
-		"contactName":               "Alice Anderson",
-		"additionalSubmission":      map[string]any{"deals": "deal-1"},
-		"unknownFieldTheClientAdds": map[string]any{"x": 1},
-	}
+	return servertest.CallLogBody(sessionID, contactID)
 }
 
-// messageLogBody is a POST /messageLog body with messages newest first.
+// messageLogBody is servertest.MessageLogBody.
 func messageLogBody(convLogID string, ids ...int64) map[string]any {
-	msgs := make([]map[string]any, 0, len(ids))
-	for i, id := range ids {
-		msgs = append(msgs, map[string]any{
-			"id":           id,
-			"direction":    "Inbound",
-			"subject":      fmt.Sprintf("message %d", id),
-			"creationTime": time.Date(2026, 11, 27, 10, 0, len(ids)-i, 0, time.UTC).Format(time.RFC3339),
-			"from":         map[string]any{"phoneNumber": "+16505551212"},
-			"to":           []any{map[string]any{"phoneNumber": "+14155550199"}},
-			"type":         "SMS",
-		})
-	}
-	return map[string]any{
-		"logInfo": map[string]any{
-			"conversationId":    "conv-1",
-			"conversationLogId": convLogID,
-			"type":              "SMS",
-			"messages":          msgs,
-			"correspondents":    []any{map[string]any{"phoneNumber": "+16505551212"}},
-		},
-		"contactId":   "1001",
-		"contactType": "Contact",
-		"contactName": "Alice Anderson",
-	}
+	return servertest.MessageLogBody(convLogID, ids...)
 }
 
 // bearer is the header pair carrying a session JWT.

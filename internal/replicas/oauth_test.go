@@ -189,6 +189,7 @@ func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 // endpoint sees exactly one refresh, no request uses a stale token, and
 // all 50 succeed.
 func TestOAuthRefreshOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	fake := newFakeOAuth(t)
 	var clk clock
 	c := newCluster(t, func() []adapter.Adapter {

@@ -54,6 +54,9 @@ type Config struct {
 	// the test is skipped when it is unset) in Schema, or in a fresh schema
 	// dropped when the test ends.
 	Postgres bool
+	// DSN is the PostgreSQL DSN to open with Postgres (a test's own
+	// connection parameters); by default CRMBRIDGE_TEST_POSTGRES_DSN.
+	DSN string
 	// Schema is the PostgreSQL schema to open (see [NewSchema]); several
 	// servers given one schema share their data like replicas.
 	Schema string
@@ -207,7 +210,10 @@ func openStore(env Env, cfg Config) (store.Store, error) {
 		err error
 	)
 	if cfg.Postgres {
-		dsn := DSN()
+		dsn := cfg.DSN
+		if dsn == "" {
+			dsn = DSN()
+		}
 		if dsn == "" || cfg.Schema == "" {
 			return nil, errors.New("servertest: PostgreSQL asked for without " + DSNEnv + " and a schema")
 		}
