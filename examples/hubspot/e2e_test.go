@@ -5,15 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,14 +15,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/hubspot"
 	"github.com/crmbridge/crmbridge/examples/hubspot/fakehubspot"
 	"github.com/crmbridge/crmbridge/httpserver"
-	"github.com/crmbridge/crmbridge/internal/contracttest"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/phone"
 	"github.com/crmbridge/crmbridge/store"
-	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 // These tests run the whole stack as in production: the real server over
@@ -45,43 +37,23 @@ func newTestClock() *testClock               { return &testClock{base: time.Now(
 func (c *testClock) now() time.Time          { return c.base.Add(time.Duration(c.offset.Load())) }
 func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type e2e struct {
-	t            testing.TB
-	skipContract bool
-	fake         *fakehubspot.Server
-	clock        *testClock
-	srv          *httptest.Server
-	handler      *httpserver.Server
-	store        store.Store
-	logs         *lockedBuffer
-	a            *hubspot.Adapter
-	owner        fakehubspot.Owner
+	t       testing.TB
+	s       *servertest.Server
+	fake    *fakehubspot.Server
+	clock   *testClock
+	handler *httpserver.Server
+	store   store.Store
+	logs    *servertest.LogBuffer
+	a       *hubspot.Adapter
+	owner   fakehubspot.Owner
 }
-
-const e2eSessionSecret = "hubspot-e2e-session-secret-0123456789abcdef"
 
 // newE2E starts a fake HubSpot with one user and a server in front of it;
 // wrap, when not nil, replaces the adapter the server uses.
 func newE2E(t testing.TB, serverOpts []httpserver.Option, wrap func(*hubspot.Adapter) adapter.Adapter, fakeOpts ...fakehubspot.Option) *e2e {
 	t.Helper()
-	e := &e2e{t: t, clock: newTestClock(), logs: &lockedBuffer{}}
+	e := &e2e{t: t, clock: newTestClock(), logs: &servertest.LogBuffer{}}
 	e.fake = fakehubspot.New(append([]fakehubspot.Option{
 		fakehubspot.WithClock(e.clock.now),
 		fakehubspot.WithClient(fakehubspot.DefaultClientID, fakehubspot.DefaultClientSecret, redirectURL),
@@ -89,8 +61,7 @@ func newE2E(t testing.TB, serverOpts []httpserver.Option, wrap func(*hubspot.Ada
 	t.Cleanup(e.fake.Close)
 	e.owner = e.fake.AddOwner(fakehubspot.Owner{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace"})
 
-	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := hubspot.New(testConfig(e.fake), hubspot.WithLogger(logger))
+	a, err := hubspot.New(testConfig(e.fake), hubspot.WithLogger(e.logs.Logger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,31 +70,12 @@ func newE2E(t testing.TB, serverOpts []httpserver.Option, wrap func(*hubspot.Ada
 	if wrap != nil {
 		served = wrap(a)
 	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crmbridge.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e.store = st
-	sessions, err := auth.NewSessions([]byte(e2eSessionSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := auth.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := auth.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := append([]httpserver.Option{httpserver.WithLogger(logger), httpserver.WithClock(e.clock.now)}, serverOpts...)
-	e.handler, err = httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{served}, Store: st, Sessions: sessions, Keys: keys}, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(e.handler)
-	t.Cleanup(e.srv.Close)
+	e.s = servertest.New(t, servertest.Config{
+		Adapters: []adapter.Adapter{served},
+		Logs:     e.logs,
+		Options:  append([]httpserver.Option{httpserver.WithClock(e.clock.now)}, serverOpts...),
+	})
+	e.handler, e.store = e.s.Handler, e.s.Store
 	return e
 }
 
@@ -134,67 +86,24 @@ type reply struct {
 
 func (r reply) json(t testing.TB) map[string]any {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("answer %d is not a JSON object: %v: %s", r.status, err, r.body)
-	}
-	return m
+	return servertest.Response{Status: r.status, Body: r.body}.JSON(t)
 }
 
-// do sends a request; pathAndQuery goes on the wire as it is (the client
-// does not encode it).
+// do sends a request (see servertest.Server.Do); pathAndQuery goes on the
+// wire as it is (the client does not encode it).
 func (e *e2e) do(method, pathAndQuery string, body any) reply {
 	e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+pathAndQuery, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if !e.skipContract {
-		contracttest.Check(e.t, method, pathAndQuery, res.StatusCode, res.Header, b)
-	}
-	return reply{status: res.StatusCode, body: b}
+	r := e.s.Do(method, pathAndQuery, body)
+	return reply{status: r.Status, body: r.Body}
 }
 
-// login runs the OAuth flow as the client does and returns the session JWT.
+// login runs the OAuth flow as the client does (servertest.LoginOAuth)
+// and returns the session JWT.
 func (e *e2e) login() string {
 	e.t.Helper()
-	authURL := e.a.Auth().OAuth.AuthCodeURL("platform=hubspot")
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noRedirect.Get(authURL)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, err := url.Parse(res.Header.Get("Location"))
-	code := loc.Query().Get("code")
-	if err != nil || res.StatusCode != http.StatusFound || code == "" {
-		e.t.Fatalf("consent page: %d %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	r := e.do("GET", "/oauth-callback?callbackUri="+redirectURL+"?code="+code+"&state=platform=hubspot", nil)
-	m := r.json(e.t)
-	jwt, _ := m["jwtToken"].(string)
-	if r.status != http.StatusOK || jwt == "" || m["name"] != "Ada Lovelace" {
-		e.t.Fatalf("oauth-callback: %d %s", r.status, r.body)
+	jwt, name := e.s.LoginOAuth("hubspot", "")
+	if name != "Ada Lovelace" {
+		e.t.Fatalf("oauth-callback: logged in as %q", name)
 	}
 	return jwt
 }

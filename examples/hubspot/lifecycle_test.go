@@ -2,10 +2,6 @@ package hubspot_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,13 +9,12 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/hubspot"
 	"github.com/crmbridge/crmbridge/examples/hubspot/fakehubspot"
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
 	"github.com/crmbridge/crmbridge/httpserver"
-	"github.com/crmbridge/crmbridge/store/sqlite"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
 // The CRM requests of one call's client lifecycle, counted at the fake
@@ -67,10 +62,9 @@ func (p perCandidate) FindContacts(ctx context.Context, req adapter.FindContacts
 // stack is a server in front of one fake CRM, with its request counter.
 type stack struct {
 	t        testing.TB
-	srv      *httptest.Server
+	srv      *servertest.Server
 	clock    *testClock
 	platform string
-	authURL  string
 	requests func() int64
 	contact  string
 	// latency sets the fake CRM's added delay per request.
@@ -79,33 +73,12 @@ type stack struct {
 
 const lifecycleFormats = "(***)%20***-****,***-***-****,***.***.****"
 
-func newStack(t testing.TB, a adapter.Adapter, clock *testClock, opts ...httpserver.Option) *httptest.Server {
+func newStack(t testing.TB, a adapter.Adapter, clock *testClock, opts ...httpserver.Option) *servertest.Server {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crmbridge.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sessions, err := auth.NewSessions([]byte(e2eSessionSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := auth.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := auth.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{a}, Store: st, Sessions: sessions, Keys: keys},
-		append([]httpserver.Option{httpserver.WithClock(clock.now)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return ts
+	return servertest.New(t, servertest.Config{
+		Adapters: []adapter.Adapter{a},
+		Options:  append([]httpserver.Option{httpserver.WithClock(clock.now)}, opts...),
+	})
 }
 
 func hubspotStack(t testing.TB, mode string) *stack {
@@ -130,7 +103,7 @@ func hubspotStack(t testing.TB, mode string) *stack {
 		opts = append(opts, httpserver.WithContactCacheTTL(5*time.Minute))
 	}
 	return &stack{t: t, srv: newStack(t, served, clock, opts...), clock: clock, platform: "hubspot",
-		authURL: a.Auth().OAuth.AuthCodeURL("platform=hubspot"), contact: strconv.Itoa(id),
+		contact: strconv.Itoa(id),
 		requests: func() int64 { return fake.Stats().Requests }, latency: fake.SetLatency}
 }
 
@@ -186,30 +159,18 @@ func pipedriveStack(t testing.TB, mode string) *stack {
 		opts = append(opts, httpserver.WithContactCacheTTL(5*time.Minute))
 	}
 	return &stack{t: t, srv: newStack(t, served, clock, opts...), clock: clock, platform: "pipedrive",
-		authURL: a.Auth().OAuth.AuthCodeURL("platform=pipedrive"), contact: strconv.Itoa(id),
+		contact: strconv.Itoa(id),
 		requests: func() int64 { return fake.Stats().Requests }, latency: fake.SetLatency}
 }
 
 func (s *stack) call(method, pathAndQuery string, body any) map[string]any {
 	s.t.Helper()
-	e := &e2e{t: s.t, srv: s.srv, skipContract: true}
-	return e.do(method, pathAndQuery, body).json(s.t)
+	return s.srv.Do(method, pathAndQuery, body).JSON(s.t)
 }
 
 func (s *stack) login() string {
 	s.t.Helper()
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noRedirect.Get(s.authURL)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, _ := url.Parse(res.Header.Get("Location"))
-	m := s.call("GET", "/oauth-callback?callbackUri="+redirectURL+"?code="+loc.Query().Get("code")+"&state=platform="+s.platform, nil)
-	jwt, _ := m["jwtToken"].(string)
-	if jwt == "" {
-		s.t.Fatalf("login: %v", m)
-	}
+	jwt, _ := s.srv.LoginOAuth(s.platform, "")
 	return jwt
 }
 

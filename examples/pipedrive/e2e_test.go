@@ -5,12 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,13 +17,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
 	"github.com/crmbridge/crmbridge/httpserver"
-	"github.com/crmbridge/crmbridge/internal/contracttest"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/store"
-	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 // These tests run the whole stack as in production: the real server
@@ -50,43 +43,22 @@ func newTestClock() *testClock { return &testClock{base: time.Now()} }
 func (c *testClock) now() time.Time          { return c.base.Add(time.Duration(c.offset.Load())) }
 func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
-// lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // e2e is one server with the Pipedrive adapter in front of one fake
 // Pipedrive, and a user of the fake.
 type e2e struct {
-	skipContract bool // for benchmarks
-	t            testing.TB
-	fake         *fakepipedrive.Server
-	clock        *testClock
-	srv          *httptest.Server
-	store        store.Store
-	logs         *lockedBuffer
-	a            *pipedrive.Adapter
-	userID       int // the fake's id of the user who logs in
+	t      testing.TB
+	s      *servertest.Server
+	fake   *fakepipedrive.Server
+	clock  *testClock
+	store  store.Store
+	logs   *servertest.LogBuffer
+	a      *pipedrive.Adapter
+	userID int // the fake's id of the user who logs in
 }
-
-const e2eSessionSecret = "pipedrive-e2e-session-secret-0123456789abcdef"
 
 func newE2E(t testing.TB, fakeOpts ...fakepipedrive.Option) *e2e {
 	t.Helper()
-	e := &e2e{t: t, clock: newTestClock(), logs: &lockedBuffer{}}
+	e := &e2e{t: t, clock: newTestClock(), logs: &servertest.LogBuffer{}}
 	opts := append([]fakepipedrive.Option{
 		fakepipedrive.WithClock(e.clock.now),
 		fakepipedrive.WithClient(fakepipedrive.DefaultClientID, fakepipedrive.DefaultClientSecret, redirectURL),
@@ -97,41 +69,17 @@ func newE2E(t testing.TB, fakeOpts ...fakepipedrive.Option) *e2e {
 		Name: "Ada Lovelace", Email: "ada@example.com", Timezone: "Europe/Berlin", TimezoneOffset: "+01:00",
 	})
 
-	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := pipedrive.New(testConfig(e.fake), pipedrive.WithLogger(logger))
+	a, err := pipedrive.New(testConfig(e.fake), pipedrive.WithLogger(e.logs.Logger()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.a = a
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crmbridge.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e.store = st
-	sessions, err := auth.NewSessions([]byte(e2eSessionSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := auth.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := auth.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := httpserver.New(httpserver.Config{
+	e.s = servertest.New(t, servertest.Config{
 		Adapters: []adapter.Adapter{a},
-		Store:    st,
-		Sessions: sessions,
-		Keys:     keys,
-	}, httpserver.WithLogger(logger), httpserver.WithClock(e.clock.now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(srv)
-	t.Cleanup(e.srv.Close)
+		Logs:     e.logs,
+		Options:  []httpserver.Option{httpserver.WithClock(e.clock.now)},
+	})
+	e.store = e.s.Store
 	return e
 }
 
@@ -143,69 +91,24 @@ type reply struct {
 
 func (r reply) json(t testing.TB) map[string]any {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("answer %d is not a JSON object: %v: %s", r.status, err, r.body)
-	}
-	return m
+	return servertest.Response{Status: r.status, Body: r.body}.JSON(t)
 }
 
-// do sends a request; pathAndQuery goes on the wire as it is (the client
-// does not encode it), body is JSON-encoded when not nil.
+// do sends a request (see servertest.Server.Do); pathAndQuery goes on the
+// wire as it is (the client does not encode it).
 func (e *e2e) do(method, pathAndQuery string, body any) reply {
 	e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+pathAndQuery, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if !e.skipContract {
-		contracttest.Check(e.t, method, pathAndQuery, res.StatusCode, res.Header, b)
-	}
-	return reply{status: res.StatusCode, body: b}
+	r := e.s.Do(method, pathAndQuery, body)
+	return reply{status: r.Status, body: r.Body}
 }
 
-// login runs the OAuth flow as the client does: the consent page named by
-// the adapter's provider redirects with a code, and the client passes the
-// redirect URL, unencoded, to /oauth-callback. It returns the session JWT.
+// login runs the OAuth flow as the client does (servertest.LoginOAuth)
+// and returns the session JWT.
 func (e *e2e) login() string {
 	e.t.Helper()
-	authURL := e.a.Auth().OAuth.AuthCodeURL("platform=pipedrive")
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noRedirect.Get(authURL)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, err := url.Parse(res.Header.Get("Location"))
-	code := loc.Query().Get("code")
-	if err != nil || res.StatusCode != http.StatusFound || code == "" || loc.Query().Get("state") != "platform=pipedrive" {
-		e.t.Fatalf("consent page: %d %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	r := e.do("GET", "/oauth-callback?callbackUri="+redirectURL+"?code="+code+"&state=platform=pipedrive&hostname=acme.pipedrive.com", nil)
-	m := r.json(e.t)
-	jwt, _ := m["jwtToken"].(string)
-	if r.status != http.StatusOK || jwt == "" || m["name"] != "Ada Lovelace" {
-		e.t.Fatalf("oauth-callback: %d %s", r.status, r.body)
+	jwt, name := e.s.LoginOAuth("pipedrive", "&hostname=acme.pipedrive.com")
+	if name != "Ada Lovelace" {
+		e.t.Fatalf("oauth-callback: logged in as %q", name)
 	}
 	return jwt
 }
@@ -740,7 +643,6 @@ func TestE2EUnauthorize(t *testing.T) {
 // ms/lookup-median.
 func BenchmarkE2ELookup50ms(b *testing.B) {
 	e := newE2E(b)
-	e.skipContract = true // measure the server, not the contract validator
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"650-555-1212"}})
 	e.fake.AddDeal(fakepipedrive.Deal{Title: "Enigma", PersonID: alan})
 	jwt := e.login()
