@@ -3,7 +3,6 @@ package serve
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,25 +18,8 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
-
-// lockedBuffer collects the server's log output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // renamed serves an adapter under another platform name: the optional
 // adapters of the tests, without a CRM of their own.
@@ -80,13 +62,9 @@ func whenSet(c Configured) Configured {
 }
 
 // run runs testProgram as the tests of the example server's main did;
-// ready, when not nil, receives the listening address.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
-	p := Process{Args: args, Getenv: getenv, Stdout: stdout, Stderr: stderr}
-	if ready != nil {
-		p.Listening = func(addr string) { ready <- addr }
-	}
-	return testProgram().Run(ctx, p)
+// listening, when not nil, is called with the listening address.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, listening func(addr string)) error {
+	return testProgram().Run(ctx, Process{Args: args, Getenv: getenv, Stdout: stdout, Stderr: stderr, Listening: listening})
 }
 
 // parse reads testProgram's configuration.
@@ -99,63 +77,36 @@ func parse(args []string, getenv func(string) string) (runConfig, error) {
 	return parseConfig(prog, table, args, getenv, io.Discard)
 }
 
-// start runs the server on a free port and returns its base URL and a stop
-// function that shuts it down gracefully and returns run's error.
-func start(t *testing.T, env map[string]string, args ...string) (string, func() error, *lockedBuffer) {
+// start runs the server on a free port and returns its base URL, a stop
+// function that shuts it down gracefully and returns run's error, and its
+// log. A failed test shows the log.
+func start(t *testing.T, env map[string]string, args ...string) (string, func() error, *servertest.LogBuffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	logs := &lockedBuffer{}
-	getenv := func(k string) string { return env[k] }
-	go func() { done <- run(ctx, append([]string{"-port", "0"}, args...), getenv, io.Discard, logs, ready) }()
-	select {
-	case addr := <-ready:
-		stopped := false
-		stop := func() error {
-			if stopped {
-				return nil
-			}
-			stopped = true
-			cancel()
-			return <-done
+	logs := &servertest.LogBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
 		}
-		t.Cleanup(func() { stop() })
-		return "http://" + addr, stop, logs
-	case err := <-done:
-		cancel()
-		t.Fatalf("server did not start: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatalf("server did not start in 30 s\n%s", logs)
-	}
-	return "", nil, nil
+	})
+	getenv := func(k string) string { return env[k] }
+	base, stop := servertest.Process(t, func(ctx context.Context, listening func(string)) error {
+		return run(ctx, append([]string{"-port", "0"}, args...), getenv, io.Discard, logs, listening)
+	})
+	return base, stop, logs
 }
 
+// post sends a JSON body to url and decodes the JSON object answered; the
+// answer is checked against the contract.
 func post(t *testing.T, url, body string) map[string]any {
 	t.Helper()
-	res, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	b, _ := io.ReadAll(res.Body)
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %d %s", url, res.StatusCode, b)
-	}
-	return m
+	return servertest.Fetch(t, "POST", url, body).JSON(t)
 }
 
+// get fetches url; the answer is checked against the contract.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	r := servertest.Fetch(t, "GET", url, nil)
+	return r.Status, string(r.Body)
 }
 
 // walkThrough logs in, looks a caller up, saves a setting and logs call

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,93 +11,47 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/crmbridge/crmbridge/internal/clientsim"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/crmbridge/crmbridge/serve"
 )
 
-// lockedBuffer collects the server's log output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// start runs the server on a free port and returns its base URL and a stop
-// function that shuts it down gracefully and returns run's error.
-func start(t *testing.T, env map[string]string, args ...string) (string, func() error, *lockedBuffer) {
+// start runs the server on a free port and returns its base URL, a stop
+// function that shuts it down gracefully and returns run's error, and its
+// log. A failed test shows the log.
+func start(t *testing.T, env map[string]string, args ...string) (string, func() error, *servertest.LogBuffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	logs := &lockedBuffer{}
-	getenv := func(k string) string { return env[k] }
-	p := serve.Process{Args: append([]string{"-port", "0"}, args...), Getenv: getenv, Stderr: logs,
-		Listening: func(addr string) { ready <- addr }}
-	go func() { done <- server().Run(ctx, p) }()
-	select {
-	case addr := <-ready:
-		stopped := false
-		stop := func() error {
-			if stopped {
-				return nil
-			}
-			stopped = true
-			cancel()
-			return <-done
+	logs := &servertest.LogBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
 		}
-		t.Cleanup(func() { stop() })
-		return "http://" + addr, stop, logs
-	case err := <-done:
-		cancel()
-		t.Fatalf("server did not start: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatalf("server did not start in 30 s\n%s", logs)
-	}
-	return "", nil, nil
+	})
+	getenv := func(k string) string { return env[k] }
+	base, stop := servertest.Process(t, func(ctx context.Context, listening func(string)) error {
+		p := serve.Process{Args: append([]string{"-port", "0"}, args...), Getenv: getenv, Stderr: logs, Listening: listening}
+		return server().Run(ctx, p)
+	})
+	return base, stop, logs
 }
 
+// post sends a JSON body to url and decodes the JSON object answered; the
+// answer is checked against the contract.
 func post(t *testing.T, url, body string) map[string]any {
 	t.Helper()
-	res, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	b, _ := io.ReadAll(res.Body)
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %d %s", url, res.StatusCode, b)
-	}
-	return m
+	return servertest.Fetch(t, "POST", url, body).JSON(t)
 }
 
+// get fetches url; the answer is checked against the contract.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	r := servertest.Fetch(t, "GET", url, nil)
+	return r.Status, string(r.Body)
 }
 
 // walkThrough is the README's curl walk-through: login, lookup, call log,
@@ -147,14 +100,7 @@ func walkThrough(t *testing.T, base string) string {
 	if again["successful"] != false || again["logId"] != logged["logId"] {
 		t.Fatalf("second callLog: %v", again)
 	}
-	req, _ := http.NewRequest("PATCH", base+"/callLog?jwtToken="+jwt, strings.NewReader(`{"sessionId":"demo-1","note":"","recordingLink":"https://example.com/rec/1"}`))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	patched, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	patched := servertest.Fetch(t, "PATCH", base+"/callLog?jwtToken="+jwt, `{"sessionId":"demo-1","note":"","recordingLink":"https://example.com/rec/1"}`).Body
 	// The recording goes into the record; the note the client reads back
 	// stays the user's own.
 	if !strings.Contains(string(patched), `"successful":true`) || !strings.Contains(string(patched), `"updatedNote":"First call"`) {

@@ -105,6 +105,7 @@ type Server struct {
 	// Client sends the helpers' requests.
 	Client *http.Client
 
+	base       string
 	env        Env
 	fatal      func(format string, args ...any)
 	noContract bool
@@ -199,6 +200,7 @@ func Start(env Env, cfg Config) (*Server, error) {
 		handler, s.Prefix = cfg.Mount(h)
 	}
 	s.HTTP = httptest.NewServer(handler)
+	s.base = s.HTTP.URL
 	env.Cleanup(s.HTTP.Close)
 	s.Client = cfg.Client
 	if s.Client == nil {
@@ -235,7 +237,64 @@ func openStore(env Env, cfg Config) (store.Store, error) {
 }
 
 // URL is the address of path on the server, prefix included.
-func (s *Server) URL(pathAndQuery string) string { return s.HTTP.URL + s.Prefix + pathAndQuery }
+func (s *Server) URL(pathAndQuery string) string { return s.base + s.Prefix + pathAndQuery }
+
+// Remote is a [Server] for a server the harness did not build — a whole
+// program started with [Process] — at base ("http://127.0.0.1:8080"): its
+// helpers send requests there and check the answers against the contract.
+// HTTP, Handler, Store, Sessions and Keys are nil.
+func Remote(t testing.TB, base string) *Server {
+	return &Server{base: base, env: t, fatal: t.Fatalf, Client: &http.Client{}, Logs: &LogBuffer{}}
+}
+
+// Fetch sends a request to url, a full URL of a server the harness did not
+// build, as [Server.Do] does, and checks the answer against the contract.
+func Fetch(t testing.TB, method, url string, body any, headers ...string) Response {
+	t.Helper()
+	scheme, rest, _ := strings.Cut(url, "://")
+	host, path, _ := strings.Cut(rest, "/")
+	return Remote(t, scheme+"://"+host).Do(method, "/"+path, body, headers...)
+}
+
+// Process runs a whole server program (serve's Run, a main) until the test
+// ends and returns its base URL and a function that stops it gracefully
+// and returns what run returned (later calls return nil). run must serve
+// until ctx ends and call listening with its address once it listens; a
+// program that fails to start, or takes over 30 s, fails the test.
+func Process(t testing.TB, run func(ctx context.Context, listening func(addr string)) error) (base string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(addr string) { ready <- addr }) }()
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	select {
+	case addr := <-ready:
+		var once sync.Once
+		var err error
+		stop = func() error {
+			stopped := false
+			once.Do(func() {
+				cancel()
+				err, stopped = <-done, true
+			})
+			if !stopped {
+				return nil
+			}
+			return err
+		}
+		t.Cleanup(func() { stop() })
+		return "http://" + addr, stop
+	case err := <-done:
+		cancel()
+		t.Fatalf("server did not start: %v", err)
+	case <-timeout.C:
+		cancel()
+		t.Fatalf("server did not start in 30 s")
+	}
+	return "", nil
+}
 
 // Response is an answer of the server.
 type Response struct {
