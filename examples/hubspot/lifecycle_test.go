@@ -103,7 +103,7 @@ func hubspotStack(t testing.TB, mode string) *stack {
 		opts = append(opts, httpserver.WithContactCacheTTL(5*time.Minute))
 	}
 	return &stack{t: t, srv: newStack(t, served, clock, opts...), clock: clock, platform: "hubspot",
-		contact: strconv.Itoa(id),
+		contact:  strconv.Itoa(id),
 		requests: func() int64 { return fake.Stats().Requests }, latency: fake.SetLatency}
 }
 
@@ -159,7 +159,7 @@ func pipedriveStack(t testing.TB, mode string) *stack {
 		opts = append(opts, httpserver.WithContactCacheTTL(5*time.Minute))
 	}
 	return &stack{t: t, srv: newStack(t, served, clock, opts...), clock: clock, platform: "pipedrive",
-		contact: strconv.Itoa(id),
+		contact:  strconv.Itoa(id),
 		requests: func() int64 { return fake.Stats().Requests }, latency: fake.SetLatency}
 }
 
