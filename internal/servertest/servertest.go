@@ -191,7 +191,7 @@ func Start(env Env, cfg Config) (*Server, error) {
 		Keys:     s.Keys,
 	}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("servertest: httpserver.New: %w", err)
+		return nil, err // it names httpserver and says what it refused
 	}
 	s.Handler = h
 	env.Cleanup(func() { h.Close() }) // after the listener, before the store
