@@ -26,28 +26,28 @@ type harness struct {
 	handler  *httpserver.Server
 	crm      *testcrm.CRM
 	store    store.Store
-	sessions *auth.Sessions
-	keys     *auth.KeyRing
+	sessions *auth.JWTIssuer
+	keys     *auth.SealingKeyRing
 	logs     *servertest.LogBuffer
 	prefix   string
 }
 
 const testSecret = servertest.Secret
 
-func newSessions(t testing.TB, opts ...auth.SessionOption) *auth.Sessions {
-	s, err := auth.NewSessions([]byte(testSecret), opts...)
+func newSessions(t testing.TB, opts ...auth.JWTOption) *auth.JWTIssuer {
+	s, err := auth.NewJWTIssuer([]byte(testSecret), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func newKeys(t testing.TB) *auth.KeyRing {
-	k, err := auth.GenerateKey("k1")
+func newKeys(t testing.TB) *auth.SealingKeyRing {
+	k, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := auth.NewKeyRing(k)
+	r, err := auth.NewSealingKeyRing(k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func openStore(t testing.TB) store.Store {
 type harnessConfig struct {
 	adapters []adapter.Adapter
 	store    store.Store
-	sessions *auth.Sessions
+	sessions *auth.JWTIssuer
 	opts     []httpserver.Option
 	mount    func(h http.Handler) (http.Handler, string) // wraps the handler, returns the path prefix
 }
@@ -82,14 +82,14 @@ func newHarness(t *testing.T, cfgs ...func(*harnessConfig)) *harness {
 		cfg.adapters = []adapter.Adapter{testcrm.New(h.crm)}
 	}
 	h.s = servertest.New(t, servertest.Config{
-		Adapters: cfg.adapters,
-		Options:  cfg.opts,
-		Store:    cfg.store,
-		Sessions: cfg.sessions,
-		Mount:    cfg.mount,
+		Adapters:  cfg.adapters,
+		Options:   cfg.opts,
+		Store:     cfg.store,
+		JWTIssuer: cfg.sessions,
+		Mount:     cfg.mount,
 	})
 	h.srv, h.handler, h.store, h.logs, h.prefix = h.s.HTTP, h.s.Handler, h.s.Store, h.s.Logs, h.s.Prefix
-	h.sessions, h.keys = h.s.Sessions, h.s.Keys
+	h.sessions, h.keys = h.s.JWTIssuer, h.s.SealingKeys
 	return h
 }
 

@@ -53,20 +53,20 @@ func newClusterWrapped(t *testing.T, dsn string, adapters func() []adapter.Adapt
 	}
 	// Every replica is configured alike, as from one deployment's
 	// environment: the same JWT secret and the same sealing key.
-	key, err := auth.GenerateKey("k1")
+	key, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	client := &http.Client{Timeout: time.Minute}
 	for i := range replicaCount {
 		cfg := servertest.Config{
-			Adapters: adapters(),
-			Options:  opts,
-			Postgres: true,
-			DSN:      dsn,
-			Schema:   c.schema,
-			Key:      &key,
-			Client:   client,
+			Adapters:   adapters(),
+			Options:    opts,
+			Postgres:   true,
+			DSN:        dsn,
+			Schema:     c.schema,
+			SealingKey: &key,
+			Client:     client,
 			Mount: func(h http.Handler) (http.Handler, string) {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					c.served[i].Add(1)

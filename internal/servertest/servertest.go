@@ -65,14 +65,14 @@ type Config struct {
 	// (fault injection). [Server.Store] stays the unwrapped store.
 	WrapStore func(store.Store) store.Store
 
-	// Sessions issues and verifies session JWTs; by default one with
+	// JWTIssuer issues and verifies session JWTs; by default one with
 	// Secret (or the package's [Secret]).
-	Sessions *auth.Sessions
-	// Secret is the session JWT secret when Sessions is nil.
+	JWTIssuer *auth.JWTIssuer
+	// Secret is the session JWT secret when JWTIssuer is nil.
 	Secret []byte
-	// Key seals credentials at rest; by default a fresh one. Servers
-	// given one key read each other's sealed tokens.
-	Key *auth.Key
+	// SealingKey seals credentials at rest; by default a fresh one.
+	// Servers given one key read each other's sealed tokens.
+	SealingKey *auth.SealingKey
 
 	// Logs receives the server's debug log as JSON lines; by default a
 	// new buffer. Pass one to give the adapter the same logger.
@@ -95,9 +95,10 @@ type Server struct {
 	Handler *httpserver.Server
 	// Store is the store the harness opened or was given (unwrapped).
 	Store store.Store
-	// Sessions and Keys are the server's JWT issuer and sealing keys.
-	Sessions *auth.Sessions
-	Keys     *auth.KeyRing
+	// JWTIssuer and SealingKeys are the server's session JWT issuer and
+	// the keys that seal credentials at rest.
+	JWTIssuer   *auth.JWTIssuer
+	SealingKeys *auth.SealingKeyRing
 	// Logs holds the server's log lines.
 	Logs *LogBuffer
 	// Prefix is put before every path the helpers send.
@@ -142,35 +143,35 @@ func Start(env Env, cfg Config) (*Server, error) {
 	if len(cfg.Adapters) == 0 {
 		return nil, errors.New("servertest: no adapter")
 	}
-	s := &Server{env: env, Logs: cfg.Logs, noContract: cfg.NoContract, adapters: cfg.Adapters, Sessions: cfg.Sessions}
+	s := &Server{env: env, Logs: cfg.Logs, noContract: cfg.NoContract, adapters: cfg.Adapters, JWTIssuer: cfg.JWTIssuer}
 	s.fatal = func(format string, args ...any) { env.Errorf(format, args...) }
 	if s.Logs == nil {
 		s.Logs = &LogBuffer{}
 	}
-	if s.Sessions == nil {
+	if s.JWTIssuer == nil {
 		secret := cfg.Secret
 		if secret == nil {
 			secret = []byte(Secret)
 		}
-		sessions, err := auth.NewSessions(secret)
+		sessions, err := auth.NewJWTIssuer(secret)
 		if err != nil {
 			return nil, fmt.Errorf("servertest: session secret: %w", err)
 		}
-		s.Sessions = sessions
+		s.JWTIssuer = sessions
 	}
-	key := cfg.Key
+	key := cfg.SealingKey
 	if key == nil {
-		k, err := auth.GenerateKey("servertest")
+		k, err := auth.GenerateSealingKey("servertest")
 		if err != nil {
 			return nil, fmt.Errorf("servertest: sealing key: %w", err)
 		}
 		key = &k
 	}
-	keys, err := auth.NewKeyRing(*key)
+	keys, err := auth.NewSealingKeyRing(*key)
 	if err != nil {
 		return nil, fmt.Errorf("servertest: sealing key: %w", err)
 	}
-	s.Keys = keys
+	s.SealingKeys = keys
 
 	s.Store = cfg.Store
 	if s.Store == nil {
@@ -185,10 +186,10 @@ func Start(env Env, cfg Config) (*Server, error) {
 
 	opts := append([]httpserver.Option{httpserver.WithLogger(s.Logs.Logger())}, cfg.Options...)
 	h, err := httpserver.New(httpserver.Config{
-		Adapters: cfg.Adapters,
-		Store:    served,
-		Sessions: s.Sessions,
-		Keys:     s.Keys,
+		Adapters:    cfg.Adapters,
+		Store:       served,
+		JWTIssuer:   s.JWTIssuer,
+		SealingKeys: s.SealingKeys,
 	}, opts...)
 	if err != nil {
 		return nil, err // it names httpserver and says what it refused
@@ -242,7 +243,7 @@ func (s *Server) URL(pathAndQuery string) string { return s.base + s.Prefix + pa
 // Remote is a [Server] for a server the harness did not build — a whole
 // program started with [Process] — at base ("http://127.0.0.1:8080"): its
 // helpers send requests there and check the answers against the contract.
-// HTTP, Handler, Store, Sessions and Keys are nil.
+// HTTP, Handler, Store, JWTIssuer and SealingKeys are nil.
 func Remote(t testing.TB, base string) *Server {
 	return &Server{base: base, env: t, fatal: t.Fatalf, Client: &http.Client{}, Logs: &LogBuffer{}}
 }

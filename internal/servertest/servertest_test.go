@@ -41,7 +41,7 @@ func TestSharedSchema(t *testing.T) {
 	t.Parallel()
 	schema := servertest.NewSchema(t)
 	key := mustKey(t)
-	cfg := servertest.Config{Adapters: testcrmOnly(), Postgres: true, Schema: schema, Key: &key}
+	cfg := servertest.Config{Adapters: testcrmOnly(), Postgres: true, Schema: schema, SealingKey: &key}
 	a, b := servertest.New(t, cfg), servertest.New(t, cfg)
 	jwt := a.LoginAPIKey("testcrm", "key-1", "")
 	a.Do("POST", "/callLog", servertest.CallLogBody("s-1", "1001"), servertest.Bearer(jwt)...)
@@ -114,8 +114,8 @@ func TestMountPrefix(t *testing.T) {
 	}
 }
 
-func mustKey(t *testing.T) auth.Key {
-	k, err := auth.GenerateKey("shared")
+func mustKey(t *testing.T) auth.SealingKey {
+	k, err := auth.GenerateSealingKey("shared")
 	if err != nil {
 		t.Fatal(err)
 	}
