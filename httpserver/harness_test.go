@@ -1,10 +1,8 @@
 package httpserver_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/crmbridge/crmbridge/adapter"
@@ -13,7 +11,6 @@ import (
 	"github.com/crmbridge/crmbridge/httpserver"
 	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/store"
-	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 // harness is one server (real handler, SQLite store, testcrm) behind a real
@@ -54,14 +51,8 @@ func newKeys(t testing.TB) *auth.SealingKeyRing {
 	return r
 }
 
-func openStore(t testing.TB) store.Store {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+// openStore opens a SQLite store of the test's own.
+func openStore(t testing.TB) store.Store { return servertest.OpenSQLite(t, "") }
 
 type harnessConfig struct {
 	adapters []adapter.Adapter

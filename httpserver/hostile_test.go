@@ -2,8 +2,6 @@ package httpserver_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -13,14 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/store"
-	"github.com/crmbridge/crmbridge/store/postgres"
-	"github.com/jackc/pgx/v5"
 )
 
 // The limits of PROTOCOL.md §1, as the server enforces them. Each test sends
@@ -425,42 +421,10 @@ func TestEdgeValidationSQLite(t *testing.T) {
 
 func TestEdgeValidationPostgres(t *testing.T) {
 	t.Parallel()
-	st := openPostgres(t)
+	st := servertest.OpenPostgres(t, "")
 	runValidation(t, newHarness(t, func(c *harnessConfig) { c.store = st }))
 }
 
-// openPostgres opens a store in a schema of its own, dropped afterwards.
-func openPostgres(t *testing.T) store.Store {
-	t.Helper()
-	dsn := os.Getenv("CRMBRIDGE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("CRMBRIDGE_TEST_POSTGRES_DSN not set: skipping PostgreSQL tests")
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "crmbridge_httpserver_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema))
-	if err != nil {
-		t.Fatalf("postgres.Open: %v", err)
-	}
-	t.Cleanup(func() {
-		st.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return st
-}
 
 var jsonMarshal = json.Marshal
 

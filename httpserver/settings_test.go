@@ -2,14 +2,12 @@ package httpserver_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,14 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/store"
-	"github.com/crmbridge/crmbridge/store/postgres"
-	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 const testHashKey = "test-hash-key-0123456789"
@@ -41,51 +36,14 @@ type backend struct {
 // dropped afterwards).
 func backends(t *testing.T) []backend {
 	t.Helper()
-	out := []backend{{name: "sqlite", open: func() func(t *testing.T) store.Store {
-		var path string
-		return func(t *testing.T) store.Store {
-			if path == "" {
-				path = filepath.Join(t.TempDir(), "settings.db")
-			}
-			st, err := sqlite.Open(context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		}
-	}()}}
-	dsn := os.Getenv("CRMBRIDGE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Log("CRMBRIDGE_TEST_POSTGRES_DSN not set: PostgreSQL part skipped")
+	path := filepath.Join(t.TempDir(), "settings.db")
+	out := []backend{{name: "sqlite", open: func(t *testing.T) store.Store { return servertest.OpenSQLite(t, path) }}}
+	if servertest.DSN() == "" {
+		t.Log(servertest.DSNEnv + " not set: PostgreSQL part skipped")
 		return out
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "crmbridge_httpserver_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return append(out, backend{name: "postgres", open: func(t *testing.T) store.Store {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		st, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}})
+	schema := servertest.NewSchema(t)
+	return append(out, backend{name: "postgres", open: func(t *testing.T) store.Store { return servertest.OpenPostgres(t, schema) }})
 }
 
 // fakeRingCentral answers GET /restapi/v1.0/account/~/extension/~ for a

@@ -212,29 +212,65 @@ func Start(env Env, cfg Config) (*Server, error) {
 
 // openStore opens the store cfg asks for and closes it when the test ends.
 func openStore(env Env, cfg Config) (store.Store, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var (
-		st  store.Store
-		err error
-	)
-	if cfg.Postgres {
-		dsn := cfg.DSN
-		if dsn == "" {
-			dsn = DSN()
-		}
-		if dsn == "" || cfg.Schema == "" {
-			return nil, errors.New("servertest: PostgreSQL asked for without " + DSNEnv + " and a schema")
-		}
-		st, err = postgres.Open(ctx, dsn, postgres.WithSchema(cfg.Schema))
-	} else {
-		st, err = sqlite.Open(ctx, filepath.Join(env.TempDir(), "crmbridge.db"))
+	if !cfg.Postgres {
+		return openSQLite(env, filepath.Join(env.TempDir(), "crmbridge.db"))
 	}
+	dsn := cfg.DSN
+	if dsn == "" {
+		dsn = DSN()
+	}
+	if dsn == "" || cfg.Schema == "" {
+		return nil, errors.New("servertest: PostgreSQL asked for without " + DSNEnv + " and a schema")
+	}
+	return openPostgres(env, dsn, cfg.Schema)
+}
+
+func openSQLite(env Env, path string) (store.Store, error) {
+	st, err := sqlite.Open(context.Background(), path)
 	if err != nil {
-		return nil, fmt.Errorf("servertest: opening the store: %w", err)
+		return nil, fmt.Errorf("servertest: opening the SQLite store: %w", err)
 	}
 	env.Cleanup(func() { st.Close() })
 	return st, nil
+}
+
+func openPostgres(env Env, dsn, schema string) (store.Store, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema))
+	if err != nil {
+		return nil, fmt.Errorf("servertest: opening the PostgreSQL store: %w", err)
+	}
+	env.Cleanup(func() { st.Close() })
+	return st, nil
+}
+
+// OpenSQLite opens a SQLite store on path, a new file in t.TempDir when
+// path is "", and closes it when the test ends: for tests that wrap a
+// store or open one database twice.
+func OpenSQLite(t testing.TB, path string) store.Store {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "crmbridge.db")
+	}
+	st, err := openSQLite(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// OpenPostgres opens a PostgreSQL store in schema, a fresh one dropped
+// when the test ends when schema is "", and closes it when the test ends.
+// It skips t when CRMBRIDGE_TEST_POSTGRES_DSN is not set.
+func OpenPostgres(t testing.TB, schema string) store.Store {
+	t.Helper()
+	schema = schemaFor(t, schema)
+	st, err := openPostgres(t, DSN(), schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // URL is the address of path on the server, prefix included.
