@@ -425,7 +425,6 @@ func TestEdgeValidationPostgres(t *testing.T) {
 	runValidation(t, newHarness(t, func(c *harnessConfig) { c.store = st }))
 }
 
-
 var jsonMarshal = json.Marshal
 
 // faultyStore fails CallLogIDs with a chosen error.
