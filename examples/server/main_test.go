@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/crmbridge/crmbridge/internal/clientsim"
 	"github.com/crmbridge/crmbridge/internal/servertest"
@@ -210,22 +209,16 @@ func TestServerEnablesHubSpot(t *testing.T) {
 // TestServerPostgres starts the server on PostgreSQL when DATABASE_URL is a
 // postgres:// URL (in a schema of its own, dropped afterwards).
 func TestServerPostgres(t *testing.T) {
-	dsn := os.Getenv("CRMBRIDGE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("CRMBRIDGE_TEST_POSTGRES_DSN not set: skipping PostgreSQL tests")
-	}
+	dsn := servertest.NeedPostgres(t)
+	// Registered first, run after the server stopped: the schema goes, and
+	// servertest checks that it is gone.
+	schema := servertest.NewSchema(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := fmt.Sprintf("example_server_%d", time.Now().UnixNano())
-	// Registered before anything can fail, run after the server stopped:
-	// the schema goes, and the test checks that it is gone.
-	t.Cleanup(func() {
-		defer conn.Close(context.Background())
-		dropAndCheckSchema(t, conn, schema)
-	})
+	t.Cleanup(func() { conn.Close(context.Background()) })
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
@@ -250,20 +243,6 @@ func TestServerPostgres(t *testing.T) {
 	var n int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", schema).Scan(&n); err != nil || n == 0 {
 		t.Errorf("no tables in %s: %d %v", schema, n, err)
-	}
-}
-
-// dropAndCheckSchema drops schema and fails the test if it remains.
-func dropAndCheckSchema(t *testing.T, conn *pgx.Conn, schema string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-		t.Errorf("dropping schema %s: %v", schema, err)
-	}
-	var left bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&left); err != nil || left {
-		t.Errorf("schema %s left behind (%v)", schema, err)
 	}
 }
 
