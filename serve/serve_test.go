@@ -117,11 +117,7 @@ func walkThrough(t *testing.T, base string) string {
 	if code, body := get(t, base+"/isAlive"); code != 200 || body != "OK" {
 		t.Fatalf("isAlive: %d %q", code, body)
 	}
-	login := post(t, base+"/apiKeyLogin", `{"platform":"testcrm","apiKey":"my-sandbox-key"}`)
-	jwt, _ := login["jwtToken"].(string)
-	if jwt == "" {
-		t.Fatalf("login: %v", login)
-	}
+	jwt := servertest.Remote(t, base).LoginAPIKey("testcrm", "my-sandbox-key", "")
 	code, body := get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551212")
 	if code != 200 || !strings.Contains(body, `"Alice Anderson"`) {
 		t.Fatalf("contact: %d %s", code, body)

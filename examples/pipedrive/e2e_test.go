@@ -384,32 +384,12 @@ func TestE2ECallLog(t *testing.T) {
 	}
 }
 
-// messageLogRequest is a POST /messageLog body with messages newest first.
-func messageLogRequest(day string, contactID int, ids ...int) map[string]any {
-	msgs := make([]map[string]any, 0, len(ids))
-	for i, id := range ids {
-		msgs = append(msgs, map[string]any{
-			"id":           id,
-			"direction":    "Inbound",
-			"subject":      fmt.Sprintf("text number %d", id),
-			"creationTime": time.Date(2026, 11, 27, 10, len(ids)-i, 0, 0, time.UTC).Format(time.RFC3339),
-			"from":         map[string]any{"phoneNumber": "+16505551212"},
-			"to":           []any{map[string]any{"phoneNumber": "+14155550199"}},
-			"type":         "SMS",
-		})
-	}
-	return map[string]any{
-		"logInfo": map[string]any{
-			"conversationId":    "conv-1",
-			"conversationLogId": day,
-			"type":              "SMS",
-			"messages":          msgs,
-			"correspondents":    []any{map[string]any{"phoneNumber": "+16505551212"}},
-		},
-		"contactId":   strconv.Itoa(contactID),
-		"contactType": "Person",
-		"contactName": "Alan Turing",
-	}
+// messageLogRequest is servertest.MessageLogBody for a day with the
+// Pipedrive person contactID (Alan Turing).
+func messageLogRequest(day string, contactID int, ids ...int64) map[string]any {
+	b := servertest.MessageLogBody(day, ids...)
+	b["contactId"], b["contactType"], b["contactName"] = strconv.Itoa(contactID), "Person", "Alan Turing"
+	return b
 }
 
 func TestE2EMessageLog(t *testing.T) {
@@ -448,7 +428,7 @@ func TestE2EMessageLog(t *testing.T) {
 	}
 	last := -1
 	for _, id := range []int{101, 102, 103, 104} {
-		text := fmt.Sprintf("text number %d", id)
+		text := fmt.Sprintf("message %d", id)
 		if n := strings.Count(act.Note, text); n != 1 {
 			t.Errorf("%q is %d times in the note, want once", text, n)
 		}
