@@ -9,6 +9,7 @@ import (
 )
 
 func TestLogWriterFlushes(t *testing.T) {
+	t.Parallel()
 	var out servertest.LogBuffer
 	l := newLogWriter(&out, 10*time.Millisecond)
 	l.Write([]byte("line 1\n"))

@@ -134,6 +134,7 @@ func walkThrough(t *testing.T, base string) string {
 }
 
 func TestServerSQLiteNoSetup(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "data", "crmbridge.db")
 	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
@@ -180,6 +181,7 @@ func TestServerSQLiteNoSetup(t *testing.T) {
 }
 
 func TestServerGracefulShutdownFinishesInFlight(t *testing.T) {
+	t.Parallel()
 	base, stop, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "db")})
 	// Open a request, then stop while it is in flight: a slow client body
 	// keeps it open until we finish writing it.
@@ -210,6 +212,7 @@ func TestServerGracefulShutdownFinishesInFlight(t *testing.T) {
 }
 
 func TestServerRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, env := range map[string]map[string]string{
 		"short secret":   {"DATABASE_URL": filepath.Join(dir, "a.db"), "APP_SERVER_SECRET_KEY": "short", "TOKEN_ENCRYPTION_KEY": "k1:" + strings.Repeat("A", 43)},
@@ -346,6 +349,7 @@ func TestConfiguredAdapterRequired(t *testing.T) {
 // Config.Options reach the handler after serve's own: a body limit set
 // there is the one enforced.
 func TestConfigOptionsReachTheHandler(t *testing.T) {
+	t.Parallel()
 	prog := testProgram()
 	prog.Options = []httpserver.Option{httpserver.WithBodyLimit(64)}
 	env := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "o.db")}
@@ -372,6 +376,7 @@ func TestConfigOptionsReachTheHandler(t *testing.T) {
 
 // No adapter at all is refused before anything starts.
 func TestNoAdapterRefused(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "n.db")}
 	err := Config{}.Run(context.Background(), Process{Args: []string{"-port", "0"}, Getenv: func(k string) string { return env[k] }})
 	if err == nil || !strings.Contains(err.Error(), "no adapter") {
@@ -380,6 +385,7 @@ func TestNoAdapterRefused(t *testing.T) {
 }
 
 func TestKeyFileReadableByOthersIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "data", "crmbridge.db")
 	_, stop, _ := start(t, map[string]string{"DATABASE_URL": db})
@@ -397,6 +403,7 @@ func TestKeyFileReadableByOthersIsRefused(t *testing.T) {
 }
 
 func TestSecretFlagsWarn(t *testing.T) {
+	t.Parallel()
 	_, stop, logs := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "db")},
 		"-secret-key", strings.Repeat("s", 40))
 	stop()
@@ -406,6 +413,7 @@ func TestSecretFlagsWarn(t *testing.T) {
 }
 
 func TestConfigFlagsOverrideEnv(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"PORT": "7000", "APP_HOST": "0.0.0.0", "DATABASE_URL": "env.db"}
 	c, err := parse([]string{"-port", "7001", "-database-url", "flag.db"}, func(k string) string { return env[k] })
 	if err != nil {
@@ -433,6 +441,7 @@ func TestConfigFlagsOverrideEnv(t *testing.T) {
 // SQLite file name (which would hold the password and be private to one
 // replica), and its password never appears in -h or the refusal.
 func TestKeywordConnectionStringRefused(t *testing.T) {
+	t.Parallel()
 	const dsn = "host=db.internal user=app password=KVSECRET dbname=crm"
 	for _, in := range []string{dsn, "dbname=crm", "  HOST=db sslmode=disable"} {
 		if kind, _, err := storeKind(in); err == nil || !strings.Contains(err.Error(), "postgres://") || strings.Contains(err.Error(), "KVSECRET") {
@@ -450,6 +459,7 @@ func TestKeywordConnectionStringRefused(t *testing.T) {
 // The SQLite file deleted under the running server: requests answer 503
 // instead of writing into the unlinked file, and the log says why at ERROR.
 func TestSQLiteFileDeletedWhileRunning(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "data", "gone.db")
 	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
 	jwt := walkThrough(t, base)

@@ -13,6 +13,7 @@ import (
 // Requests are counted at /metrics on the main address by default, and
 // /readyz answers.
 func TestServerServesMetricsOnTheMainAddress(t *testing.T) {
+	t.Parallel()
 	base, _, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "c.db")})
 	jwt := walkThrough(t, base)
 	if again := post(t, base+"/callLog?jwtToken="+jwt, `{"logInfo":{"sessionId":"demo-1"},"contactId":"1001"}`); again["successful"] != false {
@@ -33,6 +34,7 @@ func TestServerServesMetricsOnTheMainAddress(t *testing.T) {
 // With METRICS_ADDR the metrics move to their own listener; "off" turns
 // them off, and /metrics is then an unknown route of the main address.
 func TestServerMetricsAddress(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +58,7 @@ func TestServerMetricsAddress(t *testing.T) {
 // Tracing follows the standard variables: off unless asked for, "none"
 // makes spans without exporting them, unsupported settings fail at start.
 func TestSetupTracingFromEnvironment(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name    string
 		env     map[string]string

@@ -150,6 +150,7 @@ func secretsIn(log string) []string {
 }
 
 func TestE2ELoginAndLogout(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, nil, nil)
 	jwt := e.login()
 	key := strconv.Itoa(e.owner.UserID) + "-hubspot"
@@ -186,6 +187,7 @@ func TestE2ELoginAndLogout(t *testing.T) {
 }
 
 func TestE2ELookupIsOneSearch(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, []httpserver.Option{httpserver.WithContactCacheTTL(0)}, nil)
 	alan := e.fake.AddContact(map[string]string{"firstname": "Alan", "lastname": "Turing", "phone": "650-555-1212", "company": "Bletchley Park"})
 	mob := e.fake.AddContact(map[string]string{"firstname": "Mo", "lastname": "Bile", "mobilephone": "+16505551212"})
@@ -241,6 +243,7 @@ func TestE2ELookupIsOneSearch(t *testing.T) {
 }
 
 func TestE2ETokenExpiryAndRefresh(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, []httpserver.Option{httpserver.WithContactCacheTTL(0)}, nil)
 	e.fake.AddContact(map[string]string{"firstname": "Alan", "phone": "+16505551212"})
 	jwt := e.login()
@@ -264,6 +267,7 @@ func TestE2ETokenExpiryAndRefresh(t *testing.T) {
 }
 
 func TestE2ERateLimitCachesNothing(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, nil, nil)
 	e.fake.AddContact(map[string]string{"firstname": "Alan", "phone": "+16505551212"})
 	jwt := e.login()
@@ -300,6 +304,7 @@ func callLog(sessionID, contactID string) map[string]any {
 }
 
 func TestE2ECallLogLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, nil, nil)
 	contact := strconv.Itoa(e.fake.AddContact(map[string]string{"firstname": "Alan", "phone": "+16505551212"}))
 	jwt := e.login()
@@ -374,6 +379,7 @@ func mustAtoi(t *testing.T, s string) int {
 }
 
 func TestE2EMessageLogAsNote(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, nil, nil)
 	contact := strconv.Itoa(e.fake.AddContact(map[string]string{"firstname": "Alan", "phone": "+16505551212"}))
 	jwt := e.login()
@@ -401,6 +407,7 @@ func TestE2EMessageLogAsNote(t *testing.T) {
 }
 
 func TestListCRMUsers(t *testing.T) {
+	t.Parallel()
 	fake := fakehubspot.New()
 	t.Cleanup(fake.Close)
 	var want []string
@@ -447,6 +454,7 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // costs maxPages (5) requests and returns the first 500; an account with ten
 // times the owners ListCRMUsers reads stops after 40 pages.
 func TestBoundedPaging(t *testing.T) {
+	t.Parallel()
 	fake := fakehubspot.New()
 	t.Cleanup(fake.Close)
 	for range 5000 {

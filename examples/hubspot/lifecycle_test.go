@@ -218,6 +218,7 @@ func (s *stack) lifecycle(callLength time.Duration) int64 {
 }
 
 func TestLifecycleCRMRequests(t *testing.T) {
+	t.Parallel()
 	type row struct{ crm, timeline string }
 	counts := map[row]map[string]int64{}
 	for _, crm := range []struct {
@@ -276,6 +277,7 @@ func TestLifecycleCRMRequests(t *testing.T) {
 // sequence) is measured beside it. The times are logged, not asserted
 // (no wall-clock thresholds in tests); the request count is asserted.
 func TestLookupLatencyOneRoundTrip(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("sleeps 50 ms per fake request")
 	}

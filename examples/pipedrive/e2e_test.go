@@ -168,6 +168,7 @@ func secretsIn(log string) []string {
 }
 
 func TestE2ELogin(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	jwt := e.login()
 
@@ -200,6 +201,7 @@ func TestE2ELogin(t *testing.T) {
 }
 
 func TestE2ELookup(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	org := e.fake.AddOrganization(fakepipedrive.Organization{Name: "Bletchley Park"})
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"650-555-1212"}, OrgID: org})
@@ -299,6 +301,7 @@ func callLogRequest(sessionID string, contactID, dealID int) map[string]any {
 }
 
 func TestE2ECallLog(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	deal := e.fake.AddDeal(fakepipedrive.Deal{Title: "Enigma", PersonID: alan})
@@ -393,6 +396,7 @@ func messageLogRequest(day string, contactID int, ids ...int64) map[string]any {
 }
 
 func TestE2EMessageLog(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	jwt := e.login()
@@ -444,6 +448,7 @@ func TestE2EMessageLog(t *testing.T) {
 }
 
 func TestE2ETokenRefresh(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// expire makes the current access token unusable.
@@ -502,6 +507,7 @@ func TestE2ETokenRefresh(t *testing.T) {
 }
 
 func TestE2ERevokedInPipedrive(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	jwt := e.login()
@@ -535,6 +541,7 @@ func TestE2ERevokedInPipedrive(t *testing.T) {
 }
 
 func TestE2ERateLimited(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		rl   fakepipedrive.RateLimit
@@ -571,6 +578,7 @@ func TestE2ERateLimited(t *testing.T) {
 }
 
 func TestE2EUnauthorize(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	jwt := e.login()
@@ -650,6 +658,7 @@ func BenchmarkE2ELookup50ms(b *testing.B) {
 // form's read. The note stays the user's, the recording is in the activity
 // once, the call details stay.
 func TestE2ECallLogClientSequence(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	jwt := e.login()

@@ -113,6 +113,7 @@ func walkThrough(t *testing.T, base string) string {
 }
 
 func TestServerSQLiteNoSetup(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "data", "crmbridge.db")
 	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
@@ -162,6 +163,7 @@ func TestServerSQLiteNoSetup(t *testing.T) {
 // half a Pipedrive or HubSpot configuration stops the start, naming what
 // is missing, and -h lists their flags with the secrets hidden.
 func TestServerOptionalAdapters(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, tc := range map[string]struct {
 		env  map[string]string
@@ -187,6 +189,7 @@ func TestServerOptionalAdapters(t *testing.T) {
 
 // The HubSpot adapter is served when its OAuth client is configured.
 func TestServerEnablesHubSpot(t *testing.T) {
+	t.Parallel()
 	base, _, _ := start(t, map[string]string{
 		"DATABASE_URL":      filepath.Join(t.TempDir(), "hs.db"),
 		"HUBSPOT_CLIENT_ID": "hs-id", "HUBSPOT_CLIENT_SECRET": "hs-secret", "HUBSPOT_REDIRECT_URL": "https://app.example/redirect",
@@ -205,6 +208,7 @@ func TestServerEnablesHubSpot(t *testing.T) {
 // TestServerPostgres starts the server on PostgreSQL when DATABASE_URL is a
 // postgres:// URL (in a schema of its own, dropped afterwards).
 func TestServerPostgres(t *testing.T) {
+	t.Parallel()
 	dsn := servertest.NeedPostgres(t)
 	// Registered first, run after the server stopped: the schema goes, and
 	// servertest checks that it is gone.
@@ -245,6 +249,7 @@ func TestServerPostgres(t *testing.T) {
 // TestSimulator plays the client's scenarios (crmbridge sim) against the
 // example server as it runs: every step passes.
 func TestSimulator(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base, _, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(dir, "sim.db")})
 	rep := clientsim.Run(context.Background(), clientsim.Options{Server: base, APIKey: "sim-key", Platform: "testcrm"})

@@ -9,6 +9,7 @@ import (
 // reference; the documents are found from any working directory (here, this
 // package's).
 func TestCheckAcceptsADocumentedAnswer(t *testing.T) {
+	t.Parallel()
 	h := http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 	Check(t, "GET", "/isAlive", 200, h, []byte("OK"))
 	j := http.Header{"Content-Type": {"application/json"}}
@@ -19,6 +20,7 @@ func TestCheckAcceptsADocumentedAnswer(t *testing.T) {
 // Our document is exact: an extra field, a missing array, an undocumented
 // status or an unknown route answered with anything but 404 fail.
 func TestCheckRefusesWhatTheDocumentDoesNotSay(t *testing.T) {
+	t.Parallel()
 	j := http.Header{"Content-Type": {"application/json"}}
 	txt := http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 	for _, c := range []struct {

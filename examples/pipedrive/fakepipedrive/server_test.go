@@ -75,6 +75,7 @@ const (
 )
 
 func TestOAuthFlow(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New(fakepipedrive.WithClient(id, secret, "https://app.example/cb"))
 	defer s.Close()
 	uid := s.AddUser(fakepipedrive.User{Name: "Ada"})
@@ -137,6 +138,7 @@ func TestOAuthFlow(t *testing.T) {
 }
 
 func TestAccessTokens(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -170,6 +172,7 @@ func TestAccessTokens(t *testing.T) {
 }
 
 func TestPersonSearchSemantics(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New()
 	defer s.Close()
 	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
@@ -208,6 +211,7 @@ func TestPersonSearchSemantics(t *testing.T) {
 // returns the rest, the last page's next_cursor is null; limits beyond 1..500
 // and unreadable cursors are refused.
 func TestPersonSearchPages(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New()
 	defer s.Close()
 	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
@@ -245,6 +249,7 @@ func TestPersonSearchPages(t *testing.T) {
 }
 
 func TestActivityValidation(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New()
 	defer s.Close()
 	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
@@ -288,6 +293,7 @@ func TestActivityValidation(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -319,6 +325,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestFailNext(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New()
 	defer s.Close()
 	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
@@ -333,6 +340,7 @@ func TestFailNext(t *testing.T) {
 }
 
 func TestLatencyHonoursContext(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New(fakepipedrive.WithLatency(time.Hour))
 	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -354,6 +362,7 @@ func TestLatencyHonoursContext(t *testing.T) {
 // The revocation endpoint as the SDK's auth.Provider calls it: HTTP Basic
 // with form-encoded credentials (RFC 6749 §2.3.1) and a token form field.
 func TestRevokeEndpoint(t *testing.T) {
+	t.Parallel()
 	const oddID, oddSecret = "id with+plus", "s3cr&t=%"
 	ctx := context.Background()
 	tests := []struct {
@@ -405,6 +414,7 @@ func TestRevokeEndpoint(t *testing.T) {
 }
 
 func TestRevokeGrants(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New()
 	defer s.Close()
 	ada, bob := s.AddUser(fakepipedrive.User{Name: "Ada"}), s.AddUser(fakepipedrive.User{Name: "Bob"})
