@@ -95,33 +95,19 @@ func start(t *testing.T, env map[string]string, args ...string) (string, func() 
 	return base, stop, logs
 }
 
-// post sends a JSON body to url and decodes the JSON object answered; the
-// answer is checked against the contract.
-func post(t *testing.T, url, body string) map[string]any {
-	t.Helper()
-	return servertest.Fetch(t, "POST", url, body).JSON(t)
-}
-
-// get fetches url; the answer is checked against the contract.
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	r := servertest.Fetch(t, "GET", url, nil)
-	return r.Status, string(r.Body)
-}
+// get and post fetch a URL of the running program; every answer is
+// checked against the contract.
+var (
+	get  = servertest.Get
+	post = servertest.PostJSON
+)
 
 // walkThrough logs in, looks a caller up, saves a setting and logs call
 // demo-1: what the tests need of a running server. The README's whole
 // walk-through runs in examples/server.
 func walkThrough(t *testing.T, base string) string {
 	t.Helper()
-	if code, body := get(t, base+"/isAlive"); code != 200 || body != "OK" {
-		t.Fatalf("isAlive: %d %q", code, body)
-	}
-	jwt := servertest.Remote(t, base).LoginAPIKey("testcrm", "my-sandbox-key", "")
-	code, body := get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551212")
-	if code != 200 || !strings.Contains(body, `"Alice Anderson"`) {
-		t.Fatalf("contact: %d %s", code, body)
-	}
+	jwt := servertest.SmokeTestCRM(t, base, "my-sandbox-key")
 	saved := post(t, base+"/user/settings?jwtToken="+jwt, `{"userSettings":{"overridingPhoneNumberFormat":{"value":"***-***-****"}}}`)
 	if !strings.Contains(fmt.Sprint(saved["userSettings"]), "value:***-***-****") {
 		t.Fatalf("settings echo: %v", saved)

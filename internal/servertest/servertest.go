@@ -557,3 +557,33 @@ func (l *LogBuffer) String() string {
 func (l *LogBuffer) Logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// Get fetches url as [Fetch] does and returns the status and the body.
+func Get(t testing.TB, url string) (int, string) {
+	t.Helper()
+	r := Fetch(t, "GET", url, nil)
+	return r.Status, string(r.Body)
+}
+
+// PostJSON posts body to url as [Fetch] does and decodes the JSON object
+// answered.
+func PostJSON(t testing.TB, url, body string) map[string]any {
+	t.Helper()
+	return Fetch(t, "POST", url, body).JSON(t)
+}
+
+// SmokeTestCRM checks that the program at base serves testcrm (an
+// in-memory CRM with Alice at +16505551212): /isAlive, an API-key login
+// with apiKey, Alice's lookup. It returns the session JWT.
+func SmokeTestCRM(t testing.TB, base, apiKey string) string {
+	t.Helper()
+	if code, body := Get(t, base+"/isAlive"); code != http.StatusOK || body != "OK" {
+		t.Fatalf("isAlive: %d %q", code, body)
+	}
+	jwt := Remote(t, base).LoginAPIKey("testcrm", apiKey, "")
+	code, body := Get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551212")
+	if code != http.StatusOK || !strings.Contains(body, `"Alice Anderson"`) {
+		t.Fatalf("contact: %d %s", code, body)
+	}
+	return jwt
+}
