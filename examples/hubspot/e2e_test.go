@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,20 +27,11 @@ import (
 // the API, with requests sent as the real client sends them and every
 // answer checked against the published contract when it is available.
 
-type testClock struct {
-	base   time.Time
-	offset atomic.Int64
-}
-
-func newTestClock() *testClock               { return &testClock{base: time.Now()} }
-func (c *testClock) now() time.Time          { return c.base.Add(time.Duration(c.offset.Load())) }
-func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
-
 type e2e struct {
 	t       testing.TB
 	s       *servertest.Server
 	fake    *fakehubspot.Server
-	clock   *testClock
+	clock   *servertest.Clock
 	handler *httpserver.Server
 	store   store.Store
 	logs    *servertest.LogBuffer
@@ -53,9 +43,9 @@ type e2e struct {
 // wrap, when not nil, replaces the adapter the server uses.
 func newE2E(t testing.TB, serverOpts []httpserver.Option, wrap func(*hubspot.Adapter) adapter.Adapter, fakeOpts ...fakehubspot.Option) *e2e {
 	t.Helper()
-	e := &e2e{t: t, clock: newTestClock(), logs: &servertest.LogBuffer{}}
+	e := &e2e{t: t, clock: servertest.NewClock(), logs: &servertest.LogBuffer{}}
 	e.fake = fakehubspot.New(append([]fakehubspot.Option{
-		fakehubspot.WithClock(e.clock.now),
+		fakehubspot.WithClock(e.clock.Now),
 		fakehubspot.WithClient(fakehubspot.DefaultClientID, fakehubspot.DefaultClientSecret, redirectURL),
 	}, fakeOpts...)...)
 	t.Cleanup(e.fake.Close)
@@ -73,29 +63,21 @@ func newE2E(t testing.TB, serverOpts []httpserver.Option, wrap func(*hubspot.Ada
 	e.s = servertest.New(t, servertest.Config{
 		Adapters: []adapter.Adapter{served},
 		Logs:     e.logs,
-		Options:  append([]httpserver.Option{httpserver.WithClock(e.clock.now)}, serverOpts...),
+		Options:  append([]httpserver.Option{httpserver.WithClock(e.clock.Now)}, serverOpts...),
 	})
 	e.handler, e.store = e.s.Handler, e.s.Store
 	return e
-}
-
-type reply struct {
-	status int
-	body   []byte
-}
-
-func (r reply) json(t testing.TB) map[string]any {
-	t.Helper()
-	return servertest.Response{Status: r.status, Body: r.body}.JSON(t)
 }
 
 // do sends a request (see servertest.Server.Do); pathAndQuery goes on the
 // wire as it is (the client does not encode it).
 func (e *e2e) do(method, pathAndQuery string, body any) reply {
 	e.t.Helper()
-	r := e.s.Do(method, pathAndQuery, body)
-	return reply{status: r.Status, body: r.Body}
+	return e.s.Do(method, pathAndQuery, body)
 }
+
+// reply is an answer of the server.
+type reply = servertest.Response
 
 // login runs the OAuth flow as the client does (servertest.LoginOAuth)
 // and returns the session JWT.
@@ -130,9 +112,9 @@ func (e *e2e) findContact(jwt, query string) (reply, contactAnswer) {
 	e.t.Helper()
 	r := e.do("GET", "/contact?jwtToken="+jwt+"&"+query, nil)
 	var a contactAnswer
-	if r.status == http.StatusOK {
-		if err := json.Unmarshal(r.body, &a); err != nil {
-			e.t.Fatalf("GET /contact: %v: %s", err, r.body)
+	if r.Status == http.StatusOK {
+		if err := json.Unmarshal(r.Body, &a); err != nil {
+			e.t.Fatalf("GET /contact: %v: %s", err, r.Body)
 		}
 	}
 	return r, a
@@ -161,22 +143,22 @@ func TestE2ELoginAndLogout(t *testing.T) {
 	if u.Hostname != hubspot.Hostname || u.TokenExpiry.IsZero() || bytes.Contains(u.AccessToken, []byte("fake-hs-at-")) {
 		t.Errorf("stored user: hostname %q, expiry %v", u.Hostname, u.TokenExpiry)
 	}
-	if got := u.TokenExpiry.Sub(e.clock.now()); got > 31*time.Minute || got < 29*time.Minute {
+	if got := u.TokenExpiry.Sub(e.clock.Now()); got > 31*time.Minute || got < 29*time.Minute {
 		t.Errorf("token lifetime %v, want HubSpot's 30 minutes", got)
 	}
 	r := e.do("GET", "/crmManifest?platformName=hubspot", nil)
-	if r.status != 200 || !strings.Contains(string(r.body), `"clientId":"`+fakehubspot.DefaultClientID+`"`) || strings.Contains(string(r.body), fakehubspot.DefaultClientSecret) {
-		t.Errorf("manifest: %d %s", r.status, r.body)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"clientId":"`+fakehubspot.DefaultClientID+`"`) || strings.Contains(string(r.Body), fakehubspot.DefaultClientSecret) {
+		t.Errorf("manifest: %d %s", r.Status, r.Body)
 	}
 	r = e.do("GET", "/implementedInterfaces?platform=hubspot", nil)
-	if m := r.json(t); m["findContactWithName"] != true || m["unAuthorize"] != false || m["getLicenseStatus"] != false || m["getOauthInfo"] != true {
-		t.Errorf("implementedInterfaces: %s", r.body)
+	if m := r.JSON(t); m["findContactWithName"] != true || m["unAuthorize"] != false || m["getLicenseStatus"] != false || m["getOauthInfo"] != true {
+		t.Errorf("implementedInterfaces: %s", r.Body)
 	}
-	if r := e.do("GET", "/authValidation?jwtToken="+jwt, nil); r.json(t)["successful"] != true {
-		t.Errorf("authValidation: %s", r.body)
+	if r := e.do("GET", "/authValidation?jwtToken="+jwt, nil); r.JSON(t)["successful"] != true {
+		t.Errorf("authValidation: %s", r.Body)
 	}
-	if r := e.do("POST", "/unAuthorize?jwtToken="+jwt, nil); r.json(t)["successful"] != true {
-		t.Fatalf("unAuthorize: %s", r.body)
+	if r := e.do("POST", "/unAuthorize?jwtToken="+jwt, nil); r.JSON(t)["successful"] != true {
+		t.Fatalf("unAuthorize: %s", r.Body)
 	}
 	if st := e.fake.Stats(); st.Revocations != 1 || !e.fake.Revoked(e.owner.UserID) {
 		t.Errorf("the refresh token was not revoked at HubSpot: %+v", st)
@@ -206,7 +188,7 @@ func TestE2ELookupIsOneSearch(t *testing.T) {
 		{ID: strconv.Itoa(bare), Name: "Bare", Phone: "6505551212", Type: "Contact"},
 	}
 	if diff := cmp.Diff(want, got.Contact); diff != "" || !got.Successful {
-		t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.body)
+		t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.Body)
 	}
 	if n := e.fake.Stats().Searches - before.Searches; n != 1 {
 		t.Errorf("4 candidates cost %d searches, want 1", n)
@@ -214,28 +196,28 @@ func TestE2ELookupIsOneSearch(t *testing.T) {
 
 	r, got = e.findContact(jwt, "phoneNumber=+12079460958")
 	if len(got.Contact) != 1 || got.Contact[0].ID != strconv.Itoa(maine) {
-		t.Errorf("the +44 contact with the same national digits must be dropped: %s", r.body)
+		t.Errorf("the +44 contact with the same national digits must be dropped: %s", r.Body)
 	}
 	r, got = e.findContact(jwt, "phoneNumber=+14155550123")
 	if !got.Successful || got.ReturnMessage.Message != "Contact not found" || len(got.Contact) != 1 || !got.Contact[0].IsNewContact {
-		t.Errorf("not found: %s", r.body)
+		t.Errorf("not found: %s", r.Body)
 	}
 
 	// Create, then find the new contact; search by name finds it too.
 	r = e.do("POST", "/contact?jwtToken="+jwt, map[string]any{"phoneNumber": "+14155550123", "newContactName": "Grace Brewster Hopper"})
-	c, _ := r.json(t)["contact"].(map[string]any)
+	c, _ := r.JSON(t)["contact"].(map[string]any)
 	id, _ := c["id"].(string)
 	n, _ := strconv.Atoi(id)
 	if o, ok := e.fake.Contact(n); !ok || o.Properties["firstname"] != "Grace Brewster" || o.Properties["lastname"] != "Hopper" ||
 		o.Properties["phone"] != "+14155550123" || o.Properties["hubspot_owner_id"] != strconv.Itoa(e.owner.ID) {
-		t.Fatalf("created contact: %+v %s", o, r.body)
+		t.Fatalf("created contact: %+v %s", o, r.Body)
 	}
 	if _, got = e.findContact(jwt, "phoneNumber=+14155550123"); len(got.Contact) != 1 || got.Contact[0].ID != id {
 		t.Errorf("lookup after create: %+v", got)
 	}
 	r = e.do("GET", "/custom/contact/search?jwtToken="+jwt+"&name=grace", nil)
-	if cs, _ := r.json(t)["contact"].([]any); len(cs) != 1 {
-		t.Errorf("search by name: %s", r.body)
+	if cs, _ := r.JSON(t)["contact"].([]any); len(cs) != 1 {
+		t.Errorf("search by name: %s", r.Body)
 	}
 	if s := secretsIn(e.logs.String()); len(s) > 0 {
 		t.Errorf("logs hold %q", s)
@@ -249,7 +231,7 @@ func TestE2ETokenExpiryAndRefresh(t *testing.T) {
 	jwt := e.login()
 	// Past HubSpot's 30 minutes the fake refuses the old token; the server
 	// refreshes ahead of expiry and the lookup works.
-	e.clock.advance(31 * time.Minute)
+	e.clock.Advance(31 * time.Minute)
 	if _, got := e.findContact(jwt, "phoneNumber=+16505551212"); len(got.Contact) != 1 {
 		t.Fatalf("lookup after expiry: %+v", got)
 	}
@@ -273,10 +255,10 @@ func TestE2ERateLimitCachesNothing(t *testing.T) {
 	jwt := e.login()
 	e.fake.FailNext("POST", "/crm/objects/2026-03/contacts/search", http.StatusTooManyRequests)
 	r := e.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil)
-	m := r.json(t)
+	m := r.JSON(t)
 	rm, _ := m["returnMessage"].(map[string]any)
-	if m["successful"] != false || rm["message"] != "Rate limit exceeded" || !strings.Contains(string(r.body), "hubspot") {
-		t.Fatalf("429: %s", r.body)
+	if m["successful"] != false || rm["message"] != "Rate limit exceeded" || !strings.Contains(string(r.Body), "hubspot") {
+		t.Fatalf("429: %s", r.Body)
 	}
 	before := e.fake.Stats().Searches
 	for range 2 {
@@ -309,11 +291,11 @@ func TestE2ECallLogLifecycle(t *testing.T) {
 	contact := strconv.Itoa(e.fake.AddContact(map[string]string{"firstname": "Alan", "phone": "+16505551212"}))
 	jwt := e.login()
 	r := e.do("POST", "/callLog?jwtToken="+jwt, callLog("s-1", contact))
-	logID, _ := r.json(t)["logId"].(string)
+	logID, _ := r.JSON(t)["logId"].(string)
 	id, _ := strconv.Atoi(logID)
 	call, ok := e.fake.Call(id)
 	if !ok {
-		t.Fatalf("no call in HubSpot: %s", r.body)
+		t.Fatalf("no call in HubSpot: %s", r.Body)
 	}
 	p := call.Properties
 	if p["hs_call_duration"] != "95000" || p["hs_call_direction"] != "INBOUND" || p["hs_call_status"] != "COMPLETED" || p["hs_call_title"] != "Inbound call from Alan Turing" ||
@@ -328,7 +310,7 @@ func TestE2ECallLogLifecycle(t *testing.T) {
 	patch := func(body map[string]any) map[string]any {
 		t.Helper()
 		body["sessionId"] = "s-1"
-		m := e.do("PATCH", "/callLog?jwtToken="+jwt, body).json(t)
+		m := e.do("PATCH", "/callLog?jwtToken="+jwt, body).JSON(t)
 		if m["successful"] != true {
 			t.Fatalf("PATCH %v: %v", body, m)
 		}
@@ -362,10 +344,10 @@ func TestE2ECallLogLifecycle(t *testing.T) {
 		t.Errorf("note replace: %s", b)
 	}
 	r = e.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=s-1&requireDetails=true", nil)
-	logs, _ := r.json(t)["logs"].([]any)
+	logs, _ := r.JSON(t)["logs"].([]any)
 	data, _ := logs[0].(map[string]any)["logData"].(map[string]any)
 	if data["note"] != "Final note" || data["subject"] != "Renewal call" {
-		t.Errorf("GET callLog: %s", r.body)
+		t.Errorf("GET callLog: %s", r.Body)
 	}
 }
 
@@ -395,8 +377,8 @@ func TestE2EMessageLogAsNote(t *testing.T) {
 				"messages": msgs, "correspondents": []any{map[string]any{"phoneNumber": "+16505551212"}}},
 			"contactId": contact, "contactName": "Alan Turing",
 		})
-		if r.json(t)["successful"] != true {
-			t.Fatalf("messageLog: %s", r.body)
+		if r.JSON(t)["successful"] != true {
+			t.Fatalf("messageLog: %s", r.Body)
 		}
 	}
 	post(msg(1, "first", 1))

@@ -63,7 +63,7 @@ func (p perCandidate) FindContacts(ctx context.Context, req adapter.FindContacts
 type stack struct {
 	t        testing.TB
 	srv      *servertest.Server
-	clock    *testClock
+	clock    *servertest.Clock
 	platform string
 	requests func() int64
 	contact  string
@@ -73,17 +73,17 @@ type stack struct {
 
 const lifecycleFormats = "(***)%20***-****,***-***-****,***.***.****"
 
-func newStack(t testing.TB, a adapter.Adapter, clock *testClock, opts ...httpserver.Option) *servertest.Server {
+func newStack(t testing.TB, a adapter.Adapter, clock *servertest.Clock, opts ...httpserver.Option) *servertest.Server {
 	t.Helper()
 	return servertest.New(t, servertest.Config{
 		Adapters: []adapter.Adapter{a},
-		Options:  append([]httpserver.Option{httpserver.WithClock(clock.now)}, opts...),
+		Options:  append([]httpserver.Option{httpserver.WithClock(clock.Now)}, opts...),
 	})
 }
 
 func hubspotStack(t testing.TB, mode string) *stack {
-	clock := newTestClock()
-	fake := fakehubspot.New(fakehubspot.WithClock(clock.now), fakehubspot.WithClient(fakehubspot.DefaultClientID, fakehubspot.DefaultClientSecret, redirectURL))
+	clock := servertest.NewClock()
+	fake := fakehubspot.New(fakehubspot.WithClock(clock.Now), fakehubspot.WithClient(fakehubspot.DefaultClientID, fakehubspot.DefaultClientSecret, redirectURL))
 	t.Cleanup(fake.Close)
 	fake.AddOwner(fakehubspot.Owner{Email: "ada@example.com", FirstName: "Ada"})
 	id := fake.AddContact(map[string]string{"firstname": "Alan", "phone": "650.555.1212"})
@@ -135,8 +135,8 @@ func (p perCandidatePipedrive) FindContacts(ctx context.Context, req adapter.Fin
 // pipedriveStack: the reference searches exactly once per candidate; the
 // adapter sends one broad search on the candidates' common term.
 func pipedriveStack(t testing.TB, mode string) *stack {
-	clock := newTestClock()
-	fake := fakepipedrive.New(fakepipedrive.WithClock(clock.now), fakepipedrive.WithClient(fakepipedrive.DefaultClientID, fakepipedrive.DefaultClientSecret, redirectURL))
+	clock := servertest.NewClock()
+	fake := fakepipedrive.New(fakepipedrive.WithClock(clock.Now), fakepipedrive.WithClient(fakepipedrive.DefaultClientID, fakepipedrive.DefaultClientSecret, redirectURL))
 	t.Cleanup(fake.Close)
 	fake.AddUser(fakepipedrive.User{Name: "Ada", Email: "ada@example.com", Timezone: "UTC"})
 	id := fake.AddPerson(fakepipedrive.Person{Name: "Alan", Phones: []string{"650.555.1212"}})
@@ -189,7 +189,7 @@ func (s *stack) lifecycle(callLength time.Duration) int64 {
 	}
 	later := func(d time.Duration) {
 		if callLength > 0 {
-			s.clock.advance(d)
+			s.clock.Advance(d)
 		}
 	}
 	ok := func(m map[string]any) {

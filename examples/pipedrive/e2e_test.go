@@ -31,25 +31,13 @@ import (
 // strings not encoded) and every answer is checked against the published
 // OpenAPI contract when it is available.
 
-// testClock is the time of the server's token refresher and of the fake:
-// frozen, so that expiry and rate-limit windows move only when a test says.
-type testClock struct {
-	base   time.Time
-	offset atomic.Int64
-}
-
-func newTestClock() *testClock { return &testClock{base: time.Now()} }
-
-func (c *testClock) now() time.Time          { return c.base.Add(time.Duration(c.offset.Load())) }
-func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
-
 // e2e is one server with the Pipedrive adapter in front of one fake
 // Pipedrive, and a user of the fake.
 type e2e struct {
 	t      testing.TB
 	s      *servertest.Server
 	fake   *fakepipedrive.Server
-	clock  *testClock
+	clock  *servertest.Clock
 	store  store.Store
 	logs   *servertest.LogBuffer
 	a      *pipedrive.Adapter
@@ -58,9 +46,9 @@ type e2e struct {
 
 func newE2E(t testing.TB, fakeOpts ...fakepipedrive.Option) *e2e {
 	t.Helper()
-	e := &e2e{t: t, clock: newTestClock(), logs: &servertest.LogBuffer{}}
+	e := &e2e{t: t, clock: servertest.NewClock(), logs: &servertest.LogBuffer{}}
 	opts := append([]fakepipedrive.Option{
-		fakepipedrive.WithClock(e.clock.now),
+		fakepipedrive.WithClock(e.clock.Now),
 		fakepipedrive.WithClient(fakepipedrive.DefaultClientID, fakepipedrive.DefaultClientSecret, redirectURL),
 	}, fakeOpts...)
 	e.fake = fakepipedrive.New(opts...)
@@ -77,30 +65,21 @@ func newE2E(t testing.TB, fakeOpts ...fakepipedrive.Option) *e2e {
 	e.s = servertest.New(t, servertest.Config{
 		Adapters: []adapter.Adapter{a},
 		Logs:     e.logs,
-		Options:  []httpserver.Option{httpserver.WithClock(e.clock.now)},
+		Options:  []httpserver.Option{httpserver.WithClock(e.clock.Now)},
 	})
 	e.store = e.s.Store
 	return e
-}
-
-// reply is a server's answer.
-type reply struct {
-	status int
-	body   []byte
-}
-
-func (r reply) json(t testing.TB) map[string]any {
-	t.Helper()
-	return servertest.Response{Status: r.status, Body: r.body}.JSON(t)
 }
 
 // do sends a request (see servertest.Server.Do); pathAndQuery goes on the
 // wire as it is (the client does not encode it).
 func (e *e2e) do(method, pathAndQuery string, body any) reply {
 	e.t.Helper()
-	r := e.s.Do(method, pathAndQuery, body)
-	return reply{status: r.Status, body: r.Body}
+	return e.s.Do(method, pathAndQuery, body)
 }
+
+// reply is an answer of the server.
+type reply = servertest.Response
 
 // login runs the OAuth flow as the client does (servertest.LoginOAuth)
 // and returns the session JWT.
@@ -147,9 +126,9 @@ func (e *e2e) findContact(jwt, phoneAndFormat string) (reply, contactAnswer) {
 	e.t.Helper()
 	r := e.do("GET", "/contact?jwtToken="+jwt+"&"+phoneAndFormat, nil)
 	var a contactAnswer
-	if r.status == http.StatusOK {
-		if err := json.Unmarshal(r.body, &a); err != nil {
-			e.t.Fatalf("GET /contact: %v: %s", err, r.body)
+	if r.Status == http.StatusOK {
+		if err := json.Unmarshal(r.Body, &a); err != nil {
+			e.t.Fatalf("GET /contact: %v: %s", err, r.Body)
 		}
 	}
 	return r, a
@@ -182,8 +161,8 @@ func TestE2ELogin(t *testing.T) {
 	if len(u.AccessToken) == 0 || len(u.RefreshToken) == 0 || bytes.Contains(u.AccessToken, []byte("fake-at-")) || bytes.Contains(u.RefreshToken, []byte("fake-rt-")) {
 		t.Errorf("tokens are not stored sealed")
 	}
-	if r := e.do("GET", "/hostname?jwtToken="+jwt, nil); r.status != http.StatusOK || string(r.body) != "acme.pipedrive.com" {
-		t.Errorf("hostname: %d %q", r.status, r.body)
+	if r := e.do("GET", "/hostname?jwtToken="+jwt, nil); r.Status != http.StatusOK || string(r.Body) != "acme.pipedrive.com" {
+		t.Errorf("hostname: %d %q", r.Status, r.Body)
 	}
 	st := e.fake.Stats()
 	if st.CodeExchanges != 1 || st.UserMe != 1 || st.Refreshes != 0 {
@@ -192,8 +171,8 @@ func TestE2ELogin(t *testing.T) {
 
 	// A code is single-use: replaying the callback is refused.
 	r := e.do("GET", "/oauth-callback?callbackUri="+redirectURL+"?code="+e.fake.Authorize(e.userID)+"x&state=platform=pipedrive", nil)
-	if r.status != http.StatusBadRequest {
-		t.Errorf("unknown code: %d %s", r.status, r.body)
+	if r.Status != http.StatusBadRequest {
+		t.Errorf("unknown code: %d %s", r.Status, r.Body)
 	}
 	if s := secretsIn(e.logs.String()); len(s) > 0 {
 		t.Errorf("logs hold %q", s)
@@ -220,7 +199,7 @@ func TestE2ELookup(t *testing.T) {
 			AdditionalInfo: map[string][]adapter.Option{"deals": {{Const: strconv.Itoa(deal), Title: "Enigma"}}},
 		}}
 		if diff := cmp.Diff(want, got.Contact); diff != "" || !got.Successful {
-			t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.body)
+			t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.Body)
 		}
 		after := e.fake.Stats()
 		if n := after.PersonSearches - before.PersonSearches; n != 1 {
@@ -238,25 +217,25 @@ func TestE2ELookup(t *testing.T) {
 		}
 		want := []string{strconv.Itoa(ann) + " Ann Shared +14155550100", strconv.Itoa(bob) + " Bob Shared +14155550100"}
 		if diff := cmp.Diff(want, ids); diff != "" || !got.Successful {
-			t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.body)
+			t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.Body)
 		}
 	})
 	t.Run("no match offers to create", func(t *testing.T) {
 		r, got := e.findContact(jwt, "phoneNumber=+14155550123")
 		if !got.Successful || got.ReturnMessage.Message != "Contact not found" || len(got.Contact) != 1 ||
 			got.Contact[0].ID != "createNewContact" || !got.Contact[0].IsNewContact {
-			t.Errorf("not found: %s", r.body)
+			t.Errorf("not found: %s", r.Body)
 		}
 	})
 	t.Run("created contact is found", func(t *testing.T) {
 		r := e.do("POST", "/contact?jwtToken="+jwt, map[string]any{
 			"phoneNumber": "+14155550123", "newContactName": "Grace Hopper", "newContactType": "Person",
 		})
-		m := r.json(t)
+		m := r.JSON(t)
 		c, _ := m["contact"].(map[string]any)
 		id, _ := c["id"].(string)
 		if m["successful"] != true || id == "" || c["name"] != "Grace Hopper" {
-			t.Fatalf("create contact: %s", r.body)
+			t.Fatalf("create contact: %s", r.Body)
 		}
 		pid, _ := strconv.Atoi(id)
 		if p, ok := e.fake.Person(pid); !ok || p.Name != "Grace Hopper" || !cmp.Equal(p.Phones, []string{"+14155550123"}) {
@@ -264,7 +243,7 @@ func TestE2ELookup(t *testing.T) {
 		}
 		r, got := e.findContact(jwt, "phoneNumber=+14155550123&overridingFormat=(***)%20***-****")
 		if len(got.Contact) != 1 || got.Contact[0].ID != id || got.Contact[0].Name != "Grace Hopper" {
-			t.Errorf("lookup after create: %s", r.body)
+			t.Errorf("lookup after create: %s", r.Body)
 		}
 	})
 	if s := secretsIn(e.logs.String()); len(s) > 0 {
@@ -308,10 +287,10 @@ func TestE2ECallLog(t *testing.T) {
 	jwt := e.login()
 
 	r := e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("s-1", alan, deal))
-	m := r.json(t)
+	m := r.JSON(t)
 	logID, _ := m["logId"].(string)
 	if m["successful"] != true || logID == "" {
-		t.Fatalf("create: %s", r.body)
+		t.Fatalf("create: %s", r.Body)
 	}
 	actID, _ := strconv.Atoi(logID)
 	act, ok := e.fake.Activity(actID)
@@ -323,8 +302,8 @@ func TestE2ECallLog(t *testing.T) {
 
 	// The same session again: no second activity.
 	r = e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("s-1", alan, deal))
-	if m := r.json(t); m["successful"] != false || m["logId"] != logID {
-		t.Errorf("duplicate: %s", r.body)
+	if m := r.JSON(t); m["successful"] != false || m["logId"] != logID {
+		t.Errorf("duplicate: %s", r.Body)
 	}
 	if n := e.fake.Stats().ActivityCreates; n != 1 {
 		t.Errorf("%d activities created, want 1", n)
@@ -343,15 +322,15 @@ func TestE2ECallLog(t *testing.T) {
 		} `json:"logs"`
 	}
 	r = e.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=nope,s-1&requireDetails=true", nil)
-	if err := json.Unmarshal(r.body, &got); err != nil || len(got.Logs) != 2 {
-		t.Fatalf("get: %v %s", err, r.body)
+	if err := json.Unmarshal(r.Body, &got); err != nil || len(got.Logs) != 2 {
+		t.Fatalf("get: %v %s", err, r.Body)
 	}
 	if l := got.Logs[0]; l.SessionID != "nope" || l.Matched || l.LogData != nil {
 		t.Errorf("unknown session: %+v", l)
 	}
 	if l := got.Logs[1]; !l.Matched || l.LogID != logID || l.LogData == nil ||
 		l.LogData.Subject != "Inbound call from Alan Turing" || l.LogData.Note != "Discussed renewal" {
-		t.Errorf("logged session: %s", r.body)
+		t.Errorf("logged session: %s", r.Body)
 	}
 
 	// PATCH twice: the subject is replaced, the recording link added once,
@@ -360,9 +339,9 @@ func TestE2ECallLog(t *testing.T) {
 	var notes []string
 	for range 2 {
 		r = e.do("PATCH", "/callLog?jwtToken="+jwt, map[string]any{"sessionId": "s-1", "subject": "Renewal call", "recordingLink": rec})
-		m := r.json(t)
+		m := r.JSON(t)
 		if m["successful"] != true || m["logId"] != logID {
-			t.Fatalf("patch: %s", r.body)
+			t.Fatalf("patch: %s", r.Body)
 		}
 		act, _ := e.fake.Activity(actID)
 		if act.Subject != "Renewal call" {
@@ -377,13 +356,13 @@ func TestE2ECallLog(t *testing.T) {
 		t.Errorf("the second identical patch changed the note:\n%q\n%q", notes[0], notes[1])
 	}
 	r = e.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=s-1&requireDetails=true", nil)
-	if err := json.Unmarshal(r.body, &got); err != nil || len(got.Logs) != 1 || got.Logs[0].LogData == nil ||
+	if err := json.Unmarshal(r.Body, &got); err != nil || len(got.Logs) != 1 || got.Logs[0].LogData == nil ||
 		got.Logs[0].LogData.Subject != "Renewal call" || got.Logs[0].LogData.Note != "Discussed renewal" {
-		t.Errorf("after patch: %s", r.body)
+		t.Errorf("after patch: %s", r.Body)
 	}
 	r = e.do("PATCH", "/callLog?jwtToken="+jwt, map[string]any{"sessionId": "unknown", "note": "x"})
-	if m := r.json(t); m["successful"] != false {
-		t.Errorf("unknown session: %s", r.body)
+	if m := r.JSON(t); m["successful"] != false {
+		t.Errorf("unknown session: %s", r.Body)
 	}
 }
 
@@ -403,10 +382,10 @@ func TestE2EMessageLog(t *testing.T) {
 	const day = "conv-1/11/27/2026"
 	logIDs := func(r reply) []any {
 		t.Helper()
-		m := r.json(t)
+		m := r.JSON(t)
 		ids, ok := m["logIds"].([]any)
 		if m["successful"] != true || !ok {
-			t.Fatalf("message log: %s", r.body)
+			t.Fatalf("message log: %s", r.Body)
 		}
 		return ids
 	}
@@ -457,7 +436,7 @@ func TestE2ETokenRefresh(t *testing.T) {
 		// refresh: none when the server knows the token expired.
 		want401 bool
 	}{
-		{"expired by the clock", func(e *e2e) { e.clock.advance(2 * time.Hour) }, false},
+		{"expired by the clock", func(e *e2e) { e.clock.Advance(2 * time.Hour) }, false},
 		{"refused by Pipedrive before its expiry", func(e *e2e) { e.fake.ExpireAccessTokens() }, true},
 	}
 	for _, tt := range tests {
@@ -474,7 +453,7 @@ func TestE2ETokenRefresh(t *testing.T) {
 			for range concurrent {
 				wg.Go(func() {
 					r, got := e.findContact(jwt, "phoneNumber=+16505551212&overridingFormat=***-***-****")
-					if r.status != http.StatusOK || len(got.Contact) != 1 || got.Contact[0].Name != "Alan Turing" {
+					if r.Status != http.StatusOK || len(got.Contact) != 1 || got.Contact[0].Name != "Alan Turing" {
 						failed.Add(1)
 					}
 				})
@@ -492,9 +471,9 @@ func TestE2ETokenRefresh(t *testing.T) {
 			}
 			// The rotated refresh token was stored: the next expiry refreshes
 			// again, with it.
-			e.clock.advance(2 * time.Hour)
+			e.clock.Advance(2 * time.Hour)
 			if r, got := e.findContact(jwt, "phoneNumber=+16505551212&overridingFormat=***-***-****"); len(got.Contact) != 1 {
-				t.Errorf("after a second expiry: %d %s", r.status, r.body)
+				t.Errorf("after a second expiry: %d %s", r.Status, r.Body)
 			}
 			if n := e.fake.Stats().Refreshes - after.Refreshes; n != 1 {
 				t.Errorf("second expiry: %d refreshes, want 1", n)
@@ -517,8 +496,8 @@ func TestE2ERevokedInPipedrive(t *testing.T) {
 	}
 	revoked := func(what string, r reply) {
 		t.Helper()
-		if m := r.json(t); r.status != http.StatusUnauthorized || m["errorCode"] != "CRM_SESSION_REVOKED" {
-			t.Errorf("%s: %d %s", what, r.status, r.body)
+		if m := r.JSON(t); r.Status != http.StatusUnauthorized || m["errorCode"] != "CRM_SESSION_REVOKED" {
+			t.Errorf("%s: %d %s", what, r.Status, r.Body)
 		}
 	}
 	// The access token is refused, the refresh that follows too.
@@ -526,7 +505,7 @@ func TestE2ERevokedInPipedrive(t *testing.T) {
 	revoked("lookup", e.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil))
 	revoked("call log", e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("s-1", alan, 0)))
 	// A refresh due by the clock is refused the same way.
-	e.clock.advance(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	revoked("lookup after expiry", e.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil))
 	if n := e.fake.Stats().Refreshes; n != 0 {
 		t.Errorf("%d refreshes succeeded with a revoked grant", n)
@@ -535,8 +514,8 @@ func TestE2ERevokedInPipedrive(t *testing.T) {
 	// same call can be logged.
 	jwt = e.login()
 	r := e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("s-1", alan, 0))
-	if m := r.json(t); m["successful"] != true {
-		t.Errorf("call log after logging in again: %s", r.body)
+	if m := r.JSON(t); m["successful"] != true {
+		t.Errorf("call log after logging in again: %s", r.Body)
 	}
 }
 
@@ -557,9 +536,9 @@ func TestE2ERateLimited(t *testing.T) {
 			jwt := e.login()
 			e.fake.SetRateLimit(tt.rl)
 			r, got := e.findContact(jwt, "phoneNumber=+16505551212&overridingFormat=(***)%20***-****,***-***-****,***.***.****")
-			if r.status != http.StatusOK || got.Successful || got.ReturnMessage.Message != "Rate limit exceeded" ||
+			if r.Status != http.StatusOK || got.Successful || got.ReturnMessage.Message != "Rate limit exceeded" ||
 				got.ReturnMessage.MessageType != "warning" || got.Contact == nil || len(got.Contact) != 0 {
-				t.Fatalf("rate limited: %d %s", r.status, r.body)
+				t.Fatalf("rate limited: %d %s", r.Status, r.Body)
 			}
 			var texts []string
 			for _, d := range got.ReturnMessage.Details {
@@ -587,8 +566,8 @@ func TestE2EUnauthorize(t *testing.T) {
 	}
 
 	r := e.do("POST", "/unAuthorize?jwtToken="+jwt, nil)
-	if m := r.json(t); r.status != http.StatusOK || m["successful"] != true {
-		t.Fatalf("unAuthorize: %d %s", r.status, r.body)
+	if m := r.JSON(t); r.Status != http.StatusOK || m["successful"] != true {
+		t.Fatalf("unAuthorize: %d %s", r.Status, r.Body)
 	}
 	if n := e.fake.Stats().Revocations; n != 1 {
 		t.Errorf("the fake saw %d revocations, want 1", n)
@@ -608,8 +587,8 @@ func TestE2EUnauthorize(t *testing.T) {
 		"/callLog?jwtToken=" + jwt + "&sessionIds=s-1",
 	} {
 		r := e.do("GET", q, nil)
-		if m := r.json(t); r.status != http.StatusUnauthorized || m["errorCode"] != "CRM_SESSION_REVOKED" {
-			t.Errorf("%s after unAuthorize: %d %s", q, r.status, r.body)
+		if m := r.JSON(t); r.Status != http.StatusUnauthorized || m["errorCode"] != "CRM_SESSION_REVOKED" {
+			t.Errorf("%s after unAuthorize: %d %s", q, r.Status, r.Body)
 		}
 	}
 
@@ -644,7 +623,7 @@ func BenchmarkE2ELookup50ms(b *testing.B) {
 		r, got := e.findContact(jwt, lookup)
 		durations = append(durations, time.Since(start))
 		if len(got.Contact) != 1 || got.Contact[0].ID != strconv.Itoa(alan) {
-			b.Fatalf("lookup: %d %s", r.status, r.body)
+			b.Fatalf("lookup: %d %s", r.Status, r.Body)
 		}
 	}
 	b.StopTimer()
@@ -663,14 +642,14 @@ func TestE2ECallLogClientSequence(t *testing.T) {
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	jwt := e.login()
 	r := e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("seq-1", alan, 0))
-	logID, _ := r.json(t)["logId"].(string)
+	logID, _ := r.JSON(t)["logId"].(string)
 	if logID == "" {
-		t.Fatalf("create: %s", r.body)
+		t.Fatalf("create: %s", r.Body)
 	}
 	actID, _ := strconv.Atoi(logID)
 	r = e.do("PATCH", "/callLog?jwtToken="+jwt, map[string]any{"sessionId": "seq-1", "note": "Wants the yearly plan"})
-	if r.json(t)["successful"] != true {
-		t.Fatalf("edit: %s", r.body)
+	if r.JSON(t)["successful"] != true {
+		t.Fatalf("edit: %s", r.Body)
 	}
 	const rec = "https://media.example/recording/seq-1"
 	for range 2 {
@@ -681,8 +660,8 @@ func TestE2ECallLogClientSequence(t *testing.T) {
 			"from": map[string]any{"phoneNumber": "+16505551212", "name": "Alan"},
 			"to":   map[string]any{"phoneNumber": "+14155550199", "name": "Ada"},
 		})
-		if r.json(t)["successful"] != true {
-			t.Fatalf("sweep: %s", r.body)
+		if r.JSON(t)["successful"] != true {
+			t.Fatalf("sweep: %s", r.Body)
 		}
 	}
 	r = e.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=seq-1&requireDetails=true", nil)
@@ -693,9 +672,9 @@ func TestE2ECallLogClientSequence(t *testing.T) {
 			} `json:"logData"`
 		} `json:"logs"`
 	}
-	if err := json.Unmarshal(r.body, &got); err != nil || len(got.Logs) != 1 || got.Logs[0].LogData == nil ||
+	if err := json.Unmarshal(r.Body, &got); err != nil || len(got.Logs) != 1 || got.Logs[0].LogData == nil ||
 		got.Logs[0].LogData.Note != "Wants the yearly plan" {
-		t.Errorf("edit form reads %s; want the user's note only", r.body)
+		t.Errorf("edit form reads %s; want the user's note only", r.Body)
 	}
 	act, _ := e.fake.Activity(actID)
 	if !strings.Contains(act.Note, "Wants the yearly plan") || !strings.Contains(act.Note, "Call connected") ||

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -587,3 +588,21 @@ func SmokeTestCRM(t testing.TB, base, apiKey string) string {
 	}
 	return jwt
 }
+
+// Clock is a test's clock for the server and a fake CRM: frozen at the
+// moment [NewClock] made it, it moves only when the test calls Advance, so
+// expiry and rate-limit windows move only when a test says. It is safe
+// for concurrent use.
+type Clock struct {
+	base   time.Time
+	offset atomic.Int64
+}
+
+// NewClock returns a clock frozen at the current time.
+func NewClock() *Clock { return &Clock{base: time.Now()} }
+
+// Now is the clock's time; pass c.Now as a clock option.
+func (c *Clock) Now() time.Time { return c.base.Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
