@@ -11,6 +11,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -80,7 +81,7 @@ func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
 	defer cancel()
-	client := s.clientWith(auth.APIKeyCredentials(key, p.auth.APIKeyScheme))
+	client := s.clientWith(credential.APIKey(key, p.auth.APIKeyScheme))
 	info, err := s.getUserInfo(ctx, p, adapter.UserInfoRequest{
 		Client:   client,
 		Hostname: req.Hostname,
@@ -155,12 +156,12 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
 	defer cancel()
-	tok, err := p.auth.OAuth.Exchange(ctx, s.opts.httpClient, code)
+	tok, err := credential.Exchange(ctx, *p.auth.OAuth, s.opts.httpClient, code)
 	if err != nil {
 		s.loginFailed(w, r, name, fmt.Errorf("exchanging authorization code: %w", err))
 		return
 	}
-	client := s.clientWith(auth.APIKeyCredentials(tok.AccessToken, auth.BearerScheme))
+	client := s.clientWith(credential.APIKey(tok.AccessToken, auth.BearerScheme))
 	info, err := s.getUserInfo(ctx, p, adapter.UserInfoRequest{Client: client, Hostname: hostname, TokenExtra: tok.Extra})
 	if err != nil {
 		s.loginFailed(w, r, name, err)
@@ -296,9 +297,9 @@ func (s *Server) revokeOAuth(ctx context.Context, sess *session) error {
 		return err
 	}
 	if tok.RefreshToken != "" {
-		return p.auth.OAuth.Revoke(ctx, s.opts.httpClient, tok.RefreshToken, "refresh_token")
+		return credential.Revoke(ctx, *p.auth.OAuth, s.opts.httpClient, tok.RefreshToken, "refresh_token")
 	}
-	return p.auth.OAuth.Revoke(ctx, s.opts.httpClient, tok.AccessToken, "access_token")
+	return credential.Revoke(ctx, *p.auth.OAuth, s.opts.httpClient, tok.AccessToken, "access_token")
 }
 
 // authValidation is GET /authValidation: refresh if needed, then ask the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -193,7 +194,7 @@ func adapterUser(u store.User) adapter.User {
 // userClient builds the *http.Client an adapter uses for this user: the
 // base client's transport wrapped with the user's credentials.
 func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*http.Client, error) {
-	var creds auth.Credentials
+	var creds credential.Credentials
 	switch p.auth.Type {
 	case adapter.AuthAPIKey:
 		if len(u.APIKey) == 0 {
@@ -205,7 +206,7 @@ func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*ht
 				slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
 			return nil, fmt.Errorf("%w: stored API key cannot be opened: %w", errSessionGone, err)
 		}
-		creds = auth.APIKeyCredentials(string(key), p.auth.APIKeyScheme)
+		creds = credential.APIKey(string(key), p.auth.APIKeyScheme)
 	default:
 		if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
 			return nil, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
@@ -216,10 +217,10 @@ func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*ht
 }
 
 // clientWith layers credentials over the configured base client.
-func (s *Server) clientWith(creds auth.Credentials) *http.Client {
+func (s *Server) clientWith(creds credential.Credentials) *http.Client {
 	base := s.opts.httpClient
 	return &http.Client{
-		Transport:     auth.NewTransport(s.crmTransport, creds),
+		Transport:     credential.NewTransport(s.crmTransport, creds),
 		CheckRedirect: base.CheckRedirect,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,
@@ -243,10 +244,10 @@ type preloaded struct {
 
 type preloadKey struct{}
 
-// tokenStore implements auth.TokenStore over the store, sealing tokens.
+// tokenStore implements credential.TokenStore over the store, sealing tokens.
 type tokenStore struct{ s *Server }
 
-func (t *tokenStore) LoadToken(ctx context.Context, key string) (auth.Token, error) {
+func (t *tokenStore) LoadToken(ctx context.Context, key string) (credential.Token, error) {
 	var (
 		u   store.User
 		err error
@@ -255,38 +256,38 @@ func (t *tokenStore) LoadToken(ctx context.Context, key string) (auth.Token, err
 		u = p.user
 	} else if u, err = t.s.store.GetUser(ctx, key); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return auth.Token{}, fmt.Errorf("%w: no user row", errSessionGone)
+			return credential.Token{}, fmt.Errorf("%w: no user row", errSessionGone)
 		}
-		return auth.Token{}, storeErr(err)
+		return credential.Token{}, storeErr(err)
 	}
 	return t.s.openToken(u)
 }
 
 // openToken unseals the OAuth token of a user row.
-func (s *Server) openToken(u store.User) (auth.Token, error) {
+func (s *Server) openToken(u store.User) (credential.Token, error) {
 	key := u.Key
 	if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
-		return auth.Token{}, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
+		return credential.Token{}, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
 	}
-	tok := auth.Token{TokenType: "Bearer", Expiry: u.TokenExpiry}
+	tok := credential.Token{TokenType: "Bearer", Expiry: u.TokenExpiry}
 	if len(u.AccessToken) > 0 {
 		b, err := s.sealing.Open(u.AccessToken, sealAD("access", key))
 		if err != nil {
-			return auth.Token{}, fmt.Errorf("%w: stored access token cannot be opened: %w", errSessionGone, err)
+			return credential.Token{}, fmt.Errorf("%w: stored access token cannot be opened: %w", errSessionGone, err)
 		}
 		tok.AccessToken = string(b)
 	}
 	if len(u.RefreshToken) > 0 {
 		b, err := s.sealing.Open(u.RefreshToken, sealAD("refresh", key))
 		if err != nil {
-			return auth.Token{}, fmt.Errorf("%w: stored refresh token cannot be opened: %w", errSessionGone, err)
+			return credential.Token{}, fmt.Errorf("%w: stored refresh token cannot be opened: %w", errSessionGone, err)
 		}
 		tok.RefreshToken = string(b)
 	}
 	return tok, nil
 }
 
-func (t *tokenStore) SaveToken(ctx context.Context, key string, tok auth.Token) error {
+func (t *tokenStore) SaveToken(ctx context.Context, key string, tok credential.Token) error {
 	toks, err := t.s.sealTokens(key, tok.AccessToken, tok.RefreshToken, "")
 	if err != nil {
 		return err
