@@ -12,6 +12,7 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/internal/credential"
+	"github.com/crmbridge/crmbridge/internal/vault"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -202,7 +203,7 @@ type credentials struct {
 func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserInfo, hostname string, c credentials) (string, error) {
 	name := p.adapter.Platform()
 	key := info.ID + "-" + name
-	toks, err := s.sealTokens(key, c.access, c.refresh, c.apiKey)
+	toks, err := s.vault.Seal(key, vault.Secrets{AccessToken: c.access, RefreshToken: c.refresh, APIKey: c.apiKey})
 	if err != nil {
 		return "", err
 	}

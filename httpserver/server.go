@@ -19,6 +19,7 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/internal/credential"
+	"github.com/crmbridge/crmbridge/internal/vault"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -178,7 +179,7 @@ type Server struct {
 	opts      options
 	store     store.Store
 	jwts      *auth.JWTIssuer
-	sealing   *auth.SealingKeyRing
+	vault     *vault.Vault
 	platforms map[string]*platform
 	handler   http.Handler
 	log       *slog.Logger
@@ -282,7 +283,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		opts:      o,
 		store:     cfg.Store,
 		jwts:      cfg.JWTIssuer,
-		sealing:   cfg.SealingKeys,
+		vault:     vault.New(cfg.SealingKeys),
 		platforms: make(map[string]*platform, len(cfg.Adapters)),
 		log:       o.logger,
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/internal/credential"
+	"github.com/crmbridge/crmbridge/internal/vault"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -197,16 +198,15 @@ func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*ht
 	var creds credential.Credentials
 	switch p.auth.Type {
 	case adapter.AuthAPIKey:
-		if len(u.APIKey) == 0 {
-			return nil, fmt.Errorf("%w: no API key stored", errSessionGone)
-		}
-		key, err := s.sealing.Open(u.APIKey, sealAD("apikey", u.Key))
+		key, err := s.vault.OpenAPIKey(u)
 		if err != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "cannot open stored API key; is TOKEN_ENCRYPTION_KEY the one it was sealed with?",
-				slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
-			return nil, fmt.Errorf("%w: stored API key cannot be opened: %w", errSessionGone, err)
+			if !errors.Is(err, vault.ErrNotStored) {
+				s.log.LogAttrs(ctx, slog.LevelError, "cannot open stored API key; is TOKEN_ENCRYPTION_KEY the one it was sealed with?",
+					slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
+			}
+			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
 		}
-		creds = credential.APIKey(string(key), p.auth.APIKeyScheme)
+		creds = credential.APIKey(key, p.auth.APIKeyScheme)
 	default:
 		if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
 			return nil, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
@@ -225,13 +225,6 @@ func (s *Server) clientWith(creds credential.Credentials) *http.Client {
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,
 	}
-}
-
-// sealAD is the additional data a credential is sealed with: the field and
-// the user key, so a sealed value cannot be moved to another user's row or
-// another column and still open.
-func sealAD(field, userKey string) []byte {
-	return []byte("crmbridge/" + field + "/" + userKey)
 }
 
 // preloaded hands the user row read by withSession to the first LoadToken
@@ -263,32 +256,18 @@ func (t *tokenStore) LoadToken(ctx context.Context, key string) (credential.Toke
 	return t.s.openToken(u)
 }
 
-// openToken unseals the OAuth token of a user row.
+// openToken unseals the OAuth token of a user row; a user whose token is
+// missing or does not open must log in again.
 func (s *Server) openToken(u store.User) (credential.Token, error) {
-	key := u.Key
-	if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
-		return credential.Token{}, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
-	}
-	tok := credential.Token{TokenType: "Bearer", Expiry: u.TokenExpiry}
-	if len(u.AccessToken) > 0 {
-		b, err := s.sealing.Open(u.AccessToken, sealAD("access", key))
-		if err != nil {
-			return credential.Token{}, fmt.Errorf("%w: stored access token cannot be opened: %w", errSessionGone, err)
-		}
-		tok.AccessToken = string(b)
-	}
-	if len(u.RefreshToken) > 0 {
-		b, err := s.sealing.Open(u.RefreshToken, sealAD("refresh", key))
-		if err != nil {
-			return credential.Token{}, fmt.Errorf("%w: stored refresh token cannot be opened: %w", errSessionGone, err)
-		}
-		tok.RefreshToken = string(b)
+	tok, err := s.vault.OpenToken(u)
+	if err != nil {
+		return credential.Token{}, fmt.Errorf("%w: %w", errSessionGone, err)
 	}
 	return tok, nil
 }
 
 func (t *tokenStore) SaveToken(ctx context.Context, key string, tok credential.Token) error {
-	toks, err := t.s.sealTokens(key, tok.AccessToken, tok.RefreshToken, "")
+	toks, err := t.s.vault.Seal(key, vault.Secrets{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken})
 	if err != nil {
 		return err
 	}
@@ -303,27 +282,4 @@ func (t *tokenStore) LockRefresh(ctx context.Context, key string) (func(), error
 		err = storeErr(err)
 	}
 	return unlock, err
-}
-
-// sealTokens seals the non-empty credentials of a user.
-func (s *Server) sealTokens(key, access, refresh, apiKey string) (store.Tokens, error) {
-	var t store.Tokens
-	for _, f := range []struct {
-		name, value string
-		dst         *[]byte
-	}{
-		{"access", access, &t.AccessToken},
-		{"refresh", refresh, &t.RefreshToken},
-		{"apikey", apiKey, &t.APIKey},
-	} {
-		if f.value == "" {
-			continue
-		}
-		sealed, err := s.sealing.Seal([]byte(f.value), sealAD(f.name, key))
-		if err != nil {
-			return store.Tokens{}, fmt.Errorf("sealing %s: %w", f.name, err)
-		}
-		*f.dst = sealed
-	}
-	return t, nil
 }
