@@ -49,6 +49,18 @@ func platformFromState(state string) string {
 	return readQuery(state).Get("platform")
 }
 
+// loginPlatform is platformNamed for a login route: it also refuses, with
+// the client's 400, a platform whose adapter logs in another way than
+// want (what names want in the answer).
+func (s *Server) loginPlatform(w http.ResponseWriter, r *http.Request, name string, want adapter.AuthType, what string) *platform {
+	p := s.platformNamed(w, r, name, "Missing platform name")
+	if p != nil && p.auth.Type != want {
+		writeText(w, http.StatusBadRequest, "Platform "+name+" does not use "+what)
+		return nil
+	}
+	return p
+}
+
 // apiKeyLogin is POST /apiKeyLogin: validate the key by fetching the CRM
 // user, store the sealed key, answer a session JWT.
 func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
@@ -61,18 +73,8 @@ func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = platformFromState(q.Get("state"))
 	}
-	if name == "" {
-		writeText(w, http.StatusBadRequest, "Missing platform name")
-		return
-	}
-	p := s.platforms[name]
+	p := s.loginPlatform(w, r, name, adapter.AuthAPIKey, "API keys")
 	if p == nil {
-		writeText(w, http.StatusBadRequest, "Unknown platform")
-		return
-	}
-	requestInfo(r.Context()).platform = name
-	if p.auth.Type != adapter.AuthAPIKey {
-		writeText(w, http.StatusBadRequest, "Platform "+name+" does not use API keys")
 		return
 	}
 	key := strings.TrimSpace(req.APIKey)
@@ -123,18 +125,8 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = q.Get("platform")
 	}
-	if name == "" {
-		writeText(w, http.StatusBadRequest, "Missing platform name")
-		return
-	}
-	p := s.platforms[name]
+	p := s.loginPlatform(w, r, name, adapter.AuthOAuth, "OAuth")
 	if p == nil {
-		writeText(w, http.StatusBadRequest, "Unknown platform")
-		return
-	}
-	requestInfo(r.Context()).platform = name
-	if p.auth.Type != adapter.AuthOAuth {
-		writeText(w, http.StatusBadRequest, "Platform "+name+" does not use OAuth")
 		return
 	}
 	code := cbq.Get("code")
