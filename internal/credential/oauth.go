@@ -107,6 +107,7 @@ type StatusError struct {
 	StatusCode int
 }
 
+// Error names the HTTP status; it never includes the body.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("credential: token endpoint answered HTTP %d without an OAuth response", e.StatusCode)
 }
