@@ -207,7 +207,7 @@ func TestExpandConcurrent(t *testing.T) {
 // TestExpandAllocations pins the cost model Formats promises: one allocation
 // per expanded string, none for a pattern without placeholders.
 func TestExpandAllocations(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it counts allocations (testing.AllocsPerRun).
 	if raceEnabled {
 		t.Skip("the race detector changes allocation counts")
 	}

@@ -10,7 +10,6 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	t.Parallel()
 	crm := httptest.NewServer(mycrm.NewFakeCRM("test-key"))
 	t.Cleanup(crm.Close)
 
