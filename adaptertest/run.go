@@ -79,10 +79,15 @@ func start(tb suiteTB, cfg Config) (*suite, error) {
 	if _, err := rand.Read(random[:]); err != nil {
 		return nil, fmt.Errorf("reading random bytes: %w", err)
 	}
+	secret := make([]byte, 48)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("reading random bytes: %w", err)
+	}
 	rec := newRecorder(cfg.Adapter)
 	srv, err := servertest.Start(tb, servertest.Config{
 		Adapters: []adapter.Adapter{rec},
 		Options:  cfg.ServerOptions,
+		Secret:   secret,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("the server refuses the adapter: %w", err)
