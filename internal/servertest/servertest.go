@@ -84,7 +84,8 @@ type Config struct {
 	Mount func(h http.Handler) (http.Handler, string)
 	// Client sends the helpers' requests; by default the test server's.
 	Client *http.Client
-	// NoContract turns the contract check off, for benchmarks only.
+	// NoContract turns the contract check off. [New] sets it for a
+	// benchmark; no test sets it.
 	NoContract bool
 }
 
