@@ -8,6 +8,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/internal/concurrently"
 	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
@@ -52,7 +53,7 @@ func TestCallLogOnceAcrossReplicas(t *testing.T) {
 	crm.SetDelay(testcrm.OpCreateCallLog, 20*time.Millisecond)
 
 	const sessionID = "session-replicas-1"
-	results := together(concurrency, func(int) result {
+	results := concurrently.Run(concurrency, func(int) result {
 		r, err := c.do("POST", "/callLog", jwt, callLogBody(sessionID))
 		return result{r, err}
 	})

@@ -139,26 +139,6 @@ func (c *cluster) checkBothServed() {
 	}
 }
 
-// together runs fn(i) for i in [0, n) on n goroutines released at the same
-// moment and returns the results in index order.
-func together[T any](n int, fn func(i int) T) []T {
-	out := make([]T, n)
-	start := make(chan struct{})
-	done := make(chan struct{})
-	for i := range n {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			<-start
-			out[i] = fn(i)
-		}()
-	}
-	close(start)
-	for range n {
-		<-done
-	}
-	return out
-}
-
 // successful reads the envelope's "successful".
 func successful(m map[string]any) bool {
 	ok, _ := m["successful"].(bool)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/internal/concurrently"
 	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
@@ -22,7 +23,7 @@ func messageLogBody(convLogID string, ids ...int64) map[string]any {
 // replica, and returns how often each message id was reported logged.
 func postDayConcurrently(t *testing.T, c *cluster, jwt, convLogID string, ids ...int64) map[string]int {
 	t.Helper()
-	results := together(concurrency, func(int) result {
+	results := concurrently.Run(concurrency, func(int) result {
 		r, err := c.do("POST", "/messageLog", jwt, messageLogBody(convLogID, ids...))
 		return result{r, err}
 	})

@@ -15,28 +15,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/crmbridge/crmbridge/internal/concurrently"
 	"github.com/crmbridge/crmbridge/store"
 )
-
-// together runs fn(i) for i in [0, n) on n goroutines released at the same
-// moment and returns the errors in index order.
-func together(n int, fn func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	done := make(chan struct{})
-	for i := range n {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			<-start
-			errs[i] = fn(i)
-		}()
-	}
-	close(start)
-	for range n {
-		<-done
-	}
-	return errs
-}
 
 // schemaVersionOf reads the version row of schema.
 func schemaVersionOf(t *testing.T, admin *pgx.Conn, schema string) (version, rows int) {
@@ -56,7 +37,7 @@ func TestMigrations(t *testing.T) {
 		schema := newSchema(t)
 		const n = 4
 		stores := make([]*Store, n)
-		errs := together(n, func(i int) error {
+		errs := concurrently.Run(n, func(i int) error {
 			s, err := Open(bounded(t), dsn, WithSchema(schema))
 			stores[i] = s
 			return err

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmbridge/crmbridge/internal/concurrently"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -106,20 +107,17 @@ func must(t *testing.T, what string, err error) {
 // together runs fn(i) for i in [0, n) on n goroutines released at the same
 // moment, and returns the results in index order.
 func together[T any](n int, fn func(i int) (T, error)) ([]T, []error) {
-	results := make([]T, n)
-	errs := make([]error, n)
-	start := make(chan struct{})
-	done := make(chan struct{})
-	for i := range n {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			<-start
-			results[i], errs[i] = fn(i)
-		}()
+	type result struct {
+		v   T
+		err error
 	}
-	close(start)
-	for range n {
-		<-done
+	rs := concurrently.Run(n, func(i int) result {
+		v, err := fn(i)
+		return result{v, err}
+	})
+	results, errs := make([]T, n), make([]error, n)
+	for i, r := range rs {
+		results[i], errs[i] = r.v, r.err
 	}
 	return results, errs
 }
