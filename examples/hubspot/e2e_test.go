@@ -3,7 +3,6 @@ package hubspot_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -90,34 +89,14 @@ func (e *e2e) login() string {
 	return jwt
 }
 
-type wireContact struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
-	Phone        string `json:"phone"`
-	Type         string `json:"type"`
-	Organization string `json:"organization"`
-	IsNewContact bool   `json:"isNewContact"`
-}
-
-type contactAnswer struct {
-	Successful    bool `json:"successful"`
-	ReturnMessage struct {
-		Message     string `json:"message"`
-		MessageType string `json:"messageType"`
-	} `json:"returnMessage"`
-	Contact []wireContact `json:"contact"`
-}
+type (
+	wireContact   = servertest.Contact
+	contactAnswer = servertest.ContactAnswer
+)
 
 func (e *e2e) findContact(jwt, query string) (reply, contactAnswer) {
 	e.t.Helper()
-	r := e.do("GET", "/contact?jwtToken="+jwt+"&"+query, nil)
-	var a contactAnswer
-	if r.Status == http.StatusOK {
-		if err := json.Unmarshal(r.Body, &a); err != nil {
-			e.t.Fatalf("GET /contact: %v: %s", err, r.Body)
-		}
-	}
-	return r, a
+	return e.s.FindContact(jwt, query)
 }
 
 // secretsIn lists what must never reach a log.

@@ -95,43 +95,14 @@ func (e *e2e) login() string {
 // userKey is the server's key of the logged-in user.
 func (e *e2e) userKey() string { return strconv.Itoa(e.userID) + "-" + pipedrive.Platform }
 
-// wireContact is a contact of GET /contact.
-type wireContact struct {
-	ID             string                      `json:"id"`
-	Name           string                      `json:"name"`
-	Phone          string                      `json:"phone"`
-	Type           string                      `json:"type"`
-	Organization   string                      `json:"organization"`
-	AdditionalInfo map[string][]adapter.Option `json:"additionalInfo"`
-	IsNewContact   bool                        `json:"isNewContact"`
-}
+type (
+	wireContact   = servertest.Contact
+	contactAnswer = servertest.ContactAnswer
+)
 
-type contactAnswer struct {
-	Successful    bool          `json:"successful"`
-	ReturnMessage returnMessage `json:"returnMessage"`
-	Contact       []wireContact `json:"contact"`
-}
-
-type returnMessage struct {
-	Message     string `json:"message"`
-	MessageType string `json:"messageType"`
-	Details     []struct {
-		Items []struct {
-			Text string `json:"text"`
-		} `json:"items"`
-	} `json:"details"`
-}
-
-func (e *e2e) findContact(jwt, phoneAndFormat string) (reply, contactAnswer) {
+func (e *e2e) findContact(jwt, query string) (reply, contactAnswer) {
 	e.t.Helper()
-	r := e.do("GET", "/contact?jwtToken="+jwt+"&"+phoneAndFormat, nil)
-	var a contactAnswer
-	if r.Status == http.StatusOK {
-		if err := json.Unmarshal(r.Body, &a); err != nil {
-			e.t.Fatalf("GET /contact: %v: %s", err, r.Body)
-		}
-	}
-	return r, a
+	return e.s.FindContact(jwt, query)
 }
 
 // secretsIn lists what must never reach a log: the fake's tokens and codes,
