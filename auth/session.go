@@ -171,7 +171,8 @@ func WithJWTClock(now func() time.Time) JWTOption {
 
 // JWTIssuer issues and verifies the server's session tokens: HS256 JWTs with
 // the claims id, platform, iat and exp (PROTOCOL.md §2). It is safe for
-// concurrent use. Its secret never leaves it: String and GoString redact it.
+// concurrent use. Its secret never leaves it: every fmt verb and log/slog
+// show it redacted.
 type JWTIssuer struct {
 	secret []byte
 	opts   jwtOptions
@@ -212,6 +213,10 @@ func (s *JWTIssuer) String() string { return "auth.JWTIssuer{secret: redacted}" 
 
 // GoString redacts the secret.
 func (s *JWTIssuer) GoString() string { return s.String() }
+
+// Format prints String for every verb: without it, %d or %t would print
+// the fields, the secret and the cached session JWTs included.
+func (s *JWTIssuer) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.GoString()) }
 
 // Issue returns a signed token for the user key id on platform, valid from
 // now for the configured lifetime. Both must be non-empty.

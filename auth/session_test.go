@@ -277,11 +277,22 @@ func TestShouldRenew(t *testing.T) {
 	}
 }
 
-func TestSessionsDoNotPrintSecret(t *testing.T) {
+func TestJWTIssuerDoesNotPrintSecret(t *testing.T) {
 	s := newTestSessions(t)
-	for _, out := range []string{s.String(), s.GoString(), sprintAll(s)} {
-		if strings.Contains(out, string(testSecret)) || strings.Contains(out, "48, 49, 50") {
+	// A verified token sits in the verify cache: it must not show either.
+	tok, err := s.Issue("1-p", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Verify(tok); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{s.String(), s.GoString(), sprintAll(s), logAll(s)} {
+		if strings.Contains(out, string(testSecret)) || strings.Contains(out, "48, 49, 50") || strings.Contains(out, "48 49 50") {
 			t.Errorf("formatted JWTIssuer shows the secret: %s", out)
+		}
+		if strings.Contains(out, tok) {
+			t.Errorf("formatted JWTIssuer shows a cached JWT: %s", out)
 		}
 	}
 }
