@@ -58,6 +58,10 @@ func (t Token) String() string {
 // GoString is String.
 func (t Token) GoString() string { return t.String() }
 
+// Format prints String for every verb: without it, %d or %t would print
+// the fields, the tokens included.
+func (t Token) Format(f fmt.State, _ rune) { io.WriteString(f, t.String()) }
+
 // LogValue makes log/slog record the token's shape, not its secrets.
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(
