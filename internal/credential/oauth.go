@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/crmbridge/crmbridge/auth"
 )
@@ -86,7 +87,7 @@ type OAuthError struct {
 	// Code is the "error" field, e.g. "invalid_grant".
 	Code string
 	// Description is "error_description", with any credential we sent
-	// removed.
+	// removed (also form-encoded), cut to 512 bytes.
 	Description string
 }
 
@@ -311,12 +312,30 @@ func expiresIn(v any) (int64, error) {
 	return int64(min(f, maxExpiresIn)), nil
 }
 
-// redact removes secrets from provider-supplied text.
+// maxDescription bounds the provider's error_description an OAuthError
+// keeps, in bytes: it goes into errors and log lines, and a provider may
+// answer with up to maxTokenResponse of it.
+const maxDescription = 512
+
+// redact removes secrets from provider-supplied text, as we sent them and
+// form-encoded (a provider may echo the request body), then bounds the
+// text to maxDescription bytes. Redacting first means the cut can never
+// leave part of a secret behind.
 func redact(s string, secrets ...string) string {
 	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
+		if secret == "" {
+			continue
 		}
+		for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret)} {
+			s = strings.ReplaceAll(s, form, "[redacted]")
+		}
+	}
+	if len(s) > maxDescription {
+		cut := maxDescription
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }
