@@ -84,7 +84,8 @@ func presence(s string) string {
 type OAuthError struct {
 	// StatusCode is the HTTP status; some providers answer 200.
 	StatusCode int
-	// Code is the "error" field, e.g. "invalid_grant".
+	// Code is the "error" field, e.g. "invalid_grant", redacted and cut as
+	// Description is (it is the provider's text too).
 	Code string
 	// Description is "error_description", with any credential we sent
 	// removed (also form-encoded), cut to 512 bytes.
@@ -213,7 +214,7 @@ func tokenRequest(ctx context.Context, p auth.Provider, hc *http.Client, form ur
 		desc, _ := fields["error_description"].(string)
 		return Token{}, &OAuthError{
 			StatusCode:  resp.StatusCode,
-			Code:        code,
+			Code:        redact(code, sent, p.ClientSecret),
 			Description: redact(desc, sent, p.ClientSecret),
 		}
 	}

@@ -229,6 +229,8 @@ func TestTokenEndpointErrors(t *testing.T) {
 			&OAuthError{StatusCode: 401, Code: "invalid_client", Description: "bad client_secret=[redacted]"}, 0, false},
 		{"description of ten times the bound", 400, "application/json", `{"error":"invalid_grant","error_description":"` + strings.Repeat("é", 10*maxDescription/2) + `"}`,
 			&OAuthError{StatusCode: 400, Code: "invalid_grant", Description: strings.Repeat("é", maxDescription/2) + "…"}, 0, true},
+		{"error code echoing the token", 400, "application/json", `{"error":"bad token rt-secret-1"}`,
+			&OAuthError{StatusCode: 400, Code: "bad token [redacted]"}, 0, false},
 		{"error with HTTP 200", 200, "application/json", `{"error":"invalid_code"}`,
 			&OAuthError{StatusCode: 200, Code: "invalid_code"}, 0, false},
 		{"500 text", 500, "text/html", `<h1>Internal Server Error</h1>`, nil, 500, false},
