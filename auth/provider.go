@@ -29,8 +29,10 @@ type Provider struct {
 	// TokenURL is the token endpoint for code exchange and refresh.
 	TokenURL string
 	// RevokeURL is the token revocation endpoint (RFC 7009), or "" when
-	// the provider has none. The server revokes the user's refresh token
-	// there when the user disconnects.
+	// the provider has none. When the user logs out (POST /unAuthorize)
+	// the server revokes the user's refresh token there, or the access
+	// token when there is no refresh token; a failure is logged and the
+	// stored tokens are erased anyway.
 	RevokeURL string
 	// ClientID and ClientSecret are this application's credentials.
 	ClientID     string
