@@ -146,7 +146,7 @@ func search(ctx context.Context, c api, body searchBody) ([]contactRecord, error
 	var out []contactRecord
 	for range maxPages {
 		var page searchPage
-		if err := c.do(ctx, "POST", "/crm/objects/2026-03/contacts/search", nil, body, &page); err != nil {
+		if err := c.Do(ctx, "POST", "/crm/objects/2026-03/contacts/search", nil, body, &page); err != nil {
 			return nil, err
 		}
 		out = append(out, page.Results...)
@@ -224,7 +224,7 @@ func (a *Adapter) SearchContacts(ctx context.Context, req adapter.SearchContacts
 	}
 	var page searchPage
 	body := searchBody{Query: name, Properties: contactProps, Limit: pageSize}
-	if err := a.api(req.Session).do(ctx, "POST", "/crm/objects/2026-03/contacts/search", nil, body, &page); err != nil {
+	if err := a.api(req.Session).Do(ctx, "POST", "/crm/objects/2026-03/contacts/search", nil, body, &page); err != nil {
 		return adapter.FindContactsResult{}, err
 	}
 	contacts := make([]adapter.Contact, 0, len(page.Results))
@@ -255,7 +255,7 @@ func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRe
 		props["hubspot_owner_id"] = o
 	}
 	var created contactRecord
-	if err := a.api(req.Session).do(ctx, "POST", "/crm/objects/2026-03/contacts", nil,
+	if err := a.api(req.Session).Do(ctx, "POST", "/crm/objects/2026-03/contacts", nil,
 		map[string]any{"properties": props}, &created); err != nil {
 		return adapter.CreateContactResult{}, err
 	}

@@ -75,7 +75,7 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 		props["hubspot_owner_id"] = o
 	}
 	var created record
-	if err := a.api(req.Session).do(ctx, "POST", notesPath, nil, map[string]any{
+	if err := a.api(req.Session).Do(ctx, "POST", notesPath, nil, map[string]any{
 		"properties":   props,
 		"associations": associationTo(contactID, assocNoteToContact),
 	}, &created); err != nil {
@@ -101,7 +101,7 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	}
 	defer unlock()
 	var cur record
-	if err := c.do(ctx, "GET", notesPath+"/"+id, url.Values{"properties": {"hs_note_body"}}, nil, &cur); err != nil {
+	if err := c.Do(ctx, "GET", notesPath+"/"+id, url.Values{"properties": {"hs_note_body"}}, nil, &cur); err != nil {
 		return adapter.UpdateMessageLogResult{}, err
 	}
 	old := cur.Properties["hs_note_body"]
@@ -112,5 +112,5 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	} else {
 		body = old + "<ul>" + item + "</ul>"
 	}
-	return adapter.UpdateMessageLogResult{}, c.do(ctx, "PATCH", notesPath+"/"+id, nil, map[string]any{"properties": map[string]string{"hs_note_body": body}}, nil)
+	return adapter.UpdateMessageLogResult{}, c.Do(ctx, "PATCH", notesPath+"/"+id, nil, map[string]any{"properties": map[string]string{"hs_note_body": body}}, nil)
 }

@@ -120,7 +120,7 @@ func (c *typeCache) forget(company string, e *typeEntry) {
 func (a *Adapter) activityTypes(ctx context.Context, c api, x userExtra) (activityTypes, error) {
 	return a.types.get(ctx, x.companyKey(), func(ctx context.Context) (activityTypes, error) {
 		var list []activityType
-		if err := c.do(ctx, "GET", "/api/v1/activityTypes", nil, nil, &list); err != nil {
+		if err := c.Do(ctx, "GET", "/api/v1/activityTypes", nil, nil, &list); err != nil {
 			return activityTypes{}, err
 		}
 		return pickTypes(list)

@@ -97,7 +97,7 @@ func TestErrors(t *testing.T) {
 			return cmp.Diff("Subject is too long", ue.Message)
 		}},
 		{"server error", http.StatusBadGateway, func(err error) string {
-			if err == nil || errors.Is(err, adapter.ErrNotFound) || !strings.HasPrefix(err.Error(), "templatecrm GET /v1/activities/a404: HTTP 502") {
+			if err == nil || errors.Is(err, adapter.ErrNotFound) || !strings.HasPrefix(err.Error(), "templatecrm: GET /v1/activities/a404: HTTP 502") {
 				return "want a plain error naming the route and status"
 			}
 			return ""
