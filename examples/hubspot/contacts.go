@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -200,7 +201,7 @@ func toContact(r contactRecord, number string) adapter.Contact {
 	p := r.Properties
 	name := strings.TrimSpace(p["firstname"] + " " + p["lastname"])
 	if name == "" {
-		name = cmpOr(p["email"], "Contact "+r.ID)
+		name = cmp.Or(p["email"], "Contact "+r.ID)
 	}
 	return adapter.Contact{ID: r.ID, Name: name, Phone: number, Type: contactType, Organization: p["company"]}
 }
@@ -229,7 +230,7 @@ func (a *Adapter) SearchContacts(ctx context.Context, req adapter.SearchContacts
 	}
 	contacts := make([]adapter.Contact, 0, len(page.Results))
 	for _, r := range page.Results {
-		contacts = append(contacts, toContact(r, cmpOr(r.Properties[propPhone], r.Properties[propMobile])))
+		contacts = append(contacts, toContact(r, cmp.Or(r.Properties[propPhone], r.Properties[propMobile])))
 	}
 	return adapter.FindContactsResult{Contacts: contacts}, nil
 }
@@ -247,7 +248,7 @@ func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRe
 	} else {
 		props["firstname"] = name
 	}
-	number := cmpOr(req.Phone.Number.E164(), req.Phone.Raw)
+	number := cmp.Or(req.Phone.Number.E164(), req.Phone.Raw)
 	if number != "" {
 		props[propPhone] = number
 	}

@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"html"
@@ -32,7 +33,7 @@ func messageItem(m adapter.Message, loc *time.Location) string {
 	if !m.CreationTime.IsZero() {
 		b.WriteString(html.EscapeString(m.CreationTime.In(loc).Format("15:04")) + " ")
 	}
-	b.WriteString(html.EscapeString(cmpOr(m.Direction, "Message")))
+	b.WriteString(html.EscapeString(cmp.Or(m.Direction, "Message")))
 	if who := logbody.PartyText(m.From); who != "" {
 		b.WriteString(" " + html.EscapeString(who))
 	}
@@ -62,9 +63,9 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 	if when.IsZero() {
 		when = time.Now()
 	}
-	who := cmpOr(strings.TrimSpace(req.Contact.Name), "contact")
+	who := cmp.Or(strings.TrimSpace(req.Contact.Name), "contact")
 	if len(req.Conversation.Correspondents) > 0 {
-		who = cmpOr(strings.TrimSpace(req.Contact.Name), logbody.PartyText(req.Conversation.Correspondents[0]))
+		who = cmp.Or(strings.TrimSpace(req.Contact.Name), logbody.PartyText(req.Conversation.Correspondents[0]))
 	}
 	heading := kindOf(req.Conversation.Type) + " with " + who + " on " + when.In(loc).Format("2006-01-02")
 	props := map[string]string{

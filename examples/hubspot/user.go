@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,7 +89,7 @@ func (a *Adapter) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) 
 	}
 	return adapter.UserInfo{
 		ID:       userID,
-		Name:     cmpOr(o.name(), "HubSpot user "+userID),
+		Name:     cmp.Or(o.name(), "HubSpot user "+userID),
 		Hostname: Hostname,
 		Extra:    extra,
 	}, nil

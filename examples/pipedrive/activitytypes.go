@@ -1,6 +1,7 @@
 package pipedrive
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -54,7 +55,7 @@ func pickTypes(list []activityType) (activityTypes, error) {
 	msg := find(func(t activityType) bool {
 		return strings.EqualFold(t.KeyString, "sms") || strings.EqualFold(t.Name, "sms")
 	})
-	return activityTypes{call: call, message: cmpOr(msg, call)}, nil
+	return activityTypes{call: call, message: cmp.Or(msg, call)}, nil
 }
 
 // typeCache remembers each company's activity types, so the list is fetched

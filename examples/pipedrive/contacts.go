@@ -1,6 +1,7 @@
 package pipedrive
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -345,7 +346,7 @@ func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRe
 	}
 	return adapter.CreateContactResult{Contact: adapter.Contact{
 		ID:    strconv.FormatInt(created.ID, 10),
-		Name:  cmpOr(created.Name, name),
+		Name:  cmp.Or(created.Name, name),
 		Phone: number,
 		Type:  contactType,
 	}}, nil

@@ -1,6 +1,7 @@
 package pipedrive
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,26 +83,10 @@ var (
 
 // New returns an Adapter for cfg.
 func New(cfg Config, opts ...Option) (*Adapter, error) {
-	cfg.AuthURL = cmpOr(cfg.AuthURL, DefaultAuthURL)
-	cfg.TokenURL = cmpOr(cfg.TokenURL, DefaultTokenURL)
-	cfg.RevokeURL = cmpOr(cfg.RevokeURL, DefaultRevokeURL)
+	cfg.AuthURL = cmp.Or(cfg.AuthURL, DefaultAuthURL)
+	cfg.TokenURL = cmp.Or(cfg.TokenURL, DefaultTokenURL)
+	cfg.RevokeURL = cmp.Or(cfg.RevokeURL, DefaultRevokeURL)
 	cfg.Scopes = slices.Clone(cfg.Scopes)
-	switch {
-	case cfg.ClientID == "":
-		return nil, fmt.Errorf("%w: ClientID is empty", ErrConfig)
-	case cfg.ClientSecret == "":
-		return nil, fmt.Errorf("%w: ClientSecret is empty", ErrConfig)
-	case cfg.RedirectURL == "":
-		return nil, fmt.Errorf("%w: RedirectURL is empty", ErrConfig)
-	}
-	for name, u := range map[string]string{
-		"RedirectURL": cfg.RedirectURL, "AuthURL": cfg.AuthURL,
-		"TokenURL": cfg.TokenURL, "RevokeURL": cfg.RevokeURL,
-	} {
-		if !isHTTPURL(u) {
-			return nil, fmt.Errorf("%w: %s is not an absolute http(s) URL", ErrConfig, name)
-		}
-	}
 	a := &Adapter{
 		cfg:         cfg,
 		log:         slog.New(slog.DiscardHandler),
@@ -109,6 +94,9 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 	}
 	for _, o := range opts {
 		o(a)
+	}
+	if err := a.Auth().Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if a.log == nil || a.concurrency < 1 {
 		return nil, fmt.Errorf("%w: nil logger, or concurrency below 1", ErrConfig)
@@ -119,13 +107,6 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 	}
 	a.manifest = m
 	return a, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func isHTTPURL(s string) bool {
