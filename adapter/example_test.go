@@ -112,3 +112,30 @@ func ExampleJSONClient() {
 	// [{1001 Bob Brown}] <nil>
 	// true mycrm: GET /api/contacts: HTTP 404: crm record not found
 }
+
+// Discover finds an adapter's optional capabilities; Names lists them, for
+// a test that pins what an adapter offers or a log line at start-up.
+func ExampleCapabilities_Names() {
+	fmt.Println(adapter.Discover(exampleAdapter{}).Names())
+	// Output: [ContactSearcher]
+}
+
+// exampleAdapter has the five required methods and contact search.
+type exampleAdapter struct{}
+
+func (exampleAdapter) Platform() string { return "example" }
+func (exampleAdapter) Auth() adapter.AuthConfig {
+	return adapter.AuthConfig{Type: adapter.AuthAPIKey, APIKeyScheme: func(*http.Request, string) {}}
+}
+func (exampleAdapter) GetUserInfo(context.Context, adapter.UserInfoRequest) (adapter.UserInfo, error) {
+	return adapter.UserInfo{}, nil
+}
+func (exampleAdapter) FindContacts(context.Context, adapter.FindContactsRequest) (adapter.FindContactsResult, error) {
+	return adapter.FindContactsResult{}, nil
+}
+func (exampleAdapter) CreateCallLog(context.Context, adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
+	return adapter.CreateCallLogResult{}, nil
+}
+func (exampleAdapter) SearchContacts(context.Context, adapter.SearchContactsRequest) (adapter.FindContactsResult, error) {
+	return adapter.FindContactsResult{}, nil
+}

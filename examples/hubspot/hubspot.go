@@ -55,7 +55,11 @@ func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
 // the fewest search requests HubSpot's limits allow. For tests.
 func WithMaxInValues(n int) Option { return func(a *Adapter) { a.maxIn = n } }
 
-// Adapter is the HubSpot adapter. It is safe for concurrent use.
+// Adapter is the HubSpot adapter. Besides the five required methods it
+// implements adapter.ContactCreator, CallLogReader, CallLogUpdater,
+// MessageLogger, ContactSearcher, AuthValidator, Manifester and
+// LogFormatter (TestCapabilities pins the list). It is safe for concurrent
+// use.
 type Adapter struct {
 	cfg      Config
 	log      *slog.Logger
@@ -64,17 +68,6 @@ type Adapter struct {
 	records  keyedMutex
 	recorded recordedLinks
 }
-
-var (
-	_ adapter.Adapter         = (*Adapter)(nil)
-	_ adapter.ContactCreator  = (*Adapter)(nil)
-	_ adapter.CallLogReader   = (*Adapter)(nil)
-	_ adapter.CallLogUpdater  = (*Adapter)(nil)
-	_ adapter.MessageLogger   = (*Adapter)(nil)
-	_ adapter.Manifester      = (*Adapter)(nil)
-	_ adapter.AuthValidator   = (*Adapter)(nil)
-	_ adapter.ContactSearcher = (*Adapter)(nil)
-)
 
 // New returns an Adapter for cfg.
 func New(cfg Config, opts ...Option) (*Adapter, error) {

@@ -60,7 +60,10 @@ func WithLookupConcurrency(n int) Option {
 	return func(a *Adapter) { a.concurrency = n }
 }
 
-// Adapter is the Pipedrive adapter. It is safe for concurrent use.
+// Adapter is the Pipedrive adapter. Besides the five required methods it
+// implements adapter.ContactCreator, CallLogReader, CallLogUpdater,
+// MessageLogger, CallLogFinder, AuthValidator, Manifester and LogFormatter
+// (TestCapabilities pins the list). It is safe for concurrent use.
 type Adapter struct {
 	cfg         Config
 	log         *slog.Logger
@@ -69,17 +72,6 @@ type Adapter struct {
 	types       typeCache
 	notes       keyedMutex
 }
-
-var (
-	_ adapter.Adapter        = (*Adapter)(nil)
-	_ adapter.ContactCreator = (*Adapter)(nil)
-	_ adapter.CallLogReader  = (*Adapter)(nil)
-	_ adapter.CallLogUpdater = (*Adapter)(nil)
-	_ adapter.MessageLogger  = (*Adapter)(nil)
-	_ adapter.Manifester     = (*Adapter)(nil)
-	_ adapter.AuthValidator  = (*Adapter)(nil)
-	_ adapter.CallLogFinder  = (*Adapter)(nil)
-)
 
 // New returns an Adapter for cfg.
 func New(cfg Config, opts ...Option) (*Adapter, error) {
