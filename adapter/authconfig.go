@@ -56,3 +56,38 @@ func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
+
+// ManifestAuth is the "auth" block of a platform's manifest (GET
+// /crmManifest, PROTOCOL.md §6) as far as an AuthConfig says it, ready to
+// marshal: {"type":"oauth","oauth":{"authUrl","clientId","redirectUri",
+// "scope"}} or {"type":"apiKey"}. It never holds the client secret. An
+// API-key adapter usually adds its login page ("apiKey": {"page": ...})
+// in a block of its own.
+type ManifestAuth struct {
+	// Type is "oauth" or "apiKey".
+	Type AuthType `json:"type"`
+	// OAuth is what the client needs to open the CRM's authorization page;
+	// nil for an API key.
+	OAuth *ManifestOAuth `json:"oauth,omitempty"`
+}
+
+// ManifestOAuth is the "oauth" part of [ManifestAuth].
+type ManifestOAuth struct {
+	// AuthURL is the provider's authorization endpoint.
+	AuthURL string `json:"authUrl"`
+	// ClientID is the app's public client id.
+	ClientID string `json:"clientId"`
+	// RedirectURI is where the CRM sends the user back with a code.
+	RedirectURI string `json:"redirectUri"`
+	// Scope is the space-separated scopes the client asks for.
+	Scope string `json:"scope"`
+}
+
+// ManifestAuth returns the manifest's "auth" block for c.
+func (c AuthConfig) ManifestAuth() ManifestAuth {
+	m := ManifestAuth{Type: c.Type}
+	if p := c.OAuth; c.Type == AuthOAuth && p != nil {
+		m.OAuth = &ManifestOAuth{AuthURL: p.AuthURL, ClientID: p.ClientID, RedirectURI: p.RedirectURL, Scope: strings.Join(p.Scopes, " ")}
+	}
+	return m
+}

@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -38,5 +39,22 @@ func TestAuthConfigValidate(t *testing.T) {
 		if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
 			t.Errorf("%s: Validate() = %v, want %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// The manifest's auth block names the public parts of the provider, never
+// the secret.
+func TestManifestAuth(t *testing.T) {
+	c := AuthConfig{Type: AuthOAuth, OAuth: &auth.Provider{
+		AuthURL: "https://crm.example/authorize", TokenURL: "https://crm.example/token",
+		ClientID: "id", ClientSecret: "top-secret", RedirectURL: "https://app.example/cb", Scopes: []string{"a", "b"},
+	}}
+	b, err := json.Marshal(c.ManifestAuth())
+	if want := `{"type":"oauth","oauth":{"authUrl":"https://crm.example/authorize","clientId":"id","redirectUri":"https://app.example/cb","scope":"a b"}}`; err != nil || string(b) != want {
+		t.Errorf("OAuth: %s, %v; want %s", b, err, want)
+	}
+	b, err = json.Marshal(AuthConfig{Type: AuthAPIKey, OAuth: c.OAuth}.ManifestAuth())
+	if want := `{"type":"apiKey"}`; err != nil || string(b) != want {
+		t.Errorf("API key: %s, %v; want %s", b, err, want)
 	}
 }

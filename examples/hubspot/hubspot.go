@@ -130,17 +130,9 @@ func (a *Adapter) Manifest() json.RawMessage { return slices.Clone(a.manifest) }
 
 func (a *Adapter) manifestBlock() map[string]any {
 	return map[string]any{
-		"name":        Platform,
-		"displayName": "HubSpot",
-		"auth": map[string]any{
-			"type": "oauth",
-			"oauth": map[string]string{
-				"authUrl":     a.cfg.AuthURL,
-				"clientId":    a.cfg.ClientID,
-				"redirectUri": a.cfg.RedirectURL,
-				"scope":       strings.Join(a.cfg.Scopes, " "),
-			},
-		},
+		"name":         Platform,
+		"displayName":  "HubSpot",
+		"auth":         a.Auth().ManifestAuth(),
 		"contactTypes": []any{map[string]string{"display": "Contact", "value": contactType}},
 		"page": map[string]any{
 			"callLog":    map[string]any{"additionalFields": []any{}},

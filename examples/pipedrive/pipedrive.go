@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
@@ -156,17 +155,9 @@ type manifestBlock struct {
 func (a *Adapter) manifestBlock() manifestBlock {
 	deals := []manifestField{{Const: dealsField, Title: "Deal", Type: "selection", ContactDependent: true}}
 	return manifestBlock{
-		Name:        Platform,
-		DisplayName: "Pipedrive",
-		Auth: map[string]any{
-			"type": "oauth",
-			"oauth": map[string]string{
-				"authUrl":     a.cfg.AuthURL,
-				"clientId":    a.cfg.ClientID,
-				"redirectUri": a.cfg.RedirectURL,
-				"scope":       strings.Join(a.cfg.Scopes, " "),
-			},
-		},
+		Name:         Platform,
+		DisplayName:  "Pipedrive",
+		Auth:         a.Auth().ManifestAuth(),
 		ContactTypes: []any{map[string]string{"display": "Person", "value": "Person"}},
 		Page: map[string]manifestLogPage{
 			"callLog":    {AdditionalFields: deals},
