@@ -159,7 +159,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store/sqlite: open: %w: %w", store.ErrUnavailable, err)
 	}
-	if file, ok := filePath(path); ok && !memory {
+	if file, ok := FilePath(path); ok && !memory {
 		// The ping created the file if it was missing.
 		fi, err := os.Stat(file)
 		if err != nil {
