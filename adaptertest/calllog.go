@@ -47,16 +47,8 @@ func (s *suite) createCallLog(tb suiteTB) {
 	tb.Helper()
 	s.sessionID = "adaptertest-" + s.runID
 	s.callNote = "Adaptertest call note " + s.runID
-	a, calls, ok := s.send(tb, "POST", "/callLog", s.callLogBody(), true)
+	a, cc, ok := exchange[adapter.CreateCallLogRequest, adapter.CreateCallLogResult](s, tb, "POST", "/callLog", s.callLogBody(), mCreateCall)
 	if !ok {
-		return
-	}
-	if reportFailedCalls(tb, calls) {
-		tb.Errorf("%v", a)
-		return
-	}
-	cc, called := only[adapter.CreateCallLogRequest, adapter.CreateCallLogResult](tb, calls, mCreateCall, "for POST /callLog")
-	if !called {
 		return
 	}
 	if cc.res.LogID == "" {
@@ -91,15 +83,9 @@ func (s *suite) duplicateCallLog(tb suiteTB) {
 func (s *suite) readCallLog(tb suiteTB) (adapter.GetCallLogResult, bool) {
 	tb.Helper()
 	unknown := "adaptertest-unknown-" + s.runID
-	a, calls, ok := s.send(tb, "GET", "/callLog?sessionIds="+s.sessionID+","+unknown+"&requireDetails=true", nil, true)
+	a, gc, ok := exchange[adapter.GetCallLogRequest, adapter.GetCallLogResult](s, tb,
+		"GET", "/callLog?sessionIds="+s.sessionID+","+unknown+"&requireDetails=true", nil, mGetCall)
 	if !ok {
-		return adapter.GetCallLogResult{}, false
-	}
-	if reportFailedCalls(tb, calls) {
-		return adapter.GetCallLogResult{}, false
-	}
-	gc, called := only[adapter.GetCallLogRequest, adapter.GetCallLogResult](tb, calls, mGetCall, "for GET /callLog?requireDetails=true")
-	if !called {
 		return adapter.GetCallLogResult{}, false
 	}
 	var la callLogsAnswer
@@ -258,16 +244,8 @@ func (s *suite) readRecord(tb suiteTB) (string, bool) {
 // succeeded.
 func (s *suite) patch(tb suiteTB, body map[string]any) bool {
 	tb.Helper()
-	a, calls, ok := s.send(tb, "PATCH", "/callLog", body, true)
+	a, uc, ok := exchange[adapter.UpdateCallLogRequest, adapter.UpdateCallLogResult](s, tb, "PATCH", "/callLog", body, mUpdateCall)
 	if !ok {
-		return false
-	}
-	if reportFailedCalls(tb, calls) {
-		tb.Errorf("%v", a)
-		return false
-	}
-	uc, called := only[adapter.UpdateCallLogRequest, adapter.UpdateCallLogResult](tb, calls, mUpdateCall, "for PATCH /callLog")
-	if !called {
 		return false
 	}
 	if uc.req.LogID != s.callLogID {
@@ -289,21 +267,14 @@ func (s *suite) disposition(tb suiteTB) {
 	if want == nil {
 		want = map[string]any{"adaptertest": "checked"}
 	}
-	a, calls, ok := s.send(tb, "PUT", "/callDisposition", map[string]any{"sessionId": s.sessionID, "dispositions": want}, true)
+	a, dc, ok := exchange[adapter.SetCallDispositionRequest, adapter.SetCallDispositionResult](s, tb,
+		"PUT", "/callDisposition", map[string]any{"sessionId": s.sessionID, "dispositions": want}, mDisposition)
 	if !ok {
 		return
 	}
 	var e envelope
 	if err := a.decode(&e); err != nil {
 		tb.Errorf("%v", err)
-		return
-	}
-	if reportFailedCalls(tb, calls) {
-		tb.Errorf("%v", a)
-		return
-	}
-	dc, called := only[adapter.SetCallDispositionRequest, adapter.SetCallDispositionResult](tb, calls, mDisposition, "for PUT /callDisposition")
-	if !called {
 		return
 	}
 	if dc.req.LogID != s.callLogID {
