@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/internal/clientwire"
 )
 
 // logContact is the contact logs are written against.
@@ -23,18 +24,8 @@ func (s *suite) logContact() (id, name string) {
 func (s *suite) callLogBody() map[string]any {
 	id, name := s.logContact()
 	return map[string]any{
-		"logInfo": map[string]any{
-			"id":                 "adaptertest-record-" + s.runID,
-			"sessionId":          s.sessionID,
-			"telephonySessionId": "adaptertest-telephony-" + s.runID,
-			"startTime":          time.Now().Add(-5 * time.Minute).UnixMilli(),
-			"duration":           42,
-			"direction":          "Inbound",
-			"result":             "Call connected",
-			"from":               map[string]any{"phoneNumber": s.cfg.ExistingPhone, "name": name},
-			"to":                 map[string]any{"phoneNumber": selfPhone, "name": "Adaptertest user"},
-			"recording":          map[string]any{"link": "(pending...)"},
-		},
+		"logInfo": s.call().LogInfo("adaptertest-record-"+s.runID, s.sessionID,
+			"adaptertest-telephony-"+s.runID, "(pending...)"),
 		"note":                 s.callNote,
 		"contactId":            id,
 		"contactName":          name,
@@ -147,17 +138,20 @@ func (s *suite) updateCallLog(tb suiteTB) {
 // sends once the recording is processed: an empty note, the link and the
 // call's details again.
 func (s *suite) sweepBody(link string) map[string]any {
+	body := s.call().Details()
+	body["sessionId"] = s.sessionID
+	body["note"] = ""
+	body["recordingLink"] = link
+	return body
+}
+
+// call is the suite's call: five minutes ago, from the contact the logs are
+// written against to the user.
+func (s *suite) call() clientwire.Call {
 	_, name := s.logContact()
-	return map[string]any{
-		"sessionId":     s.sessionID,
-		"note":          "",
-		"recordingLink": link,
-		"startTime":     time.Now().Add(-5 * time.Minute).UnixMilli(),
-		"duration":      42,
-		"result":        "Call connected",
-		"direction":     "Inbound",
-		"from":          map[string]any{"phoneNumber": s.cfg.ExistingPhone, "name": name},
-		"to":            map[string]any{"phoneNumber": selfPhone, "name": "Adaptertest user"},
+	return clientwire.Call{
+		Start: time.Now().Add(-5 * time.Minute), Duration: 42 * time.Second, Direction: "Inbound", Result: "Call connected",
+		From: clientwire.Party{PhoneNumber: s.cfg.ExistingPhone, Name: name}, To: clientwire.Party{PhoneNumber: selfPhone, Name: "Adaptertest user"},
 	}
 }
 
