@@ -26,8 +26,13 @@ var (
 // Slot is one database's reserve/confirm/release protocol on one
 // reservation table (see [store.Store.ReserveCallLog]).
 type Slot interface {
+	// Reserve claims the slot (userKey, id), or takes over a pending one
+	// whose lease has run out; see [store.Store.ReserveCallLog].
 	Reserve(ctx context.Context, userKey, id string, lease time.Duration) (store.Reservation, error)
+	// Confirm records the CRM's logID for the slot; see
+	// [store.Store.ConfirmCallLog].
 	Confirm(ctx context.Context, userKey, id, logID string) error
+	// Release frees the slot if it is pending.
 	Release(ctx context.Context, userKey, id string) error
 }
 
