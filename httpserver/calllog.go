@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
 )
 
 // reservationLease is how long a pending reservation protects its slot
@@ -325,7 +325,7 @@ func unsupported(err error) bool { return errors.Is(err, errors.ErrUnsupported) 
 // succeeded: the user must reconnect, or the store is down.
 func isSessionFailure(err error) bool {
 	return errors.Is(err, errSessionGone) || errors.Is(err, adapter.ErrUnauthorized) ||
-		errors.Is(err, errStore) || errors.Is(err, auth.ErrRevoked)
+		errors.Is(err, errStore) || errors.Is(err, credential.ErrRevoked)
 }
 
 type callLogUpdateResponse struct {

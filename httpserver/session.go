@@ -12,6 +12,8 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
+	"github.com/crmbridge/crmbridge/internal/vault"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -193,19 +195,18 @@ func adapterUser(u store.User) adapter.User {
 // userClient builds the *http.Client an adapter uses for this user: the
 // base client's transport wrapped with the user's credentials.
 func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*http.Client, error) {
-	var creds auth.Credentials
+	var creds credential.Credentials
 	switch p.auth.Type {
 	case adapter.AuthAPIKey:
-		if len(u.APIKey) == 0 {
-			return nil, fmt.Errorf("%w: no API key stored", errSessionGone)
-		}
-		key, err := s.sealing.Open(u.APIKey, sealAD("apikey", u.Key))
+		key, err := s.vault.OpenAPIKey(u)
 		if err != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "cannot open stored API key; is TOKEN_ENCRYPTION_KEY the one it was sealed with?",
-				slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
-			return nil, fmt.Errorf("%w: stored API key cannot be opened: %w", errSessionGone, err)
+			if !errors.Is(err, vault.ErrNotStored) {
+				s.log.LogAttrs(ctx, slog.LevelError, "cannot open stored API key; is TOKEN_ENCRYPTION_KEY the one it was sealed with?",
+					slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
+			}
+			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
 		}
-		creds = auth.APIKeyCredentials(string(key), p.auth.APIKeyScheme)
+		creds = credential.APIKey(key, p.auth.APIKeyScheme)
 	default:
 		if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
 			return nil, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
@@ -216,21 +217,14 @@ func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*ht
 }
 
 // clientWith layers credentials over the configured base client.
-func (s *Server) clientWith(creds auth.Credentials) *http.Client {
+func (s *Server) clientWith(creds credential.Credentials) *http.Client {
 	base := s.opts.httpClient
 	return &http.Client{
-		Transport:     auth.NewTransport(s.crmTransport, creds),
+		Transport:     credential.NewTransport(s.crmTransport, creds),
 		CheckRedirect: base.CheckRedirect,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,
 	}
-}
-
-// sealAD is the additional data a credential is sealed with: the field and
-// the user key, so a sealed value cannot be moved to another user's row or
-// another column and still open.
-func sealAD(field, userKey string) []byte {
-	return []byte("crmbridge/" + field + "/" + userKey)
 }
 
 // preloaded hands the user row read by withSession to the first LoadToken
@@ -243,10 +237,10 @@ type preloaded struct {
 
 type preloadKey struct{}
 
-// tokenStore implements auth.TokenStore over the store, sealing tokens.
+// tokenStore implements credential.TokenStore over the store, sealing tokens.
 type tokenStore struct{ s *Server }
 
-func (t *tokenStore) LoadToken(ctx context.Context, key string) (auth.Token, error) {
+func (t *tokenStore) LoadToken(ctx context.Context, key string) (credential.Token, error) {
 	var (
 		u   store.User
 		err error
@@ -255,39 +249,25 @@ func (t *tokenStore) LoadToken(ctx context.Context, key string) (auth.Token, err
 		u = p.user
 	} else if u, err = t.s.store.GetUser(ctx, key); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return auth.Token{}, fmt.Errorf("%w: no user row", errSessionGone)
+			return credential.Token{}, fmt.Errorf("%w: no user row", errSessionGone)
 		}
-		return auth.Token{}, storeErr(err)
+		return credential.Token{}, storeErr(err)
 	}
 	return t.s.openToken(u)
 }
 
-// openToken unseals the OAuth token of a user row.
-func (s *Server) openToken(u store.User) (auth.Token, error) {
-	key := u.Key
-	if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
-		return auth.Token{}, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
-	}
-	tok := auth.Token{TokenType: "Bearer", Expiry: u.TokenExpiry}
-	if len(u.AccessToken) > 0 {
-		b, err := s.sealing.Open(u.AccessToken, sealAD("access", key))
-		if err != nil {
-			return auth.Token{}, fmt.Errorf("%w: stored access token cannot be opened: %w", errSessionGone, err)
-		}
-		tok.AccessToken = string(b)
-	}
-	if len(u.RefreshToken) > 0 {
-		b, err := s.sealing.Open(u.RefreshToken, sealAD("refresh", key))
-		if err != nil {
-			return auth.Token{}, fmt.Errorf("%w: stored refresh token cannot be opened: %w", errSessionGone, err)
-		}
-		tok.RefreshToken = string(b)
+// openToken unseals the OAuth token of a user row; a user whose token is
+// missing or does not open must log in again.
+func (s *Server) openToken(u store.User) (credential.Token, error) {
+	tok, err := s.vault.OpenToken(u)
+	if err != nil {
+		return credential.Token{}, fmt.Errorf("%w: %w", errSessionGone, err)
 	}
 	return tok, nil
 }
 
-func (t *tokenStore) SaveToken(ctx context.Context, key string, tok auth.Token) error {
-	toks, err := t.s.sealTokens(key, tok.AccessToken, tok.RefreshToken, "")
+func (t *tokenStore) SaveToken(ctx context.Context, key string, tok credential.Token) error {
+	toks, err := t.s.vault.Seal(key, vault.Secrets{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken})
 	if err != nil {
 		return err
 	}
@@ -302,27 +282,4 @@ func (t *tokenStore) LockRefresh(ctx context.Context, key string) (func(), error
 		err = storeErr(err)
 	}
 	return unlock, err
-}
-
-// sealTokens seals the non-empty credentials of a user.
-func (s *Server) sealTokens(key, access, refresh, apiKey string) (store.Tokens, error) {
-	var t store.Tokens
-	for _, f := range []struct {
-		name, value string
-		dst         *[]byte
-	}{
-		{"access", access, &t.AccessToken},
-		{"refresh", refresh, &t.RefreshToken},
-		{"apikey", apiKey, &t.APIKey},
-	} {
-		if f.value == "" {
-			continue
-		}
-		sealed, err := s.sealing.Seal([]byte(f.value), sealAD(f.name, key))
-		if err != nil {
-			return store.Tokens{}, fmt.Errorf("sealing %s: %w", f.name, err)
-		}
-		*f.dst = sealed
-	}
-	return t, nil
 }

@@ -224,11 +224,11 @@ func (c Config) Run(ctx context.Context, p Process) error {
 	if cfg.HashKey != "" && len(cfg.HashKey) < auth.MinJWTSecretLength {
 		log.Warn("HASH_KEY is shorter than 32 bytes; generate a stronger one with " + keygenCommand)
 	}
-	sessions, err := auth.NewJWTIssuer([]byte(cfg.SecretKey))
+	jwts, err := auth.NewJWTIssuer([]byte(cfg.SecretKey))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.name("secret-key"), err)
 	}
-	keys, err := auth.ParseSealingKeyRing(cfg.TokenKey)
+	sealing, err := auth.ParseSealingKeyRing(cfg.TokenKey)
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.name("token-key"), err)
 	}
@@ -266,7 +266,7 @@ func (c Config) Run(ctx context.Context, p Process) error {
 		opts = append(opts, httpserver.WithTracerProvider(tp))
 	}
 	opts = append(opts, c.Options...)
-	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, JWTIssuer: sessions, SealingKeys: keys}, opts...)
+	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, JWTIssuer: jwts, SealingKeys: sealing}, opts...)
 	if err != nil {
 		return err
 	}
