@@ -174,7 +174,7 @@ func TestOpenDetectsEveryFlippedBit(t *testing.T) {
 	}
 }
 
-func TestNewKeyRingRejects(t *testing.T) {
+func TestNewSealingKeyRingRejects(t *testing.T) {
 	t.Parallel()
 	good := mustKey(t, "k1")
 	tests := []struct {
@@ -212,7 +212,7 @@ func TestNewKeyRingRejects(t *testing.T) {
 	}
 }
 
-func TestParseKeyRing(t *testing.T) {
+func TestParseSealingKeyRing(t *testing.T) {
 	t.Parallel()
 	k1, k0 := mustKey(t, "k1"), mustKey(t, "k0")
 	r := mustRing(t, k1, k0)
@@ -266,7 +266,7 @@ func TestParseKeyRing(t *testing.T) {
 	}
 }
 
-func TestKeyRingDoesNotPrintSecrets(t *testing.T) {
+func TestSealingKeyRingDoesNotPrintSecrets(t *testing.T) {
 	t.Parallel()
 	k := mustKey(t, "k1")
 	r := mustRing(t, k)
@@ -302,7 +302,7 @@ func TestKeyRingDoesNotPrintSecrets(t *testing.T) {
 
 // A bare base64 secret is a ring of one key (id BareSealingKeyID); a bare value
 // that is not a 32-byte secret is refused without echoing it.
-func TestParseKeyRingBareSecret(t *testing.T) {
+func TestParseSealingKeyRingBareSecret(t *testing.T) {
 	t.Parallel()
 	k := mustKey(t, "k1")
 	for _, enc := range []string{

@@ -19,6 +19,7 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 // Config is a crmbridge server program: the adapters it serves and what a
@@ -200,7 +201,7 @@ func (c Config) Run(ctx context.Context, p Process) error {
 			return err
 		}
 	case "sqlite":
-		dbFile, _ = sqliteFile(target)
+		dbFile, _ = sqlite.FilePath(target)
 		if err := cfg.ensureKeys(dbFile); err != nil {
 			return err
 		}
