@@ -3,6 +3,7 @@ package contracttest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/http"
@@ -137,6 +138,20 @@ func Check(t Reporter, method, pathAndQuery string, status int, header http.Head
 	if perr != nil {
 		return // a deliberately malformed URL; nothing to match
 	}
+	key := answerKey(method, u.Path, status, header.Get("Content-Type"), body)
+	if passed.has(key) {
+		return // these very bytes validated before
+	}
+	w := &watch{Reporter: t}
+	checkBoth(w, method, u, status, header, body)
+	if !w.failed {
+		passed.add(key)
+	}
+}
+
+// checkBoth is Check without the memory of answers that passed.
+func checkBoth(t Reporter, method string, u *url.URL, status int, header http.Header, body []byte) {
+	t.Helper()
 	// Our document lists every status we answer; the reference leaves
 	// out some we answer deliberately (401, 503), which pass there.
 	own, err := ownRouter()
@@ -155,6 +170,57 @@ func Check(t Reporter, method, pathAndQuery string, status int, header http.Head
 	if ref != nil && !OwnOnly[u.Path] {
 		check(t, "reference contract", ref, false, method, u, status, header, body)
 	}
+}
+
+// watch notes whether a check reported a failure.
+type watch struct {
+	Reporter
+	failed bool
+}
+
+func (w *watch) Errorf(format string, args ...any) {
+	w.Reporter.Helper()
+	w.failed = true
+	w.Reporter.Errorf(format, args...)
+}
+
+// maxPassed bounds the memory of answers that passed: past it, answers are
+// validated every time.
+const maxPassed = 1 << 14
+
+// passed remembers the answers (method, path, status, content type, body)
+// that validated against every document: the same bytes on the same
+// route validate the same way, and suites send many identical answers
+// (concurrent lookups, repeated polls). Failures are never remembered.
+var passed = passedSet{m: map[[sha256.Size]byte]struct{}{}}
+
+type passedSet struct {
+	mu sync.Mutex
+	m  map[[sha256.Size]byte]struct{}
+}
+
+func (p *passedSet) has(k [sha256.Size]byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.m[k]
+	return ok
+}
+
+func (p *passedSet) add(k [sha256.Size]byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.m) < maxPassed {
+		p.m[k] = struct{}{}
+	}
+}
+
+func answerKey(method, path string, status int, contentType string, body []byte) [sha256.Size]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s\x00", method, path, status, contentType)
+	h.Write(body)
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
 }
 
 // check validates against one document; it reports false when the route is

@@ -1,6 +1,7 @@
 package contracttest
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -54,3 +55,18 @@ type recorder struct {
 
 func (r *recorder) Errorf(string, ...any) { r.failed = true }
 func (r *recorder) Helper()               {}
+
+// The memory of passed answers stops growing at maxPassed, also when ten
+// times as many different answers pass; an answer seen before is skipped.
+func TestPassedIsBounded(t *testing.T) {
+	p := passedSet{m: map[[32]byte]struct{}{}}
+	for i := range 10 * maxPassed {
+		p.add(answerKey("GET", "/contact", 200, "application/json", []byte(fmt.Sprint(i))))
+	}
+	if len(p.m) != maxPassed {
+		t.Errorf("%d answers remembered, want the bound %d", len(p.m), maxPassed)
+	}
+	if !p.has(answerKey("GET", "/contact", 200, "application/json", []byte("0"))) || p.has(answerKey("GET", "/contact", 201, "application/json", []byte("0"))) {
+		t.Error("the key does not tell answers apart")
+	}
+}
