@@ -58,7 +58,8 @@ type JSONClient struct {
 	// Decode decodes a 2xx answer's body into the out of Do (which may be
 	// nil), for a CRM that wraps its data in an envelope or reports
 	// failures in a 2xx answer; Do wraps its error with Name, the method
-	// and the path. When nil, json.Unmarshal, and nothing when out is nil.
+	// and the path. It is not called for a 204 No Content. When nil,
+	// json.Unmarshal, and nothing when out is nil.
 	Decode func(body []byte, out any) error
 }
 
