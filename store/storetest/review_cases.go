@@ -77,3 +77,47 @@ func testEveryMethodAfterClose(t *testing.T, newStore func(t *testing.T) store.S
 		}
 	}
 }
+
+// testConfirm: what ConfirmCallLog and ConfirmMessage do beyond the happy
+// path, as both stores document it. Each keeps a CRM record from being
+// lost or written twice:
+//   - a confirmed slot keeps its first id: the holder whose lease ran out
+//     and was taken over confirms late, and must not replace the record the
+//     new holder recorded (the client would update the wrong one);
+//   - a slot that is no longer reserved (released, or its user's mappings
+//     deleted meanwhile) is recorded as confirmed all the same: the CRM
+//     record exists, and a retry must find it instead of creating another;
+//   - an empty id is an error and records nothing.
+func testConfirm(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps) {
+	t.Run("KeepsFirstID", func(t *testing.T) {
+		s := newUserStore(t, newStore, userA)
+		ctx := t.Context()
+		o.wantReserve(t, s, userA, "id-1", longLease, won)
+		time.Sleep(expireSleep)
+		o.wantReserve(t, s, userA, "id-1", tinyLease, store.Reservation{Won: true, TakenOver: true})
+		must(t, "Confirm by the new holder", o.confirm(s, ctx, userA, "id-1", "crm-new"))
+		must(t, "Confirm by the old holder", o.confirm(s, ctx, userA, "id-1", "crm-old"))
+		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-new"))
+	})
+	t.Run("AfterRelease", func(t *testing.T) {
+		s := newUserStore(t, newStore, userA)
+		ctx := t.Context()
+		o.wantReserve(t, s, userA, "id-1", longLease, won)
+		must(t, "Release", o.release(s, ctx, userA, "id-1"))
+		must(t, "Confirm after Release", o.confirm(s, ctx, userA, "id-1", "crm-1"))
+		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
+	})
+	t.Run("NeverReserved", func(t *testing.T) {
+		s := newUserStore(t, newStore, userA)
+		must(t, "Confirm of a slot never reserved", o.confirm(s, t.Context(), userA, "id-1", "crm-1"))
+		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
+	})
+	t.Run("EmptyID", func(t *testing.T) {
+		s := newUserStore(t, newStore, userA)
+		o.wantReserve(t, s, userA, "id-1", longLease, won)
+		if err := o.confirm(s, t.Context(), userA, "id-1", ""); err == nil {
+			t.Errorf("Confirm with an empty id: no error")
+		}
+		o.wantReserve(t, s, userA, "id-1", longLease, pending)
+	})
+}
