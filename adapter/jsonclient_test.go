@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -202,5 +203,51 @@ func TestJSONClientAnswers(t *testing.T) {
 	err = c.Do(ctx, "GET", "/big", nil, nil, &big)
 	if err == nil || err.Error() != "mycrm: GET /big: the answer is longer than 1024 bytes" {
 		t.Errorf("an answer of 10 × MaxBody: %v", err)
+	}
+}
+
+// TestJSONClientReusesConnections: every answer within MaxBody is read to
+// its end and closed, whatever Do does with it (decoded, ignored, an error
+// status, a 204), so one keep-alive connection carries all the calls.
+func TestJSONClientReusesConnections(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok":
+			io.WriteString(w, `{"id":"7","padding":"`+strings.Repeat("x", 8<<10)+`"}`)
+		case "/missing":
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message":"`+strings.Repeat("x", 8<<10)+`"}`)
+		case "/none":
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	var conns int
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns++ // ConnState runs on the server's accept loop, one at a time
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := adapter.JSONClient{Client: srv.Client(), BaseURL: srv.URL, Name: "mycrm"}
+	ctx := t.Context()
+	var out struct{ ID string }
+	for range 3 {
+		if err := c.Do(ctx, "GET", "/ok", nil, nil, &out); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Do(ctx, "GET", "/ok", nil, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Do(ctx, "GET", "/missing", nil, nil, &out); !errors.Is(err, adapter.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if err := c.Do(ctx, "DELETE", "/none", nil, nil, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.Close() // waits for the connections, so conns is final
+	if conns != 1 {
+		t.Errorf("12 calls opened %d connections; want 1", conns)
 	}
 }
