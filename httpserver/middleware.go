@@ -88,6 +88,11 @@ func saneRequestID(id string) bool {
 // logRequests assigns the request id and writes one structured line per
 // request: the route pattern (never the raw URL, which holds the JWT and the
 // phone number), status, duration and platform.
+//
+// The line is made as a slog.Record handed to the logger's handler, not
+// through Logger.LogAttrs: that one asks the runtime for the caller's
+// program counter on every call (for a source attribute this line never
+// carries) and builds the attributes in a slice of its own.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -104,31 +109,38 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		route := r.Pattern
-		if route == "" {
-			route = r.Method + " (unmatched)"
-		}
-		s.opts.metrics.observeRequest(ri.route, r.Method, sw.status, ri.platform, time.Since(start))
+		end := time.Now()
+		took := end.Sub(start)
+		s.opts.metrics.observeRequest(ri.route, r.Method, sw.status, ri.platform, took)
 		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
-		if !s.log.Enabled(r.Context(), level) {
+		ctx := r.Context()
+		h := s.log.Handler()
+		if !h.Enabled(ctx, level) {
 			return
 		}
-		attrs := []slog.Attr{
+		// The route tagRoute noted: r.Pattern is not set on this request
+		// when a later middleware (tracing) passed a copy to the mux.
+		route := ri.route
+		if route == "" {
+			route = r.Method + " (unmatched)"
+		}
+		rec := slog.NewRecord(end, level, "request", 0)
+		rec.AddAttrs(
 			slog.String("request_id", id),
 			slog.String("route", route),
 			slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(start)),
-		}
+			slog.Duration("duration", took),
+		)
 		if ri.platform != "" {
-			attrs = append(attrs, slog.String("platform", ri.platform))
+			rec.AddAttrs(slog.String("platform", ri.platform))
 		}
 		if ri.err != nil {
-			attrs = append(attrs, slog.String("error", logSafe(ri.err)))
+			rec.AddAttrs(slog.String("error", logSafe(ri.err)))
 		}
-		s.log.LogAttrs(r.Context(), level, "request", attrs...)
+		_ = h.Handle(ctx, rec) // a log that cannot be written has nowhere to report it
 	})
 }
 

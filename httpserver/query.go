@@ -120,7 +120,7 @@ func unhex(c byte) byte {
 
 // clientQuery is the one place the client's query parameters are read,
 // leniently (see queryValues). A query holding a NUL byte or invalid UTF-8
-// never reaches a route: notFoundForUnknown refuses it first.
+// never reaches a route: tagRoute refuses it first.
 //
 // The parsed query is kept in the request's reqInfo, so the edge check, the
 // session and the route share one parse; callers only read it.

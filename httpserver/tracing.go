@@ -92,10 +92,17 @@ func (s *Server) traceRequests(next http.Handler) http.Handler {
 }
 
 // tagRoute notes the matched route pattern for the log line, the metrics,
-// the server span's name and the CRM calls of the request.
+// the server span's name and the CRM calls of the request. It is also the
+// one place that refuses a query string holding a NUL byte or invalid
+// UTF-8 (400 text/plain naming the parameter, PROTOCOL.md §1), so no route
+// can forget to; an unknown route answers 404 whatever its query.
 func (s *Server) tagRoute(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requestInfo(r.Context()).route = pattern
+		if name := clientQuery(r).invalidParam(); name != "" {
+			refuseField(w, r, name, "is not valid text (a NUL byte or invalid UTF-8)")
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }
