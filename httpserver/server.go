@@ -185,8 +185,10 @@ type Server struct {
 	// CRM, measured when metrics are on.
 	crmTransport http.RoundTripper
 	admins       adminCache
-	settings     settingsCache
-	matches      *matchCache
+	// credentials keeps the transports of opened API keys (credcache.go).
+	credentials credentialCache
+	settings    settingsCache
+	matches     *matchCache
 	// unconfirmed keeps created CRM ids the store failed to record.
 	unconfirmed unconfirmed
 }
@@ -295,6 +297,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.crmTransport = s.instrumentTransport(o.httpClient.Transport, "", "")
 	s.unconfirmed = unconfirmed{max: o.maxUnconfirmed, m: make(map[unconfirmedKey]string), stop: make(chan struct{})}
 	s.admins.max = 1024
+	s.credentials.max, s.credentials.maxBytes = maxCachedCredentials, maxCachedCredentialBytes
 	s.settings.ttl = o.userCacheTTL
 	s.settings.max = 8192
 	s.matches = newMatchCache(o.contactTTL, o.now)

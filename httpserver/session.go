@@ -193,33 +193,43 @@ func adapterUser(u store.User) adapter.User {
 // userClient builds the *http.Client an adapter uses for this user: the
 // base client's transport wrapped with the user's credentials.
 func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*http.Client, error) {
-	var creds auth.Credentials
 	switch p.auth.Type {
 	case adapter.AuthAPIKey:
 		if len(u.APIKey) == 0 {
 			return nil, fmt.Errorf("%w: no API key stored", errSessionGone)
 		}
+		if rt, ok := s.credentials.lookup(p, u); ok {
+			return s.clientOver(rt), nil
+		}
+		gen := s.credentials.generation()
 		key, err := s.keys.Open(u.APIKey, sealAD("apikey", u.Key))
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "cannot open stored API key; is TOKEN_ENCRYPTION_KEY the one it was sealed with?",
 				slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
 			return nil, fmt.Errorf("%w: stored API key cannot be opened: %w", errSessionGone, err)
 		}
-		creds = auth.APIKeyCredentials(string(key), p.auth.APIKeyScheme)
+		rt := auth.NewTransport(s.crmTransport, auth.APIKeyCredentials(string(key), p.auth.APIKeyScheme))
+		s.credentials.keep(p, u, len(key), rt, gen)
+		return s.clientOver(rt), nil
 	default:
 		if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
 			return nil, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
 		}
-		creds = p.refresher.Credentials(u.Key)
+		return s.clientWith(p.refresher.Credentials(u.Key)), nil
 	}
-	return s.clientWith(creds), nil
 }
 
 // clientWith layers credentials over the configured base client.
 func (s *Server) clientWith(creds auth.Credentials) *http.Client {
+	return s.clientOver(auth.NewTransport(s.crmTransport, creds))
+}
+
+// clientOver is a client of its own (an adapter may change its fields) over
+// a credentialed transport, with the configured base client's settings.
+func (s *Server) clientOver(rt http.RoundTripper) *http.Client {
 	base := s.opts.httpClient
 	return &http.Client{
-		Transport:     auth.NewTransport(s.crmTransport, creds),
+		Transport:     rt,
 		CheckRedirect: base.CheckRedirect,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,
