@@ -86,15 +86,15 @@ func start(tb suiteTB, cfg Config) (*suite, error) {
 	if _, err := rand.Read(secret); err != nil {
 		return nil, fmt.Errorf("reading random bytes: %w", err)
 	}
-	sessions, err := auth.NewSessions(secret)
+	sessions, err := auth.NewJWTIssuer(secret)
 	if err != nil {
 		return nil, fmt.Errorf("session secret: %w", err)
 	}
-	key, err := auth.GenerateKey("adaptertest")
+	key, err := auth.GenerateSealingKey("adaptertest")
 	if err != nil {
 		return nil, fmt.Errorf("sealing key: %w", err)
 	}
-	keys, err := auth.NewKeyRing(key)
+	keys, err := auth.NewSealingKeyRing(key)
 	if err != nil {
 		return nil, fmt.Errorf("sealing key: %w", err)
 	}
@@ -106,10 +106,10 @@ func start(tb suiteTB, cfg Config) (*suite, error) {
 
 	rec := newRecorder(cfg.Adapter)
 	srv, err := httpserver.New(httpserver.Config{
-		Adapters: []adapter.Adapter{rec},
-		Store:    st,
-		Sessions: sessions,
-		Keys:     keys,
+		Adapters:    []adapter.Adapter{rec},
+		Store:       st,
+		JWTIssuer:   sessions,
+		SealingKeys: keys,
 	}, cfg.ServerOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("the server refuses the adapter: %w", err)

@@ -13,36 +13,36 @@ import (
 	"github.com/crmbridge/crmbridge/auth"
 )
 
-func ExampleSessions() {
+func ExampleJWTIssuer() {
 	secret := []byte("an example secret of 32+ bytes!!") // from the server's configuration
-	sessions, err := auth.NewSessions(secret)
+	issuer, err := auth.NewJWTIssuer(secret)
 	if err != nil {
 		panic(err)
 	}
-	token, err := sessions.Issue("12345-pipedrive", "pipedrive")
+	token, err := issuer.Issue("12345-pipedrive", "pipedrive")
 	if err != nil {
 		panic(err)
 	}
 
-	claims, err := sessions.Verify(token)
+	claims, err := issuer.Verify(token)
 	fmt.Println(claims.ID, claims.Platform, err)
-	fmt.Println("renew now:", sessions.ShouldRenew(claims))
+	fmt.Println("renew now:", issuer.ShouldRenew(claims))
 
-	_, err = sessions.Verify(token + "x")
-	fmt.Println(errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrTokenSignature))
+	_, err = issuer.Verify(token + "x")
+	fmt.Println(errors.Is(err, auth.ErrInvalidJWT), errors.Is(err, auth.ErrJWTSignature))
 	// Output:
 	// 12345-pipedrive pipedrive <nil>
 	// renew now: false
 	// true true
 }
 
-func ExampleKeyRing() {
-	key, err := auth.GenerateKey("2026-03")
+func ExampleSealingKeyRing() {
+	key, err := auth.GenerateSealingKey("2026-03")
 	if err != nil {
 		panic(err)
 	}
 	// key.Encode() is what goes into the server's secret configuration.
-	ring, err := auth.ParseKeyRing(key.Encode())
+	ring, err := auth.ParseSealingKeyRing(key.Encode())
 	if err != nil {
 		panic(err)
 	}
@@ -63,15 +63,15 @@ func ExampleKeyRing() {
 	// true
 }
 
-func ExampleNewKeyRing_rotation() {
-	oldKey, _ := auth.GenerateKey("2025-01")
-	newKey, _ := auth.GenerateKey("2026-03")
+func ExampleNewSealingKeyRing_rotation() {
+	oldKey, _ := auth.GenerateSealingKey("2025-01")
+	newKey, _ := auth.GenerateSealingKey("2026-03")
 
-	before, _ := auth.NewKeyRing(oldKey)
+	before, _ := auth.NewSealingKeyRing(oldKey)
 	sealed, _ := before.Seal([]byte("token"), []byte("user"))
 
 	// After rotation the new key seals; the old one still opens.
-	after, _ := auth.NewKeyRing(newKey, oldKey)
+	after, _ := auth.NewSealingKeyRing(newKey, oldKey)
 	plain, err := after.Open(sealed, []byte("user"))
 	fmt.Println(string(plain), err)
 

@@ -13,10 +13,10 @@ import (
 	"strings"
 )
 
-// KeySize is the length of a Key's secret: AES-256.
-const KeySize = 32
+// SealingKeySize is the length of a SealingKey's secret: AES-256.
+const SealingKeySize = 32
 
-// maxKeyIDLength bounds Key.ID; the id is stored in every sealed value.
+// maxKeyIDLength bounds SealingKey.ID; the id is stored in every sealed value.
 const maxKeyIDLength = 32
 
 // sealVersion is the first byte of every sealed value, so the format can
@@ -24,55 +24,55 @@ const maxKeyIDLength = 32
 const sealVersion = 1
 
 var (
-	// ErrUnknownKey is returned by KeyRing.Open when the value was sealed
+	// ErrUnknownSealingKey is returned by SealingKeyRing.Open when the value was sealed
 	// with a key id that is not in the ring.
-	ErrUnknownKey = errors.New("auth: sealed with a key not in the ring")
-	// ErrCiphertext is returned by KeyRing.Open for a value that is
+	ErrUnknownSealingKey = errors.New("auth: sealed with a key not in the ring")
+	// ErrCiphertext is returned by SealingKeyRing.Open for a value that is
 	// truncated, tampered with, not ours, or sealed with other additional
 	// data.
 	ErrCiphertext = errors.New("auth: sealed value invalid")
 )
 
-// Key is one AES-256-GCM key of a KeyRing. The ID is stored in each value
+// SealingKey is one AES-256-GCM key of a SealingKeyRing. The ID is stored in each value
 // sealed with the key, so that after rotation the ring still finds the key
 // that opens old values.
-type Key struct {
+type SealingKey struct {
 	// ID is 1 to 32 characters of [A-Za-z0-9_-], unique in a ring.
 	ID string
-	// Secret is exactly KeySize bytes.
+	// Secret is exactly SealingKeySize bytes.
 	Secret []byte
 }
 
-// GenerateKey returns a key with the given id and a secret from
+// GenerateSealingKey returns a key with the given id and a secret from
 // crypto/rand.
-func GenerateKey(id string) (Key, error) {
+func GenerateSealingKey(id string) (SealingKey, error) {
 	if err := checkKeyID(id); err != nil {
-		return Key{}, err
+		return SealingKey{}, err
 	}
-	k := Key{ID: id, Secret: make([]byte, KeySize)}
+	k := SealingKey{ID: id, Secret: make([]byte, SealingKeySize)}
 	if _, err := rand.Read(k.Secret); err != nil {
-		return Key{}, fmt.Errorf("auth: generate key: %w", err)
+		return SealingKey{}, fmt.Errorf("auth: generate key: %w", err)
 	}
 	return k, nil
 }
 
 // Encode returns "id:base64url(secret)" without padding, the form
-// ParseKeyRing reads. THE RESULT CONTAINS THE SECRET: it is for writing the
+// ParseSealingKeyRing reads. THE RESULT CONTAINS THE SECRET: it is for writing the
 // key into a secret store once, never for logs. Every other way of
-// printing a Key (String, GoString, fmt verbs, log/slog) gives only its id.
-func (k Key) Encode() string {
+// printing a SealingKey (String, GoString, fmt verbs, log/slog) gives only its id.
+func (k SealingKey) Encode() string {
 	return k.ID + ":" + base64.RawURLEncoding.EncodeToString(k.Secret)
 }
 
 // String returns the key's id only, never the secret.
-func (k Key) String() string { return k.ID }
+func (k SealingKey) String() string { return k.ID }
 
 // GoString returns the key's id only, so %#v never prints the secret.
-func (k Key) GoString() string { return "auth.Key{ID: " + strconv.Quote(k.ID) + "}" }
+func (k SealingKey) GoString() string { return "auth.SealingKey{ID: " + strconv.Quote(k.ID) + "}" }
 
 // Format prints the key's id for every verb (%v, %+v, %s, %x, ...), and
 // GoString for %#v: the secret never reaches fmt output.
-func (k Key) Format(f fmt.State, verb rune) {
+func (k SealingKey) Format(f fmt.State, verb rune) {
 	switch {
 	case verb == 'v' && f.Flag('#'):
 		io.WriteString(f, k.GoString())
@@ -84,7 +84,7 @@ func (k Key) Format(f fmt.State, verb rune) {
 }
 
 // LogValue makes log/slog record only the key id.
-func (k Key) LogValue() slog.Value {
+func (k SealingKey) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("id", k.ID))
 }
 
@@ -101,29 +101,29 @@ func checkKeyID(id string) error {
 	return nil
 }
 
-// KeyRing seals values with its primary key and opens values sealed with
+// SealingKeyRing seals values with its primary key and opens values sealed with
 // any of its keys, for tokens and API keys at rest. Keep its keys apart
-// from the session secret. A KeyRing is safe for concurrent use.
+// from the session secret. A SealingKeyRing is safe for concurrent use.
 //
 // A sealed value is: version byte (1), key id length, key id, 12-byte
 // random nonce, AES-256-GCM ciphertext and 16-byte tag. The version and
 // key id are authenticated along with the caller's additional data.
-type KeyRing struct {
+type SealingKeyRing struct {
 	primary string
 	aeads   map[string]cipher.AEAD
 }
 
-// NewKeyRing returns a ring sealing with primary and also opening with
-// older. Ids must be valid and distinct and secrets exactly KeySize bytes.
+// NewSealingKeyRing returns a ring sealing with primary and also opening with
+// older. Ids must be valid and distinct and secrets exactly SealingKeySize bytes.
 // The secrets are not retained beyond the expanded AES keys.
-func NewKeyRing(primary Key, older ...Key) (*KeyRing, error) {
-	r := &KeyRing{primary: primary.ID, aeads: make(map[string]cipher.AEAD, 1+len(older))}
-	for _, k := range append([]Key{primary}, older...) {
+func NewSealingKeyRing(primary SealingKey, older ...SealingKey) (*SealingKeyRing, error) {
+	r := &SealingKeyRing{primary: primary.ID, aeads: make(map[string]cipher.AEAD, 1+len(older))}
+	for _, k := range append([]SealingKey{primary}, older...) {
 		if err := checkKeyID(k.ID); err != nil {
 			return nil, err
 		}
-		if len(k.Secret) != KeySize {
-			return nil, fmt.Errorf("auth: key %q: secret is %d bytes, want %d", k.ID, len(k.Secret), KeySize)
+		if len(k.Secret) != SealingKeySize {
+			return nil, fmt.Errorf("auth: key %q: secret is %d bytes, want %d", k.ID, len(k.Secret), SealingKeySize)
 		}
 		if _, dup := r.aeads[k.ID]; dup {
 			return nil, fmt.Errorf("auth: key id %q appears twice in the ring", k.ID)
@@ -143,25 +143,25 @@ func NewKeyRing(primary Key, older ...Key) (*KeyRing, error) {
 	return r, nil
 }
 
-// BareKeyID is the id ParseKeyRing gives a key written without one.
-const BareKeyID = "default"
+// BareSealingKeyID is the id ParseSealingKeyRing gives a key written without one.
+const BareSealingKeyID = "default"
 
-// ParseKeyRing reads "id:secret,id:secret,...", the first key being the
+// ParseSealingKeyRing reads "id:secret,id:secret,...", the first key being the
 // primary. Secrets are base64 of 32 bytes, standard or URL alphabet, with
 // or without padding; spaces around entries are ignored. A spec of one
-// bare secret (no "id:") is a ring of one key with id BareKeyID; to rotate
+// bare secret (no "id:") is a ring of one key with id BareSealingKeyID; to rotate
 // it later, list it as "default:<secret>" after the new key. Errors name
 // the entry and id, never the secret.
-func ParseKeyRing(spec string) (*KeyRing, error) {
-	var keys []Key
+func ParseSealingKeyRing(spec string) (*SealingKeyRing, error) {
+	var keys []SealingKey
 	entries := strings.Split(spec, ",")
 	if len(entries) == 1 && !strings.Contains(entries[0], ":") {
-		// A bare secret is a ring of one key with id BareKeyID.
+		// A bare secret is a ring of one key with id BareSealingKeyID.
 		secret, err := decodeSecret(entries[0])
-		if err != nil || len(secret) != KeySize {
-			return nil, fmt.Errorf("auth: key ring: want id:base64-secret[,id:base64-secret...] or one bare base64 secret of %d bytes", KeySize)
+		if err != nil || len(secret) != SealingKeySize {
+			return nil, fmt.Errorf("auth: key ring: want id:base64-secret[,id:base64-secret...] or one bare base64 secret of %d bytes", SealingKeySize)
 		}
-		return NewKeyRing(Key{ID: BareKeyID, Secret: secret})
+		return NewSealingKeyRing(SealingKey{ID: BareSealingKeyID, Secret: secret})
 	}
 	for i, entry := range entries {
 		entry = strings.TrimSpace(entry)
@@ -173,9 +173,9 @@ func ParseKeyRing(spec string) (*KeyRing, error) {
 		if err != nil {
 			return nil, fmt.Errorf("auth: key ring entry %d (%q): secret is not base64", i+1, id)
 		}
-		keys = append(keys, Key{ID: id, Secret: secret})
+		keys = append(keys, SealingKey{ID: id, Secret: secret})
 	}
-	return NewKeyRing(keys[0], keys[1:]...)
+	return NewSealingKeyRing(keys[0], keys[1:]...)
 }
 
 func decodeSecret(s string) ([]byte, error) {
@@ -187,10 +187,10 @@ func decodeSecret(s string) ([]byte, error) {
 }
 
 // PrimaryID returns the id of the key Seal uses.
-func (r *KeyRing) PrimaryID() string { return r.primary }
+func (r *SealingKeyRing) PrimaryID() string { return r.primary }
 
 // String names the key ids, never the secrets.
-func (r *KeyRing) String() string {
+func (r *SealingKeyRing) String() string {
 	ids := make([]string, 0, len(r.aeads))
 	ids = append(ids, r.primary)
 	for id := range r.aeads {
@@ -198,17 +198,17 @@ func (r *KeyRing) String() string {
 			ids = append(ids, id)
 		}
 	}
-	return "auth.KeyRing{primary: " + r.primary + ", keys: " + strings.Join(ids, " ") + "}"
+	return "auth.SealingKeyRing{primary: " + r.primary + ", keys: " + strings.Join(ids, " ") + "}"
 }
 
 // GoString is String.
-func (r *KeyRing) GoString() string { return r.String() }
+func (r *SealingKeyRing) GoString() string { return r.String() }
 
 // Seal encrypts plaintext with the primary key under a fresh random nonce
 // and binds it to additionalData: Open must be given the same bytes. Pass
 // the owner's user key as additionalData so that a sealed token copied to
 // another user's row does not open.
-func (r *KeyRing) Seal(plaintext, additionalData []byte) ([]byte, error) {
+func (r *SealingKeyRing) Seal(plaintext, additionalData []byte) ([]byte, error) {
 	aead := r.aeads[r.primary]
 	hdrLen := 2 + len(r.primary)
 	out := make([]byte, hdrLen, hdrLen+aead.NonceSize()+len(plaintext)+aead.Overhead())
@@ -219,18 +219,18 @@ func (r *KeyRing) Seal(plaintext, additionalData []byte) ([]byte, error) {
 }
 
 // Open decrypts a value sealed by a ring holding the same key, choosing the
-// key by the id stored in the value. It returns ErrUnknownKey when that id
+// key by the id stored in the value. It returns ErrUnknownSealingKey when that id
 // is not in the ring and ErrCiphertext for anything malformed or not
 // authentic, including different additionalData; it never returns
 // unauthenticated plaintext.
-func (r *KeyRing) Open(ciphertext, additionalData []byte) ([]byte, error) {
+func (r *SealingKeyRing) Open(ciphertext, additionalData []byte) ([]byte, error) {
 	id, hdrLen, err := parseHeader(ciphertext)
 	if err != nil {
 		return nil, err
 	}
 	aead, ok := r.aeads[id]
 	if !ok {
-		return nil, fmt.Errorf("%w: key id %q", ErrUnknownKey, id)
+		return nil, fmt.Errorf("%w: key id %q", ErrUnknownSealingKey, id)
 	}
 	if len(ciphertext)-hdrLen < aead.NonceSize()+aead.Overhead() {
 		return nil, fmt.Errorf("%w: truncated", ErrCiphertext)

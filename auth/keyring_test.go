@@ -11,18 +11,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func mustKey(t testing.TB, id string) Key {
+func mustKey(t testing.TB, id string) SealingKey {
 	t.Helper()
-	k, err := GenerateKey(id)
+	k, err := GenerateSealingKey(id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
 }
 
-func mustRing(t testing.TB, primary Key, older ...Key) *KeyRing {
+func mustRing(t testing.TB, primary SealingKey, older ...SealingKey) *SealingKeyRing {
 	t.Helper()
-	r, err := NewKeyRing(primary, older...)
+	r, err := NewSealingKeyRing(primary, older...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,8 @@ func TestKeyRotation(t *testing.T) {
 		t.Errorf("PrimaryID = %q", got)
 	}
 	// The old ring does not know the new key.
-	if _, err := ringA.Open(sealedB, []byte("u1")); !errors.Is(err, ErrUnknownKey) {
-		t.Errorf("ring A opening a ring B value: err = %v, want ErrUnknownKey", err)
+	if _, err := ringA.Open(sealedB, []byte("u1")); !errors.Is(err, ErrUnknownSealingKey) {
+		t.Errorf("ring A opening a ring B value: err = %v, want ErrUnknownSealingKey", err)
 	}
 }
 
@@ -113,7 +113,7 @@ func TestOpenRejects(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		ring   *KeyRing
+		ring   *SealingKeyRing
 		sealed []byte
 		ad     string
 		want   error
@@ -129,7 +129,7 @@ func TestOpenRejects(t *testing.T) {
 		{"unknown version", r, with(func(b []byte) []byte { b[0] = 2; return b }), "user-a", ErrCiphertext},
 		{"id length zero", r, with(func(b []byte) []byte { b[1] = 0; return b }), "user-a", ErrCiphertext},
 		{"id length too long", r, with(func(b []byte) []byte { b[1] = 200; return b }), "user-a", ErrCiphertext},
-		{"unknown key id", r, with(func(b []byte) []byte { b[3] = '9'; return b }), "user-a", ErrUnknownKey},
+		{"unknown key id", r, with(func(b []byte) []byte { b[3] = '9'; return b }), "user-a", ErrUnknownSealingKey},
 		{"other key id of the ring", r, with(func(b []byte) []byte { b[3] = '0'; return b }), "user-a", ErrCiphertext},
 		{"same id, other secret", impostor, sealed, "user-a", ErrCiphertext},
 		{"not ours at all", r, []byte("plain text token"), "user-a", ErrCiphertext},
@@ -162,7 +162,7 @@ func TestOpenDetectsEveryFlippedBit(t *testing.T) {
 			if err == nil || got != nil {
 				t.Fatalf("byte %d bit %d flipped: Open = %q, %v", i, bit, got, err)
 			}
-			if !errors.Is(err, ErrCiphertext) && !errors.Is(err, ErrUnknownKey) {
+			if !errors.Is(err, ErrCiphertext) && !errors.Is(err, ErrUnknownSealingKey) {
 				t.Fatalf("byte %d bit %d flipped: err = %v", i, bit, err)
 			}
 		}
@@ -173,23 +173,23 @@ func TestNewKeyRingRejects(t *testing.T) {
 	good := mustKey(t, "k1")
 	tests := []struct {
 		name    string
-		primary Key
-		older   []Key
+		primary SealingKey
+		older   []SealingKey
 	}{
-		{"empty id", Key{ID: "", Secret: good.Secret}, nil},
-		{"id too long", Key{ID: strings.Repeat("a", 33), Secret: good.Secret}, nil},
-		{"id with colon", Key{ID: "a:b", Secret: good.Secret}, nil},
-		{"id with comma", Key{ID: "a,b", Secret: good.Secret}, nil},
-		{"id with non-ASCII", Key{ID: "clé", Secret: good.Secret}, nil},
-		{"short secret", Key{ID: "k", Secret: good.Secret[:31]}, nil},
-		{"long secret", Key{ID: "k", Secret: append(bytes.Clone(good.Secret), 0)}, nil},
-		{"nil secret", Key{ID: "k"}, nil},
-		{"duplicate id", good, []Key{{ID: "k1", Secret: make([]byte, 32)}}},
-		{"bad older key", good, []Key{{ID: "k0", Secret: make([]byte, 16)}}},
+		{"empty id", SealingKey{ID: "", Secret: good.Secret}, nil},
+		{"id too long", SealingKey{ID: strings.Repeat("a", 33), Secret: good.Secret}, nil},
+		{"id with colon", SealingKey{ID: "a:b", Secret: good.Secret}, nil},
+		{"id with comma", SealingKey{ID: "a,b", Secret: good.Secret}, nil},
+		{"id with non-ASCII", SealingKey{ID: "clé", Secret: good.Secret}, nil},
+		{"short secret", SealingKey{ID: "k", Secret: good.Secret[:31]}, nil},
+		{"long secret", SealingKey{ID: "k", Secret: append(bytes.Clone(good.Secret), 0)}, nil},
+		{"nil secret", SealingKey{ID: "k"}, nil},
+		{"duplicate id", good, []SealingKey{{ID: "k1", Secret: make([]byte, 32)}}},
+		{"bad older key", good, []SealingKey{{ID: "k0", Secret: make([]byte, 16)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := NewKeyRing(tt.primary, tt.older...)
+			r, err := NewSealingKeyRing(tt.primary, tt.older...)
 			if err == nil {
 				t.Fatalf("accepted: %v", r)
 			}
@@ -198,11 +198,11 @@ func TestNewKeyRingRejects(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewKeyRing(Key{ID: strings.Repeat("a", 32), Secret: good.Secret}); err != nil {
+	if _, err := NewSealingKeyRing(SealingKey{ID: strings.Repeat("a", 32), Secret: good.Secret}); err != nil {
 		t.Errorf("32-character id refused: %v", err)
 	}
-	if _, err := GenerateKey("bad id"); err == nil {
-		t.Error("GenerateKey accepted an id with a space")
+	if _, err := GenerateSealingKey("bad id"); err == nil {
+		t.Error("GenerateSealingKey accepted an id with a space")
 	}
 }
 
@@ -221,7 +221,7 @@ func TestParseKeyRing(t *testing.T) {
 	for name, enc := range encodings {
 		t.Run(name, func(t *testing.T) {
 			spec := "k1:" + enc.EncodeToString(k1.Secret) + ", k0:" + enc.EncodeToString(k0.Secret)
-			parsed, err := ParseKeyRing(spec)
+			parsed, err := ParseSealingKeyRing(spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -241,9 +241,9 @@ func TestParseKeyRing(t *testing.T) {
 		})
 	}
 
-	// Key.Encode is the ParseKeyRing form.
-	if _, err := ParseKeyRing(k1.Encode() + "," + k0.Encode()); err != nil {
-		t.Errorf("ParseKeyRing(Key.Encode...): %v", err)
+	// SealingKey.Encode is the ParseSealingKeyRing form.
+	if _, err := ParseSealingKeyRing(k1.Encode() + "," + k0.Encode()); err != nil {
+		t.Errorf("ParseSealingKeyRing(SealingKey.Encode...): %v", err)
 	}
 
 	for _, spec := range []string{
@@ -251,10 +251,10 @@ func TestParseKeyRing(t *testing.T) {
 		"k1:not base64!", "k1:" + base64.StdEncoding.EncodeToString(k1.Secret[:16]),
 		k1.Encode() + ",", k1.Encode() + "," + k1.Encode(),
 	} {
-		if _, err := ParseKeyRing(spec); err == nil {
-			t.Errorf("ParseKeyRing(%q) accepted", spec)
+		if _, err := ParseSealingKeyRing(spec); err == nil {
+			t.Errorf("ParseSealingKeyRing(%q) accepted", spec)
 		} else if strings.Contains(err.Error(), base64.RawURLEncoding.EncodeToString(k1.Secret)) {
-			t.Errorf("ParseKeyRing error shows the secret: %v", err)
+			t.Errorf("ParseSealingKeyRing error shows the secret: %v", err)
 		}
 	}
 }
@@ -264,10 +264,10 @@ func TestKeyRingDoesNotPrintSecrets(t *testing.T) {
 	r := mustRing(t, k)
 	secret := base64.RawURLEncoding.EncodeToString(k.Secret)
 	if out := sprintAll(r); strings.Contains(out, secret) || !strings.Contains(out, "k1") {
-		t.Errorf("formatted KeyRing: %s", out)
+		t.Errorf("formatted SealingKeyRing: %s", out)
 	}
 	if got, want := k.Encode(), "k1:"+secret; got != want {
-		t.Errorf("Key.Encode = %q, want %q", got, want)
+		t.Errorf("SealingKey.Encode = %q, want %q", got, want)
 	}
 	// Every way of printing a Key gives its id, never its secret.
 	for _, verb := range []string{"%v", "%+v", "%s", "%q", "%x", "%X", "%d", "%#v"} {
@@ -277,7 +277,7 @@ func TestKeyRingDoesNotPrintSecrets(t *testing.T) {
 			t.Errorf("Sprintf(%q, key) = %q", verb, got)
 		}
 	}
-	for _, v := range []any{[]Key{k}, map[string]Key{"a": k}, struct{ K Key }{k}, &k} {
+	for _, v := range []any{[]SealingKey{k}, map[string]SealingKey{"a": k}, struct{ K SealingKey }{k}, &k} {
 		for _, verb := range []string{"%v", "%+v", "%#v"} {
 			if got := fmt.Sprintf(verb, v); strings.Contains(got, fmt.Sprint(k.Secret)) || strings.Contains(got, secret) {
 				t.Errorf("Sprintf(%q, %T) shows the secret: %s", verb, v, got)
@@ -285,14 +285,14 @@ func TestKeyRingDoesNotPrintSecrets(t *testing.T) {
 		}
 	}
 	if k.String() != "k1" {
-		t.Errorf("Key.String = %q, want the id", k.String())
+		t.Errorf("SealingKey.String = %q, want the id", k.String())
 	}
 	if got := k.LogValue().String(); strings.Contains(got, secret) {
-		t.Errorf("Key.LogValue shows the secret: %s", got)
+		t.Errorf("SealingKey.LogValue shows the secret: %s", got)
 	}
 }
 
-// A bare base64 secret is a ring of one key (id BareKeyID); a bare value
+// A bare base64 secret is a ring of one key (id BareSealingKeyID); a bare value
 // that is not a 32-byte secret is refused without echoing it.
 func TestParseKeyRingBareSecret(t *testing.T) {
 	k := mustKey(t, "k1")
@@ -301,16 +301,16 @@ func TestParseKeyRingBareSecret(t *testing.T) {
 		base64.StdEncoding.EncodeToString(k.Secret),
 		" " + base64.RawStdEncoding.EncodeToString(k.Secret) + " ",
 	} {
-		r, err := ParseKeyRing(enc)
+		r, err := ParseSealingKeyRing(enc)
 		if err != nil {
-			t.Fatalf("ParseKeyRing(bare): %v", err)
+			t.Fatalf("ParseSealingKeyRing(bare): %v", err)
 		}
-		if r.PrimaryID() != BareKeyID {
-			t.Errorf("primary id %q, want %q", r.PrimaryID(), BareKeyID)
+		if r.PrimaryID() != BareSealingKeyID {
+			t.Errorf("primary id %q, want %q", r.PrimaryID(), BareSealingKeyID)
 		}
 		// Same secret as the "default:" form: values open across both.
 		sealed, _ := r.Seal([]byte("v"), nil)
-		named, err := ParseKeyRing(BareKeyID + ":" + enc)
+		named, err := ParseSealingKeyRing(BareSealingKeyID + ":" + enc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,13 +319,13 @@ func TestParseKeyRingBareSecret(t *testing.T) {
 		}
 	}
 	short := base64.RawURLEncoding.EncodeToString(k.Secret[:16])
-	if _, err := ParseKeyRing(short); err == nil || strings.Contains(err.Error(), short) {
+	if _, err := ParseSealingKeyRing(short); err == nil || strings.Contains(err.Error(), short) {
 		t.Errorf("short bare secret: %v", err)
 	}
 }
 
-func benchRing(b *testing.B) *KeyRing {
-	k, err := GenerateKey("k1")
+func benchRing(b *testing.B) *SealingKeyRing {
+	k, err := GenerateSealingKey("k1")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // TokenStore is where a Refresher keeps each user's OAuth token. The server
-// implements it over its database, sealing the tokens with a KeyRing.
+// implements it over its database, sealing the tokens with a SealingKeyRing.
 type TokenStore interface {
 	// LoadToken returns the current stored token of the user key.
 	LoadToken(ctx context.Context, key string) (Token, error)

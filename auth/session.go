@@ -9,36 +9,36 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// MinSecretLength is the shortest session secret NewSessions accepts, in
+// MinJWTSecretLength is the shortest session JWT secret NewJWTIssuer accepts, in
 // bytes: HS256 gives no more strength than its key.
-const MinSecretLength = 32
+const MinJWTSecretLength = 32
 
 // maxLeeway bounds the clock skew Verify tolerates (PROTOCOL.md §2).
 const maxLeeway = 60 * time.Second
 
 var (
-	// ErrWeakSecret is returned by NewSessions for a secret shorter than
-	// MinSecretLength bytes.
-	ErrWeakSecret = errors.New("auth: session secret shorter than 32 bytes")
+	// ErrWeakJWTSecret is returned by NewJWTIssuer for a secret shorter than
+	// MinJWTSecretLength bytes.
+	ErrWeakJWTSecret = errors.New("auth: session secret shorter than 32 bytes")
 
-	// ErrInvalidToken matches every error returned by Sessions.Verify. Each
+	// ErrInvalidJWT matches every error returned by JWTIssuer.Verify. Each
 	// such error also matches exactly one of the more specific ErrToken*
 	// values below.
-	ErrInvalidToken = errors.New("auth: invalid session token")
-	// ErrTokenMalformed: not three base64url segments of JSON.
-	ErrTokenMalformed = errors.New("auth: malformed session token")
-	// ErrTokenAlgorithm: the header names any algorithm but HS256,
+	ErrInvalidJWT = errors.New("auth: invalid session token")
+	// ErrJWTMalformed: not three base64url segments of JSON.
+	ErrJWTMalformed = errors.New("auth: malformed session token")
+	// ErrJWTAlgorithm: the header names any algorithm but HS256,
 	// including "none", HS384 and the public-key algorithms.
-	ErrTokenAlgorithm = errors.New("auth: session token algorithm not allowed")
-	// ErrTokenSignature: the HS256 signature does not match the secret.
-	ErrTokenSignature = errors.New("auth: session token signature invalid")
-	// ErrTokenExpired: exp is in the past by more than the leeway.
-	ErrTokenExpired = errors.New("auth: session token expired")
-	// ErrTokenNoExpiry: the token carries no exp claim.
-	ErrTokenNoExpiry = errors.New("auth: session token has no expiry")
-	// ErrTokenClaims: id or platform is empty, or iat is missing, in the
+	ErrJWTAlgorithm = errors.New("auth: session token algorithm not allowed")
+	// ErrJWTSignature: the HS256 signature does not match the secret.
+	ErrJWTSignature = errors.New("auth: session token signature invalid")
+	// ErrJWTExpired: exp is in the past by more than the leeway.
+	ErrJWTExpired = errors.New("auth: session token expired")
+	// ErrJWTNoExpiry: the token carries no exp claim.
+	ErrJWTNoExpiry = errors.New("auth: session token has no expiry")
+	// ErrJWTClaims: id or platform is empty, or iat is missing, in the
 	// future or after exp.
-	ErrTokenClaims = errors.New("auth: session token claims invalid")
+	ErrJWTClaims = errors.New("auth: session token claims invalid")
 )
 
 // errWrongAlgorithm is what the key function returns for a non-HS256 header.
@@ -118,7 +118,7 @@ func (c *wireClaims) GetIssuer() (string, error)                   { return "", 
 func (c *wireClaims) GetSubject() (string, error)                  { return "", nil }
 func (c *wireClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
 
-type sessionOptions struct {
+type jwtOptions struct {
 	lifetime    time.Duration
 	leeway      time.Duration
 	renewWithin time.Duration
@@ -126,13 +126,13 @@ type sessionOptions struct {
 	cacheSize   int
 }
 
-// SessionOption configures NewSessions.
-type SessionOption func(*sessionOptions)
+// JWTOption configures NewJWTIssuer.
+type JWTOption func(*jwtOptions)
 
 // WithLifetime sets how long an issued token is valid. The default is 14
 // days. Values of zero or less keep the default.
-func WithLifetime(d time.Duration) SessionOption {
-	return func(o *sessionOptions) {
+func WithLifetime(d time.Duration) JWTOption {
+	return func(o *jwtOptions) {
 		if d > 0 {
 			o.lifetime = d
 		}
@@ -142,50 +142,50 @@ func WithLifetime(d time.Duration) SessionOption {
 // WithLeeway sets how far past exp (and how far before iat) a token is
 // still accepted, for clock skew between replicas. The default is 30 s;
 // values above 60 s are clamped to 60 s and negative values to zero.
-func WithLeeway(d time.Duration) SessionOption {
-	return func(o *sessionOptions) { o.leeway = min(max(d, 0), maxLeeway) }
+func WithLeeway(d time.Duration) JWTOption {
+	return func(o *jwtOptions) { o.leeway = min(max(d, 0), maxLeeway) }
 }
 
 // WithRenewWithin sets when ShouldRenew says yes: when less than d of the
 // token's life remains. The default is 7 days.
-func WithRenewWithin(d time.Duration) SessionOption {
-	return func(o *sessionOptions) { o.renewWithin = d }
+func WithRenewWithin(d time.Duration) JWTOption {
+	return func(o *jwtOptions) { o.renewWithin = d }
 }
 
 // WithVerifyCache sets how many authenticated tokens Verify remembers so
 // that a token seen before skips parsing and the signature check (the
 // expiry and other time checks run on every call). The default is 4096;
 // 0 disables the cache.
-func WithVerifyCache(n int) SessionOption {
-	return func(o *sessionOptions) { o.cacheSize = max(n, 0) }
+func WithVerifyCache(n int) JWTOption {
+	return func(o *jwtOptions) { o.cacheSize = max(n, 0) }
 }
 
-// WithSessionClock replaces time.Now, for tests.
-func WithSessionClock(now func() time.Time) SessionOption {
-	return func(o *sessionOptions) {
+// WithJWTClock replaces time.Now, for tests.
+func WithJWTClock(now func() time.Time) JWTOption {
+	return func(o *jwtOptions) {
 		if now != nil {
 			o.now = now
 		}
 	}
 }
 
-// Sessions issues and verifies the server's session tokens: HS256 JWTs with
+// JWTIssuer issues and verifies the server's session tokens: HS256 JWTs with
 // the claims id, platform, iat and exp (PROTOCOL.md §2). It is safe for
 // concurrent use. Its secret never leaves it: String and GoString redact it.
-type Sessions struct {
+type JWTIssuer struct {
 	secret []byte
-	opts   sessionOptions
+	opts   jwtOptions
 	parser *jwt.Parser
 	cache  verifiedCache
 }
 
-// NewSessions returns Sessions signing with secret, which must be at least
-// MinSecretLength bytes (ErrWeakSecret otherwise). The secret is copied.
-func NewSessions(secret []byte, opts ...SessionOption) (*Sessions, error) {
-	if len(secret) < MinSecretLength {
-		return nil, ErrWeakSecret
+// NewJWTIssuer returns a JWTIssuer signing with secret, which must be at least
+// MinJWTSecretLength bytes (ErrWeakJWTSecret otherwise). The secret is copied.
+func NewJWTIssuer(secret []byte, opts ...JWTOption) (*JWTIssuer, error) {
+	if len(secret) < MinJWTSecretLength {
+		return nil, ErrWeakJWTSecret
 	}
-	o := sessionOptions{
+	o := jwtOptions{
 		lifetime:    14 * 24 * time.Hour,
 		leeway:      30 * time.Second,
 		renewWithin: 7 * 24 * time.Hour,
@@ -195,7 +195,7 @@ func NewSessions(secret []byte, opts ...SessionOption) (*Sessions, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return &Sessions{
+	return &JWTIssuer{
 		secret: append([]byte(nil), secret...),
 		opts:   o,
 		// Claims are checked by Verify itself so that each failure maps to
@@ -208,14 +208,14 @@ func NewSessions(secret []byte, opts ...SessionOption) (*Sessions, error) {
 }
 
 // String redacts the secret.
-func (s *Sessions) String() string { return "auth.Sessions{secret: redacted}" }
+func (s *JWTIssuer) String() string { return "auth.JWTIssuer{secret: redacted}" }
 
 // GoString redacts the secret.
-func (s *Sessions) GoString() string { return s.String() }
+func (s *JWTIssuer) GoString() string { return s.String() }
 
 // Issue returns a signed token for the user key id on platform, valid from
 // now for the configured lifetime. Both must be non-empty.
-func (s *Sessions) Issue(id, platform string) (string, error) {
+func (s *JWTIssuer) Issue(id, platform string) (string, error) {
 	return s.IssueAfter(id, platform, time.Time{})
 }
 
@@ -223,9 +223,9 @@ func (s *Sessions) Issue(id, platform string) (string, error) {
 // ended (the user's last logout as its store keeps it; zero when never):
 // the token carries that logout's SessionGeneration, so it is not EndedBy
 // ended and is EndedBy the next logout.
-func (s *Sessions) IssueAfter(id, platform string, ended time.Time) (string, error) {
+func (s *JWTIssuer) IssueAfter(id, platform string, ended time.Time) (string, error) {
 	if id == "" || platform == "" {
-		return "", fmt.Errorf("auth: issue session: %w: id and platform are required", ErrTokenClaims)
+		return "", fmt.Errorf("auth: issue session: %w: id and platform are required", ErrJWTClaims)
 	}
 	now := s.opts.now()
 	gen := SessionGeneration(ended)
@@ -244,29 +244,29 @@ func (s *Sessions) IssueAfter(id, platform string, ended time.Time) (string, err
 }
 
 // Verify checks token and returns its claims. Every error matches
-// ErrInvalidToken and exactly one of ErrTokenMalformed, ErrTokenAlgorithm,
-// ErrTokenSignature, ErrTokenNoExpiry, ErrTokenExpired and ErrTokenClaims.
+// ErrInvalidJWT and exactly one of ErrJWTMalformed, ErrJWTAlgorithm,
+// ErrJWTSignature, ErrJWTNoExpiry, ErrJWTExpired and ErrJWTClaims.
 // Errors never contain the token.
-func (s *Sessions) Verify(token string) (Claims, error) {
+func (s *JWTIssuer) Verify(token string) (Claims, error) {
 	d, err := s.decode(token)
 	if err != nil {
 		return Claims{}, err
 	}
 	if !d.hasExp {
-		return Claims{}, invalid(ErrTokenNoExpiry)
+		return Claims{}, invalid(ErrJWTNoExpiry)
 	}
 	now := s.opts.now()
 	if !now.Before(d.exp.Add(s.opts.leeway)) {
-		return Claims{}, invalid(ErrTokenExpired)
+		return Claims{}, invalid(ErrJWTExpired)
 	}
 	if d.id == "" || d.platform == "" || !d.hasIat {
-		return Claims{}, invalid(ErrTokenClaims)
+		return Claims{}, invalid(ErrJWTClaims)
 	}
 	// iat has whole seconds (and tokens of earlier versions may carry an
 	// iat rounded up to the next one), so at least a second of future iat
 	// is accepted whatever the leeway.
 	if d.iat.After(now.Add(max(s.opts.leeway, time.Second))) || d.iat.After(d.exp) {
-		return Claims{}, invalid(ErrTokenClaims)
+		return Claims{}, invalid(ErrJWTClaims)
 	}
 	return Claims{ID: d.id, Platform: d.platform, IssuedAt: d.iat, ExpiresAt: d.exp, Generation: d.gen}, nil
 }
@@ -284,7 +284,7 @@ type decoded struct {
 // decode parses and authenticates token, from the cache when this exact
 // string authenticated before. Parsing is most of Verify's cost (base64,
 // JSON, reflection); the client sends the same token with every request.
-func (s *Sessions) decode(token string) (decoded, error) {
+func (s *JWTIssuer) decode(token string) (decoded, error) {
 	if d, ok := s.cache.get(token); ok {
 		return d, nil
 	}
@@ -342,7 +342,7 @@ func (c *verifiedCache) put(token string, d decoded) {
 // exactly the HMAC-SHA256 implementation, so "none", HS384 and RS256 with
 // the secret posing as a public key are all refused before any
 // verification.
-func (s *Sessions) key(t *jwt.Token) (any, error) {
+func (s *JWTIssuer) key(t *jwt.Token) (any, error) {
 	if t.Method != jwt.SigningMethodHS256 {
 		return nil, errWrongAlgorithm
 	}
@@ -354,31 +354,31 @@ func (s *Sessions) key(t *jwt.Token) (any, error) {
 func classify(err error) error {
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
-		return ErrTokenMalformed
+		return ErrJWTMalformed
 	case errors.Is(err, errWrongAlgorithm), errors.Is(err, jwt.ErrTokenUnverifiable):
 		// ErrTokenUnverifiable without our error: an alg the library does
 		// not know, or none at all.
-		return ErrTokenAlgorithm
+		return ErrJWTAlgorithm
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return ErrTokenSignature
+		return ErrJWTSignature
 	default:
-		return ErrTokenMalformed
+		return ErrJWTMalformed
 	}
 }
 
 // tokenError is a Verify error: it reads as its specific error and matches
-// both that and ErrInvalidToken.
+// both that and ErrInvalidJWT.
 type tokenError struct{ specific error }
 
 func (e *tokenError) Error() string        { return e.specific.Error() }
 func (e *tokenError) Unwrap() error        { return e.specific }
-func (e *tokenError) Is(target error) bool { return target == ErrInvalidToken }
+func (e *tokenError) Is(target error) bool { return target == ErrInvalidJWT }
 
 func invalid(specific error) error { return &tokenError{specific: specific} }
 
 // ShouldRenew reports whether c, from a token that verified, has less than
 // the renew-within window left; the server then sends a fresh token in
 // X-Refreshed-JWT-Token.
-func (s *Sessions) ShouldRenew(c Claims) bool {
+func (s *JWTIssuer) ShouldRenew(c Claims) bool {
 	return c.ExpiresAt.Sub(s.opts.now()) < s.opts.renewWithin
 }

@@ -23,9 +23,9 @@ var (
 
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
-func newTestSessions(t testing.TB, opts ...SessionOption) *Sessions {
+func newTestSessions(t testing.TB, opts ...JWTOption) *JWTIssuer {
 	t.Helper()
-	s, err := NewSessions(testSecret, append([]SessionOption{WithSessionClock(fixedClock(testNow))}, opts...)...)
+	s, err := NewJWTIssuer(testSecret, append([]JWTOption{WithJWTClock(fixedClock(testNow))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,12 +51,12 @@ func specificErrors(err error) []string {
 		name string
 		err  error
 	}{
-		{"malformed", ErrTokenMalformed},
-		{"algorithm", ErrTokenAlgorithm},
-		{"signature", ErrTokenSignature},
-		{"expired", ErrTokenExpired},
-		{"noexpiry", ErrTokenNoExpiry},
-		{"claims", ErrTokenClaims},
+		{"malformed", ErrJWTMalformed},
+		{"algorithm", ErrJWTAlgorithm},
+		{"signature", ErrJWTSignature},
+		{"expired", ErrJWTExpired},
+		{"noexpiry", ErrJWTNoExpiry},
+		{"claims", ErrJWTClaims},
 	}
 	var names []string
 	for _, e := range all {
@@ -68,13 +68,13 @@ func specificErrors(err error) []string {
 }
 
 func TestNewSessionsSecretLength(t *testing.T) {
-	if _, err := NewSessions(testSecret[:31]); !errors.Is(err, ErrWeakSecret) {
-		t.Errorf("31-byte secret: err = %v, want ErrWeakSecret", err)
+	if _, err := NewJWTIssuer(testSecret[:31]); !errors.Is(err, ErrWeakJWTSecret) {
+		t.Errorf("31-byte secret: err = %v, want ErrWeakJWTSecret", err)
 	}
-	if _, err := NewSessions(nil); !errors.Is(err, ErrWeakSecret) {
-		t.Errorf("nil secret: err = %v, want ErrWeakSecret", err)
+	if _, err := NewJWTIssuer(nil); !errors.Is(err, ErrWeakJWTSecret) {
+		t.Errorf("nil secret: err = %v, want ErrWeakJWTSecret", err)
 	}
-	if _, err := NewSessions(testSecret); err != nil {
+	if _, err := NewJWTIssuer(testSecret); err != nil {
 		t.Errorf("32-byte secret: %v", err)
 	}
 }
@@ -195,8 +195,8 @@ func TestVerifyRejects(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Verify accepted it: %+v", c)
 			}
-			if !errors.Is(err, ErrInvalidToken) {
-				t.Errorf("err %v does not match ErrInvalidToken", err)
+			if !errors.Is(err, ErrInvalidJWT) {
+				t.Errorf("err %v does not match ErrInvalidJWT", err)
 			}
 			if diff := cmp.Diff([]string{tt.want}, specificErrors(err)); diff != "" {
 				t.Errorf("specific errors (-want +got):\n%s", diff)
@@ -218,9 +218,9 @@ func TestVerifyRejects(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestVerifyLeeway(t *testing.T) {
-	issuedAgo := func(s *Sessions, ago time.Duration) string {
+	issuedAgo := func(s *JWTIssuer, ago time.Duration) string {
 		t.Helper()
-		issuer := newTestSessions(t, WithSessionClock(fixedClock(testNow.Add(-ago))), WithLifetime(time.Hour))
+		issuer := newTestSessions(t, WithJWTClock(fixedClock(testNow.Add(-ago))), WithLifetime(time.Hour))
 		tok, err := issuer.Issue("1-p", "p")
 		if err != nil {
 			t.Fatal(err)
@@ -229,16 +229,16 @@ func TestVerifyLeeway(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		leeway    []SessionOption
+		leeway    []JWTOption
 		pastExp   time.Duration
 		wantValid bool
 	}{
 		{"within default leeway", nil, 29 * time.Second, true},
 		{"beyond default leeway", nil, 31 * time.Second, false},
-		{"no leeway, just expired", []SessionOption{WithLeeway(0)}, time.Second, false},
-		{"5 minutes clamped to 60 s: 59 s late", []SessionOption{WithLeeway(5 * time.Minute)}, 59 * time.Second, true},
-		{"5 minutes clamped to 60 s: 61 s late", []SessionOption{WithLeeway(5 * time.Minute)}, 61 * time.Second, false},
-		{"negative is zero", []SessionOption{WithLeeway(-time.Hour)}, time.Second, false},
+		{"no leeway, just expired", []JWTOption{WithLeeway(0)}, time.Second, false},
+		{"5 minutes clamped to 60 s: 59 s late", []JWTOption{WithLeeway(5 * time.Minute)}, 59 * time.Second, true},
+		{"5 minutes clamped to 60 s: 61 s late", []JWTOption{WithLeeway(5 * time.Minute)}, 61 * time.Second, false},
+		{"negative is zero", []JWTOption{WithLeeway(-time.Hour)}, time.Second, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,8 +247,8 @@ func TestVerifyLeeway(t *testing.T) {
 			if tt.wantValid && err != nil {
 				t.Errorf("rejected: %v", err)
 			}
-			if !tt.wantValid && !errors.Is(err, ErrTokenExpired) {
-				t.Errorf("err = %v, want ErrTokenExpired", err)
+			if !tt.wantValid && !errors.Is(err, ErrJWTExpired) {
+				t.Errorf("err = %v, want ErrJWTExpired", err)
 			}
 		})
 	}
@@ -258,15 +258,15 @@ func TestShouldRenew(t *testing.T) {
 	day := 24 * time.Hour
 	tests := []struct {
 		left time.Duration
-		opts []SessionOption
+		opts []JWTOption
 		want bool
 	}{
 		{6 * day, nil, true},
 		{8 * day, nil, false},
 		{14 * day, nil, false},
 		{time.Minute, nil, true},
-		{8 * day, []SessionOption{WithRenewWithin(10 * day)}, true},
-		{6 * day, []SessionOption{WithRenewWithin(5 * day)}, false},
+		{8 * day, []JWTOption{WithRenewWithin(10 * day)}, true},
+		{6 * day, []JWTOption{WithRenewWithin(5 * day)}, false},
 	}
 	for _, tt := range tests {
 		s := newTestSessions(t, tt.opts...)
@@ -281,13 +281,13 @@ func TestSessionsDoNotPrintSecret(t *testing.T) {
 	s := newTestSessions(t)
 	for _, out := range []string{s.String(), s.GoString(), sprintAll(s)} {
 		if strings.Contains(out, string(testSecret)) || strings.Contains(out, "48, 49, 50") {
-			t.Errorf("formatted Sessions shows the secret: %s", out)
+			t.Errorf("formatted JWTIssuer shows the secret: %s", out)
 		}
 	}
 }
 
 // FuzzVerify checks that Verify never panics, that every error is one
-// ErrInvalidToken with exactly one specific cause, and that no token
+// ErrInvalidJWT with exactly one specific cause, and that no token
 // verifies without an id and a platform.
 func FuzzVerify(f *testing.F) {
 	s := newTestSessions(f)
@@ -302,8 +302,8 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, token string) {
 		c, err := s.Verify(token)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidToken) {
-				t.Fatalf("error %v is not ErrInvalidToken", err)
+			if !errors.Is(err, ErrInvalidJWT) {
+				t.Fatalf("error %v is not ErrInvalidJWT", err)
 			}
 			if n := len(specificErrors(err)); n != 1 {
 				t.Fatalf("error %v matches %d specific errors", err, n)
@@ -358,7 +358,7 @@ func BenchmarkVerifyCached(b *testing.B) {
 
 func TestVerifyCacheKeepsTimeChecks(t *testing.T) {
 	now := testNow
-	s, err := NewSessions(testSecret, WithSessionClock(func() time.Time { return now }), WithLifetime(time.Hour), WithVerifyCache(2))
+	s, err := NewJWTIssuer(testSecret, WithJWTClock(func() time.Time { return now }), WithLifetime(time.Hour), WithVerifyCache(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,13 +369,13 @@ func TestVerifyCacheKeepsTimeChecks(t *testing.T) {
 		}
 	}
 	now = now.Add(2 * time.Hour)
-	if _, err := s.Verify(tok); !errors.Is(err, ErrTokenExpired) {
-		t.Errorf("cached token past exp: %v, want ErrTokenExpired", err)
+	if _, err := s.Verify(tok); !errors.Is(err, ErrJWTExpired) {
+		t.Errorf("cached token past exp: %v, want ErrJWTExpired", err)
 	}
 	// A forged token is never cached: it fails every time.
 	forged := tok[:len(tok)-2] + "xx"
 	for range 2 {
-		if _, err := s.Verify(forged); !errors.Is(err, ErrInvalidToken) {
+		if _, err := s.Verify(forged); !errors.Is(err, ErrInvalidJWT) {
 			t.Errorf("forged token: %v", err)
 		}
 	}
@@ -397,7 +397,7 @@ func TestVerifyCacheKeepsTimeChecks(t *testing.T) {
 // fall within one second; a token without a generation claim keeps the
 // whole-second rule.
 func TestEndedByLogout(t *testing.T) {
-	s := newTestSessions(t, WithSessionClock(fixedClock(testNow.Add(100*time.Millisecond))))
+	s := newTestSessions(t, WithJWTClock(fixedClock(testNow.Add(100*time.Millisecond))))
 	first := testNow.Add(400 * time.Millisecond) // all within testNow's second
 	second := first.Add(time.Microsecond)        // what a store records for a second logout at the same instant
 

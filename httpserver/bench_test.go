@@ -32,7 +32,7 @@ func benchServer(b *testing.B, opts ...httpserver.Option) (http.Handler, string)
 	b.Cleanup(func() { st.Close() })
 	srv, err := httpserver.New(httpserver.Config{
 		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-		Store:    st, Sessions: newSessions(b), Keys: newKeys(b),
+		Store:    st, JWTIssuer: newSessions(b), SealingKeys: newKeys(b),
 	}, opts...)
 	if err != nil {
 		b.Fatal(err)

@@ -98,20 +98,20 @@ func TestUserClientUsesTheCurrentSealedKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	sessions, err := auth.NewSessions([]byte("0123456789abcdef0123456789abcdef-credcache"))
+	sessions, err := auth.NewJWTIssuer([]byte("0123456789abcdef0123456789abcdef-credcache"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k1, _ := auth.GenerateKey("k1")
-	k2, _ := auth.GenerateKey("k2")
-	ring1, _ := auth.NewKeyRing(k1)
-	s, err := New(Config{Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())}, Store: st, Sessions: sessions, Keys: ring1})
+	k1, _ := auth.GenerateSealingKey("k1")
+	k2, _ := auth.GenerateSealingKey("k2")
+	ring1, _ := auth.NewSealingKeyRing(k1)
+	s, err := New(Config{Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())}, Store: st, JWTIssuer: sessions, SealingKeys: ring1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	p := s.platforms["testcrm"]
-	user := func(ring *auth.KeyRing, key string) store.User {
+	user := func(ring *auth.SealingKeyRing, key string) store.User {
 		sealed, err := ring.Seal([]byte(key), sealAD("apikey", "7-testcrm"))
 		if err != nil {
 			t.Fatal(err)
@@ -146,8 +146,8 @@ func TestUserClientUsesTheCurrentSealedKey(t *testing.T) {
 	}
 	// Rotation: the primary key is now k2 and the value is re-sealed under
 	// it; the old one (k1) still opens what it sealed.
-	ring2, _ := auth.NewKeyRing(k2, k1)
-	s.keys = ring2
+	ring2, _ := auth.NewSealingKeyRing(k2, k1)
+	s.sealing = ring2
 	if got := call(user(ring2, "key-three")); got != "key-three" {
 		t.Errorf("after rotation the CRM saw %q", got)
 	}

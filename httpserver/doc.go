@@ -45,10 +45,10 @@
 // store:
 //
 //	srv, err := httpserver.New(httpserver.Config{
-//		Adapters: []adapter.Adapter{mycrm.New()},
-//		Store:    st,       // sqlite.Open or postgres.Open
-//		Sessions: sessions, // auth.NewSessions(secret)
-//		Keys:     keys,     // auth.ParseKeyRing(...)
+//		Adapters:    []adapter.Adapter{mycrm.New()},
+//		Store:       st,      // sqlite.Open or postgres.Open
+//		JWTIssuer:   jwts,    // auth.NewJWTIssuer(secret)
+//		SealingKeys: sealing, // auth.ParseSealingKeyRing(...)
 //	}, httpserver.WithLogger(log))
 //	if err != nil {
 //		return err

@@ -174,9 +174,9 @@ func msgType(m map[string]any) string {
 func TestSessionJWTRejections(t *testing.T) {
 	h := newHarness(t)
 	good := h.login("k1")
-	other, _ := auth.NewSessions([]byte("another-secret-another-secret-another-secret"))
+	other, _ := auth.NewJWTIssuer([]byte("another-secret-another-secret-another-secret"))
 	forged, _ := other.Issue(testcrm.UserID("k1")+"-testcrm", "testcrm")
-	old := newSessions(t, auth.WithSessionClock(func() time.Time { return time.Now().Add(-15 * 24 * time.Hour) }))
+	old := newSessions(t, auth.WithJWTClock(func() time.Time { return time.Now().Add(-15 * 24 * time.Hour) }))
 	expired, _ := old.Issue(testcrm.UserID("k1")+"-testcrm", "testcrm")
 	none := "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + strings.Split(good, ".")[1] + "."
 	unknownPlatform, _ := h.sessions.Issue("x-nope", "nope")
@@ -217,7 +217,7 @@ func TestSlidingRenewal(t *testing.T) {
 	if r.header.Get("X-Refreshed-JWT-Token") != "" {
 		t.Errorf("fresh token must not be renewed")
 	}
-	eightDaysOld := newSessions(t, auth.WithSessionClock(func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }))
+	eightDaysOld := newSessions(t, auth.WithJWTClock(func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }))
 	aging, _ := eightDaysOld.Issue(testcrm.UserID("k1")+"-testcrm", "testcrm")
 	r = h.do("GET", "/hostname?jwtToken="+aging, nil)
 	if r.status != 200 || string(r.body) != "acme.testcrm.local" {
@@ -848,11 +848,11 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	st := openStore(t)
-	good := httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())}, Store: st, Sessions: newSessions(t), Keys: newKeys(t)}
+	good := httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())}, Store: st, JWTIssuer: newSessions(t), SealingKeys: newKeys(t)}
 	for name, mut := range map[string]func(*httpserver.Config){
 		"no store":     func(c *httpserver.Config) { c.Store = nil },
-		"no sessions":  func(c *httpserver.Config) { c.Sessions = nil },
-		"no keys":      func(c *httpserver.Config) { c.Keys = nil },
+		"no sessions":  func(c *httpserver.Config) { c.JWTIssuer = nil },
+		"no keys":      func(c *httpserver.Config) { c.SealingKeys = nil },
 		"no adapters":  func(c *httpserver.Config) { c.Adapters = nil },
 		"two testcrms": func(c *httpserver.Config) { c.Adapters = append(c.Adapters, testcrm.New(testcrm.NewCRM())) },
 		"unknown log format": func(c *httpserver.Config) {

@@ -29,18 +29,18 @@ func ExampleNew() {
 		panic(err)
 	}
 	defer st.Close()
-	sessions, err := auth.NewSessions([]byte("an example secret of at least 32 bytes"))
+	sessions, err := auth.NewJWTIssuer([]byte("an example secret of at least 32 bytes"))
 	if err != nil {
 		panic(err)
 	}
-	key, _ := auth.GenerateKey("k1")
-	keys, _ := auth.NewKeyRing(key)
+	key, _ := auth.GenerateSealingKey("k1")
+	keys, _ := auth.NewSealingKeyRing(key)
 
 	srv, err := httpserver.New(httpserver.Config{
-		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-		Store:    st,
-		Sessions: sessions,
-		Keys:     keys,
+		Adapters:    []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
+		Store:       st,
+		JWTIssuer:   sessions,
+		SealingKeys: keys,
 	})
 	if err != nil {
 		panic(err)
@@ -75,14 +75,14 @@ func ExampleWithMetrics() {
 		panic(err)
 	}
 	defer st.Close()
-	sessions, _ := auth.NewSessions([]byte("an example secret of at least 32 bytes"))
-	key, _ := auth.GenerateKey("k1")
-	keys, _ := auth.NewKeyRing(key)
+	sessions, _ := auth.NewJWTIssuer([]byte("an example secret of at least 32 bytes"))
+	key, _ := auth.GenerateSealingKey("k1")
+	keys, _ := auth.NewSealingKeyRing(key)
 
 	m := httpserver.NewMetrics()
 	srv, err := httpserver.New(httpserver.Config{
 		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-		Store:    st, Sessions: sessions, Keys: keys,
+		Store:    st, JWTIssuer: sessions, SealingKeys: keys,
 	}, httpserver.WithMetrics(m))
 	if err != nil {
 		panic(err)

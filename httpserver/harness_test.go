@@ -51,28 +51,28 @@ type harness struct {
 	handler  *httpserver.Server
 	crm      *testcrm.CRM
 	store    store.Store
-	sessions *auth.Sessions
-	keys     *auth.KeyRing
+	sessions *auth.JWTIssuer
+	keys     *auth.SealingKeyRing
 	logs     *syncBuffer
 	prefix   string
 }
 
 const testSecret = "0123456789abcdef0123456789abcdef-test-secret"
 
-func newSessions(t testing.TB, opts ...auth.SessionOption) *auth.Sessions {
-	s, err := auth.NewSessions([]byte(testSecret), opts...)
+func newSessions(t testing.TB, opts ...auth.JWTOption) *auth.JWTIssuer {
+	s, err := auth.NewJWTIssuer([]byte(testSecret), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func newKeys(t testing.TB) *auth.KeyRing {
-	k, err := auth.GenerateKey("k1")
+func newKeys(t testing.TB) *auth.SealingKeyRing {
+	k, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := auth.NewKeyRing(k)
+	r, err := auth.NewSealingKeyRing(k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func openStore(t testing.TB) store.Store {
 type harnessConfig struct {
 	adapters []adapter.Adapter
 	store    store.Store
-	sessions *auth.Sessions
+	sessions *auth.JWTIssuer
 	opts     []httpserver.Option
 	mount    func(h http.Handler) (http.Handler, string) // wraps the handler, returns the path prefix
 }
@@ -113,10 +113,10 @@ func newHarness(t *testing.T, cfgs ...func(*harnessConfig)) *harness {
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts := append([]httpserver.Option{httpserver.WithLogger(logger)}, cfg.opts...)
 	srv, err := httpserver.New(httpserver.Config{
-		Adapters: cfg.adapters,
-		Store:    h.store,
-		Sessions: h.sessions,
-		Keys:     h.keys,
+		Adapters:    cfg.adapters,
+		Store:       h.store,
+		JWTIssuer:   h.sessions,
+		SealingKeys: h.keys,
 	}, opts...)
 	if err != nil {
 		t.Fatal(err)

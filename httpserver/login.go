@@ -232,7 +232,7 @@ func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserIn
 	if err != nil {
 		return "", storeErr(err)
 	}
-	return s.sessions.IssueAfter(key, name, saved.SessionsValidFrom)
+	return s.jwts.IssueAfter(key, name, saved.SessionsValidFrom)
 }
 
 // unAuthorize is POST /unAuthorize: the adapter revokes what it can; the

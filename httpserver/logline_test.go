@@ -30,7 +30,7 @@ func TestRequestLineNamesTheRouteWithTracingOn(t *testing.T) {
 		}
 		srv, err := httpserver.New(httpserver.Config{
 			Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-			Store:    openStore(t), Sessions: newSessions(t), Keys: newKeys(t),
+			Store:    openStore(t), JWTIssuer: newSessions(t), SealingKeys: newKeys(t),
 		}, opts...)
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +61,7 @@ func TestRequestLineNamesTheRouteWithTracingOn(t *testing.T) {
 func TestInvalidQueryRefusedOnKnownRoutesOnly(t *testing.T) {
 	srv, err := httpserver.New(httpserver.Config{
 		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-		Store:    openStore(t), Sessions: newSessions(t), Keys: newKeys(t),
+		Store:    openStore(t), JWTIssuer: newSessions(t), SealingKeys: newKeys(t),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -29,10 +29,13 @@ type Config struct {
 	Adapters []adapter.Adapter
 	// Store persists users and log mappings.
 	Store store.Store
-	// Sessions issues and verifies session JWTs.
-	Sessions *auth.Sessions
-	// Keys seals CRM credentials before they reach the store.
-	Keys *auth.KeyRing
+	// JWTIssuer issues and verifies the session JWTs the client carries
+	// (APP_SERVER_SECRET_KEY).
+	JWTIssuer *auth.JWTIssuer
+	// SealingKeys is the AES-256-GCM key ring that seals CRM tokens and API
+	// keys before they reach the store (TOKEN_ENCRYPTION_KEY). It is
+	// neither an adapter's API key nor HASH_KEY (WithHashKey).
+	SealingKeys *auth.SealingKeyRing
 }
 
 // Option changes an optional setting of the server.
@@ -173,8 +176,8 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 type Server struct {
 	opts      options
 	store     store.Store
-	sessions  *auth.Sessions
-	keys      *auth.KeyRing
+	jwts      *auth.JWTIssuer
+	sealing   *auth.SealingKeyRing
 	platforms map[string]*platform
 	handler   http.Handler
 	log       *slog.Logger
@@ -252,10 +255,10 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	switch {
 	case cfg.Store == nil:
 		return nil, errors.New("httpserver: Config.Store is required")
-	case cfg.Sessions == nil:
-		return nil, errors.New("httpserver: Config.Sessions is required")
-	case cfg.Keys == nil:
-		return nil, errors.New("httpserver: Config.Keys is required")
+	case cfg.JWTIssuer == nil:
+		return nil, errors.New("httpserver: Config.JWTIssuer is required")
+	case cfg.SealingKeys == nil:
+		return nil, errors.New("httpserver: Config.SealingKeys is required")
 	case len(cfg.Adapters) == 0:
 		return nil, errors.New("httpserver: at least one adapter is required")
 	case o.bodyLimit <= 0:
@@ -279,8 +282,8 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s := &Server{
 		opts:      o,
 		store:     cfg.Store,
-		sessions:  cfg.Sessions,
-		keys:      cfg.Keys,
+		jwts:      cfg.JWTIssuer,
+		sealing:   cfg.SealingKeys,
 		platforms: make(map[string]*platform, len(cfg.Adapters)),
 		log:       o.logger,
 	}

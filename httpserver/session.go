@@ -53,7 +53,7 @@ func (w *renewWriter) WriteHeader(code int) {
 	if !w.done {
 		w.done = true
 		if !w.off && code >= 200 && code < 300 {
-			if renewed, err := w.s.sessions.IssueAfter(w.claims.ID, w.claims.Platform, w.ended); err == nil {
+			if renewed, err := w.s.jwts.IssueAfter(w.claims.ID, w.claims.Platform, w.ended); err == nil {
 				w.Header().Set(refreshedTokenHeader, renewed)
 			}
 		}
@@ -86,7 +86,7 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			token = query.Get("jwtToken")
 		}
 		ri := requestInfo(r.Context())
-		claims, err := s.sessions.Verify(token)
+		claims, err := s.jwts.Verify(token)
 		if err != nil {
 			// The reason (expired, forged, ...) goes to the log only.
 			ri.err = err
@@ -133,7 +133,7 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 		// Renewal only now that the user and its credentials checked out,
 		// and only on a 2xx answer (PROTOCOL.md §4).
 		var renew *renewWriter
-		if s.sessions.ShouldRenew(claims) {
+		if s.jwts.ShouldRenew(claims) {
 			renew = &renewWriter{ResponseWriter: w, s: s, claims: claims, ended: user.SessionsValidFrom}
 			w = renew
 		}
@@ -202,7 +202,7 @@ func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*ht
 			return s.clientOver(rt), nil
 		}
 		gen := s.credentials.generation()
-		key, err := s.keys.Open(u.APIKey, sealAD("apikey", u.Key))
+		key, err := s.sealing.Open(u.APIKey, sealAD("apikey", u.Key))
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "cannot open stored API key; is TOKEN_ENCRYPTION_KEY the one it was sealed with?",
 				slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
@@ -280,14 +280,14 @@ func (s *Server) openToken(u store.User) (auth.Token, error) {
 	}
 	tok := auth.Token{TokenType: "Bearer", Expiry: u.TokenExpiry}
 	if len(u.AccessToken) > 0 {
-		b, err := s.keys.Open(u.AccessToken, sealAD("access", key))
+		b, err := s.sealing.Open(u.AccessToken, sealAD("access", key))
 		if err != nil {
 			return auth.Token{}, fmt.Errorf("%w: stored access token cannot be opened: %w", errSessionGone, err)
 		}
 		tok.AccessToken = string(b)
 	}
 	if len(u.RefreshToken) > 0 {
-		b, err := s.keys.Open(u.RefreshToken, sealAD("refresh", key))
+		b, err := s.sealing.Open(u.RefreshToken, sealAD("refresh", key))
 		if err != nil {
 			return auth.Token{}, fmt.Errorf("%w: stored refresh token cannot be opened: %w", errSessionGone, err)
 		}
@@ -328,7 +328,7 @@ func (s *Server) sealTokens(key, access, refresh, apiKey string) (store.Tokens, 
 		if f.value == "" {
 			continue
 		}
-		sealed, err := s.keys.Seal([]byte(f.value), sealAD(f.name, key))
+		sealed, err := s.sealing.Seal([]byte(f.value), sealAD(f.name, key))
 		if err != nil {
 			return store.Tokens{}, fmt.Errorf("sealing %s: %w", f.name, err)
 		}

@@ -304,13 +304,13 @@ func (c *runConfig) validate() error {
 // validateKeys checks the keys, after the generated file filled in any.
 func (c *runConfig) validateKeys() error {
 	var errs []error
-	if len(c.SecretKey) < auth.MinSecretLength {
+	if len(c.SecretKey) < auth.MinJWTSecretLength {
 		errs = append(errs, fmt.Errorf("%s: at least %d bytes, got %d; generate one with: %s",
-			c.name("secret-key"), auth.MinSecretLength, len(c.SecretKey), keygenCommand))
+			c.name("secret-key"), auth.MinJWTSecretLength, len(c.SecretKey), keygenCommand))
 	}
-	if _, err := auth.ParseKeyRing(c.TokenKey); err != nil {
+	if _, err := auth.ParseSealingKeyRing(c.TokenKey); err != nil {
 		errs = append(errs, fmt.Errorf("%s: want id:base64key[,older-id:base64key...] or one bare base64 key of %d bytes (%w); generate one with: %s",
-			c.name("token-key"), auth.KeySize, err, keygenCommand))
+			c.name("token-key"), auth.SealingKeySize, err, keygenCommand))
 	}
 	return errors.Join(errs...)
 }
@@ -540,7 +540,7 @@ type Keys struct {
 }
 
 // secretBytes is the length of the random session secret and hash key:
-// more than auth.MinSecretLength, so a value cut short by a copy mistake
+// more than auth.MinJWTSecretLength, so a value cut short by a copy mistake
 // is still refused rather than silently weaker.
 const secretBytes = 48
 
@@ -548,10 +548,10 @@ const secretBytes = 48
 // and HASH_KEY of 48 random bytes each, and TOKEN_ENCRYPTION_KEY as one
 // 32-byte AES key with id tokenKeyID ("id:base64key"). All are base64url
 // without padding: nothing a shell or an environment file would treat
-// specially. The error is crypto/rand's or auth.GenerateKey's (an invalid
+// specially. The error is crypto/rand's or auth.GenerateSealingKey's (an invalid
 // id).
 func GenerateKeys(tokenKeyID string) (Keys, error) {
-	key, err := auth.GenerateKey(tokenKeyID)
+	key, err := auth.GenerateSealingKey(tokenKeyID)
 	if err != nil {
 		return Keys{}, err
 	}

@@ -205,7 +205,7 @@ func TestOneKeyFromTheGeneratedFile(t *testing.T) {
 
 // A bare base64 TOKEN_ENCRYPTION_KEY is a ring of one key.
 func TestBareTokenKeyAccepted(t *testing.T) {
-	k, err := auth.GenerateKey("k1")
+	k, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestGenerateKeys(t *testing.T) {
 	if err := c.validateKeys(); err != nil {
 		t.Errorf("generated keys refused: %v", err)
 	}
-	if _, err := auth.NewSessions([]byte(a.AppServerSecretKey)); err != nil {
+	if _, err := auth.NewJWTIssuer([]byte(a.AppServerSecretKey)); err != nil {
 		t.Error(err)
 	}
 	if _, err := GenerateKeys(""); err == nil {

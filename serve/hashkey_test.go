@@ -60,7 +60,7 @@ func TestServerHashKey(t *testing.T) {
 	if err := os.MkdirAll(legacyDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	key, _ := auth.GenerateKey("k1")
+	key, _ := auth.GenerateSealingKey("k1")
 	old := Keys{AppServerSecretKey: strings.Repeat("s", 48), TokenEncryptionKey: key.Encode()}
 	ob, _ := json.Marshal(old)
 	if err := os.WriteFile(filepath.Join(legacyDir, "crmbridge-keys.json"), ob, 0o600); err != nil {

@@ -220,14 +220,14 @@ func (c Config) Run(ctx context.Context, p Process) error {
 		}
 		log.Warn(msg, slog.String("file", cfg.KeyFile), slog.Any("from_file", cfg.generated))
 	}
-	if cfg.HashKey != "" && len(cfg.HashKey) < auth.MinSecretLength {
+	if cfg.HashKey != "" && len(cfg.HashKey) < auth.MinJWTSecretLength {
 		log.Warn("HASH_KEY is shorter than 32 bytes; generate a stronger one with " + keygenCommand)
 	}
-	sessions, err := auth.NewSessions([]byte(cfg.SecretKey))
+	sessions, err := auth.NewJWTIssuer([]byte(cfg.SecretKey))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.name("secret-key"), err)
 	}
-	keys, err := auth.ParseKeyRing(cfg.TokenKey)
+	keys, err := auth.ParseSealingKeyRing(cfg.TokenKey)
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.name("token-key"), err)
 	}
@@ -265,7 +265,7 @@ func (c Config) Run(ctx context.Context, p Process) error {
 		opts = append(opts, httpserver.WithTracerProvider(tp))
 	}
 	opts = append(opts, c.Options...)
-	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, Sessions: sessions, Keys: keys}, opts...)
+	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, JWTIssuer: sessions, SealingKeys: keys}, opts...)
 	if err != nil {
 		return err
 	}

@@ -8,5 +8,5 @@
 // suite both pass; a third-party store can run it too.
 //
 // The store never sees a plaintext token: the server seals credentials with
-// auth.KeyRing before they reach [Store.UpsertUser] or [Store.UpdateTokens].
+// auth.SealingKeyRing before they reach [Store.UpsertUser] or [Store.UpdateTokens].
 package store

@@ -30,7 +30,7 @@ type User struct {
 	Timezone string
 	// TimezoneOffset is minutes east of UTC when only an offset is known.
 	TimezoneOffset int
-	// AccessToken, RefreshToken and APIKey are sealed by auth.KeyRing; the
+	// AccessToken, RefreshToken and APIKey are sealed by auth.SealingKeyRing; the
 	// store keeps them as opaque bytes and never sees plaintext. Nil when
 	// absent (an API-key user has no refresh token; a user who logged out
 	// has none of them).

@@ -28,24 +28,24 @@ func keysOutput(t *testing.T, args ...string) map[string]string {
 }
 
 // The printed values are accepted by what reads them: the session secret
-// by auth.NewSessions, the token key by auth.ParseKeyRing (with the id
+// by auth.NewJWTIssuer, the token key by auth.ParseSealingKeyRing (with the id
 // asked for), and every run gives new values.
 func TestKeys(t *testing.T) {
 	a := keysOutput(t)
 	if len(a) != 3 {
 		t.Fatalf("want three values, got %v", a)
 	}
-	if _, err := auth.NewSessions([]byte(a["APP_SERVER_SECRET_KEY"])); err != nil {
+	if _, err := auth.NewJWTIssuer([]byte(a["APP_SERVER_SECRET_KEY"])); err != nil {
 		t.Errorf("APP_SERVER_SECRET_KEY refused: %v", err)
 	}
-	ring, err := auth.ParseKeyRing(a["TOKEN_ENCRYPTION_KEY"])
+	ring, err := auth.ParseSealingKeyRing(a["TOKEN_ENCRYPTION_KEY"])
 	if err != nil {
 		t.Fatalf("TOKEN_ENCRYPTION_KEY refused: %v", err)
 	}
 	if ring.PrimaryID() != "k1" {
 		t.Errorf("key id %q, want k1", ring.PrimaryID())
 	}
-	if len(a["HASH_KEY"]) < auth.MinSecretLength {
+	if len(a["HASH_KEY"]) < auth.MinJWTSecretLength {
 		t.Errorf("HASH_KEY is %d characters", len(a["HASH_KEY"]))
 	}
 	for name, v := range a {
@@ -59,7 +59,7 @@ func TestKeys(t *testing.T) {
 			t.Errorf("%s repeated across runs", name)
 		}
 	}
-	if ring, err := auth.ParseKeyRing(b["TOKEN_ENCRYPTION_KEY"] + "," + a["TOKEN_ENCRYPTION_KEY"]); err != nil || ring.PrimaryID() != "k2" {
+	if ring, err := auth.ParseSealingKeyRing(b["TOKEN_ENCRYPTION_KEY"] + "," + a["TOKEN_ENCRYPTION_KEY"]); err != nil || ring.PrimaryID() != "k2" {
 		t.Errorf("rotation ring: %v", err)
 	}
 }

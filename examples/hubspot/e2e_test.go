@@ -105,20 +105,20 @@ func newE2E(t testing.TB, serverOpts []httpserver.Option, wrap func(*hubspot.Ada
 	}
 	t.Cleanup(func() { st.Close() })
 	e.store = st
-	sessions, err := auth.NewSessions([]byte(e2eSessionSecret))
+	sessions, err := auth.NewJWTIssuer([]byte(e2eSessionSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := auth.GenerateKey("k1")
+	key, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := auth.NewKeyRing(key)
+	keys, err := auth.NewSealingKeyRing(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := append([]httpserver.Option{httpserver.WithLogger(logger), httpserver.WithClock(e.clock.now)}, serverOpts...)
-	e.handler, err = httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{served}, Store: st, Sessions: sessions, Keys: keys}, opts...)
+	e.handler, err = httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{served}, Store: st, JWTIssuer: sessions, SealingKeys: keys}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

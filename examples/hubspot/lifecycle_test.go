@@ -86,19 +86,19 @@ func newStack(t testing.TB, a adapter.Adapter, clock *testClock, opts ...httpser
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sessions, err := auth.NewSessions([]byte(e2eSessionSecret))
+	sessions, err := auth.NewJWTIssuer([]byte(e2eSessionSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := auth.GenerateKey("k1")
+	key, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := auth.NewKeyRing(key)
+	keys, err := auth.NewSealingKeyRing(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{a}, Store: st, Sessions: sessions, Keys: keys},
+	srv, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{a}, Store: st, JWTIssuer: sessions, SealingKeys: keys},
 		append([]httpserver.Option{httpserver.WithClock(clock.now)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

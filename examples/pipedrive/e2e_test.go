@@ -109,23 +109,23 @@ func newE2E(t testing.TB, fakeOpts ...fakepipedrive.Option) *e2e {
 	}
 	t.Cleanup(func() { st.Close() })
 	e.store = st
-	sessions, err := auth.NewSessions([]byte(e2eSessionSecret))
+	sessions, err := auth.NewJWTIssuer([]byte(e2eSessionSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := auth.GenerateKey("k1")
+	key, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := auth.NewKeyRing(key)
+	keys, err := auth.NewSealingKeyRing(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := httpserver.New(httpserver.Config{
-		Adapters: []adapter.Adapter{a},
-		Store:    st,
-		Sessions: sessions,
-		Keys:     keys,
+		Adapters:    []adapter.Adapter{a},
+		Store:       st,
+		JWTIssuer:   sessions,
+		SealingKeys: keys,
 	}, httpserver.WithLogger(logger), httpserver.WithClock(e.clock.now))
 	if err != nil {
 		t.Fatal(err)

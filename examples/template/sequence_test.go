@@ -28,10 +28,10 @@ func TestCallLogClientSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sessions, _ := auth.NewSessions([]byte("0123456789abcdef0123456789abcdef-template"))
-	key, _ := auth.GenerateKey("k")
-	keys, _ := auth.NewKeyRing(key)
-	srv, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{newAdapter(t, crm)}, Store: st, Sessions: sessions, Keys: keys})
+	sessions, _ := auth.NewJWTIssuer([]byte("0123456789abcdef0123456789abcdef-template"))
+	key, _ := auth.GenerateSealingKey("k")
+	keys, _ := auth.NewSealingKeyRing(key)
+	srv, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{newAdapter(t, crm)}, Store: st, JWTIssuer: sessions, SealingKeys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,23 +38,23 @@ func exampleHandler(dbPath string) (http.Handler, *testcrm.CRM, func(), error) {
 		return nil, nil, nil, err
 	}
 	closeStore := func() { st.Close() }
-	sessions, err := auth.NewSessions([]byte("0123456789abcdef0123456789abcdef-sim-secret"))
+	sessions, err := auth.NewJWTIssuer([]byte("0123456789abcdef0123456789abcdef-sim-secret"))
 	if err != nil {
 		closeStore()
 		return nil, nil, nil, err
 	}
-	k, err := auth.GenerateKey("k1")
+	k, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		closeStore()
 		return nil, nil, nil, err
 	}
-	keys, err := auth.NewKeyRing(k)
+	keys, err := auth.NewSealingKeyRing(k)
 	if err != nil {
 		closeStore()
 		return nil, nil, nil, err
 	}
 	crm := testcrm.NewCRM()
-	h, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(crm)}, Store: st, Sessions: sessions, Keys: keys})
+	h, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(crm)}, Store: st, JWTIssuer: sessions, SealingKeys: keys})
 	if err != nil {
 		closeStore()
 		return nil, nil, nil, err

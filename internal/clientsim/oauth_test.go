@@ -41,10 +41,10 @@ func TestOAuthLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sessions, _ := auth.NewSessions([]byte("0123456789abcdef0123456789abcdef-sim-secret"))
-	k, _ := auth.GenerateKey("k1")
-	keys, _ := auth.NewKeyRing(k)
-	h, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{a}, Store: st, Sessions: sessions, Keys: keys})
+	sessions, _ := auth.NewJWTIssuer([]byte("0123456789abcdef0123456789abcdef-sim-secret"))
+	k, _ := auth.GenerateSealingKey("k1")
+	keys, _ := auth.NewSealingKeyRing(k)
+	h, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{a}, Store: st, JWTIssuer: sessions, SealingKeys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,8 +74,8 @@ func newClusterWrapped(t *testing.T, dsn string, adapters func() []adapter.Adapt
 
 	// Every replica is configured alike, as from one deployment's
 	// environment: the same JWT secret and the same sealing key.
-	secret := []byte(strings.Repeat("s", auth.MinSecretLength))
-	key, err := auth.GenerateKey("k1")
+	secret := []byte(strings.Repeat("s", auth.MinJWTSecretLength))
+	key, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +87,11 @@ func newClusterWrapped(t *testing.T, dsn string, adapters func() []adapter.Adapt
 			t.Fatalf("replica %d: postgres.Open: %v", i, err)
 		}
 		t.Cleanup(func() { st.Close() })
-		sessions, err := auth.NewSessions(secret)
+		sessions, err := auth.NewJWTIssuer(secret)
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys, err := auth.NewKeyRing(key)
+		keys, err := auth.NewSealingKeyRing(key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,10 +100,10 @@ func newClusterWrapped(t *testing.T, dsn string, adapters func() []adapter.Adapt
 			served = wrap(i, st)
 		}
 		srv, err := httpserver.New(httpserver.Config{
-			Adapters: adapters(),
-			Store:    served,
-			Sessions: sessions,
-			Keys:     keys,
+			Adapters:    adapters(),
+			Store:       served,
+			JWTIssuer:   sessions,
+			SealingKeys: keys,
 		}, opts...)
 		if err != nil {
 			t.Fatalf("replica %d: httpserver.New: %v", i, err)

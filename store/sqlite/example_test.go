@@ -32,7 +32,7 @@ func Example() {
 		Platform:    "testCRM",
 		CRMUserID:   "12345",
 		Hostname:    "acme.crm.example",
-		APIKey:      []byte("sealed by auth.KeyRing"),
+		APIKey:      []byte("sealed by auth.SealingKeyRing"),
 		TokenExpiry: time.Time{}, // API keys do not expire
 	})
 	if err != nil {
