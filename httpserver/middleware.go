@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,6 +10,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // RequestIDHeader carries the request id: taken from the request when the
@@ -85,25 +88,41 @@ func saneRequestID(id string) bool {
 	return true
 }
 
+// requestState is what logRequests keeps of a request, in one allocation.
+type requestState struct {
+	ri reqInfo
+	sw statusWriter
+}
+
 // logRequests assigns the request id and writes one structured line per
 // request: the route pattern (never the raw URL, which holds the JWT and the
-// phone number), status, duration and platform.
+// phone number), status, duration and platform. With tracing on it also
+// makes the request's server span (requestTracer): one middleware, so the
+// request is copied once for both.
 //
 // The line is made as a slog.Record handed to the logger's handler, not
 // through Logger.LogAttrs: that one asks the runtime for the caller's
 // program counter on every call (for a source attribute this line never
 // carries) and builds the attributes in a slice of its own.
 func (s *Server) logRequests(next http.Handler) http.Handler {
+	tracer := s.newRequestTracer()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get(RequestIDHeader)
 		if !saneRequestID(id) {
 			id = newRequestID()
 		}
-		ri := &reqInfo{id: id}
+		st := &requestState{ri: reqInfo{id: id}, sw: statusWriter{ResponseWriter: w}}
+		ri, sw := &st.ri, &st.sw
 		w.Header().Set(RequestIDHeader, id)
-		sw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
+		ctx := context.WithValue(r.Context(), reqInfoKey{}, ri)
+		if tracer != nil {
+			var span trace.Span
+			ctx, span = tracer.start(ctx, r)
+			defer span.End()
+			defer func() { tracer.finish(span, ri, cmp.Or(sw.status, http.StatusOK)) }()
+		}
+		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)
 
 		if sw.status == 0 {
@@ -116,13 +135,12 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
-		ctx := r.Context()
 		h := s.log.Handler()
 		if !h.Enabled(ctx, level) {
 			return
 		}
-		// The route tagRoute noted: r.Pattern is not set on this request
-		// when a later middleware (tracing) passed a copy to the mux.
+		// The route tagRoute noted: r.Pattern is set on the request the
+		// mux is given, which need not be this one.
 		route := ri.route
 		if route == "" {
 			route = r.Method + " (unmatched)"

@@ -440,8 +440,7 @@ func (s *Server) routes() http.Handler {
 	h = s.limitBody(h)
 	h = s.cors(h)
 	h = s.recoverPanics(h)
-	h = s.traceRequests(h)
-	h = s.logRequests(h)
+	h = s.logRequests(h) // and traces them (requestTracer)
 	return h
 }
 
