@@ -87,6 +87,30 @@ func (q queryValues) invalidParam() string {
 	return ""
 }
 
+// rawQueryClean reports, without parsing raw, that no parameter readQuery
+// makes of it can hold a NUL byte or invalid UTF-8 (invalidParam would
+// find none): raw itself is valid UTF-8 without NUL bytes and each of its
+// %XX escapes decodes to an ASCII byte other than NUL. Decoding then only
+// replaces ASCII bytes by ASCII bytes, and splitting at '&' and '=' cuts
+// at ASCII bytes, so every key and value stays valid UTF-8. A query with
+// an escape of a byte of 0x80 or above (say an accented letter, "%C3%A9")
+// is not known clean by this and must be checked after parsing.
+func rawQueryClean(raw string) bool {
+	for i := strings.IndexByte(raw, '%'); i >= 0; {
+		if i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2]) {
+			if b := unhex(raw[i+1])<<4 | unhex(raw[i+2]); b == 0 || b >= utf8.RuneSelf {
+				return false
+			}
+		}
+		j := strings.IndexByte(raw[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return cleanText(raw)
+}
+
 // cleanText reports whether s is valid UTF-8 without NUL bytes.
 func cleanText(s string) bool {
 	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)

@@ -110,9 +110,11 @@ func (t *requestTracer) finish(span trace.Span, ri *reqInfo, status int) {
 func (s *Server) tagRoute(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requestInfo(r.Context()).route = pattern
-		if name := clientQuery(r).invalidParam(); name != "" {
-			refuseField(w, r, name, "is not valid text (a NUL byte or invalid UTF-8)")
-			return
+		if !rawQueryClean(r.URL.RawQuery) {
+			if name := clientQuery(r).invalidParam(); name != "" {
+				refuseField(w, r, name, "is not valid text (a NUL byte or invalid UTF-8)")
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
