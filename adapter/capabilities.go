@@ -201,60 +201,88 @@ type Wrapper interface {
 
 // Discover finds a's optional capabilities by type assertion. For a
 // [Wrapper] it reports the wrapped adapter's capabilities, each served by
-// the wrapper. It calls a.Auth() once, nothing else.
+// the wrapper: a capability is there when the wrapper and every adapter it
+// wraps (at most 16 deep) implement it. It calls a.Auth() once, nothing
+// else.
 func Discover(a Adapter) Capabilities {
-	c := discover(a)
-	w, ok := a.(Wrapper)
-	if !ok {
-		return c
-	}
-	inner := Discover(w.Unwrap())
-	c.ContactCreator = keep(c.ContactCreator, inner.ContactCreator != nil)
-	c.CallLogReader = keep(c.CallLogReader, inner.CallLogReader != nil)
-	c.CallLogUpdater = keep(c.CallLogUpdater, inner.CallLogUpdater != nil)
-	c.MessageLogger = keep(c.MessageLogger, inner.MessageLogger != nil)
-	c.Unauthorizer = keep(c.Unauthorizer, inner.Unauthorizer != nil)
-	c.ContactSearcher = keep(c.ContactSearcher, inner.ContactSearcher != nil)
-	c.DispositionSetter = keep(c.DispositionSetter, inner.DispositionSetter != nil)
-	c.CallLogFinder = keep(c.CallLogFinder, inner.CallLogFinder != nil)
-	c.AuthValidator = keep(c.AuthValidator, inner.AuthValidator != nil)
-	c.LicenseChecker = keep(c.LicenseChecker, inner.LicenseChecker != nil)
-	c.UserLister = keep(c.UserLister, inner.UserLister != nil)
-	c.Manifester = keep(c.Manifester, inner.Manifester != nil)
-	c.SettingsDefaulter = keep(c.SettingsDefaulter, inner.SettingsDefaulter != nil)
-	c.ContactCachePolicy = keep(c.ContactCachePolicy, inner.ContactCachePolicy != nil)
-	c.LogFormatter = keep(c.LogFormatter, inner.LogFormatter != nil)
-	return c
-}
-
-// keep is outer when the wrapped adapter has the capability, else nil.
-func keep[T any](outer T, has bool) T {
-	if !has {
-		var none T
-		return none
-	}
-	return outer
-}
-
-// discover is Discover without unwrapping.
-func discover(a Adapter) Capabilities {
 	c := Capabilities{AuthType: a.Auth().Type}
-	c.ContactCreator, _ = a.(ContactCreator)
-	c.CallLogReader, _ = a.(CallLogReader)
-	c.CallLogUpdater, _ = a.(CallLogUpdater)
-	c.MessageLogger, _ = a.(MessageLogger)
-	c.Unauthorizer, _ = a.(Unauthorizer)
-	c.ContactSearcher, _ = a.(ContactSearcher)
-	c.DispositionSetter, _ = a.(DispositionSetter)
-	c.CallLogFinder, _ = a.(CallLogFinder)
-	c.AuthValidator, _ = a.(AuthValidator)
-	c.LicenseChecker, _ = a.(LicenseChecker)
-	c.UserLister, _ = a.(UserLister)
-	c.Manifester, _ = a.(Manifester)
-	c.SettingsDefaulter, _ = a.(SettingsDefaulter)
-	c.ContactCachePolicy, _ = a.(ContactCachePolicy)
-	c.LogFormatter, _ = a.(LogFormatter)
+	for _, k := range capabilityList {
+		if k.everyLayer(a) {
+			k.set(&c, a)
+		}
+	}
 	return c
+}
+
+// Names returns the names of the optional interfaces c holds, in the
+// order of the fields of Capabilities: "ContactCreator", "CallLogReader",
+// ... Empty, not nil, for an adapter with none.
+func (c Capabilities) Names() []string {
+	names := []string{}
+	for _, k := range capabilityList {
+		if k.held(&c) {
+			names = append(names, k.name)
+		}
+	}
+	return names
+}
+
+// maxWrapDepth bounds how many Wrappers Discover unwraps.
+const maxWrapDepth = 16
+
+// capability is one optional interface: its name, whether an adapter
+// implements it, and its field of Capabilities.
+type capability struct {
+	name       string
+	implements func(Adapter) bool
+	set        func(*Capabilities, Adapter)
+	held       func(*Capabilities) bool
+}
+
+// capabilityOf describes the optional interface T, held in the field that
+// field points to.
+func capabilityOf[T any](name string, field func(*Capabilities) *T) capability {
+	return capability{
+		name:       name,
+		implements: func(a Adapter) bool { _, ok := a.(T); return ok },
+		set:        func(c *Capabilities, a Adapter) { *field(c), _ = a.(T) },
+		held:       func(c *Capabilities) bool { return any(*field(c)) != nil },
+	}
+}
+
+// everyLayer reports whether a, and every adapter it wraps, implements k.
+func (k capability) everyLayer(a Adapter) bool {
+	for range maxWrapDepth {
+		if !k.implements(a) {
+			return false
+		}
+		w, ok := a.(Wrapper)
+		if !ok {
+			return true
+		}
+		a = w.Unwrap()
+	}
+	return false
+}
+
+// capabilityList is every optional interface, in the order of the fields
+// of Capabilities.
+var capabilityList = []capability{
+	capabilityOf("ContactCreator", func(c *Capabilities) *ContactCreator { return &c.ContactCreator }),
+	capabilityOf("CallLogReader", func(c *Capabilities) *CallLogReader { return &c.CallLogReader }),
+	capabilityOf("CallLogUpdater", func(c *Capabilities) *CallLogUpdater { return &c.CallLogUpdater }),
+	capabilityOf("MessageLogger", func(c *Capabilities) *MessageLogger { return &c.MessageLogger }),
+	capabilityOf("Unauthorizer", func(c *Capabilities) *Unauthorizer { return &c.Unauthorizer }),
+	capabilityOf("ContactSearcher", func(c *Capabilities) *ContactSearcher { return &c.ContactSearcher }),
+	capabilityOf("DispositionSetter", func(c *Capabilities) *DispositionSetter { return &c.DispositionSetter }),
+	capabilityOf("CallLogFinder", func(c *Capabilities) *CallLogFinder { return &c.CallLogFinder }),
+	capabilityOf("AuthValidator", func(c *Capabilities) *AuthValidator { return &c.AuthValidator }),
+	capabilityOf("LicenseChecker", func(c *Capabilities) *LicenseChecker { return &c.LicenseChecker }),
+	capabilityOf("UserLister", func(c *Capabilities) *UserLister { return &c.UserLister }),
+	capabilityOf("Manifester", func(c *Capabilities) *Manifester { return &c.Manifester }),
+	capabilityOf("SettingsDefaulter", func(c *Capabilities) *SettingsDefaulter { return &c.SettingsDefaulter }),
+	capabilityOf("ContactCachePolicy", func(c *Capabilities) *ContactCachePolicy { return &c.ContactCachePolicy }),
+	capabilityOf("LogFormatter", func(c *Capabilities) *LogFormatter { return &c.LogFormatter }),
 }
 
 // ImplementedInterfaces is the body of GET /implementedInterfaces: the

@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"context"
+	"slices"
 	"testing"
 )
 
@@ -79,5 +80,44 @@ func TestDiscover(t *testing.T) {
 	// Nested wrappers unwrap all the way.
 	if Discover(everything{inner: w}).ContactCreator == nil || Discover(everything{inner: fiveMethods{}}).ContactCreator != nil {
 		t.Errorf("nested wrappers")
+	}
+}
+
+// selfWrapper unwraps to itself: Discover must stop.
+type selfWrapper struct{ everything }
+
+func (s selfWrapper) Unwrap() Adapter { return s }
+func (selfWrapper) Auth() AuthConfig  { return AuthConfig{} }
+
+func TestCapabilitiesNames(t *testing.T) {
+	if got := Discover(fiveMethods{}).Names(); got == nil || len(got) != 0 {
+		t.Errorf("five methods: Names() = %#v, want empty", got)
+	}
+	if got, want := Discover(everything{inner: withCreator{}}).Names(), []string{"ContactCreator"}; !slices.Equal(got, want) {
+		t.Errorf("wrapper of withCreator: Names() = %v, want %v", got, want)
+	}
+	if got, want := Discover(everything{inner: everything{inner: fiveMethods{}}}).Names(), []string{}; !slices.Equal(got, want) {
+		t.Errorf("wrappers of five methods: Names() = %v, want %v", got, want)
+	}
+}
+
+// TestDiscoverWrapDepth: wrappers deeper than maxWrapDepth, ten times over
+// or without end, report no capability instead of looping.
+func TestDiscoverWrapDepth(t *testing.T) {
+	var deep Adapter = withCreator{}
+	for range maxWrapDepth - 1 {
+		deep = everything{inner: deep}
+	}
+	if Discover(deep).ContactCreator == nil {
+		t.Errorf("%d layers: ContactCreator lost", maxWrapDepth)
+	}
+	for range 10 * maxWrapDepth {
+		deep = everything{inner: deep}
+	}
+	if got := Discover(deep).Names(); len(got) != 0 {
+		t.Errorf("%d layers: Names() = %v, want none", 11*maxWrapDepth, got)
+	}
+	if got := Discover(selfWrapper{}).Names(); len(got) != 0 {
+		t.Errorf("a wrapper of itself: Names() = %v, want none", got)
 	}
 }

@@ -1,10 +1,13 @@
 package adapter_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
@@ -83,4 +86,56 @@ func ExampleResponseError() {
 	// Output:
 	// wait 30s
 	// Subject is too long
+}
+
+// An adapter sends its CRM calls through a JSONClient built from the
+// request's credentialed client; error statuses come back as the errors of
+// this package, named by method and path.
+func ExampleJSONClient() {
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("phone") != "+16505551212" {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		fmt.Fprint(w, `[{"id":"1001","name":"Bob Brown"}]`)
+	}))
+	defer crm.Close()
+	// In an adapter: Client is req.Client (the Session's client).
+	c := adapter.JSONClient{Client: crm.Client(), BaseURL: crm.URL, Name: "mycrm"}
+
+	var found []struct{ ID, Name string }
+	err := c.Do(context.Background(), "GET", "/api/contacts", url.Values{"phone": {"+16505551212"}}, nil, &found)
+	fmt.Println(found, err)
+	err = c.Do(context.Background(), "GET", "/api/contacts", url.Values{"phone": {"+4930123456"}}, nil, &found)
+	fmt.Println(errors.Is(err, adapter.ErrNotFound), err)
+	// Output:
+	// [{1001 Bob Brown}] <nil>
+	// true mycrm: GET /api/contacts: HTTP 404: crm record not found
+}
+
+// Discover finds an adapter's optional capabilities; Names lists them, for
+// a test that pins what an adapter offers or a log line at start-up.
+func ExampleCapabilities_Names() {
+	fmt.Println(adapter.Discover(exampleAdapter{}).Names())
+	// Output: [ContactSearcher]
+}
+
+// exampleAdapter has the five required methods and contact search.
+type exampleAdapter struct{}
+
+func (exampleAdapter) Platform() string { return "example" }
+func (exampleAdapter) Auth() adapter.AuthConfig {
+	return adapter.AuthConfig{Type: adapter.AuthAPIKey, APIKeyScheme: func(*http.Request, string) {}}
+}
+func (exampleAdapter) GetUserInfo(context.Context, adapter.UserInfoRequest) (adapter.UserInfo, error) {
+	return adapter.UserInfo{}, nil
+}
+func (exampleAdapter) FindContacts(context.Context, adapter.FindContactsRequest) (adapter.FindContactsResult, error) {
+	return adapter.FindContactsResult{}, nil
+}
+func (exampleAdapter) CreateCallLog(context.Context, adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
+	return adapter.CreateCallLogResult{}, nil
+}
+func (exampleAdapter) SearchContacts(context.Context, adapter.SearchContactsRequest) (adapter.FindContactsResult, error) {
+	return adapter.FindContactsResult{}, nil
 }

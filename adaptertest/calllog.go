@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/internal/clientwire"
 )
 
 // logContact is the contact logs are written against.
@@ -23,18 +24,8 @@ func (s *suite) logContact() (id, name string) {
 func (s *suite) callLogBody() map[string]any {
 	id, name := s.logContact()
 	return map[string]any{
-		"logInfo": map[string]any{
-			"id":                 "adaptertest-record-" + s.runID,
-			"sessionId":          s.sessionID,
-			"telephonySessionId": "adaptertest-telephony-" + s.runID,
-			"startTime":          time.Now().Add(-5 * time.Minute).UnixMilli(),
-			"duration":           42,
-			"direction":          "Inbound",
-			"result":             "Call connected",
-			"from":               map[string]any{"phoneNumber": s.cfg.ExistingPhone, "name": name},
-			"to":                 map[string]any{"phoneNumber": selfPhone, "name": "Adaptertest user"},
-			"recording":          map[string]any{"link": "(pending...)"},
-		},
+		"logInfo": s.call().LogInfo("adaptertest-record-"+s.runID, s.sessionID,
+			"adaptertest-telephony-"+s.runID, "(pending...)"),
 		"note":                 s.callNote,
 		"contactId":            id,
 		"contactName":          name,
@@ -47,16 +38,8 @@ func (s *suite) createCallLog(tb suiteTB) {
 	tb.Helper()
 	s.sessionID = "adaptertest-" + s.runID
 	s.callNote = "Adaptertest call note " + s.runID
-	a, calls, ok := s.send(tb, "POST", "/callLog", s.callLogBody(), true)
+	a, cc, ok := exchange[adapter.CreateCallLogRequest, adapter.CreateCallLogResult](s, tb, "POST", "/callLog", s.callLogBody(), mCreateCall)
 	if !ok {
-		return
-	}
-	if reportFailedCalls(tb, calls) {
-		tb.Errorf("%v", a)
-		return
-	}
-	cc, called := only[adapter.CreateCallLogRequest, adapter.CreateCallLogResult](tb, calls, mCreateCall, "for POST /callLog")
-	if !called {
 		return
 	}
 	if cc.res.LogID == "" {
@@ -91,15 +74,9 @@ func (s *suite) duplicateCallLog(tb suiteTB) {
 func (s *suite) readCallLog(tb suiteTB) (adapter.GetCallLogResult, bool) {
 	tb.Helper()
 	unknown := "adaptertest-unknown-" + s.runID
-	a, calls, ok := s.send(tb, "GET", "/callLog?sessionIds="+s.sessionID+","+unknown+"&requireDetails=true", nil, true)
+	a, gc, ok := exchange[adapter.GetCallLogRequest, adapter.GetCallLogResult](s, tb,
+		"GET", "/callLog?sessionIds="+s.sessionID+","+unknown+"&requireDetails=true", nil, mGetCall)
 	if !ok {
-		return adapter.GetCallLogResult{}, false
-	}
-	if reportFailedCalls(tb, calls) {
-		return adapter.GetCallLogResult{}, false
-	}
-	gc, called := only[adapter.GetCallLogRequest, adapter.GetCallLogResult](tb, calls, mGetCall, "for GET /callLog?requireDetails=true")
-	if !called {
 		return adapter.GetCallLogResult{}, false
 	}
 	var la callLogsAnswer
@@ -161,17 +138,20 @@ func (s *suite) updateCallLog(tb suiteTB) {
 // sends once the recording is processed: an empty note, the link and the
 // call's details again.
 func (s *suite) sweepBody(link string) map[string]any {
+	body := s.call().Details()
+	body["sessionId"] = s.sessionID
+	body["note"] = ""
+	body["recordingLink"] = link
+	return body
+}
+
+// call is the suite's call: five minutes ago, from the contact the logs are
+// written against to the user.
+func (s *suite) call() clientwire.Call {
 	_, name := s.logContact()
-	return map[string]any{
-		"sessionId":     s.sessionID,
-		"note":          "",
-		"recordingLink": link,
-		"startTime":     time.Now().Add(-5 * time.Minute).UnixMilli(),
-		"duration":      42,
-		"result":        "Call connected",
-		"direction":     "Inbound",
-		"from":          map[string]any{"phoneNumber": s.cfg.ExistingPhone, "name": name},
-		"to":            map[string]any{"phoneNumber": selfPhone, "name": "Adaptertest user"},
+	return clientwire.Call{
+		Start: time.Now().Add(-5 * time.Minute), Duration: 42 * time.Second, Direction: "Inbound", Result: "Call connected",
+		From: clientwire.Party{PhoneNumber: s.cfg.ExistingPhone, Name: name}, To: clientwire.Party{PhoneNumber: selfPhone, Name: "Adaptertest user"},
 	}
 }
 
@@ -258,16 +238,8 @@ func (s *suite) readRecord(tb suiteTB) (string, bool) {
 // succeeded.
 func (s *suite) patch(tb suiteTB, body map[string]any) bool {
 	tb.Helper()
-	a, calls, ok := s.send(tb, "PATCH", "/callLog", body, true)
+	a, uc, ok := exchange[adapter.UpdateCallLogRequest, adapter.UpdateCallLogResult](s, tb, "PATCH", "/callLog", body, mUpdateCall)
 	if !ok {
-		return false
-	}
-	if reportFailedCalls(tb, calls) {
-		tb.Errorf("%v", a)
-		return false
-	}
-	uc, called := only[adapter.UpdateCallLogRequest, adapter.UpdateCallLogResult](tb, calls, mUpdateCall, "for PATCH /callLog")
-	if !called {
 		return false
 	}
 	if uc.req.LogID != s.callLogID {
@@ -289,21 +261,14 @@ func (s *suite) disposition(tb suiteTB) {
 	if want == nil {
 		want = map[string]any{"adaptertest": "checked"}
 	}
-	a, calls, ok := s.send(tb, "PUT", "/callDisposition", map[string]any{"sessionId": s.sessionID, "dispositions": want}, true)
+	a, dc, ok := exchange[adapter.SetCallDispositionRequest, adapter.SetCallDispositionResult](s, tb,
+		"PUT", "/callDisposition", map[string]any{"sessionId": s.sessionID, "dispositions": want}, mDisposition)
 	if !ok {
 		return
 	}
 	var e envelope
 	if err := a.decode(&e); err != nil {
 		tb.Errorf("%v", err)
-		return
-	}
-	if reportFailedCalls(tb, calls) {
-		tb.Errorf("%v", a)
-		return
-	}
-	dc, called := only[adapter.SetCallDispositionRequest, adapter.SetCallDispositionResult](tb, calls, mDisposition, "for PUT /callDisposition")
-	if !called {
 		return
 	}
 	if dc.req.LogID != s.callLogID {

@@ -14,17 +14,9 @@ import (
 func (s *suite) lookup(tb suiteTB, number, overridingFormat string) (contactsAnswer, typedCall[adapter.FindContactsRequest, adapter.FindContactsResult], bool) {
 	tb.Helper()
 	var none typedCall[adapter.FindContactsRequest, adapter.FindContactsResult]
-	a, calls, ok := s.send(tb, "GET", "/contact?phoneNumber="+number+
-		"&overridingFormat="+url.QueryEscape(overridingFormat)+"&isExtension=false", nil, true)
+	a, fc, ok := exchange[adapter.FindContactsRequest, adapter.FindContactsResult](s, tb, "GET", "/contact?phoneNumber="+number+
+		"&overridingFormat="+url.QueryEscape(overridingFormat)+"&isExtension=false", nil, mFind)
 	if !ok {
-		return contactsAnswer{}, none, false
-	}
-	if reportFailedCalls(tb, calls) {
-		tb.Errorf("%v", a)
-		return contactsAnswer{}, none, false
-	}
-	fc, called := only[adapter.FindContactsRequest, adapter.FindContactsResult](tb, calls, mFind, "for GET /contact")
-	if !called {
 		return contactsAnswer{}, none, false
 	}
 	checkContacts(tb, mFind, fc.res.Contacts)
@@ -127,20 +119,12 @@ func (s *suite) createContact(tb suiteTB) {
 	if name == "" {
 		name = "Adaptertest " + s.runID
 	}
-	a, calls, ok := s.send(tb, "POST", "/contact", map[string]any{
+	a, cc, ok := exchange[adapter.CreateContactRequest, adapter.CreateContactResult](s, tb, "POST", "/contact", map[string]any{
 		"phoneNumber":    number,
 		"newContactName": name,
 		"newContactType": s.cfg.NewContactType,
-	}, true)
+	}, mCreateContact)
 	if !ok {
-		return
-	}
-	if reportFailedCalls(tb, calls) {
-		tb.Errorf("%v", a)
-		return
-	}
-	cc, called := only[adapter.CreateContactRequest, adapter.CreateContactResult](tb, calls, mCreateContact, "for POST /contact")
-	if !called {
 		return
 	}
 	id := cc.res.Contact.ID

@@ -6,6 +6,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
 )
 
 // NewSession returns the Session the server would hand a's methods after
@@ -33,7 +34,7 @@ func NewSession(a adapter.Adapter, user adapter.User, secret string) adapter.Ses
 	}
 	return adapter.Session{
 		User:     user,
-		Client:   &http.Client{Transport: auth.NewTransport(nil, auth.APIKeyCredentials(secret, scheme))},
+		Client:   &http.Client{Transport: credential.NewTransport(nil, credential.APIKey(secret, scheme))},
 		Settings: settings,
 	}
 }

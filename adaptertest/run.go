@@ -252,6 +252,30 @@ func reportFailedCalls(tb suiteTB, calls []call) bool {
 	return failed
 }
 
+// exchange sends a request with the session JWT, as send does, and returns
+// the single adapter call of method it caused (see oneCall).
+func exchange[Req, Res any](s *suite, tb suiteTB, method, pathQuery string, body any, adapterMethod string) (answer, typedCall[Req, Res], bool) {
+	tb.Helper()
+	a, calls, ok := s.send(tb, method, pathQuery, body, true)
+	if !ok {
+		return a, typedCall[Req, Res]{}, false
+	}
+	c, ok := oneCall[Req, Res](tb, a, calls, adapterMethod, "for "+method+" "+routeOf(pathQuery))
+	return a, c, ok
+}
+
+// oneCall returns the single call of method among the calls of one
+// request when none of them failed; otherwise it reports the failed calls
+// with the server's answer a, or how many calls of method there were.
+func oneCall[Req, Res any](tb suiteTB, a answer, calls []call, method, why string) (typedCall[Req, Res], bool) {
+	tb.Helper()
+	if reportFailedCalls(tb, calls) {
+		tb.Errorf("%v", a)
+		return typedCall[Req, Res]{}, false
+	}
+	return only[Req, Res](tb, calls, method, why)
+}
+
 // only returns the single call of method, reporting when the server made
 // none or several.
 func only[Req, Res any](tb suiteTB, calls []call, method, why string) (typedCall[Req, Res], bool) {

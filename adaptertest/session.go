@@ -189,10 +189,7 @@ func (s *suite) search(tb suiteTB) {
 		tb.Errorf("cannot check SearchContacts: no name to search for, as FindContacts returned no name for contact %q; fix that or set Config.SearchName", s.cfg.ExistingContactID)
 		return
 	}
-	if reportFailedCalls(tb, calls) {
-		return
-	}
-	sc, called := only[adapter.SearchContactsRequest, adapter.FindContactsResult](tb, calls, mSearch, "for GET /custom/contact/search")
+	sc, called := oneCall[adapter.SearchContactsRequest, adapter.FindContactsResult](tb, a, calls, mSearch, "for GET /custom/contact/search")
 	if !called {
 		return
 	}

@@ -1,7 +1,11 @@
-// Package auth holds every secret the CRM adapter server touches: the
-// session JWTs it hands to the softphone, the key ring that seals CRM
-// tokens and API keys at rest, the OAuth 2.0 code exchange and refresh
-// against a CRM, and the credentials an adapter's outgoing requests carry.
+// Package auth is the public part of the server's secrets: what an adapter
+// declares about its CRM's authentication (Provider and AuthStyle for
+// OAuth 2.0; BearerScheme, BasicAuthScheme or HeaderScheme for API keys),
+// and what someone calling httpserver.New builds: the JWTIssuer of the
+// session JWTs handed to the softphone, and the SealingKeyRing that seals
+// CRM tokens and API keys at rest. The OAuth code exchange, refresh,
+// revocation and the credentialed transport are the server's own
+// business (they live under internal/).
 //
 // # Glossary
 //
@@ -21,9 +25,11 @@
 // "Key":
 //   - a SealingKey: one AES-256-GCM key of a SealingKeyRing, which seals
 //     CRM tokens and API keys at rest (TOKEN_ENCRYPTION_KEY).
-//   - an API key: the CRM credential a user types at login; its header
-//     scheme is BearerScheme, BasicAuthScheme or HeaderScheme.
-//   - HASH_KEY: the HMAC key of the server's user-info hashes.
+//   - an API key: the CRM credential a user types at login; the adapter's
+//     scheme (BearerScheme, BasicAuthScheme, HeaderScheme) puts it on
+//     requests.
+//   - HASH_KEY: the secret mixed into the hashes GET /userInfoHash
+//     answers (httpserver.WithHashKey).
 //   - a user key ("<crmUserId>-<platform>") and cache keys: identifiers,
 //     not secrets.
 //
@@ -39,13 +45,7 @@
 //	ring, err := auth.ParseSealingKeyRing("k2:<base64>,k1:<base64>")
 //	sealed, err := ring.Seal([]byte(accessToken), []byte(userKey))
 //
-// A Refresher keeps OAuth tokens fresh with exactly one refresh per user at
-// a time, across goroutines and, through TokenStore.LockRefresh, across
-// server replicas; it stores a rotated refresh token before anyone uses the
-// new access token. NewTransport puts its Credentials on an adapter's
-// *http.Client and retries once after a 401.
-//
-// Nothing here logs; Token, Provider, SealingKey, SealingKeyRing and
+// Nothing here logs; Provider, SealingKey, SealingKeyRing and
 // JWTIssuer format and log without their secrets, except
 // SealingKey.Encode, which exists to print a key into a secret store.
 package auth

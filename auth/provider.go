@@ -1,5 +1,11 @@
 package auth
 
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
 // AuthStyle says how an OAuth client authenticates at the token endpoint.
 type AuthStyle int
 
@@ -32,4 +38,45 @@ type Provider struct {
 	Scopes []string
 	// AuthStyle selects how the client authenticates at TokenURL.
 	AuthStyle AuthStyle
+}
+
+// String hides ClientSecret.
+func (p Provider) String() string {
+	return fmt.Sprintf("auth.Provider{AuthURL: %s, TokenURL: %s, ClientID: %s, ClientSecret: %s, RedirectURL: %s, Scopes: %v}",
+		p.AuthURL, p.TokenURL, p.ClientID, presence(p.ClientSecret), p.RedirectURL, p.Scopes)
+}
+
+// GoString is String.
+func (p Provider) GoString() string { return p.String() }
+
+// AuthCodeURL returns the URL of the provider's consent page for the
+// authorization code flow, with response_type=code, client_id,
+// redirect_uri, scope (space-separated) and state. Query parameters already
+// in AuthURL are kept.
+func (p Provider) AuthCodeURL(state string) string {
+	v := url.Values{
+		"response_type": {"code"},
+		"client_id":     {p.ClientID},
+	}
+	if p.RedirectURL != "" {
+		v.Set("redirect_uri", p.RedirectURL)
+	}
+	if len(p.Scopes) > 0 {
+		v.Set("scope", strings.Join(p.Scopes, " "))
+	}
+	if state != "" {
+		v.Set("state", state)
+	}
+	sep := "?"
+	if strings.Contains(p.AuthURL, "?") {
+		sep = "&"
+	}
+	return p.AuthURL + sep + v.Encode()
+}
+
+func presence(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return "redacted"
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
 )
 
 // reservationLease is how long a pending reservation protects its slot
@@ -325,7 +325,7 @@ func unsupported(err error) bool { return errors.Is(err, errors.ErrUnsupported) 
 // succeeded: the user must reconnect, or the store is down.
 func isSessionFailure(err error) bool {
 	return errors.Is(err, errSessionGone) || errors.Is(err, adapter.ErrUnauthorized) ||
-		errors.Is(err, errStore) || errors.Is(err, auth.ErrRevoked)
+		errors.Is(err, errStore) || errors.Is(err, credential.ErrRevoked)
 }
 
 type callLogUpdateResponse struct {
@@ -343,6 +343,28 @@ func (s *Server) lookupLogID(ctx context.Context, userKey, sessionID string) (st
 	found = s.unconfirmed.overlay(keptCallLog, userKey, []string{sessionID}, found)
 	id, ok := found[sessionID]
 	return id, ok, nil
+}
+
+// sessionLog finds the CRM log of the call session that a PATCH /callLog or
+// PUT /callDisposition names. When there is none to work on it answers the
+// client itself and returns false: 400 without a sessionId, the store's
+// failure as op's, and a warning saying notFound for a session never
+// logged.
+func (s *Server) sessionLog(w http.ResponseWriter, r *http.Request, sess *session, op operation, sessionID, notFound string) (string, bool) {
+	if sessionID == "" {
+		badRequest(w, "sessionId is required")
+		return "", false
+	}
+	logID, ok, err := s.lookupLogID(r.Context(), sess.user.Key, sessionID)
+	if err != nil {
+		s.fail(w, r, op, sess.claims.Platform, err)
+		return "", false
+	}
+	if !ok {
+		writeJSON(w, http.StatusOK, failure(msgWarning(notFound)))
+		return "", false
+	}
+	return logID, true
 }
 
 // update is the adapter's view of a PATCH /callLog: only keys present with a
@@ -401,17 +423,8 @@ func (s *Server) updateCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	if req.SessionID == "" {
-		badRequest(w, "sessionId is required")
-		return
-	}
-	logID, ok, err := s.lookupLogID(r.Context(), sess.user.Key, string(req.SessionID))
-	if err != nil {
-		s.fail(w, r, opUpdateCallLog, sess.claims.Platform, err)
-		return
-	}
+	logID, ok := s.sessionLog(w, r, sess, opUpdateCallLog, string(req.SessionID), "Cannot find log for session "+string(req.SessionID))
 	if !ok {
-		writeJSON(w, http.StatusOK, failure(msgWarning("Cannot find log for session "+string(req.SessionID))))
 		return
 	}
 	if sess.platform.updater == nil {
@@ -448,20 +461,11 @@ func (s *Server) setCallDisposition(w http.ResponseWriter, r *http.Request, sess
 		writeJSON(w, http.StatusOK, failure(msgWarning(sess.claims.Platform+" does not support call dispositions")))
 		return
 	}
-	if req.SessionID == "" {
-		badRequest(w, "sessionId is required")
-		return
-	}
-	logID, ok, err := s.lookupLogID(r.Context(), sess.user.Key, string(req.SessionID))
-	if err != nil {
-		s.fail(w, r, opDisposition, sess.claims.Platform, err)
-		return
-	}
+	logID, ok := s.sessionLog(w, r, sess, opDisposition, string(req.SessionID), "Cannot find log")
 	if !ok {
-		writeJSON(w, http.StatusOK, failure(msgWarning("Cannot find log")))
 		return
 	}
-	_, err = sess.platform.disposer.SetCallDisposition(r.Context(), adapter.SetCallDispositionRequest{
+	_, err := sess.platform.disposer.SetCallDisposition(r.Context(), adapter.SetCallDispositionRequest{
 		Session:              sess.crm,
 		LogID:                logID,
 		Dispositions:         req.Dispositions,

@@ -11,6 +11,7 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/internal/vault"
 	"github.com/crmbridge/crmbridge/store"
 	"github.com/crmbridge/crmbridge/store/sqlite"
 )
@@ -112,11 +113,11 @@ func TestUserClientUsesTheCurrentSealedKey(t *testing.T) {
 	defer s.Close()
 	p := s.platforms["testcrm"]
 	user := func(ring *auth.SealingKeyRing, key string) store.User {
-		sealed, err := ring.Seal([]byte(key), sealAD("apikey", "7-testcrm"))
+		sealed, err := vault.New(ring).Seal("7-testcrm", vault.Secrets{APIKey: key})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return store.User{Key: "7-testcrm", Platform: "testcrm", APIKey: sealed}
+		return store.User{Key: "7-testcrm", Platform: "testcrm", APIKey: sealed.APIKey}
 	}
 	call := func(u store.User) string {
 		t.Helper()
@@ -147,7 +148,7 @@ func TestUserClientUsesTheCurrentSealedKey(t *testing.T) {
 	// Rotation: the primary key is now k2 and the value is re-sealed under
 	// it; the old one (k1) still opens what it sealed.
 	ring2, _ := auth.NewSealingKeyRing(k2, k1)
-	s.sealing = ring2
+	s.vault = vault.New(ring2)
 	if got := call(user(ring2, "key-three")); got != "key-three" {
 		t.Errorf("after rotation the CRM saw %q", got)
 	}

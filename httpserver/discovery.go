@@ -12,22 +12,33 @@ func (s *Server) isAlive(w http.ResponseWriter, r *http.Request) {
 	writeText(w, http.StatusOK, "OK")
 }
 
+// platformNamed returns the platform the client named, or answers the
+// client's 400 itself and returns nil: missing is the text for an empty
+// name, "Unknown platform" the one for a name no adapter has. The platform
+// is recorded for the request log.
+func (s *Server) platformNamed(w http.ResponseWriter, r *http.Request, name, missing string) *platform {
+	if name == "" {
+		writeText(w, http.StatusBadRequest, missing)
+		return nil
+	}
+	p := s.platforms[name]
+	if p == nil {
+		writeText(w, http.StatusBadRequest, "Unknown platform")
+		return nil
+	}
+	requestInfo(r.Context()).platform = name
+	return p
+}
+
 // implementedInterfaces answers which optional capabilities the platform's
 // adapter has: adapter.Discover's type assertions, done once in New. Every
 // value is a boolean except "logFormat", the media type of the adapter's
 // log bodies.
 func (s *Server) implementedInterfaces(w http.ResponseWriter, r *http.Request) {
-	name := clientQuery(r).Get("platform")
-	if name == "" {
-		writeText(w, http.StatusBadRequest, "Please provide platform.")
-		return
-	}
-	p := s.platforms[name]
+	p := s.platformNamed(w, r, clientQuery(r).Get("platform"), "Please provide platform.")
 	if p == nil {
-		writeText(w, http.StatusBadRequest, "Unknown platform")
 		return
 	}
-	requestInfo(r.Context()).platform = name
 	logFormat := p.logFormat
 	if logFormat == "" {
 		logFormat = adapter.LogFormatText // the reference server's default

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -116,7 +116,7 @@ func (s *Server) failWith(w http.ResponseWriter, r *http.Request, op operation, 
 	case storeDown(r, err):
 		writeFailure(http.StatusServiceUnavailable,
 			msgError("The server cannot reach its database right now. Please try again in a moment."))
-	case errors.Is(err, errSessionGone), errors.Is(err, adapter.ErrUnauthorized), errors.Is(err, auth.ErrRevoked):
+	case errors.Is(err, errSessionGone), errors.Is(err, adapter.ErrUnauthorized), errors.Is(err, credential.ErrRevoked):
 		writeJSON(w, http.StatusUnauthorized, revokedBody{
 			envelope:  failure(msgWarning(textSessionExpired)),
 			ErrorCode: errorCodeRevoked,

@@ -11,6 +11,8 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
+	"github.com/crmbridge/crmbridge/internal/vault"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -47,6 +49,18 @@ func platformFromState(state string) string {
 	return readQuery(state).Get("platform")
 }
 
+// loginPlatform is platformNamed for a login route: it also refuses, with
+// the client's 400, a platform whose adapter logs in another way than
+// want (what names want in the answer).
+func (s *Server) loginPlatform(w http.ResponseWriter, r *http.Request, name string, want adapter.AuthType, what string) *platform {
+	p := s.platformNamed(w, r, name, "Missing platform name")
+	if p != nil && p.auth.Type != want {
+		writeText(w, http.StatusBadRequest, "Platform "+name+" does not use "+what)
+		return nil
+	}
+	return p
+}
+
 // apiKeyLogin is POST /apiKeyLogin: validate the key by fetching the CRM
 // user, store the sealed key, answer a session JWT.
 func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
@@ -59,18 +73,8 @@ func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = platformFromState(q.Get("state"))
 	}
-	if name == "" {
-		writeText(w, http.StatusBadRequest, "Missing platform name")
-		return
-	}
-	p := s.platforms[name]
+	p := s.loginPlatform(w, r, name, adapter.AuthAPIKey, "API keys")
 	if p == nil {
-		writeText(w, http.StatusBadRequest, "Unknown platform")
-		return
-	}
-	requestInfo(r.Context()).platform = name
-	if p.auth.Type != adapter.AuthAPIKey {
-		writeText(w, http.StatusBadRequest, "Platform "+name+" does not use API keys")
 		return
 	}
 	key := strings.TrimSpace(req.APIKey)
@@ -80,7 +84,7 @@ func (s *Server) apiKeyLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
 	defer cancel()
-	client := s.clientWith(auth.APIKeyCredentials(key, p.auth.APIKeyScheme))
+	client := s.clientWith(credential.APIKey(key, p.auth.APIKeyScheme))
 	info, err := s.getUserInfo(ctx, p, adapter.UserInfoRequest{
 		Client:   client,
 		Hostname: req.Hostname,
@@ -121,18 +125,8 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = q.Get("platform")
 	}
-	if name == "" {
-		writeText(w, http.StatusBadRequest, "Missing platform name")
-		return
-	}
-	p := s.platforms[name]
+	p := s.loginPlatform(w, r, name, adapter.AuthOAuth, "OAuth")
 	if p == nil {
-		writeText(w, http.StatusBadRequest, "Unknown platform")
-		return
-	}
-	requestInfo(r.Context()).platform = name
-	if p.auth.Type != adapter.AuthOAuth {
-		writeText(w, http.StatusBadRequest, "Platform "+name+" does not use OAuth")
 		return
 	}
 	code := cbq.Get("code")
@@ -155,12 +149,12 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
 	defer cancel()
-	tok, err := p.auth.OAuth.Exchange(ctx, s.opts.httpClient, code)
+	tok, err := credential.Exchange(ctx, *p.auth.OAuth, s.opts.httpClient, code)
 	if err != nil {
 		s.loginFailed(w, r, name, fmt.Errorf("exchanging authorization code: %w", err))
 		return
 	}
-	client := s.clientWith(auth.APIKeyCredentials(tok.AccessToken, auth.BearerScheme))
+	client := s.clientWith(credential.APIKey(tok.AccessToken, auth.BearerScheme))
 	info, err := s.getUserInfo(ctx, p, adapter.UserInfoRequest{Client: client, Hostname: hostname, TokenExtra: tok.Extra})
 	if err != nil {
 		s.loginFailed(w, r, name, err)
@@ -201,7 +195,7 @@ type credentials struct {
 func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserInfo, hostname string, c credentials) (string, error) {
 	name := p.adapter.Platform()
 	key := info.ID + "-" + name
-	toks, err := s.sealTokens(key, c.access, c.refresh, c.apiKey)
+	toks, err := s.vault.Seal(key, vault.Secrets{AccessToken: c.access, RefreshToken: c.refresh, APIKey: c.apiKey})
 	if err != nil {
 		return "", err
 	}
@@ -298,9 +292,9 @@ func (s *Server) revokeOAuth(ctx context.Context, sess *session) error {
 		return err
 	}
 	if tok.RefreshToken != "" {
-		return p.auth.OAuth.Revoke(ctx, s.opts.httpClient, tok.RefreshToken, "refresh_token")
+		return credential.Revoke(ctx, *p.auth.OAuth, s.opts.httpClient, tok.RefreshToken, "refresh_token")
 	}
-	return p.auth.OAuth.Revoke(ctx, s.opts.httpClient, tok.AccessToken, "access_token")
+	return credential.Revoke(ctx, *p.auth.OAuth, s.opts.httpClient, tok.AccessToken, "access_token")
 }
 
 // authValidation is GET /authValidation: refresh if needed, then ask the

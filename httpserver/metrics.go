@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -155,7 +155,7 @@ func (m *Metrics) observeRefresh(platform string, err error) {
 	}
 	outcome := "ok"
 	switch {
-	case errors.Is(err, auth.ErrRevoked):
+	case errors.Is(err, credential.ErrRevoked):
 		outcome = "revoked"
 	case err != nil:
 		outcome = "failed"

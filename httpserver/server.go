@@ -18,6 +18,8 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
+	"github.com/crmbridge/crmbridge/internal/vault"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -177,7 +179,7 @@ type Server struct {
 	opts      options
 	store     store.Store
 	jwts      *auth.JWTIssuer
-	sealing   *auth.SealingKeyRing
+	vault     *vault.Vault
 	platforms map[string]*platform
 	handler   http.Handler
 	log       *slog.Logger
@@ -200,7 +202,7 @@ type Server struct {
 type platform struct {
 	adapter   adapter.Adapter
 	auth      adapter.AuthConfig
-	refresher *auth.Refresher // nil for API-key adapters
+	refresher *credential.Refresher // nil for API-key adapters
 	// caps are the adapter's optional capabilities; the fields below are
 	// its members, named for the handlers. A nil one is a capability the
 	// adapter lacks.
@@ -283,7 +285,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		opts:      o,
 		store:     cfg.Store,
 		jwts:      cfg.JWTIssuer,
-		sealing:   cfg.SealingKeys,
+		vault:     vault.New(cfg.SealingKeys),
 		platforms: make(map[string]*platform, len(cfg.Adapters)),
 		log:       o.logger,
 	}
@@ -343,9 +345,9 @@ func (s *Server) newPlatform(a adapter.Adapter) (*platform, error) {
 		if p.auth.OAuth == nil || p.auth.OAuth.TokenURL == "" {
 			return nil, fmt.Errorf("httpserver: adapter %q: OAuth auth needs a provider with a token URL", name)
 		}
-		p.refresher = auth.NewRefresher(*p.auth.OAuth, &tokenStore{s: s},
-			auth.WithHTTPClient(s.tokenClient(name)), auth.WithClock(s.opts.now),
-			auth.WithRefreshObserver(func(err error) { s.opts.metrics.observeRefresh(name, err) }))
+		p.refresher = credential.NewRefresher(*p.auth.OAuth, &tokenStore{s: s},
+			credential.WithHTTPClient(s.tokenClient(name)), credential.WithClock(s.opts.now),
+			credential.WithRefreshObserver(func(err error) { s.opts.metrics.observeRefresh(name, err) }))
 	case adapter.AuthAPIKey:
 		if p.auth.APIKeyScheme == nil {
 			return nil, fmt.Errorf("httpserver: adapter %q: API-key auth needs an APIKeyScheme", name)

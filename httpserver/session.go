@@ -12,6 +12,8 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/internal/credential"
+	"github.com/crmbridge/crmbridge/internal/vault"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -195,20 +197,21 @@ func adapterUser(u store.User) adapter.User {
 func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*http.Client, error) {
 	switch p.auth.Type {
 	case adapter.AuthAPIKey:
-		if len(u.APIKey) == 0 {
-			return nil, fmt.Errorf("%w: no API key stored", errSessionGone)
-		}
-		if rt, ok := s.credentials.lookup(p, u); ok {
-			return s.clientOver(rt), nil
+		if len(u.APIKey) > 0 {
+			if rt, ok := s.credentials.lookup(p, u); ok {
+				return s.clientOver(rt), nil
+			}
 		}
 		gen := s.credentials.generation()
-		key, err := s.sealing.Open(u.APIKey, sealAD("apikey", u.Key))
+		key, err := s.vault.OpenAPIKey(u)
 		if err != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "cannot open stored API key; is TOKEN_ENCRYPTION_KEY the one it was sealed with?",
-				slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
-			return nil, fmt.Errorf("%w: stored API key cannot be opened: %w", errSessionGone, err)
+			if !errors.Is(err, vault.ErrNotStored) {
+				s.log.LogAttrs(ctx, slog.LevelError, "cannot open stored API key; is TOKEN_ENCRYPTION_KEY the one it was sealed with?",
+					slog.String("request_id", requestInfo(ctx).id), slog.String("error", err.Error()))
+			}
+			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
 		}
-		rt := auth.NewTransport(s.crmTransport, auth.APIKeyCredentials(string(key), p.auth.APIKeyScheme))
+		rt := credential.NewTransport(s.crmTransport, credential.APIKey(key, p.auth.APIKeyScheme))
 		s.credentials.keep(p, u, len(key), rt, gen)
 		return s.clientOver(rt), nil
 	default:
@@ -220,8 +223,8 @@ func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*ht
 }
 
 // clientWith layers credentials over the configured base client.
-func (s *Server) clientWith(creds auth.Credentials) *http.Client {
-	return s.clientOver(auth.NewTransport(s.crmTransport, creds))
+func (s *Server) clientWith(creds credential.Credentials) *http.Client {
+	return s.clientOver(credential.NewTransport(s.crmTransport, creds))
 }
 
 // clientOver is a client of its own (an adapter may change its fields) over
@@ -236,13 +239,6 @@ func (s *Server) clientOver(rt http.RoundTripper) *http.Client {
 	}
 }
 
-// sealAD is the additional data a credential is sealed with: the field and
-// the user key, so a sealed value cannot be moved to another user's row or
-// another column and still open.
-func sealAD(field, userKey string) []byte {
-	return []byte("crmbridge/" + field + "/" + userKey)
-}
-
 // preloaded hands the user row read by withSession to the first LoadToken
 // of the same request. Later loads (the re-read after taking the refresh
 // lock) must see the database, so it is used at most once.
@@ -253,10 +249,10 @@ type preloaded struct {
 
 type preloadKey struct{}
 
-// tokenStore implements auth.TokenStore over the store, sealing tokens.
+// tokenStore implements credential.TokenStore over the store, sealing tokens.
 type tokenStore struct{ s *Server }
 
-func (t *tokenStore) LoadToken(ctx context.Context, key string) (auth.Token, error) {
+func (t *tokenStore) LoadToken(ctx context.Context, key string) (credential.Token, error) {
 	var (
 		u   store.User
 		err error
@@ -265,39 +261,25 @@ func (t *tokenStore) LoadToken(ctx context.Context, key string) (auth.Token, err
 		u = p.user
 	} else if u, err = t.s.store.GetUser(ctx, key); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return auth.Token{}, fmt.Errorf("%w: no user row", errSessionGone)
+			return credential.Token{}, fmt.Errorf("%w: no user row", errSessionGone)
 		}
-		return auth.Token{}, storeErr(err)
+		return credential.Token{}, storeErr(err)
 	}
 	return t.s.openToken(u)
 }
 
-// openToken unseals the OAuth token of a user row.
-func (s *Server) openToken(u store.User) (auth.Token, error) {
-	key := u.Key
-	if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
-		return auth.Token{}, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
-	}
-	tok := auth.Token{TokenType: "Bearer", Expiry: u.TokenExpiry}
-	if len(u.AccessToken) > 0 {
-		b, err := s.sealing.Open(u.AccessToken, sealAD("access", key))
-		if err != nil {
-			return auth.Token{}, fmt.Errorf("%w: stored access token cannot be opened: %w", errSessionGone, err)
-		}
-		tok.AccessToken = string(b)
-	}
-	if len(u.RefreshToken) > 0 {
-		b, err := s.sealing.Open(u.RefreshToken, sealAD("refresh", key))
-		if err != nil {
-			return auth.Token{}, fmt.Errorf("%w: stored refresh token cannot be opened: %w", errSessionGone, err)
-		}
-		tok.RefreshToken = string(b)
+// openToken unseals the OAuth token of a user row; a user whose token is
+// missing or does not open must log in again.
+func (s *Server) openToken(u store.User) (credential.Token, error) {
+	tok, err := s.vault.OpenToken(u)
+	if err != nil {
+		return credential.Token{}, fmt.Errorf("%w: %w", errSessionGone, err)
 	}
 	return tok, nil
 }
 
-func (t *tokenStore) SaveToken(ctx context.Context, key string, tok auth.Token) error {
-	toks, err := t.s.sealTokens(key, tok.AccessToken, tok.RefreshToken, "")
+func (t *tokenStore) SaveToken(ctx context.Context, key string, tok credential.Token) error {
+	toks, err := t.s.vault.Seal(key, vault.Secrets{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken})
 	if err != nil {
 		return err
 	}
@@ -312,27 +294,4 @@ func (t *tokenStore) LockRefresh(ctx context.Context, key string) (func(), error
 		err = storeErr(err)
 	}
 	return unlock, err
-}
-
-// sealTokens seals the non-empty credentials of a user.
-func (s *Server) sealTokens(key, access, refresh, apiKey string) (store.Tokens, error) {
-	var t store.Tokens
-	for _, f := range []struct {
-		name, value string
-		dst         *[]byte
-	}{
-		{"access", access, &t.AccessToken},
-		{"refresh", refresh, &t.RefreshToken},
-		{"apikey", apiKey, &t.APIKey},
-	} {
-		if f.value == "" {
-			continue
-		}
-		sealed, err := s.sealing.Seal([]byte(f.value), sealAD(f.name, key))
-		if err != nil {
-			return store.Tokens{}, fmt.Errorf("sealing %s: %w", f.name, err)
-		}
-		*f.dst = sealed
-	}
-	return t, nil
 }

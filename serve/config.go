@@ -416,36 +416,6 @@ func hasSchemeFold(u, scheme string) bool {
 	return len(u) >= len(scheme) && strings.EqualFold(u[:len(scheme)], scheme)
 }
 
-// sqliteFile is the file a SQLite target names: the path itself, or the
-// path of a "file:" URI without its query, unescaped. ok is false for an
-// in-memory database.
-func sqliteFile(target string) (path string, ok bool) {
-	if target == ":memory:" {
-		return "", false
-	}
-	if !strings.HasPrefix(target, "file:") {
-		return target, true
-	}
-	rest, query, _ := strings.Cut(strings.TrimPrefix(target, "file:"), "?")
-	q, _ := url.ParseQuery(query)
-	if q.Get("mode") == "memory" || q.Get("vfs") == "memdb" || rest == ":memory:" || rest == "" {
-		return "", false
-	}
-	if strings.HasPrefix(rest, "//") {
-		// file://host/path: SQLite accepts only an empty host or localhost.
-		rest = strings.TrimPrefix(rest, "//")
-		host, p, _ := strings.Cut(rest, "/")
-		if host != "" && host != "localhost" {
-			return "", false
-		}
-		rest = "/" + p
-	}
-	if p, err := url.PathUnescape(rest); err == nil {
-		rest = p
-	}
-	return rest, true
-}
-
 // redactURL drops credentials from a URL before it is printed.
 func redactURL(u string) string {
 	scheme, rest, ok := strings.Cut(u, "://")

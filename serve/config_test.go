@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/crmbridge/crmbridge/auth"
+	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 // secretEnv is a full configuration whose every secret is recognisable.
@@ -250,13 +251,13 @@ func TestSQLiteFileURI(t *testing.T) {
 		"file:///var/lib/x.db":           "/var/lib/x.db",
 		"file://localhost/var/x.db":      "/var/x.db",
 	} {
-		if got, ok := sqliteFile(in); !ok || got != want {
-			t.Errorf("sqliteFile(%q) = %q %v, want %q", in, got, ok, want)
+		if got, ok := sqlite.FilePath(in); !ok || got != want {
+			t.Errorf("sqlite.FilePath(%q) = %q %v, want %q", in, got, ok, want)
 		}
 	}
 	for _, in := range []string{":memory:", "file::memory:", "file:x?mode=memory", "file:x?vfs=memdb"} {
-		if _, ok := sqliteFile(in); ok {
-			t.Errorf("sqliteFile(%q) names a file", in)
+		if _, ok := sqlite.FilePath(in); ok {
+			t.Errorf("sqlite.FilePath(%q) names a file", in)
 		}
 	}
 

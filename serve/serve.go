@@ -19,6 +19,7 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 // Config is a crmbridge server program: the adapters it serves and what a
@@ -200,7 +201,7 @@ func (c Config) Run(ctx context.Context, p Process) error {
 			return err
 		}
 	case "sqlite":
-		dbFile, _ = sqliteFile(target)
+		dbFile, _ = sqlite.FilePath(target)
 		if err := cfg.ensureKeys(dbFile); err != nil {
 			return err
 		}
@@ -223,11 +224,11 @@ func (c Config) Run(ctx context.Context, p Process) error {
 	if cfg.HashKey != "" && len(cfg.HashKey) < auth.MinJWTSecretLength {
 		log.Warn("HASH_KEY is shorter than 32 bytes; generate a stronger one with " + keygenCommand)
 	}
-	sessions, err := auth.NewJWTIssuer([]byte(cfg.SecretKey))
+	jwts, err := auth.NewJWTIssuer([]byte(cfg.SecretKey))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.name("secret-key"), err)
 	}
-	keys, err := auth.ParseSealingKeyRing(cfg.TokenKey)
+	sealing, err := auth.ParseSealingKeyRing(cfg.TokenKey)
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.name("token-key"), err)
 	}
@@ -265,7 +266,7 @@ func (c Config) Run(ctx context.Context, p Process) error {
 		opts = append(opts, httpserver.WithTracerProvider(tp))
 	}
 	opts = append(opts, c.Options...)
-	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, JWTIssuer: sessions, SealingKeys: keys}, opts...)
+	handler, err := httpserver.New(httpserver.Config{Adapters: adapters, Store: st, JWTIssuer: jwts, SealingKeys: sealing}, opts...)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"flag"
 	"fmt"
 	"go/format"
 	"io"
@@ -51,25 +50,17 @@ type initOptions struct {
 
 func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o initOptions
-	fset := flag.NewFlagSet("crmbridge init", flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset := newFlags("crmbridge init", "usage: crmbridge init DIR --platform NAME [--module PATH] [--auth oauth|apikey] [--replace LOCALPATH]", stderr)
 	fset.StringVar(&o.platform, "platform", "", "platform name of the new adapter: lower case letters and digits (required)")
 	fset.StringVar(&o.module, "module", "", "module path of the new project (default example.com/<platform>-bridge)")
 	fset.StringVar(&o.auth, "auth", "apikey", "how users log in: apikey or oauth")
 	fset.StringVar(&o.replace, "replace", "", "path of a local crmbridge checkout to use through a replace directive (the module is not published)")
 	fset.BoolVar(&o.tidy, "tidy", true, "run go mod tidy in the new project when --replace is given")
-	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: crmbridge init DIR --platform NAME [--module PATH] [--auth oauth|apikey] [--replace LOCALPATH]")
-		fset.PrintDefaults()
-	}
 	// DIR may come before or after the flags.
 	var rest []string
 	for len(args) > 0 {
-		if err := fset.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
+		if ok, end := parseFlags(fset, args); !ok {
+			return statusOf(end)
 		}
 		if fset.NArg() == 0 {
 			break

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -11,18 +9,10 @@ import (
 
 // runKeys prints a fresh set of keys.
 func runKeys(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("keys", "Usage: crmbridge keys [-key-id ID]\n\nPrints APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY as NAME=value lines.", stderr)
 	keyID := fs.String("key-id", "k1", "id of the new token key; to rotate, put the new key first in TOKEN_ENCRYPTION_KEY and keep the old one after it")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: crmbridge keys [-key-id ID]\n\nPrints APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY as NAME=value lines.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
+	if ok, end := parseFlags(fs, args); !ok {
+		return end
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()

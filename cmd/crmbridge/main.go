@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +26,44 @@ var commands = map[string]command{
 	}},
 	"sim":  {summary: "play the client's request sequences against a server", run: withStatus(runSim)},
 	"init": {summary: "start a new adapter project from the template", run: withStatus(runInit)},
+}
+
+// newFlags is the flag set of the subcommand name: errors go to stderr,
+// and -h (or a mistake) prints usage, then the flags.
+func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args into fs. When the command cannot go on it returns
+// how it ends: nil after -h (the usage is printed), errUsage after a bad
+// flag (reported); otherwise ok is true.
+func parseFlags(fs *flag.FlagSet, args []string) (ok bool, end error) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, flag.ErrHelp):
+		return false, nil
+	}
+	return false, errUsage
+}
+
+// statusOf is the exit status of a command that ends with err: 0 for nil,
+// 2 for errUsage, 1 otherwise.
+func statusOf(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	return 1
 }
 
 // errUsage is a mistake on the command line; the usage has been printed.

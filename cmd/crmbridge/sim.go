@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,8 +16,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o clientsim.Options
 	var jsonOut bool
 	var timeout time.Duration
-	fs := flag.NewFlagSet("crmbridge sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("crmbridge sim", "usage: crmbridge sim --server URL (--api-key K --platform P | --callback-uri U --platform P | --jwt J) [--json]", stderr)
 	fs.StringVar(&o.Server, "server", "", "base URL of the adapter server (required), e.g. http://127.0.0.1:6066")
 	fs.StringVar(&o.APIKey, "api-key", "", "log in with this CRM API key (with --platform)")
 	fs.StringVar(&o.Platform, "platform", "", "adapter platform name, e.g. testcrm")
@@ -31,15 +28,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.UnknownPhone, "unknown-phone", "+19175550142", "E.164 number no contact has")
 	fs.BoolVar(&o.KeepSession, "keep-session", false, "skip the logout scenario (it ends every session of the user)")
 	fs.DurationVar(&timeout, "timeout", 30*time.Second, "timeout of each request")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: crmbridge sim --server URL (--api-key K --platform P | --callback-uri U --platform P | --jwt J) [--json]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if ok, end := parseFlags(fs, args); !ok {
+		return statusOf(end)
 	}
 	switch {
 	case o.Server == "":

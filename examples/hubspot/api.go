@@ -1,14 +1,11 @@
 package hubspot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,13 +18,14 @@ import (
 const maxBody = 4 << 20
 
 // api sends requests for one user: the session's client, which carries the
-// user's token, and HubSpot's API base URL.
-type api struct {
-	client *http.Client
-	base   string
-}
+// user's token, to HubSpot's API base URL.
+type api = adapter.JSONClient
 
-func (a *Adapter) api(s adapter.Session) api { return api{client: s.Client, base: a.cfg.APIBase} }
+func (a *Adapter) api(s adapter.Session) api { return a.apiOf(s.Client) }
+
+func (a *Adapter) apiOf(hc *http.Client) api {
+	return api{Client: hc, BaseURL: a.cfg.APIBase, Name: "hubspot", MaxBody: maxBody, Error: answerError}
+}
 
 // hubspotError is HubSpot's error body.
 type hubspotError struct {
@@ -37,54 +35,11 @@ type hubspotError struct {
 	PolicyName string `json:"policyName"`
 }
 
-// do sends method path?query with body as JSON (when not nil) and decodes
-// the answer into out (when not nil). Errors are classified for the server
-// and name the method and path, never the query or body (they may hold a
-// phone number) or a credential.
-func (c api) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	target := c.base + path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("hubspot: %s %s: encoding request: %w", method, path, err)
-		}
-		rd = bytes.NewReader(b) // replayable after a token refresh
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
-	if err != nil {
-		return fmt.Errorf("hubspot: %s %s: %w", method, path, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err // the URL may carry a query
-		}
-		return fmt.Errorf("hubspot: %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return fmt.Errorf("hubspot: %s %s: reading response: %w", method, path, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		var he hubspotError
-		_ = json.Unmarshal(raw, &he) // a body that is not HubSpot's leaves he empty
-		return statusError(method, path, resp, he)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("hubspot: %s %s: decoding response: %w", method, path, err)
-		}
-	}
-	return nil
+// answerError reads HubSpot's error body of a non-2xx answer.
+func answerError(resp *http.Response, raw []byte) error {
+	var he hubspotError
+	_ = json.Unmarshal(raw, &he) // a body that is not HubSpot's leaves he empty
+	return statusError(resp, he)
 }
 
 // statusError maps a non-2xx answer to the adapter's error classes with
@@ -94,15 +49,15 @@ func (c api) do(ctx context.Context, method, path string, query url.Values, body
 // policy, else one second; a daily limit resets at midnight in the
 // account's time zone, which the answer does not say: the wait is then left
 // unknown (0).
-func statusError(method, path string, resp *http.Response, he hubspotError) error {
+func statusError(resp *http.Response, he hubspotError) error {
 	err := adapter.ResponseError(resp, he.Message)
 	if rl, ok := errors.AsType[*adapter.RateLimitError](err); ok && rl.RetryAfter == 0 {
 		rl.RetryAfter = windowWait(resp.Header, he)
 	}
 	if he.Category != "" || he.ErrorType != "" {
-		return fmt.Errorf("hubspot: %s %s (%s%s): %w", method, path, he.Category, he.ErrorType, err)
+		return fmt.Errorf("%s%s: %w", he.Category, he.ErrorType, err)
 	}
-	return fmt.Errorf("hubspot: %s %s: %w", method, path, err)
+	return err
 }
 
 // windowWait is the wait of a 429 that has no Retry-After.

@@ -108,7 +108,7 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 		props["hubspot_owner_id"] = o
 	}
 	var created record
-	if err := a.api(req.Session).do(ctx, "POST", callsPath, nil, map[string]any{
+	if err := a.api(req.Session).Do(ctx, "POST", callsPath, nil, map[string]any{
 		"properties":   props,
 		"associations": associationTo(contactID, assocCallToContact),
 	}, &created); err != nil {
@@ -122,7 +122,7 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 
 func (a *Adapter) getCall(ctx context.Context, c api, id string, props ...string) (record, error) {
 	var r record
-	err := c.do(ctx, "GET", callsPath+"/"+id, url.Values{"properties": {strings.Join(props, ",")}}, nil, &r)
+	err := c.Do(ctx, "GET", callsPath+"/"+id, url.Values{"properties": {strings.Join(props, ",")}}, nil, &r)
 	if r.Properties == nil {
 		r.Properties = map[string]string{}
 	}
@@ -230,7 +230,7 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 		out.UpdatedNote = body.Note()
 	}
 	if len(props) > 0 {
-		if err := c.do(ctx, "PATCH", callsPath+"/"+id, nil, map[string]any{"properties": props}, nil); err != nil {
+		if err := c.Do(ctx, "PATCH", callsPath+"/"+id, nil, map[string]any{"properties": props}, nil); err != nil {
 			return adapter.UpdateCallLogResult{}, err
 		}
 	}

@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -146,7 +147,7 @@ func search(ctx context.Context, c api, body searchBody) ([]contactRecord, error
 	var out []contactRecord
 	for range maxPages {
 		var page searchPage
-		if err := c.do(ctx, "POST", "/crm/objects/2026-03/contacts/search", nil, body, &page); err != nil {
+		if err := c.Do(ctx, "POST", "/crm/objects/2026-03/contacts/search", nil, body, &page); err != nil {
 			return nil, err
 		}
 		out = append(out, page.Results...)
@@ -200,7 +201,7 @@ func toContact(r contactRecord, number string) adapter.Contact {
 	p := r.Properties
 	name := strings.TrimSpace(p["firstname"] + " " + p["lastname"])
 	if name == "" {
-		name = cmpOr(p["email"], "Contact "+r.ID)
+		name = cmp.Or(p["email"], "Contact "+r.ID)
 	}
 	return adapter.Contact{ID: r.ID, Name: name, Phone: number, Type: contactType, Organization: p["company"]}
 }
@@ -224,12 +225,12 @@ func (a *Adapter) SearchContacts(ctx context.Context, req adapter.SearchContacts
 	}
 	var page searchPage
 	body := searchBody{Query: name, Properties: contactProps, Limit: pageSize}
-	if err := a.api(req.Session).do(ctx, "POST", "/crm/objects/2026-03/contacts/search", nil, body, &page); err != nil {
+	if err := a.api(req.Session).Do(ctx, "POST", "/crm/objects/2026-03/contacts/search", nil, body, &page); err != nil {
 		return adapter.FindContactsResult{}, err
 	}
 	contacts := make([]adapter.Contact, 0, len(page.Results))
 	for _, r := range page.Results {
-		contacts = append(contacts, toContact(r, cmpOr(r.Properties[propPhone], r.Properties[propMobile])))
+		contacts = append(contacts, toContact(r, cmp.Or(r.Properties[propPhone], r.Properties[propMobile])))
 	}
 	return adapter.FindContactsResult{Contacts: contacts}, nil
 }
@@ -247,7 +248,7 @@ func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRe
 	} else {
 		props["firstname"] = name
 	}
-	number := cmpOr(req.Phone.Number.E164(), req.Phone.Raw)
+	number := cmp.Or(req.Phone.Number.E164(), req.Phone.Raw)
 	if number != "" {
 		props[propPhone] = number
 	}
@@ -255,7 +256,7 @@ func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRe
 		props["hubspot_owner_id"] = o
 	}
 	var created contactRecord
-	if err := a.api(req.Session).do(ctx, "POST", "/crm/objects/2026-03/contacts", nil,
+	if err := a.api(req.Session).Do(ctx, "POST", "/crm/objects/2026-03/contacts", nil,
 		map[string]any{"properties": props}, &created); err != nil {
 		return adapter.CreateContactResult{}, err
 	}

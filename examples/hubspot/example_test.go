@@ -9,6 +9,7 @@ import (
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/hubspot"
 	"github.com/crmbridge/crmbridge/examples/hubspot/fakehubspot"
+	"github.com/crmbridge/crmbridge/internal/credential"
 	"github.com/crmbridge/crmbridge/phone"
 )
 
@@ -34,11 +35,11 @@ func Example() {
 		panic(err)
 	}
 	ctx := context.Background()
-	tok, err := hs.Auth().OAuth.Exchange(ctx, nil, fake.Authorize(ada.UserID))
+	tok, err := credential.Exchange(ctx, *hs.Auth().OAuth, nil, fake.Authorize(ada.UserID))
 	if err != nil {
 		panic(err)
 	}
-	client := &http.Client{Transport: auth.NewTransport(nil, auth.APIKeyCredentials(tok.AccessToken, auth.BearerScheme))}
+	client := &http.Client{Transport: credential.NewTransport(nil, credential.APIKey(tok.AccessToken, auth.BearerScheme))}
 	info, err := hs.GetUserInfo(ctx, adapter.UserInfoRequest{Client: client, TokenExtra: tok.Extra})
 	if err != nil {
 		panic(err)

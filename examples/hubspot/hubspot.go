@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,7 +55,11 @@ func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
 // the fewest search requests HubSpot's limits allow. For tests.
 func WithMaxInValues(n int) Option { return func(a *Adapter) { a.maxIn = n } }
 
-// Adapter is the HubSpot adapter. It is safe for concurrent use.
+// Adapter is the HubSpot adapter. Besides the five required methods it
+// implements adapter.ContactCreator, CallLogReader, CallLogUpdater,
+// MessageLogger, ContactSearcher, AuthValidator, Manifester and
+// LogFormatter (TestCapabilities pins the list). It is safe for concurrent
+// use.
 type Adapter struct {
 	cfg      Config
 	log      *slog.Logger
@@ -64,46 +69,25 @@ type Adapter struct {
 	recorded recordedLinks
 }
 
-var (
-	_ adapter.Adapter         = (*Adapter)(nil)
-	_ adapter.ContactCreator  = (*Adapter)(nil)
-	_ adapter.CallLogReader   = (*Adapter)(nil)
-	_ adapter.CallLogUpdater  = (*Adapter)(nil)
-	_ adapter.MessageLogger   = (*Adapter)(nil)
-	_ adapter.Manifester      = (*Adapter)(nil)
-	_ adapter.AuthValidator   = (*Adapter)(nil)
-	_ adapter.ContactSearcher = (*Adapter)(nil)
-)
-
 // New returns an Adapter for cfg.
 func New(cfg Config, opts ...Option) (*Adapter, error) {
-	cfg.AuthURL = cmpOr(cfg.AuthURL, DefaultAuthURL)
-	cfg.TokenURL = cmpOr(cfg.TokenURL, DefaultTokenURL)
-	cfg.RevokeURL = cmpOr(cfg.RevokeURL, DefaultRevokeURL)
-	cfg.APIBase = strings.TrimRight(cmpOr(cfg.APIBase, DefaultAPIBase), "/")
+	cfg.AuthURL = cmp.Or(cfg.AuthURL, DefaultAuthURL)
+	cfg.TokenURL = cmp.Or(cfg.TokenURL, DefaultTokenURL)
+	cfg.RevokeURL = cmp.Or(cfg.RevokeURL, DefaultRevokeURL)
+	cfg.APIBase = strings.TrimRight(cmp.Or(cfg.APIBase, DefaultAPIBase), "/")
 	if cfg.Scopes == nil {
 		cfg.Scopes = DefaultScopes
 	}
 	cfg.Scopes = slices.Clone(cfg.Scopes)
-	switch {
-	case cfg.ClientID == "":
-		return nil, fmt.Errorf("%w: ClientID is empty", ErrConfig)
-	case cfg.ClientSecret == "":
-		return nil, fmt.Errorf("%w: ClientSecret is empty", ErrConfig)
-	case cfg.RedirectURL == "":
-		return nil, fmt.Errorf("%w: RedirectURL is empty", ErrConfig)
-	}
-	for name, u := range map[string]string{
-		"RedirectURL": cfg.RedirectURL, "AuthURL": cfg.AuthURL, "TokenURL": cfg.TokenURL,
-		"RevokeURL": cfg.RevokeURL, "APIBase": cfg.APIBase,
-	} {
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-			return nil, fmt.Errorf("%w: %s is not an absolute http(s) URL", ErrConfig, name)
-		}
+	if u, err := url.Parse(cfg.APIBase); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("%w: APIBase is not an absolute http(s) URL", ErrConfig)
 	}
 	a := &Adapter{cfg: cfg, log: slog.New(slog.DiscardHandler), maxIn: maxInValues}
 	for _, o := range opts {
 		o(a)
+	}
+	if err := a.Auth().Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if a.log == nil || a.maxIn < 1 || a.maxIn > maxInValues {
 		return nil, fmt.Errorf("%w: nil logger, or IN values outside 1..%d", ErrConfig, maxInValues)
@@ -114,13 +98,6 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 	}
 	a.manifest = m
 	return a, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // Platform returns "hubspot".
@@ -153,17 +130,9 @@ func (a *Adapter) Manifest() json.RawMessage { return slices.Clone(a.manifest) }
 
 func (a *Adapter) manifestBlock() map[string]any {
 	return map[string]any{
-		"name":        Platform,
-		"displayName": "HubSpot",
-		"auth": map[string]any{
-			"type": "oauth",
-			"oauth": map[string]string{
-				"authUrl":     a.cfg.AuthURL,
-				"clientId":    a.cfg.ClientID,
-				"redirectUri": a.cfg.RedirectURL,
-				"scope":       strings.Join(a.cfg.Scopes, " "),
-			},
-		},
+		"name":         Platform,
+		"displayName":  "HubSpot",
+		"auth":         a.Auth().ManifestAuth(),
 		"contactTypes": []any{map[string]string{"display": "Contact", "value": contactType}},
 		"page": map[string]any{
 			"callLog":    map[string]any{"additionalFields": []any{}},

@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"html"
@@ -32,7 +33,7 @@ func messageItem(m adapter.Message, loc *time.Location) string {
 	if !m.CreationTime.IsZero() {
 		b.WriteString(html.EscapeString(m.CreationTime.In(loc).Format("15:04")) + " ")
 	}
-	b.WriteString(html.EscapeString(cmpOr(m.Direction, "Message")))
+	b.WriteString(html.EscapeString(cmp.Or(m.Direction, "Message")))
 	if who := logbody.PartyText(m.From); who != "" {
 		b.WriteString(" " + html.EscapeString(who))
 	}
@@ -62,9 +63,9 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 	if when.IsZero() {
 		when = time.Now()
 	}
-	who := cmpOr(strings.TrimSpace(req.Contact.Name), "contact")
+	who := cmp.Or(strings.TrimSpace(req.Contact.Name), "contact")
 	if len(req.Conversation.Correspondents) > 0 {
-		who = cmpOr(strings.TrimSpace(req.Contact.Name), logbody.PartyText(req.Conversation.Correspondents[0]))
+		who = cmp.Or(strings.TrimSpace(req.Contact.Name), logbody.PartyText(req.Conversation.Correspondents[0]))
 	}
 	heading := kindOf(req.Conversation.Type) + " with " + who + " on " + when.In(loc).Format("2006-01-02")
 	props := map[string]string{
@@ -75,7 +76,7 @@ func (a *Adapter) CreateMessageLog(ctx context.Context, req adapter.CreateMessag
 		props["hubspot_owner_id"] = o
 	}
 	var created record
-	if err := a.api(req.Session).do(ctx, "POST", notesPath, nil, map[string]any{
+	if err := a.api(req.Session).Do(ctx, "POST", notesPath, nil, map[string]any{
 		"properties":   props,
 		"associations": associationTo(contactID, assocNoteToContact),
 	}, &created); err != nil {
@@ -101,7 +102,7 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	}
 	defer unlock()
 	var cur record
-	if err := c.do(ctx, "GET", notesPath+"/"+id, url.Values{"properties": {"hs_note_body"}}, nil, &cur); err != nil {
+	if err := c.Do(ctx, "GET", notesPath+"/"+id, url.Values{"properties": {"hs_note_body"}}, nil, &cur); err != nil {
 		return adapter.UpdateMessageLogResult{}, err
 	}
 	old := cur.Properties["hs_note_body"]
@@ -112,5 +113,5 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	} else {
 		body = old + "<ul>" + item + "</ul>"
 	}
-	return adapter.UpdateMessageLogResult{}, c.do(ctx, "PATCH", notesPath+"/"+id, nil, map[string]any{"properties": map[string]string{"hs_note_body": body}}, nil)
+	return adapter.UpdateMessageLogResult{}, c.Do(ctx, "PATCH", notesPath+"/"+id, nil, map[string]any{"properties": map[string]string{"hs_note_body": body}}, nil)
 }

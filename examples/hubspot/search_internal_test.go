@@ -94,16 +94,16 @@ func TestStatusErrorClasses(t *testing.T) {
 	h := http.Header{}
 	h.Set("X-HubSpot-RateLimit-Interval-Milliseconds", "10000")
 	resp := &http.Response{StatusCode: 429, Header: h}
-	err := statusError("POST", "/x", resp, hubspotError{ErrorType: "RATE_LIMIT", PolicyName: "TEN_SECONDLY_ROLLING"})
+	err := statusError(resp, hubspotError{ErrorType: "RATE_LIMIT", PolicyName: "TEN_SECONDLY_ROLLING"})
 	rl, ok := errors.AsType[*adapter.RateLimitError](err)
 	if !ok || rl.RetryAfter != 10*time.Second {
 		t.Errorf("429 with a 10 s window: %v", err)
 	}
-	err = statusError("POST", "/x", &http.Response{StatusCode: 429, Header: http.Header{}}, hubspotError{PolicyName: "DAILY"})
+	err = statusError(&http.Response{StatusCode: 429, Header: http.Header{}}, hubspotError{PolicyName: "DAILY"})
 	if rl, ok := errors.AsType[*adapter.RateLimitError](err); !ok || rl.RetryAfter != 0 {
 		t.Errorf("daily limit: %v", err)
 	}
-	err = statusError("POST", "/x", &http.Response{StatusCode: 400, Header: http.Header{}}, hubspotError{Message: "Property values were not valid"})
+	err = statusError(&http.Response{StatusCode: 400, Header: http.Header{}}, hubspotError{Message: "Property values were not valid"})
 	if ue, ok := errors.AsType[*adapter.UserError](err); !ok || ue.Message != "Property values were not valid" {
 		t.Errorf("400: %v", err)
 	}

@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -77,7 +78,7 @@ func (a *Adapter) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) 
 		return adapter.UserInfo{}, errors.New("hubspot: the token response names no user_id")
 	}
 	var o owner
-	err := (api{client: req.Client, base: a.cfg.APIBase}).do(ctx, "GET", "/crm/owners/2026-03/"+url.PathEscape(userID),
+	err := a.apiOf(req.Client).Do(ctx, "GET", "/crm/owners/2026-03/"+url.PathEscape(userID),
 		url.Values{"idProperty": {"userId"}}, nil, &o)
 	if err != nil && !errors.Is(err, adapter.ErrNotFound) {
 		return adapter.UserInfo{}, err
@@ -88,7 +89,7 @@ func (a *Adapter) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) 
 	}
 	return adapter.UserInfo{
 		ID:       userID,
-		Name:     cmpOr(o.name(), "HubSpot user "+userID),
+		Name:     cmp.Or(o.name(), "HubSpot user "+userID),
 		Hostname: Hostname,
 		Extra:    extra,
 	}, nil
@@ -97,7 +98,7 @@ func (a *Adapter) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) 
 // ValidateAuth reads the user's own owner record: any answer but a refusal
 // of the token means the session works.
 func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequest) (adapter.ValidateAuthResult, error) {
-	err := a.api(req.Session).do(ctx, "GET", "/crm/owners/2026-03/"+url.PathEscape(req.User.ID),
+	err := a.api(req.Session).Do(ctx, "GET", "/crm/owners/2026-03/"+url.PathEscape(req.User.ID),
 		url.Values{"idProperty": {"userId"}}, nil, nil)
 	if errors.Is(err, adapter.ErrNotFound) {
 		return adapter.ValidateAuthResult{}, nil
@@ -131,7 +132,7 @@ func (a *Adapter) ListCRMUsers(ctx context.Context, s adapter.Session) ([]CRMUse
 			Results []owner `json:"results"`
 			Paging  *paging `json:"paging"`
 		}
-		if err := c.do(ctx, "GET", "/crm/owners/2026-03", q, nil, &page); err != nil {
+		if err := c.Do(ctx, "GET", "/crm/owners/2026-03", q, nil, &page); err != nil {
 			return nil, err
 		}
 		for _, o := range page.Results {

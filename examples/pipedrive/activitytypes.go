@@ -1,6 +1,7 @@
 package pipedrive
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -54,7 +55,7 @@ func pickTypes(list []activityType) (activityTypes, error) {
 	msg := find(func(t activityType) bool {
 		return strings.EqualFold(t.KeyString, "sms") || strings.EqualFold(t.Name, "sms")
 	})
-	return activityTypes{call: call, message: cmpOr(msg, call)}, nil
+	return activityTypes{call: call, message: cmp.Or(msg, call)}, nil
 }
 
 // typeCache remembers each company's activity types, so the list is fetched
@@ -120,7 +121,7 @@ func (c *typeCache) forget(company string, e *typeEntry) {
 func (a *Adapter) activityTypes(ctx context.Context, c api, x userExtra) (activityTypes, error) {
 	return a.types.get(ctx, x.companyKey(), func(ctx context.Context) (activityTypes, error) {
 		var list []activityType
-		if err := c.do(ctx, "GET", "/api/v1/activityTypes", nil, nil, &list); err != nil {
+		if err := c.Do(ctx, "GET", "/api/v1/activityTypes", nil, nil, &list); err != nil {
 			return activityTypes{}, err
 		}
 		return pickTypes(list)

@@ -1,14 +1,10 @@
 package pipedrive
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,66 +27,39 @@ type envelope struct {
 }
 
 // api sends requests for one user: the session's client, which carries the
-// user's token, and the user's API base URL.
-type api struct {
-	client *http.Client
-	base   string
-}
-
-// do sends method path?query with body as JSON (when not nil) and decodes
-// the response's data into out (when not nil). Errors are classified for
-// the server (adapter.ErrUnauthorized, adapter.ErrNotFound,
+// user's token, to the user's API base URL. Errors are classified for the
+// server (adapter.ErrUnauthorized, adapter.ErrNotFound,
 // *adapter.RateLimitError, *adapter.UserError) and name the method and path
 // but never the query (it may hold a phone number) or any credential.
-func (c api) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	target := c.base + path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("pipedrive: %s %s: encoding request: %w", method, path, err)
-		}
-		rd = bytes.NewReader(b) // lets the transport replay it after a token refresh
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
-	if err != nil {
-		return fmt.Errorf("pipedrive: %s %s: %w", method, path, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		// *url.Error quotes the whole URL, query included: keep only its cause.
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err
-		}
-		return fmt.Errorf("pipedrive: %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return fmt.Errorf("pipedrive: %s %s: reading response: %w", method, path, err)
-	}
+type api = adapter.JSONClient
+
+// newAPI is the api of the client hc at base.
+func newAPI(hc *http.Client, base string) api {
+	return api{Client: hc, BaseURL: base, Name: "pipedrive", MaxBody: maxBody, Error: answerError, Decode: decodeData}
+}
+
+// answerError reads the message of a non-2xx answer's envelope.
+func answerError(resp *http.Response, raw []byte) error {
 	var env envelope
-	jsonErr := json.Unmarshal(raw, &env)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return statusError(method, path, resp, env.Error)
-	}
-	if jsonErr != nil {
-		return fmt.Errorf("pipedrive: %s %s: decoding response: %w", method, path, jsonErr)
+	_ = json.Unmarshal(raw, &env) // a body that is not an envelope has no message
+	return statusError(resp, env.Error)
+}
+
+// decodeData decodes the data of a 2xx answer's envelope into out (when
+// not nil); an envelope that says success=false is an error.
+func decodeData(raw []byte, out any) error {
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return fmt.Errorf("decoding the answer: %w", err)
 	}
 	if !env.Success {
-		return fmt.Errorf("pipedrive: %s %s: success=false: %s", method, path, clip(env.Error))
+		return fmt.Errorf("success=false: %s", clip(env.Error))
 	}
-	if out != nil {
-		if err := json.Unmarshal(env.Data, out); err != nil {
-			return fmt.Errorf("pipedrive: %s %s: decoding data: %w", method, path, err)
-		}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		return fmt.Errorf("decoding data: %w", err)
 	}
 	return nil
 }
@@ -98,12 +67,12 @@ func (c api) do(ctx context.Context, method, path string, query url.Values, body
 // statusError maps a non-2xx answer to the adapter's error classes with
 // adapter.ResponseError; a 429 without Retry-After waits for
 // x-ratelimit-reset (seconds until Pipedrive's window resets).
-func statusError(method, path string, resp *http.Response, message string) error {
+func statusError(resp *http.Response, message string) error {
 	err := adapter.ResponseError(resp, message)
 	if rl, ok := errors.AsType[*adapter.RateLimitError](err); ok && rl.RetryAfter == 0 {
 		rl.RetryAfter = resetAfter(resp.Header)
 	}
-	return fmt.Errorf("pipedrive: %s %s: %w", method, path, err)
+	return err
 }
 
 // resetAfter reads x-ratelimit-reset, Pipedrive's seconds until its rate

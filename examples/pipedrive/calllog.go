@@ -43,7 +43,7 @@ func activityPath(id int64) string { return "/api/v2/activities/" + strconv.Form
 
 func getActivity(ctx context.Context, c api, id int64) (activityRead, error) {
 	var a activityRead
-	if err := c.do(ctx, "GET", activityPath(id), nil, nil, &a); err != nil {
+	if err := c.Do(ctx, "GET", activityPath(id), nil, nil, &a); err != nil {
 		return activityRead{}, err
 	}
 	if a.IsDeleted {
@@ -63,7 +63,7 @@ func (a *Adapter) createActivity(ctx context.Context, c api, x userExtra, w acti
 	done := true
 	w.Done = &done
 	var created activityRead
-	if err := c.do(ctx, "POST", "/api/v2/activities", nil, w, &created); err != nil {
+	if err := c.Do(ctx, "POST", "/api/v2/activities", nil, w, &created); err != nil {
 		if _, ok := errors.AsType[*adapter.UserError](err); ok {
 			a.types.forget(x.companyKey(), nil)
 		}
@@ -190,7 +190,7 @@ func (a *Adapter) FindCallLog(ctx context.Context, req adapter.FindCallLogReques
 		"limit":          {strconv.Itoa(findCallLogLimit)},
 	}
 	var acts []activityRead
-	if err := c.do(ctx, "GET", "/api/v2/activities", q, nil, &acts); err != nil {
+	if err := c.Do(ctx, "GET", "/api/v2/activities", q, nil, &acts); err != nil {
 		return adapter.FindCallLogResult{}, err
 	}
 	for _, act := range acts[:min(len(acts), findCallLogLimit)] {
@@ -292,7 +292,7 @@ func (a *Adapter) UpdateCallLog(ctx context.Context, req adapter.UpdateCallLogRe
 		result.UpdatedNote = note.Note()
 	}
 	if changed {
-		if err := c.do(ctx, "PATCH", activityPath(id), nil, w, nil); err != nil {
+		if err := c.Do(ctx, "PATCH", activityPath(id), nil, w, nil); err != nil {
 			return adapter.UpdateCallLogResult{}, err
 		}
 	}

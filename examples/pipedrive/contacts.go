@@ -1,6 +1,7 @@
 package pipedrive
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -236,7 +237,7 @@ func searchPhone(ctx context.Context, c api, term string, exact bool, limit int)
 		q.Set("exact_match", "true")
 	}
 	var res searchResult
-	if err := c.do(ctx, "GET", "/api/v2/persons/search", q, nil, &res); err != nil {
+	if err := c.Do(ctx, "GET", "/api/v2/persons/search", q, nil, &res); err != nil {
 		return nil, err
 	}
 	persons := make([]searchPerson, 0, len(res.Items))
@@ -255,7 +256,7 @@ func openDeals(ctx context.Context, c api, personID int64) ([]deal, error) {
 		"limit":     {pageLimit},
 	}
 	var ds []deal
-	if err := c.do(ctx, "GET", "/api/v2/deals", q, nil, &ds); err != nil {
+	if err := c.Do(ctx, "GET", "/api/v2/deals", q, nil, &ds); err != nil {
 		return nil, err
 	}
 	return ds, nil
@@ -337,7 +338,7 @@ func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRe
 		ID   int64  `json:"id"`
 		Name string `json:"name"`
 	}
-	if err := c.do(ctx, "POST", "/api/v2/persons", nil, body, &created); err != nil {
+	if err := c.Do(ctx, "POST", "/api/v2/persons", nil, body, &created); err != nil {
 		return adapter.CreateContactResult{}, err
 	}
 	if created.ID == 0 {
@@ -345,7 +346,7 @@ func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRe
 	}
 	return adapter.CreateContactResult{Contact: adapter.Contact{
 		ID:    strconv.FormatInt(created.ID, 10),
-		Name:  cmpOr(created.Name, name),
+		Name:  cmp.Or(created.Name, name),
 		Phone: number,
 		Type:  contactType,
 	}}, nil

@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
+	"github.com/crmbridge/crmbridge/internal/credential"
 )
 
 // errorClass names what the server makes of an adapter error.
@@ -213,12 +213,12 @@ func TestSessionClientRefreshesExpiredToken(t *testing.T) {
 	// The server's session client: a Refresher over the stored token.
 	tokens := newMemTokens()
 	key := e.sess.User.ID + "-pipedrive"
-	if err := tokens.SaveToken(ctx, key, auth.Token{AccessToken: e.access, RefreshToken: e.refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
+	if err := tokens.SaveToken(ctx, key, credential.Token{AccessToken: e.access, RefreshToken: e.refresh, Expiry: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	r := auth.NewRefresher(*e.a.Auth().OAuth, tokens)
+	r := credential.NewRefresher(*e.a.Auth().OAuth, tokens)
 	sess := e.sess
-	sess.Client = &http.Client{Transport: auth.NewTransport(nil, r.Credentials(key))}
+	sess.Client = &http.Client{Transport: credential.NewTransport(nil, r.Credentials(key))}
 
 	e.fake.ExpireAccessTokens()
 	res, err := e.a.FindContacts(ctx, adapter.FindContactsRequest{Session: sess, Phone: query(t, "+16505551212")})
@@ -232,8 +232,8 @@ func TestSessionClientRefreshesExpiredToken(t *testing.T) {
 		t.Errorf("refreshes = %d, 401s = %d; want 1 and 1", st.Refreshes, st.Unauthorized)
 	}
 	// Rotation: the refresh token used is dead now.
-	_, err = e.a.Auth().OAuth.Refresh(ctx, nil, e.refresh)
-	if !errors.Is(err, auth.ErrInvalidGrant) {
+	_, err = credential.Refresh(ctx, *e.a.Auth().OAuth, nil, e.refresh)
+	if !errors.Is(err, credential.ErrInvalidGrant) {
 		t.Errorf("reusing the rotated refresh token: err = %v, want invalid_grant", err)
 	}
 }
@@ -263,10 +263,10 @@ func TestProviderRevokesAtPipedrive(t *testing.T) {
 			e := newEnv(t, nil)
 			p := *e.a.Auth().OAuth
 			token, hint := tt.token(e)
-			if err := p.Revoke(ctx, nil, token, hint); err != nil {
+			if err := credential.Revoke(ctx, p, nil, token, hint); err != nil {
 				t.Fatalf("Revoke: %v", err)
 			}
-			if _, err := p.Refresh(ctx, nil, e.refresh); !errors.Is(err, auth.ErrInvalidGrant) {
+			if _, err := credential.Refresh(ctx, p, nil, e.refresh); !errors.Is(err, credential.ErrInvalidGrant) {
 				t.Errorf("refresh after revoke: err = %v, want invalid_grant", err)
 			}
 			if err := getLog("1")(e, e.sess); !errors.Is(err, adapter.ErrUnauthorized) {
@@ -281,8 +281,8 @@ func TestProviderRevokesAtPipedrive(t *testing.T) {
 		e := newEnv(t, nil)
 		p := *e.a.Auth().OAuth
 		p.ClientSecret = "wrong"
-		err := p.Revoke(ctx, nil, e.refresh, "refresh_token")
-		if oe, ok := errors.AsType[*auth.OAuthError](err); !ok || oe.Code != "invalid_client" || strings.Contains(err.Error(), e.refresh) {
+		err := credential.Revoke(ctx, p, nil, e.refresh, "refresh_token")
+		if oe, ok := errors.AsType[*credential.OAuthError](err); !ok || oe.Code != "invalid_client" || strings.Contains(err.Error(), e.refresh) {
 			t.Errorf("err = %v, want invalid_client without the token", err)
 		}
 		if n := e.fake.Stats().Revocations; n != 0 {

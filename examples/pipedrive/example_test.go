@@ -10,6 +10,7 @@ import (
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
+	"github.com/crmbridge/crmbridge/internal/credential"
 	"github.com/crmbridge/crmbridge/phone"
 )
 
@@ -36,11 +37,11 @@ func Example() {
 	ctx := context.Background()
 
 	// The server exchanges the code with the adapter's provider...
-	tok, err := pd.Auth().OAuth.Exchange(ctx, nil, fake.Authorize(uid))
+	tok, err := credential.Exchange(ctx, *pd.Auth().OAuth, nil, fake.Authorize(uid))
 	if err != nil {
 		panic(err)
 	}
-	client := &http.Client{Transport: auth.NewTransport(nil, auth.APIKeyCredentials(tok.AccessToken, auth.BearerScheme))}
+	client := &http.Client{Transport: credential.NewTransport(nil, credential.APIKey(tok.AccessToken, auth.BearerScheme))}
 
 	// ...and asks the adapter who logged in.
 	info, err := pd.GetUserInfo(ctx, adapter.UserInfoRequest{Client: client, TokenExtra: tok.Extra})
@@ -102,10 +103,10 @@ func ExampleAdapter_Auth() {
 	}
 	ctx := context.Background()
 	p := pd.Auth().OAuth
-	err = p.Revoke(ctx, nil, refresh, "refresh_token")
+	err = credential.Revoke(ctx, *p, nil, refresh, "refresh_token")
 	fmt.Println("revoked:", err == nil, "revocations:", fake.Stats().Revocations)
-	_, err = p.Refresh(ctx, nil, refresh)
-	fmt.Println("refresh refused afterwards:", errors.Is(err, auth.ErrInvalidGrant))
+	_, err = credential.Refresh(ctx, *p, nil, refresh)
+	fmt.Println("refresh refused afterwards:", errors.Is(err, credential.ErrInvalidGrant))
 	// Output:
 	// revoked: true revocations: 1
 	// refresh refused afterwards: true

@@ -12,6 +12,7 @@ import (
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
+	"github.com/crmbridge/crmbridge/internal/credential"
 	"github.com/crmbridge/crmbridge/phone"
 )
 
@@ -80,7 +81,7 @@ func (e *env) login(t testing.TB, token string) adapter.Session {
 
 // bearerClient sends "Authorization: Bearer <token>" on every request.
 func bearerClient(token string) *http.Client {
-	return &http.Client{Transport: auth.NewTransport(nil, auth.APIKeyCredentials(token, auth.BearerScheme))}
+	return &http.Client{Transport: credential.NewTransport(nil, credential.APIKey(token, auth.BearerScheme))}
 }
 
 // query builds the PhoneQuery the server would for raw and the user's
@@ -95,28 +96,28 @@ func query(t testing.TB, raw string, formats ...string) adapter.PhoneQuery {
 	return adapter.PhoneQuery{Raw: n.E164(), Number: n, Candidates: phone.Candidates(n, f, 0)}
 }
 
-// memTokens is an in-memory auth.TokenStore for one process.
+// memTokens is an in-memory credential.TokenStore for one process.
 type memTokens struct {
 	mu     sync.Mutex
-	tokens map[string]auth.Token
+	tokens map[string]credential.Token
 	locks  map[string]*sync.Mutex
 }
 
 func newMemTokens() *memTokens {
-	return &memTokens{tokens: map[string]auth.Token{}, locks: map[string]*sync.Mutex{}}
+	return &memTokens{tokens: map[string]credential.Token{}, locks: map[string]*sync.Mutex{}}
 }
 
-func (m *memTokens) LoadToken(_ context.Context, key string) (auth.Token, error) {
+func (m *memTokens) LoadToken(_ context.Context, key string) (credential.Token, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.tokens[key]
 	if !ok {
-		return auth.Token{}, errors.New("no token")
+		return credential.Token{}, errors.New("no token")
 	}
 	return t, nil
 }
 
-func (m *memTokens) SaveToken(_ context.Context, key string, t auth.Token) error {
+func (m *memTokens) SaveToken(_ context.Context, key string, t credential.Token) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.tokens[key] = t

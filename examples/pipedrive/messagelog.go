@@ -89,5 +89,5 @@ func (a *Adapter) UpdateMessageLog(ctx context.Context, req adapter.UpdateMessag
 	if note == act.Note {
 		return adapter.UpdateMessageLogResult{}, nil
 	}
-	return adapter.UpdateMessageLogResult{}, c.do(ctx, "PATCH", activityPath(id), nil, activityWrite{Note: &note}, nil)
+	return adapter.UpdateMessageLogResult{}, c.Do(ctx, "PATCH", activityPath(id), nil, activityWrite{Note: &note}, nil)
 }

@@ -44,7 +44,7 @@ func TestRateLimitWait(t *testing.T) {
 		{"none", http.Header{}, 0},
 	}
 	for _, tt := range tests {
-		err := statusError("GET", "/x", &http.Response{StatusCode: http.StatusTooManyRequests, Header: tt.header}, "")
+		err := statusError(&http.Response{StatusCode: http.StatusTooManyRequests, Header: tt.header}, "")
 		rl, ok := errors.AsType[*adapter.RateLimitError](err)
 		if !ok || rl.RetryAfter != tt.want {
 			t.Errorf("%s: %v, want a wait of %v", tt.name, err, tt.want)

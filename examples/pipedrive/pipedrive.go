@@ -1,13 +1,13 @@
 package pipedrive
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
@@ -59,7 +59,10 @@ func WithLookupConcurrency(n int) Option {
 	return func(a *Adapter) { a.concurrency = n }
 }
 
-// Adapter is the Pipedrive adapter. It is safe for concurrent use.
+// Adapter is the Pipedrive adapter. Besides the five required methods it
+// implements adapter.ContactCreator, CallLogReader, CallLogUpdater,
+// MessageLogger, CallLogFinder, AuthValidator, Manifester and LogFormatter
+// (TestCapabilities pins the list). It is safe for concurrent use.
 type Adapter struct {
 	cfg         Config
 	log         *slog.Logger
@@ -69,39 +72,12 @@ type Adapter struct {
 	notes       keyedMutex
 }
 
-var (
-	_ adapter.Adapter        = (*Adapter)(nil)
-	_ adapter.ContactCreator = (*Adapter)(nil)
-	_ adapter.CallLogReader  = (*Adapter)(nil)
-	_ adapter.CallLogUpdater = (*Adapter)(nil)
-	_ adapter.MessageLogger  = (*Adapter)(nil)
-	_ adapter.Manifester     = (*Adapter)(nil)
-	_ adapter.AuthValidator  = (*Adapter)(nil)
-	_ adapter.CallLogFinder  = (*Adapter)(nil)
-)
-
 // New returns an Adapter for cfg.
 func New(cfg Config, opts ...Option) (*Adapter, error) {
-	cfg.AuthURL = cmpOr(cfg.AuthURL, DefaultAuthURL)
-	cfg.TokenURL = cmpOr(cfg.TokenURL, DefaultTokenURL)
-	cfg.RevokeURL = cmpOr(cfg.RevokeURL, DefaultRevokeURL)
+	cfg.AuthURL = cmp.Or(cfg.AuthURL, DefaultAuthURL)
+	cfg.TokenURL = cmp.Or(cfg.TokenURL, DefaultTokenURL)
+	cfg.RevokeURL = cmp.Or(cfg.RevokeURL, DefaultRevokeURL)
 	cfg.Scopes = slices.Clone(cfg.Scopes)
-	switch {
-	case cfg.ClientID == "":
-		return nil, fmt.Errorf("%w: ClientID is empty", ErrConfig)
-	case cfg.ClientSecret == "":
-		return nil, fmt.Errorf("%w: ClientSecret is empty", ErrConfig)
-	case cfg.RedirectURL == "":
-		return nil, fmt.Errorf("%w: RedirectURL is empty", ErrConfig)
-	}
-	for name, u := range map[string]string{
-		"RedirectURL": cfg.RedirectURL, "AuthURL": cfg.AuthURL,
-		"TokenURL": cfg.TokenURL, "RevokeURL": cfg.RevokeURL,
-	} {
-		if !isHTTPURL(u) {
-			return nil, fmt.Errorf("%w: %s is not an absolute http(s) URL", ErrConfig, name)
-		}
-	}
 	a := &Adapter{
 		cfg:         cfg,
 		log:         slog.New(slog.DiscardHandler),
@@ -109,6 +85,9 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 	}
 	for _, o := range opts {
 		o(a)
+	}
+	if err := a.Auth().Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if a.log == nil || a.concurrency < 1 {
 		return nil, fmt.Errorf("%w: nil logger, or concurrency below 1", ErrConfig)
@@ -119,13 +98,6 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 	}
 	a.manifest = m
 	return a, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func isHTTPURL(s string) bool {
@@ -183,17 +155,9 @@ type manifestBlock struct {
 func (a *Adapter) manifestBlock() manifestBlock {
 	deals := []manifestField{{Const: dealsField, Title: "Deal", Type: "selection", ContactDependent: true}}
 	return manifestBlock{
-		Name:        Platform,
-		DisplayName: "Pipedrive",
-		Auth: map[string]any{
-			"type": "oauth",
-			"oauth": map[string]string{
-				"authUrl":     a.cfg.AuthURL,
-				"clientId":    a.cfg.ClientID,
-				"redirectUri": a.cfg.RedirectURL,
-				"scope":       strings.Join(a.cfg.Scopes, " "),
-			},
-		},
+		Name:         Platform,
+		DisplayName:  "Pipedrive",
+		Auth:         a.Auth().ManifestAuth(),
 		ContactTypes: []any{map[string]string{"display": "Person", "value": "Person"}},
 		Page: map[string]manifestLogPage{
 			"callLog":    {AdditionalFields: deals},

@@ -15,6 +15,7 @@ import (
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
+	"github.com/crmbridge/crmbridge/internal/credential"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -118,7 +119,7 @@ func TestLoginThroughCodeExchange(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	tok, err := a.Auth().OAuth.Exchange(ctx, nil, fake.Authorize(uid))
+	tok, err := credential.Exchange(ctx, *a.Auth().OAuth, nil, fake.Authorize(uid))
 	if err != nil {
 		t.Fatalf("Exchange: %v", err)
 	}

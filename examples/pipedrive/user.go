@@ -36,7 +36,7 @@ func (a *Adapter) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) 
 		return adapter.UserInfo{}, err
 	}
 	var u me
-	if err := (api{client: req.Client, base: base}).do(ctx, "GET", "/api/v1/users/me", nil, nil, &u); err != nil {
+	if err := newAPI(req.Client, base).Do(ctx, "GET", "/api/v1/users/me", nil, nil, &u); err != nil {
 		return adapter.UserInfo{}, err
 	}
 	if u.ID == 0 {
@@ -105,7 +105,7 @@ func userAPI(s adapter.Session) (api, userExtra, error) {
 	if s.Client == nil {
 		return api{}, x, errors.New("pipedrive: session has no HTTP client")
 	}
-	return api{client: s.Client, base: strings.TrimRight(x.APIDomain, "/")}, x, nil
+	return newAPI(s.Client, strings.TrimRight(x.APIDomain, "/")), x, nil
 }
 
 // companyKey scopes per-company caches: the company id when known, else the
@@ -151,5 +151,5 @@ func (a *Adapter) ValidateAuth(ctx context.Context, req adapter.ValidateAuthRequ
 		return adapter.ValidateAuthResult{}, err
 	}
 	var u me
-	return adapter.ValidateAuthResult{}, c.do(ctx, "GET", "/api/v1/users/me", nil, nil, &u)
+	return adapter.ValidateAuthResult{}, c.Do(ctx, "GET", "/api/v1/users/me", nil, nil, &u)
 }

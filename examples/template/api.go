@@ -1,12 +1,10 @@
 package template
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,23 +26,14 @@ type Config struct {
 	BaseURL string
 }
 
-// Adapter connects the crmbridge server to TemplateCRM. It implements
-// adapter.Adapter, adapter.ContactSearcher, adapter.Manifester and
-// adapter.AuthValidator, and is safe for concurrent use.
+// Adapter connects the crmbridge server to TemplateCRM. Besides the five
+// methods of adapter.Adapter it implements adapter.ContactCreator,
+// CallLogReader, CallLogUpdater, MessageLogger, ContactSearcher,
+// AuthValidator, Manifester and LogFormatter (TestCapabilities pins the
+// list; drop what your CRM cannot do). It is safe for concurrent use.
 type Adapter struct {
 	base string
 }
-
-var (
-	_ adapter.Adapter         = (*Adapter)(nil)
-	_ adapter.ContactCreator  = (*Adapter)(nil)
-	_ adapter.CallLogReader   = (*Adapter)(nil)
-	_ adapter.CallLogUpdater  = (*Adapter)(nil)
-	_ adapter.MessageLogger   = (*Adapter)(nil)
-	_ adapter.ContactSearcher = (*Adapter)(nil)
-	_ adapter.Manifester      = (*Adapter)(nil)
-	_ adapter.AuthValidator   = (*Adapter)(nil)
-)
 
 // New returns an adapter for the API cfg names.
 func New(cfg Config) (*Adapter, error) {
@@ -71,63 +60,20 @@ type apiError struct {
 }
 
 // do sends one request with the user's client (which carries the key) and
-// decodes a 2xx answer's JSON into out, when out is not nil. Other answers
-// become the adapter errors the server maps to the client's messages.
-// Errors name the method and path, never the query: it may hold a phone
-// number.
-func (a *Adapter) do(ctx context.Context, hc *http.Client, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("templatecrm %s %s: encoding the request: %w", method, routeOf(path), err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
-	if err != nil {
-		return fmt.Errorf("templatecrm %s %s: %w", method, routeOf(path), err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := hc.Do(req)
-	if err != nil {
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err // its text repeats the URL, query and all
-		}
-		return fmt.Errorf("templatecrm %s %s: %w", method, routeOf(path), err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("templatecrm %s %s: reading the answer: %w", method, routeOf(path), err)
-	}
-	if err := statusError(res, raw); err != nil {
-		return fmt.Errorf("templatecrm %s %s: %w", method, routeOf(path), err)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("templatecrm %s %s: decoding the answer: %w", method, routeOf(path), err)
-	}
-	return nil
+// decodes a 2xx answer's JSON into out, when out is not nil.
+// adapter.JSONClient does the work: it bounds the answer, turns other
+// answers into the adapter errors the server maps to the client's messages
+// (answerError), and names the method and path in errors, never the query:
+// it may hold a phone number.
+func (a *Adapter) do(ctx context.Context, hc *http.Client, method, path string, query url.Values, in, out any) error {
+	c := adapter.JSONClient{Client: hc, BaseURL: a.base, Name: "templatecrm", MaxBody: 1 << 20, Error: answerError}
+	return c.Do(ctx, method, path, query, in, out)
 }
 
-// statusError maps a non-2xx answer to an adapter error with
-// adapter.ResponseError, showing TemplateCRM's own message; nil for 2xx.
-func statusError(res *http.Response, raw []byte) error {
-	if res.StatusCode >= 200 && res.StatusCode < 300 {
-		return nil
-	}
+// answerError maps a non-2xx answer to an adapter error with
+// adapter.ResponseError, showing TemplateCRM's own message.
+func answerError(res *http.Response, raw []byte) error {
 	var e apiError
 	_ = json.Unmarshal(raw, &e) // a body that is not JSON leaves the message empty
 	return adapter.ResponseError(res, e.Error.Message)
-}
-
-func routeOf(path string) string {
-	p, _, _ := strings.Cut(path, "?")
-	return p
 }

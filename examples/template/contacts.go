@@ -36,7 +36,7 @@ func (a *Adapter) FindContacts(ctx context.Context, req adapter.FindContactsRequ
 	seen := map[string]bool{}
 	for _, cand := range req.Phone.Candidates {
 		var list contactList
-		if err := a.do(ctx, req.Client, "GET", "/v1/contacts?phone="+url.QueryEscape(cand), nil, &list); err != nil {
+		if err := a.do(ctx, req.Client, "GET", "/v1/contacts", url.Values{"phone": {cand}}, nil, &list); err != nil {
 			return adapter.FindContactsResult{}, err
 		}
 		for _, c := range list.Data {
@@ -52,7 +52,7 @@ func (a *Adapter) FindContacts(ctx context.Context, req adapter.FindContactsRequ
 // SearchContacts finds contacts whose name contains req.Name.
 func (a *Adapter) SearchContacts(ctx context.Context, req adapter.SearchContactsRequest) (adapter.FindContactsResult, error) {
 	var list contactList
-	if err := a.do(ctx, req.Client, "GET", "/v1/contacts?name="+url.QueryEscape(strings.TrimSpace(req.Name)), nil, &list); err != nil {
+	if err := a.do(ctx, req.Client, "GET", "/v1/contacts", url.Values{"name": {strings.TrimSpace(req.Name)}}, nil, &list); err != nil {
 		return adapter.FindContactsResult{}, err
 	}
 	found := make([]adapter.Contact, 0, len(list.Data))
@@ -66,7 +66,7 @@ func (a *Adapter) SearchContacts(ctx context.Context, req adapter.SearchContacts
 func (a *Adapter) CreateContact(ctx context.Context, req adapter.CreateContactRequest) (adapter.CreateContactResult, error) {
 	var created contact
 	in := contact{Name: req.Name, Phone: req.Phone.Number.E164()}
-	if err := a.do(ctx, req.Client, "POST", "/v1/contacts", in, &created); err != nil {
+	if err := a.do(ctx, req.Client, "POST", "/v1/contacts", nil, in, &created); err != nil {
 		return adapter.CreateContactResult{}, err
 	}
 	return adapter.CreateContactResult{Contact: created.toAdapter()}, nil

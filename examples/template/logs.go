@@ -24,23 +24,23 @@ func activityPath(id string) string { return "/v1/activities/" + url.PathEscape(
 
 func (a *Adapter) createActivity(ctx context.Context, s adapter.Session, act activity) (string, error) {
 	var created activity
-	if err := a.do(ctx, s.Client, "POST", "/v1/activities", act, &created); err != nil {
+	if err := a.do(ctx, s.Client, "POST", "/v1/activities", nil, act, &created); err != nil {
 		return "", err
 	}
 	if created.ID == "" {
-		return "", errors.New("templatecrm POST /v1/activities: no id in the answer")
+		return "", errors.New("templatecrm: POST /v1/activities: no id in the answer")
 	}
 	return created.ID, nil
 }
 
 func (a *Adapter) getActivity(ctx context.Context, s adapter.Session, id string) (activity, error) {
 	var act activity
-	err := a.do(ctx, s.Client, "GET", activityPath(id), nil, &act)
+	err := a.do(ctx, s.Client, "GET", activityPath(id), nil, nil, &act)
 	return act, err
 }
 
 func (a *Adapter) patchActivity(ctx context.Context, s adapter.Session, id string, act activity) error {
-	return a.do(ctx, s.Client, "PATCH", activityPath(id), activity{Subject: act.Subject, Note: act.Note}, nil)
+	return a.do(ctx, s.Client, "PATCH", activityPath(id), nil, activity{Subject: act.Subject, Note: act.Note}, nil)
 }
 
 // LogFormat says that activity notes are plain text; logbody composes

@@ -25,6 +25,20 @@ func newAdapter(t *testing.T, crm *fakeCRM) *template.Adapter {
 	return a
 }
 
+// TestCapabilities pins the optional interfaces the server finds in the
+// adapter: a capability method whose signature drifts from the interface
+// drops out without a compile error, and a new one changes what the client
+// is offered. Drop from the list what your adapter does not implement.
+func TestCapabilities(t *testing.T) {
+	want := []string{
+		"ContactCreator", "CallLogReader", "CallLogUpdater", "MessageLogger",
+		"ContactSearcher", "AuthValidator", "Manifester", "LogFormatter",
+	}
+	if diff := cmp.Diff(want, adapter.Discover(newAdapter(t, newFakeCRM(t, "test-key"))).Names()); diff != "" {
+		t.Errorf("capabilities (-want +got):\n%s", diff)
+	}
+}
+
 // TestConformance runs the adaptertest kit: the adapter, through the real
 // server, against the fake CRM.
 func TestConformance(t *testing.T) {
@@ -97,7 +111,7 @@ func TestErrors(t *testing.T) {
 			return cmp.Diff("Subject is too long", ue.Message)
 		}},
 		{"server error", http.StatusBadGateway, func(err error) string {
-			if err == nil || errors.Is(err, adapter.ErrNotFound) || !strings.HasPrefix(err.Error(), "templatecrm GET /v1/activities/a404: HTTP 502") {
+			if err == nil || errors.Is(err, adapter.ErrNotFound) || !strings.HasPrefix(err.Error(), "templatecrm: GET /v1/activities/a404: HTTP 502") {
 				return "want a plain error naming the route and status"
 			}
 			return ""

@@ -32,26 +32,6 @@ const DealsField = "deals"
 // errRevoked is what every call on behalf of a revoked user returns.
 var errRevoked = fmt.Errorf("api key revoked: %w", adapter.ErrUnauthorized)
 
-// Compile-time proof that Adapter implements the contract and every optional
-// capability.
-var (
-	_ adapter.Adapter           = (*Adapter)(nil)
-	_ adapter.ContactCreator    = (*Adapter)(nil)
-	_ adapter.CallLogReader     = (*Adapter)(nil)
-	_ adapter.CallLogUpdater    = (*Adapter)(nil)
-	_ adapter.MessageLogger     = (*Adapter)(nil)
-	_ adapter.Unauthorizer      = (*Adapter)(nil)
-	_ adapter.ContactSearcher   = (*Adapter)(nil)
-	_ adapter.DispositionSetter = (*Adapter)(nil)
-	_ adapter.Manifester        = (*Adapter)(nil)
-	_ adapter.AuthValidator     = (*Adapter)(nil)
-	_ adapter.SettingsDefaulter = (*Adapter)(nil)
-	_ adapter.LicenseChecker    = (*Adapter)(nil)
-	_ adapter.UserLister        = (*Adapter)(nil)
-	_ adapter.LogFormatter      = (*Adapter)(nil)
-	_ adapter.CallLogFinder     = (*Adapter)(nil)
-)
-
 // LogFormat says that call log bodies are plain text (see CallActivity.Note).
 func (a *Adapter) LogFormat() adapter.LogFormat { return adapter.LogFormatText }
 
@@ -88,8 +68,9 @@ func (a *Adapter) ListUsers(ctx context.Context, req adapter.ListUsersRequest) (
 }
 
 // Adapter connects the crmbridge server to a [CRM]. It implements
-// adapter.Adapter and every optional capability. It is safe for concurrent
-// use.
+// adapter.Adapter and every optional capability but
+// adapter.ContactCachePolicy (TestCapabilities pins the list). It is safe
+// for concurrent use.
 type Adapter struct {
 	crm *CRM
 }

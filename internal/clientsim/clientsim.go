@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crmbridge/crmbridge/internal/clientwire"
 )
 
 // Defaults of the simulator. The numbers match the sample CRM
@@ -647,18 +649,12 @@ func (s *sim) callBody(note string) map[string]any {
 	if s.session == "" {
 		s.session = "sim-" + s.run4
 	}
+	call := clientwire.Call{
+		Start: time.Now().Add(-2 * time.Minute), Duration: 42 * time.Second, Direction: "Inbound", Result: "Call connected",
+		From: clientwire.Party{PhoneNumber: s.o.Phone, Name: str(s.contact["name"])}, To: clientwire.Party{PhoneNumber: selfPhone, Name: "crmbridge sim"},
+	}
 	return map[string]any{
-		"logInfo": map[string]any{
-			"id":                 "sim-call-" + s.run4,
-			"sessionId":          s.session,
-			"telephonySessionId": "s-sim-" + s.run4,
-			"startTime":          time.Now().Add(-2 * time.Minute).UnixMilli(),
-			"duration":           42,
-			"direction":          "Inbound",
-			"result":             "Call connected",
-			"from":               map[string]any{"phoneNumber": s.o.Phone, "name": str(s.contact["name"])},
-			"to":                 map[string]any{"phoneNumber": selfPhone, "name": "crmbridge sim"},
-		},
+		"logInfo":              call.LogInfo("sim-call-"+s.run4, s.session, "s-sim-"+s.run4, ""),
 		"note":                 note,
 		"additionalSubmission": map[string]any{},
 		"contactId":            s.contact["id"],

@@ -10,19 +10,22 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/crmbridge/crmbridge/store"
+	"github.com/crmbridge/crmbridge/store/internal/sqlstore"
 )
 
-// slotTable holds the statements of one reservation table. The call-log and
-// message tables have the same shape and differ only in names.
-type slotTable struct {
-	what    string // for error messages
+// slot is the reserve/confirm/release protocol on one reservation table
+// (sqlstore.Slot). The call-log and message tables have the same shape and
+// differ only in names.
+type slot struct {
+	s *Store
+	sqlstore.Table
 	reserve string
 	current string
 	confirm string
 	release string
 }
 
-// newSlotTable writes the statements for a table keyed by (user_key, idCol).
+// newSlot writes the statements for a table keyed by (user_key, t.Key).
 //
 // Reserve is one INSERT ... ON CONFLICT DO UPDATE ... WHERE: PostgreSQL
 // inserts the slot, or locks the conflicting row and takes it over only
@@ -32,9 +35,11 @@ type slotTable struct {
 // first one started. RETURNING says whether the row was taken over
 // (updated: its xmax is set) rather than inserted. Leases are measured on the
 // database clock, the one clock all replicas share.
-func newSlotTable(table, idCol, what string) slotTable {
-	return slotTable{
-		what: what,
+func newSlot(s *Store, t sqlstore.Table) slot {
+	table, idCol := t.Name, t.Key
+	return slot{
+		s:     s,
+		Table: t,
 		reserve: `INSERT INTO ` + table + ` AS t (user_key, ` + idCol + `, log_id, reserved_at)
 			VALUES ($1, $2, NULL, now())
 			ON CONFLICT (user_key, ` + idCol + `) DO UPDATE SET reserved_at = excluded.reserved_at
@@ -53,11 +58,6 @@ func newSlotTable(table, idCol, what string) slotTable {
 	}
 }
 
-var (
-	callLogs = newSlotTable("call_logs", "session_id", "call log")
-	messages = newSlotTable("message_logs", "message_id", "message")
-)
-
 // maxAttempts bounds the reserve-or-read loops. Another attempt is needed
 // only when the row seen in conflict was deleted before it could be read,
 // which takes a release or DeleteUser landing between two statements.
@@ -65,94 +65,59 @@ const maxAttempts = 10
 
 var errChurn = errors.New("the row kept changing; try again")
 
-func (s *Store) reserve(ctx context.Context, t *slotTable, userKey, id string, lease time.Duration) (store.Reservation, error) {
-	if s.closed.Load() {
-		return store.Reservation{}, errClosed("reserve " + t.what)
+// Reserve claims the slot (userKey, id). Concurrent calls from any number
+// of processes elect exactly one winner, and a pending slot whose lease has
+// run out on the database clock is taken over by exactly one caller. A
+// negative lease counts as zero.
+func (t slot) Reserve(ctx context.Context, userKey, id string, lease time.Duration) (store.Reservation, error) {
+	if t.s.closed.Load() {
+		return store.Reservation{}, errClosed("reserve " + t.What)
 	}
 	lease = max(lease, 0)
 	for range maxAttempts {
 		var takenOver bool
-		err := s.pool.QueryRow(ctx, t.reserve, userKey, id, lease).Scan(&takenOver)
+		err := t.s.pool.QueryRow(ctx, t.reserve, userKey, id, lease).Scan(&takenOver)
 		if err == nil {
 			return store.Reservation{Won: true, TakenOver: takenOver}, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return store.Reservation{}, s.fail("reserve "+t.what, err)
+			return store.Reservation{}, t.s.fail("reserve "+t.What, err)
 		}
 		var logID pgtype.Text
-		err = s.pool.QueryRow(ctx, t.current, userKey, id).Scan(&logID)
+		err = t.s.pool.QueryRow(ctx, t.current, userKey, id).Scan(&logID)
 		if err == nil {
 			return store.Reservation{LogID: logID.String}, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return store.Reservation{}, s.fail("reserve "+t.what, err)
+			return store.Reservation{}, t.s.fail("reserve "+t.What, err)
 		}
 	}
-	return store.Reservation{}, fmt.Errorf("store/postgres: reserve %s: %w", t.what, errChurn)
+	return store.Reservation{}, fmt.Errorf("store/postgres: reserve %s: %w", t.What, errChurn)
 }
 
-func (s *Store) confirm(ctx context.Context, t *slotTable, userKey, id, logID string) error {
-	if s.closed.Load() {
-		return errClosed("confirm " + t.what)
+// Confirm records logID for the slot.
+func (t slot) Confirm(ctx context.Context, userKey, id, logID string) error {
+	if t.s.closed.Load() {
+		return errClosed("confirm " + t.What)
 	}
 	if logID == "" {
-		return fmt.Errorf("store/postgres: confirm %s: %w", t.what, errEmptyID)
+		return fmt.Errorf("store/postgres: confirm %s: %w", t.What, errEmptyID)
 	}
-	if _, err := s.pool.Exec(ctx, t.confirm, userKey, id, logID); err != nil {
-		return s.fail("confirm "+t.what, err)
-	}
-	return nil
-}
-
-func (s *Store) release(ctx context.Context, t *slotTable, userKey, id string) error {
-	if s.closed.Load() {
-		return errClosed("release " + t.what)
-	}
-	if _, err := s.pool.Exec(ctx, t.release, userKey, id); err != nil {
-		return s.fail("release "+t.what, err)
+	if _, err := t.s.pool.Exec(ctx, t.confirm, userKey, id, logID); err != nil {
+		return t.s.fail("confirm "+t.What, err)
 	}
 	return nil
 }
 
-// ReserveCallLog claims the call-log slot (userKey, sessionID); see
-// [store.Store.ReserveCallLog]. Concurrent calls from any number of
-// processes elect exactly one winner, and a pending slot whose lease has
-// run out on the database clock is taken over by exactly one caller. A
-// negative lease counts as zero.
-func (s *Store) ReserveCallLog(ctx context.Context, userKey, sessionID string, lease time.Duration) (store.Reservation, error) {
-	return s.reserve(ctx, &callLogs, userKey, sessionID, lease)
-}
-
-// ConfirmCallLog records logID for the slot. A slot that is already
-// confirmed keeps its first id; a slot that is no longer reserved (released
-// or deleted meanwhile) is recorded as confirmed all the same, because the
-// CRM record exists. An empty logID is an error.
-func (s *Store) ConfirmCallLog(ctx context.Context, userKey, sessionID, logID string) error {
-	return s.confirm(ctx, &callLogs, userKey, sessionID, logID)
-}
-
-// ReleaseCallLog frees the slot if it is pending; it does nothing to a
-// confirmed or missing slot.
-func (s *Store) ReleaseCallLog(ctx context.Context, userKey, sessionID string) error {
-	return s.release(ctx, &callLogs, userKey, sessionID)
-}
-
-// ReserveMessage claims the message slot (userKey, messageID); it behaves
-// as [Store.ReserveCallLog].
-func (s *Store) ReserveMessage(ctx context.Context, userKey, messageID string, lease time.Duration) (store.Reservation, error) {
-	return s.reserve(ctx, &messages, userKey, messageID, lease)
-}
-
-// ConfirmMessage records the CRM record the message went into; it behaves
-// as [Store.ConfirmCallLog].
-func (s *Store) ConfirmMessage(ctx context.Context, userKey, messageID, logID string) error {
-	return s.confirm(ctx, &messages, userKey, messageID, logID)
-}
-
-// ReleaseMessage frees the slot if it is pending; it behaves as
-// [Store.ReleaseCallLog].
-func (s *Store) ReleaseMessage(ctx context.Context, userKey, messageID string) error {
-	return s.release(ctx, &messages, userKey, messageID)
+// Release frees the slot if it is pending.
+func (t slot) Release(ctx context.Context, userKey, id string) error {
+	if t.s.closed.Load() {
+		return errClosed("release " + t.What)
+	}
+	if _, err := t.s.pool.Exec(ctx, t.release, userKey, id); err != nil {
+		return t.s.fail("release "+t.What, err)
+	}
+	return nil
 }
 
 // CallLogIDs returns the confirmed CRM ids of the given sessions of the

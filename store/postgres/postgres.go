@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/crmbridge/crmbridge/store"
+	"github.com/crmbridge/crmbridge/store/internal/sqlstore"
 )
 
 // Store is a [store.Store] kept in a PostgreSQL database. Any number of
@@ -24,6 +25,11 @@ import (
 // reservations, conversation ids and [Store.Lock] exclude each other
 // through the database. A Store is safe for concurrent use.
 type Store struct {
+	// Slots and Settings route the reservation and settings methods of
+	// store.Store to this store's tables.
+	sqlstore.Slots
+	sqlstore.Settings
+
 	pool   *pgxpool.Pool // every statement except Lock
 	locks  *pgxpool.Pool // connections that hold advisory locks
 	log    *slog.Logger
@@ -134,6 +140,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 
 	s := &Store{log: o.log}
+	s.Slots = sqlstore.Slots{CallLogs: newSlot(s, sqlstore.CallLogTable), Messages: newSlot(s, sqlstore.MessageTable)}
+	s.Settings = sqlstore.Settings{Conn: conn{s}, User: dialect.Doc(sqlstore.UserSettingsTable), Admin: dialect.Doc(sqlstore.AdminSettingsTable)}
 	s.closing, s.stopClosing = context.WithCancel(context.Background())
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		s.stopClosing()
@@ -271,3 +279,33 @@ func bytea(b []byte) []byte {
 }
 
 var errEmptyID = errors.New("store/postgres: empty id")
+
+// conn runs the shared statements (sqlstore.Conn) on the pool; they read
+// the database clock.
+type conn struct{ s *Store }
+
+func (c conn) QueryRow(ctx context.Context, op, q string, args []any, dest ...any) (bool, error) {
+	if c.s.closed.Load() {
+		return false, errClosed(op)
+	}
+	err := c.s.pool.QueryRow(ctx, q, args...).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, c.s.fail(op, err)
+	}
+	return true, nil
+}
+
+func (c conn) Exec(ctx context.Context, op, q string, args ...any) error {
+	if c.s.closed.Load() {
+		return errClosed(op)
+	}
+	if _, err := c.s.pool.Exec(ctx, q, args...); err != nil {
+		return c.s.fail(op, err)
+	}
+	return nil
+}
+
+func (c conn) Stamp() []any { return nil }

@@ -11,61 +11,6 @@ import (
 	"github.com/crmbridge/crmbridge/store"
 )
 
-// UserSettings returns the user's own settings, or nil when none are stored.
-func (s *Store) UserSettings(ctx context.Context, userKey string) ([]byte, error) {
-	return s.settings(ctx, `SELECT settings FROM user_settings WHERE user_key = $1`, "user settings", userKey)
-}
-
-// PutUserSettings replaces the user's own settings.
-func (s *Store) PutUserSettings(ctx context.Context, userKey string, settings []byte) error {
-	return s.putSettings(ctx, `INSERT INTO user_settings (user_key, settings, updated_at) VALUES ($1, $2, now())
-		ON CONFLICT (user_key) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
-		"put user settings", userKey, settings)
-}
-
-// AdminSettings returns the settings of a telephony account, or nil.
-func (s *Store) AdminSettings(ctx context.Context, accountKey string) ([]byte, error) {
-	return s.settings(ctx, `SELECT settings FROM admin_settings WHERE account_key = $1`, "admin settings", accountKey)
-}
-
-// PutAdminSettings replaces the settings of a telephony account.
-func (s *Store) PutAdminSettings(ctx context.Context, accountKey string, settings []byte) error {
-	return s.putSettings(ctx, `INSERT INTO admin_settings (account_key, settings, updated_at) VALUES ($1, $2, now())
-		ON CONFLICT (account_key) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
-		"put admin settings", accountKey, settings)
-}
-
-func (s *Store) settings(ctx context.Context, q, op, key string) ([]byte, error) {
-	if s.closed.Load() {
-		return nil, errClosed(op)
-	}
-	var b []byte
-	err := s.pool.QueryRow(ctx, q, key).Scan(&b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, s.fail(op, err)
-	}
-	if len(b) == 0 {
-		return nil, nil
-	}
-	return b, nil
-}
-
-func (s *Store) putSettings(ctx context.Context, q, op, key string, settings []byte) error {
-	if s.closed.Load() {
-		return errClosed(op)
-	}
-	if settings == nil {
-		settings = []byte{}
-	}
-	if _, err := s.pool.Exec(ctx, q, key, settings); err != nil {
-		return s.fail(op, err)
-	}
-	return nil
-}
-
 // PutCachedNote keeps a note until expires, at most maxPerUser per user,
 // in one statement: expired notes (of every user) go, the note is written,
 // and the user's notes expiring first beyond the limit go.

@@ -10,7 +10,20 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/crmbridge/crmbridge/store"
+	"github.com/crmbridge/crmbridge/store/internal/sqlstore"
 )
+
+// dialect is PostgreSQL's text of the shared statements: the database clock
+// stamps the rows, so replicas with skewed clocks agree, and a replaced
+// users row's updated_at never precedes its created_at.
+var dialect = sqlstore.Dialect{
+	Param:   sqlstore.Numbered("$"),
+	Now:     func(int) string { return "now()" },
+	Touched: "greatest(excluded.updated_at, users.created_at)",
+}
+
+// users are the statements of whole users rows.
+var users = dialect.Users()
 
 // GetUser returns the user, or an error wrapping [store.ErrNotFound].
 // Absent credentials and Extra come back nil; times come back in UTC.
@@ -18,13 +31,10 @@ func (s *Store) GetUser(ctx context.Context, key string) (store.User, error) {
 	if s.closed.Load() {
 		return store.User{}, errClosed("get user")
 	}
-	const q = `SELECT platform, crm_user_id, hostname, timezone, timezone_offset,
-		access_token, refresh_token, api_key, token_expiry, extra, created_at, updated_at, sessions_valid_from
-		FROM users WHERE user_key = $1`
 	u := store.User{Key: key}
 	var expiry, validFrom pgtype.Timestamptz
 	var offset int32
-	err := s.pool.QueryRow(ctx, q, key).Scan(
+	err := s.pool.QueryRow(ctx, users.Select, key).Scan(
 		&u.Platform, &u.CRMUserID, &u.Hostname, &u.Timezone, &offset,
 		&u.AccessToken, &u.RefreshToken, &u.APIKey, &expiry, &u.Extra, &u.CreatedAt, &u.UpdatedAt, &validFrom)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -56,22 +66,7 @@ func (s *Store) UpsertUser(ctx context.Context, u store.User) error {
 	if u.TimezoneOffset < -1<<31 || u.TimezoneOffset > 1<<31-1 {
 		return fmt.Errorf("store/postgres: upsert user: timezone offset %d out of range", u.TimezoneOffset)
 	}
-	const q = `INSERT INTO users AS u (user_key, platform, crm_user_id, hostname, timezone, timezone_offset,
-		access_token, refresh_token, api_key, token_expiry, extra, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), now())
-		ON CONFLICT (user_key) DO UPDATE SET
-			platform = excluded.platform,
-			crm_user_id = excluded.crm_user_id,
-			hostname = excluded.hostname,
-			timezone = excluded.timezone,
-			timezone_offset = excluded.timezone_offset,
-			access_token = excluded.access_token,
-			refresh_token = excluded.refresh_token,
-			api_key = excluded.api_key,
-			token_expiry = excluded.token_expiry,
-			extra = excluded.extra,
-			updated_at = greatest(excluded.updated_at, u.created_at)`
-	_, err := s.pool.Exec(ctx, q, u.Key, u.Platform, u.CRMUserID, u.Hostname, u.Timezone, int32(u.TimezoneOffset),
+	_, err := s.pool.Exec(ctx, users.Upsert, u.Key, u.Platform, u.CRMUserID, u.Hostname, u.Timezone, int32(u.TimezoneOffset),
 		bytea(u.AccessToken), bytea(u.RefreshToken), bytea(u.APIKey), timestamptz(u.TokenExpiry), bytea(u.Extra))
 	if err != nil {
 		return s.fail("upsert user", err)

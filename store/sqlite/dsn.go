@@ -57,10 +57,14 @@ func buildDSN(path string) (dsn string, memory bool, err error) {
 	}
 }
 
-// filePath is the file a path given to Open names: the path itself, or the
-// path of a "file:" URI without its query, unescaped. ok is false for an
-// in-memory database and for a URI naming a host other than localhost.
-func filePath(path string) (file string, ok bool) {
+// FilePath is the file that a path given to [Open] names: the path itself,
+// or the path of a "file:" URI without its query, unescaped
+// ("file:/var/lib/a%20b.db?cache=1" names "/var/lib/a b.db"). ok is false
+// for an in-memory database (":memory:", "mode=memory", "vfs=memdb"), for
+// an empty path and for a URI naming a host other than localhost. A
+// program uses it to set up the file's directory and permissions, or to put
+// other files beside it.
+func FilePath(path string) (file string, ok bool) {
 	if path == "" || path == ":memory:" {
 		return "", false
 	}

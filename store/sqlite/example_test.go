@@ -91,3 +91,16 @@ func ExampleStore_Lock() {
 	// Output:
 	// second lock: true
 }
+
+// FilePath says which file a path given to Open names, so that a program
+// can create its directory or put a file beside it.
+func ExampleFilePath() {
+	for _, p := range []string{"data/crmbridge.db", "file:/var/lib/a%20b.db?mode=rwc", ":memory:"} {
+		file, ok := sqlite.FilePath(p)
+		fmt.Printf("%q %v\n", file, ok)
+	}
+	// Output:
+	// "data/crmbridge.db" true
+	// "/var/lib/a b.db" true
+	// "" false
+}

@@ -92,13 +92,13 @@ func TestFilePath(t *testing.T) {
 		"file:///var/lib/x.db":           "/var/lib/x.db",
 		"file://localhost/var/x.db":      "/var/x.db",
 	} {
-		if got, ok := filePath(in); !ok || got != want {
-			t.Errorf("filePath(%q) = %q %v, want %q", in, got, ok, want)
+		if got, ok := FilePath(in); !ok || got != want {
+			t.Errorf("FilePath(%q) = %q %v, want %q", in, got, ok, want)
 		}
 	}
 	for _, in := range []string{":memory:", "file::memory:", "file:x?mode=memory", "file:x?vfs=memdb", "file://elsewhere/x.db"} {
-		if _, ok := filePath(in); ok {
-			t.Errorf("filePath(%q) names a local file", in)
+		if _, ok := FilePath(in); ok {
+			t.Errorf("FilePath(%q) names a local file", in)
 		}
 	}
 }

@@ -10,19 +10,22 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/store"
+	"github.com/crmbridge/crmbridge/store/internal/sqlstore"
 )
 
-// slotTable holds the statements of one reservation table. The call-log and
-// message tables have the same shape and differ only in names.
-type slotTable struct {
-	what    string // for error messages
+// slot is the reserve/confirm/release protocol on one reservation table
+// (sqlstore.Slot). The call-log and message tables have the same shape and
+// differ only in names.
+type slot struct {
+	s *Store
+	sqlstore.Table
 	reserve string
 	confirm string
 	release string
 }
 
-// newSlotTable writes the reserve/confirm/release statements for a table
-// keyed by (user_key, idCol).
+// newSlot writes the reserve/confirm/release statements for a table keyed
+// by (user_key, t.Key).
 //
 // Reserve is one INSERT ... ON CONFLICT DO UPDATE, so SQLite's write lock
 // makes it atomic: a free slot is inserted with our claim; an existing slot
@@ -30,10 +33,12 @@ type slotTable struct {
 // before the lease cutoff (?5). Both CASE arms read the row as it was before
 // the update. RETURNING hands back the row either way: the caller won iff
 // the claim is its own.
-func newSlotTable(table, idCol, what string) slotTable {
+func newSlot(s *Store, t sqlstore.Table) slot {
+	table, idCol := t.Name, t.Key
 	taken := `(log_id IS NULL AND reserved_at < ?5)`
-	return slotTable{
-		what: what,
+	return slot{
+		s:     s,
+		Table: t,
 		reserve: `INSERT INTO ` + table + ` (user_key, ` + idCol + `, log_id, claim, reserved_at)
 			VALUES (?1, ?2, NULL, ?3, ?4)
 			ON CONFLICT (user_key, ` + idCol + `) DO UPDATE SET
@@ -53,24 +58,20 @@ func newSlotTable(table, idCol, what string) slotTable {
 	}
 }
 
-var (
-	callLogs = newSlotTable("call_logs", "session_id", "call log")
-	messages = newSlotTable("message_logs", "message_id", "message")
-)
-
-func (s *Store) reserve(ctx context.Context, t *slotTable, userKey, id string, lease time.Duration) (store.Reservation, error) {
-	now := s.now()
+// Reserve claims the slot (userKey, id) in one atomic statement.
+func (t slot) Reserve(ctx context.Context, userKey, id string, lease time.Duration) (store.Reservation, error) {
+	now := t.s.now()
 	// Any number other than the current holder's claim will do; 63 random
 	// bits make a collision with it practically impossible.
 	claim := rand.Int64()
 	var got, takenOver int64
 	var logID sql.NullString
-	row, err := s.queryRow(ctx, t.reserve, userKey, id, claim, now.UnixMicro(), now.Add(-lease).UnixMicro())
+	row, err := t.s.queryRow(ctx, t.reserve, userKey, id, claim, now.UnixMicro(), now.Add(-lease).UnixMicro())
 	if err == nil {
 		err = row.Scan(&got, &logID, &takenOver)
 	}
 	if err != nil {
-		return store.Reservation{}, unavailable("reserve "+t.what, err)
+		return store.Reservation{}, unavailable("reserve "+t.What, err)
 	}
 	if got == claim && !logID.Valid {
 		return store.Reservation{Won: true, TakenOver: takenOver != 0}, nil
@@ -78,59 +79,23 @@ func (s *Store) reserve(ctx context.Context, t *slotTable, userKey, id string, l
 	return store.Reservation{LogID: logID.String}, nil
 }
 
-func (s *Store) confirm(ctx context.Context, t *slotTable, userKey, id, logID string) error {
+// Confirm records logID for the slot.
+func (t slot) Confirm(ctx context.Context, userKey, id, logID string) error {
 	if logID == "" {
-		return fmt.Errorf("store/sqlite: confirm %s: %w", t.what, errEmptyID)
+		return fmt.Errorf("store/sqlite: confirm %s: %w", t.What, errEmptyID)
 	}
-	if _, err := s.exec(ctx, t.confirm, userKey, id, logID, s.now().UnixMicro()); err != nil {
-		return unavailable("confirm "+t.what, err)
-	}
-	return nil
-}
-
-func (s *Store) release(ctx context.Context, t *slotTable, userKey, id string) error {
-	if _, err := s.exec(ctx, t.release, userKey, id); err != nil {
-		return unavailable("release "+t.what, err)
+	if _, err := t.s.exec(ctx, t.confirm, userKey, id, logID, t.s.now().UnixMicro()); err != nil {
+		return unavailable("confirm "+t.What, err)
 	}
 	return nil
 }
 
-// ReserveCallLog claims the call-log slot (userKey, sessionID) in one atomic
-// statement; see [store.Store.ReserveCallLog].
-func (s *Store) ReserveCallLog(ctx context.Context, userKey, sessionID string, lease time.Duration) (store.Reservation, error) {
-	return s.reserve(ctx, &callLogs, userKey, sessionID, lease)
-}
-
-// ConfirmCallLog records logID for the slot. A slot that is already
-// confirmed keeps its first id; a slot that is no longer reserved (released
-// or deleted meanwhile) is recorded as confirmed all the same, because the
-// CRM record exists. An empty logID is an error.
-func (s *Store) ConfirmCallLog(ctx context.Context, userKey, sessionID, logID string) error {
-	return s.confirm(ctx, &callLogs, userKey, sessionID, logID)
-}
-
-// ReleaseCallLog frees the slot if it is pending; it does nothing to a
-// confirmed or missing slot.
-func (s *Store) ReleaseCallLog(ctx context.Context, userKey, sessionID string) error {
-	return s.release(ctx, &callLogs, userKey, sessionID)
-}
-
-// ReserveMessage claims the message slot (userKey, messageID); it behaves
-// as [Store.ReserveCallLog].
-func (s *Store) ReserveMessage(ctx context.Context, userKey, messageID string, lease time.Duration) (store.Reservation, error) {
-	return s.reserve(ctx, &messages, userKey, messageID, lease)
-}
-
-// ConfirmMessage records the CRM record the message went into; it behaves
-// as [Store.ConfirmCallLog].
-func (s *Store) ConfirmMessage(ctx context.Context, userKey, messageID, logID string) error {
-	return s.confirm(ctx, &messages, userKey, messageID, logID)
-}
-
-// ReleaseMessage frees the slot if it is pending; it behaves as
-// [Store.ReleaseCallLog].
-func (s *Store) ReleaseMessage(ctx context.Context, userKey, messageID string) error {
-	return s.release(ctx, &messages, userKey, messageID)
+// Release frees the slot if it is pending.
+func (t slot) Release(ctx context.Context, userKey, id string) error {
+	if _, err := t.s.exec(ctx, t.release, userKey, id); err != nil {
+		return unavailable("release "+t.What, err)
+	}
+	return nil
 }
 
 // idBuckets are the list lengths CallLogIDs queries with. A request's ids

@@ -13,6 +13,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/crmbridge/crmbridge/store"
+	"github.com/crmbridge/crmbridge/store/internal/sqlstore"
 )
 
 // busyTimeout is how long a connection waits for SQLite's single write lock
@@ -30,6 +31,11 @@ const maxOpenConns = 8
 // in-process lock, so two processes (or two Stores opened on the same file)
 // do not exclude each other. Use store/postgres for several replicas.
 type Store struct {
+	// Slots and Settings route the reservation and settings methods of
+	// store.Store to this store's tables.
+	sqlstore.Slots
+	sqlstore.Settings
+
 	db     *sql.DB
 	log    *slog.Logger
 	now    func() time.Time
@@ -147,11 +153,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.SetMaxIdleConns(maxOpenConns)
 	}
 	s := &Store{db: db, log: o.log, now: o.now}
+	s.Slots = sqlstore.Slots{CallLogs: newSlot(s, sqlstore.CallLogTable), Messages: newSlot(s, sqlstore.MessageTable)}
+	s.Settings = sqlstore.Settings{Conn: conn{s}, User: dialect.Doc(sqlstore.UserSettingsTable), Admin: dialect.Doc(sqlstore.AdminSettingsTable)}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store/sqlite: open: %w: %w", store.ErrUnavailable, err)
 	}
-	if file, ok := filePath(path); ok && !memory {
+	if file, ok := FilePath(path); ok && !memory {
 		// The ping created the file if it was missing.
 		fi, err := os.Stat(file)
 		if err != nil {
@@ -229,3 +237,5 @@ func blob(b []byte) any {
 }
 
 var errEmptyID = errors.New("store/sqlite: empty id")
+
+var errStoreClosed = errors.New("store closed")

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 )
 
@@ -16,8 +17,12 @@ type stmts struct {
 }
 
 // stmt returns the prepared statement of q, preparing it on first use. It
-// fails once the database file was removed or replaced (checkFile).
+// fails once the store is closed, and once the database file was removed or
+// replaced (checkFile).
 func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s.closed.Load() {
+		return nil, errStoreClosed
+	}
 	if err := s.checkFile(); err != nil {
 		return nil, err
 	}
@@ -71,3 +76,31 @@ func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, er
 	}
 	return st.ExecContext(ctx, args...)
 }
+
+// conn runs the shared statements (sqlstore.Conn) as prepared
+// statements (which fail once the store is closed), stamped with the
+// store's clock.
+type conn struct{ s *Store }
+
+func (c conn) QueryRow(ctx context.Context, op, q string, args []any, dest ...any) (bool, error) {
+	row, err := c.s.queryRow(ctx, q, args...)
+	if err == nil {
+		err = row.Scan(dest...)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, unavailable(op, err)
+	}
+	return true, nil
+}
+
+func (c conn) Exec(ctx context.Context, op, q string, args ...any) error {
+	if _, err := c.s.exec(ctx, q, args...); err != nil {
+		return unavailable(op, err)
+	}
+	return nil
+}
+
+func (c conn) Stamp() []any { return []any{c.s.now().UnixMicro()} }

@@ -8,17 +8,23 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/store"
+	"github.com/crmbridge/crmbridge/store/internal/sqlstore"
 )
+
+// dialect is SQLite's text of the shared statements: numbered "?"
+// parameters, and the Go clock's time bound as a parameter (the store's
+// clock, WithClock).
+var dialect = sqlstore.Dialect{Param: sqlstore.Numbered("?"), Now: sqlstore.Numbered("?"), Touched: "excluded.updated_at"}
+
+// users are the statements of whole users rows.
+var users = dialect.Users()
 
 // GetUser returns the user, or an error wrapping [store.ErrNotFound].
 // Absent credentials and Extra come back nil; times come back in UTC.
 func (s *Store) GetUser(ctx context.Context, key string) (store.User, error) {
-	const q = `SELECT platform, crm_user_id, hostname, timezone, timezone_offset,
-		access_token, refresh_token, api_key, token_expiry, extra, created_at, updated_at, sessions_valid_from
-		FROM users WHERE user_key = ?`
 	u := store.User{Key: key}
 	var expiry, created, updated, validFrom sql.NullInt64
-	row, err := s.queryRow(ctx, q, key)
+	row, err := s.queryRow(ctx, users.Select, key)
 	if err == nil {
 		err = row.Scan(&u.Platform, &u.CRMUserID, &u.Hostname, &u.Timezone, &u.TimezoneOffset,
 			&u.AccessToken, &u.RefreshToken, &u.APIKey, &expiry, &u.Extra, &created, &updated, &validFrom)
@@ -40,22 +46,7 @@ func (s *Store) GetUser(ctx context.Context, key string) (store.User, error) {
 // CreatedAt, UpdatedAt and SessionsValidFrom of u are ignored: the store sets both on insert
 // and only UpdatedAt on replace. Empty byte slices are stored as absent.
 func (s *Store) UpsertUser(ctx context.Context, u store.User) error {
-	const q = `INSERT INTO users (user_key, platform, crm_user_id, hostname, timezone, timezone_offset,
-		access_token, refresh_token, api_key, token_expiry, extra, created_at, updated_at)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
-		ON CONFLICT (user_key) DO UPDATE SET
-			platform = excluded.platform,
-			crm_user_id = excluded.crm_user_id,
-			hostname = excluded.hostname,
-			timezone = excluded.timezone,
-			timezone_offset = excluded.timezone_offset,
-			access_token = excluded.access_token,
-			refresh_token = excluded.refresh_token,
-			api_key = excluded.api_key,
-			token_expiry = excluded.token_expiry,
-			extra = excluded.extra,
-			updated_at = excluded.updated_at`
-	_, err := s.exec(ctx, q, u.Key, u.Platform, u.CRMUserID, u.Hostname, u.Timezone, u.TimezoneOffset,
+	_, err := s.exec(ctx, users.Upsert, u.Key, u.Platform, u.CRMUserID, u.Hostname, u.Timezone, u.TimezoneOffset,
 		blob(u.AccessToken), blob(u.RefreshToken), blob(u.APIKey), micros(u.TokenExpiry), blob(u.Extra),
 		s.now().UnixMicro())
 	if err != nil {

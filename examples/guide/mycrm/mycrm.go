@@ -5,12 +5,7 @@
 package mycrm
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -59,7 +54,7 @@ func (a *Adapter) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) 
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	}
-	if err := a.do(ctx, req.Client, "GET", "/api/me", nil, &me); err != nil {
+	if err := a.api(req.Client).Do(ctx, "GET", "/api/me", nil, nil, &me); err != nil {
 		return adapter.UserInfo{}, err
 	}
 	return adapter.UserInfo{ID: me.ID, Name: me.Name}, nil
@@ -72,7 +67,7 @@ func (a *Adapter) FindContacts(ctx context.Context, req adapter.FindContactsRequ
 	seen := map[string]bool{}
 	for _, phone := range req.Phone.Candidates {
 		var page []Contact
-		if err := a.do(ctx, req.Client, "GET", "/api/contacts?phone="+url.QueryEscape(phone), nil, &page); err != nil {
+		if err := a.api(req.Client).Do(ctx, "GET", "/api/contacts", url.Values{"phone": {phone}}, nil, &page); err != nil {
 			return adapter.FindContactsResult{}, err
 		}
 		for _, c := range page {
@@ -92,47 +87,16 @@ func (a *Adapter) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRe
 	note := logbody.New(adapter.LogFormatText, req).String()
 	in := Activity{ContactID: req.Contact.ID, Subject: logbody.Subject(req.Call, req.Contact), Note: note}
 	var out Activity
-	if err := a.do(ctx, req.Client, "POST", "/api/activities", in, &out); err != nil {
+	if err := a.api(req.Client).Do(ctx, "POST", "/api/activities", nil, in, &out); err != nil {
 		return adapter.CreateCallLogResult{}, err
 	}
 	return adapter.CreateCallLogResult{LogID: out.ID}, nil
 }
 
-// do sends one API request with the user's client (which adds the key) and
-// decodes the JSON answer into out. adapter.ResponseError turns MyCRM's
-// error statuses into the errors the server understands.
-func (a *Adapter) do(ctx context.Context, c *http.Client, method, path string, in, out any) error {
-	var body bytes.Buffer
-	if in != nil {
-		if err := json.NewEncoder(&body).Encode(in); err != nil {
-			return err
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.baseURL+path, &body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := c.Do(req)
-	if err != nil {
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err // its text repeats the URL, phone number and all
-		}
-		return fmt.Errorf("mycrm %s %s: %w", method, req.URL.Path, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("mycrm %s %s: reading the answer: %w", method, req.URL.Path, err)
-	}
-	if err := adapter.ResponseError(res, ""); err != nil {
-		return fmt.Errorf("mycrm %s %s: %w", method, req.URL.Path, err)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("mycrm %s %s: reading the answer: %w", method, req.URL.Path, err)
-	}
-	return nil
+// api sends the user's requests to MyCRM: adapter.JSONClient encodes the
+// body, sends it with the user's client (which adds the key), bounds and
+// decodes the JSON answer, and turns MyCRM's error statuses into the errors
+// the server understands (adapter.ResponseError).
+func (a *Adapter) api(c *http.Client) adapter.JSONClient {
+	return adapter.JSONClient{Client: c, BaseURL: a.baseURL, Name: "mycrm"}
 }

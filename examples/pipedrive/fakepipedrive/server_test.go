@@ -19,6 +19,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
+	"github.com/crmbridge/crmbridge/internal/credential"
 )
 
 // call sends a request and returns the status and the decoded JSON body.
@@ -378,9 +379,9 @@ func TestRevokeEndpoint(t *testing.T) {
 			defer s.Close()
 			access, refresh := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
 			p := auth.Provider{TokenURL: s.TokenURL(), RevokeURL: s.RevokeURL(), ClientID: oddID, ClientSecret: tt.secret, AuthStyle: tt.style}
-			err := p.Revoke(ctx, nil, tt.token(access, refresh), "")
+			err := credential.Revoke(ctx, p, nil, tt.token(access, refresh), "")
 			gotErr := ""
-			if oe, ok := errors.AsType[*auth.OAuthError](err); ok {
+			if oe, ok := errors.AsType[*credential.OAuthError](err); ok {
 				gotErr = oe.Code
 			} else if err != nil {
 				t.Fatalf("Revoke: %v", err)
@@ -393,8 +394,8 @@ func TestRevokeEndpoint(t *testing.T) {
 				t.Errorf("access token refused = %v, want %v", ended, tt.wantEnded)
 			}
 			p.ClientSecret, p.AuthStyle = oddSecret, auth.AuthInHeader
-			_, err = p.Refresh(ctx, nil, refresh)
-			if ended := errors.Is(err, auth.ErrInvalidGrant); ended != tt.wantEnded {
+			_, err = credential.Refresh(ctx, p, nil, refresh)
+			if ended := errors.Is(err, credential.ErrInvalidGrant); ended != tt.wantEnded {
 				t.Errorf("refresh refused = %v (err %v), want %v", ended, err, tt.wantEnded)
 			}
 			if n := s.Stats().Revocations; n != tt.wantRevoke {

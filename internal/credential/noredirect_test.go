@@ -1,4 +1,4 @@
-package auth
+package credential
 
 import (
 	"context"
@@ -29,15 +29,15 @@ func TestTokenRequestsNeverFollowRedirects(t *testing.T) {
 		following := &http.Client{} // the default policy follows up to 10 redirects
 		for _, hc := range []*http.Client{nil, following} {
 			ctx := context.Background()
-			_, err := p.Exchange(ctx, hc, "the-code")
+			_, err := Exchange(ctx, p, hc, "the-code")
 			var se *StatusError
 			if !errors.As(err, &se) || se.StatusCode != code {
 				t.Errorf("%d: Exchange: %v, want *StatusError %d", code, err, code)
 			}
-			if _, err := p.Refresh(ctx, hc, "the-refresh-token"); !errors.As(err, &se) {
+			if _, err := Refresh(ctx, p, hc, "the-refresh-token"); !errors.As(err, &se) {
 				t.Errorf("%d: Refresh: %v, want *StatusError", code, err)
 			}
-			if err := p.Revoke(ctx, hc, "the-refresh-token", "refresh_token"); err == nil {
+			if err := Revoke(ctx, p, hc, "the-refresh-token", "refresh_token"); err == nil {
 				t.Errorf("%d: Revoke through a redirect succeeded", code)
 			}
 		}

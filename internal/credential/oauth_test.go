@@ -1,4 +1,4 @@
-package auth
+package credential
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmbridge/crmbridge/auth"
 )
 
 const testClientSecret = "s3cr:et/+&=x" // characters RFC 6749 §2.3.1 escapes
@@ -26,8 +28,8 @@ func newTokenServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	return srv
 }
 
-func testProvider(tokenURL string) Provider {
-	return Provider{
+func testProvider(tokenURL string) auth.Provider {
+	return auth.Provider{
 		AuthURL:      "https://crm.example/oauth/authorize",
 		TokenURL:     tokenURL,
 		ClientID:     "client id",
@@ -74,40 +76,6 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	io.WriteString(w, body)
 }
 
-func TestAuthCodeURL(t *testing.T) {
-	tests := []struct {
-		name    string
-		authURL string
-		scopes  []string
-		want    url.Values
-	}{
-		{"plain", "https://crm.example/oauth/authorize", []string{"contacts:read", "calls:write"}, url.Values{
-			"response_type": {"code"}, "client_id": {"client id"}, "redirect_uri": {"https://app.example/oauth-callback"},
-			"scope": {"contacts:read calls:write"}, "state": {"platform=pipedrive"},
-		}},
-		{"existing query kept", "https://crm.example/oauth/authorize?prompt=consent", nil, url.Values{
-			"prompt": {"consent"}, "response_type": {"code"}, "client_id": {"client id"},
-			"redirect_uri": {"https://app.example/oauth-callback"}, "state": {"platform=pipedrive"},
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := testProvider("")
-			p.AuthURL, p.Scopes = tt.authURL, tt.scopes
-			u, err := url.Parse(p.AuthCodeURL("platform=pipedrive"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := u.Scheme + "://" + u.Host + u.Path; got != "https://crm.example/oauth/authorize" {
-				t.Errorf("endpoint = %q", got)
-			}
-			if diff := cmp.Diff(tt.want, u.Query()); diff != "" {
-				t.Errorf("query (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 func TestExchangeBasicAuth(t *testing.T) {
 	var seen tokenRequestSeen
 	srv := newTokenServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +84,7 @@ func TestExchangeBasicAuth(t *testing.T) {
 			"api_domain":"https://acme.pipedrive.com","scope":"base","user_id":12345678901234567}`)
 	})
 	before := time.Now()
-	tok, err := testProvider(srv.URL).Exchange(context.Background(), srv.Client(), "the-code")
+	tok, err := Exchange(context.Background(), testProvider(srv.URL), srv.Client(), "the-code")
 	after := time.Now()
 	if err != nil {
 		t.Fatal(err)
@@ -158,8 +126,8 @@ func TestExchangeAuthInBody(t *testing.T) {
 		writeJSON(w, 200, `{"access_token":"at-1","token_type":"bearer"}`)
 	})
 	p := testProvider(srv.URL)
-	p.AuthStyle = AuthInBody
-	tok, err := p.Exchange(context.Background(), srv.Client(), "the-code")
+	p.AuthStyle = auth.AuthInBody
+	tok, err := Exchange(context.Background(), p, srv.Client(), "the-code")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +167,7 @@ func TestRefresh(t *testing.T) {
 				seen = observe(t, r)
 				writeJSON(w, 200, tt.response)
 			})
-			tok, err := testProvider(srv.URL).refresh(context.Background(), srv.Client(), "rt-1", fixedClock(testNow))
+			tok, err := refresh(context.Background(), testProvider(srv.URL), srv.Client(), "rt-1", fixedClock(testNow))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -220,7 +188,7 @@ func TestRefresh(t *testing.T) {
 	srv := newTokenServer(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, `{"access_token":"at-3"}`)
 	})
-	tok, err := testProvider(srv.URL).Refresh(context.Background(), nil, "rt-1")
+	tok, err := Refresh(context.Background(), testProvider(srv.URL), nil, "rt-1")
 	if err != nil || tok.AccessToken != "at-3" || tok.RefreshToken != "rt-1" {
 		t.Errorf("Refresh = %v, %v", tok, err)
 	}
@@ -231,7 +199,7 @@ func TestFormEncodedTokenResponse(t *testing.T) {
 		w.Header().Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 		io.WriteString(w, "access_token=at-1&token_type=bearer&scope=repo")
 	})
-	tok, err := testProvider(srv.URL).Exchange(context.Background(), srv.Client(), "c")
+	tok, err := Exchange(context.Background(), testProvider(srv.URL), srv.Client(), "c")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +243,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 				w.WriteHeader(tt.status)
 				io.WriteString(w, tt.body)
 			})
-			tok, err := testProvider(srv.URL).Refresh(context.Background(), srv.Client(), "rt-secret-1")
+			tok, err := Refresh(context.Background(), testProvider(srv.URL), srv.Client(), "rt-secret-1")
 			if err == nil {
 				t.Fatalf("no error; token %v", tok)
 			}
@@ -318,7 +286,7 @@ func TestTokenEndpointHangs(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := testProvider(srv.URL).Exchange(ctx, srv.Client(), "c")
+	_, err := Exchange(ctx, testProvider(srv.URL), srv.Client(), "c")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want context.DeadlineExceeded", err)
 	}

@@ -1,4 +1,4 @@
-package auth
+package credential
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crmbridge/crmbridge/auth"
 )
 
 // maxTokenResponse bounds how much of a token endpoint's answer is read.
@@ -26,11 +28,11 @@ var defaultHTTPClient = &http.Client{Timeout: 30 * time.Second}
 var (
 	// ErrInvalidGrant matches an *OAuthError whose Code is "invalid_grant":
 	// the code or refresh token is invalid, expired or revoked.
-	ErrInvalidGrant = errors.New("auth: invalid_grant")
+	ErrInvalidGrant = errors.New("credential: invalid_grant")
 	// ErrRevoked is returned by Refresher when the user's refresh token is
 	// definitively refused (after re-reading the store) or when there is no
 	// refresh token to use: the user must log in again.
-	ErrRevoked = errors.New("auth: CRM session revoked")
+	ErrRevoked = errors.New("credential: CRM session revoked")
 )
 
 // Token is an OAuth 2.0 token response (RFC 6749 §5.1). Its String and
@@ -49,7 +51,7 @@ type Token struct {
 
 // String shows the token's shape without the tokens themselves.
 func (t Token) String() string {
-	return fmt.Sprintf("auth.Token{type: %s, access: %s, refresh: %s, expiry: %s}",
+	return fmt.Sprintf("credential.Token{type: %s, access: %s, refresh: %s, expiry: %s}",
 		t.TokenType, presence(t.AccessToken), presence(t.RefreshToken), t.Expiry.Format(time.RFC3339))
 }
 
@@ -86,7 +88,7 @@ type OAuthError struct {
 
 // Error never includes a token or a client secret.
 func (e *OAuthError) Error() string {
-	msg := fmt.Sprintf("auth: token endpoint refused (HTTP %d): %s", e.StatusCode, e.Code)
+	msg := fmt.Sprintf("credential: token endpoint refused (HTTP %d): %s", e.StatusCode, e.Code)
 	if e.Description != "" {
 		msg += ": " + e.Description
 	}
@@ -105,48 +107,15 @@ type StatusError struct {
 	StatusCode int
 }
 
+// Error names the HTTP status; it never includes the body.
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("auth: token endpoint answered HTTP %d without an OAuth response", e.StatusCode)
-}
-
-// String hides ClientSecret.
-func (p Provider) String() string {
-	return fmt.Sprintf("auth.Provider{AuthURL: %s, TokenURL: %s, ClientID: %s, ClientSecret: %s, RedirectURL: %s, Scopes: %v}",
-		p.AuthURL, p.TokenURL, p.ClientID, presence(p.ClientSecret), p.RedirectURL, p.Scopes)
-}
-
-// GoString is String.
-func (p Provider) GoString() string { return p.String() }
-
-// AuthCodeURL returns the URL of the provider's consent page for the
-// authorization code flow, with response_type=code, client_id,
-// redirect_uri, scope (space-separated) and state. Query parameters already
-// in AuthURL are kept.
-func (p Provider) AuthCodeURL(state string) string {
-	v := url.Values{
-		"response_type": {"code"},
-		"client_id":     {p.ClientID},
-	}
-	if p.RedirectURL != "" {
-		v.Set("redirect_uri", p.RedirectURL)
-	}
-	if len(p.Scopes) > 0 {
-		v.Set("scope", strings.Join(p.Scopes, " "))
-	}
-	if state != "" {
-		v.Set("state", state)
-	}
-	sep := "?"
-	if strings.Contains(p.AuthURL, "?") {
-		sep = "&"
-	}
-	return p.AuthURL + sep + v.Encode()
+	return fmt.Sprintf("credential: token endpoint answered HTTP %d without an OAuth response", e.StatusCode)
 }
 
 // Exchange trades an authorization code for a token (RFC 6749 §4.1.3). A
 // nil hc means a client with a 30-second timeout. The context bounds the
 // whole request. A redirect is never followed: it fails with *StatusError.
-func (p Provider) Exchange(ctx context.Context, hc *http.Client, code string) (Token, error) {
+func Exchange(ctx context.Context, p auth.Provider, hc *http.Client, code string) (Token, error) {
 	form := url.Values{
 		"grant_type": {"authorization_code"},
 		"code":       {code},
@@ -154,9 +123,9 @@ func (p Provider) Exchange(ctx context.Context, hc *http.Client, code string) (T
 	if p.RedirectURL != "" {
 		form.Set("redirect_uri", p.RedirectURL)
 	}
-	t, err := p.tokenRequest(ctx, hc, form, code, time.Now)
+	t, err := tokenRequest(ctx, p, hc, form, code, time.Now)
 	if err != nil {
-		return Token{}, fmt.Errorf("auth: exchange code: %w", err)
+		return Token{}, fmt.Errorf("credential: exchange code: %w", err)
 	}
 	return t, nil
 }
@@ -166,19 +135,19 @@ func (p Provider) Exchange(ctx context.Context, hc *http.Client, code string) (T
 // does, the caller must store the new one before using the access token
 // (Refresher does). A nil hc means a client with a 30-second timeout. A
 // redirect is never followed: it fails with *StatusError.
-func (p Provider) Refresh(ctx context.Context, hc *http.Client, refreshToken string) (Token, error) {
-	return p.refresh(ctx, hc, refreshToken, time.Now)
+func Refresh(ctx context.Context, p auth.Provider, hc *http.Client, refreshToken string) (Token, error) {
+	return refresh(ctx, p, hc, refreshToken, time.Now)
 }
 
 // refresh is Refresh with the clock that computes Expiry.
-func (p Provider) refresh(ctx context.Context, hc *http.Client, refreshToken string, now func() time.Time) (Token, error) {
+func refresh(ctx context.Context, p auth.Provider, hc *http.Client, refreshToken string, now func() time.Time) (Token, error) {
 	form := url.Values{
 		"grant_type":    {"refresh_token"},
 		"refresh_token": {refreshToken},
 	}
-	t, err := p.tokenRequest(ctx, hc, form, refreshToken, now)
+	t, err := tokenRequest(ctx, p, hc, form, refreshToken, now)
 	if err != nil {
-		return Token{}, fmt.Errorf("auth: refresh token: %w", err)
+		return Token{}, fmt.Errorf("credential: refresh token: %w", err)
 	}
 	if t.RefreshToken == "" {
 		t.RefreshToken = refreshToken
@@ -200,26 +169,32 @@ func noRedirects(hc *http.Client) *http.Client {
 	return &c
 }
 
-// tokenRequest posts form to the token endpoint with the client's
-// credentials and parses the answer. sent is the grant's secret, removed
-// from any error description the provider echoes.
-func (p Provider) tokenRequest(ctx context.Context, hc *http.Client, form url.Values, sent string, now func() time.Time) (Token, error) {
-	hc = noRedirects(hc)
-	if p.AuthStyle == AuthInBody {
+// postClientForm posts form to endpoint, a token or revocation endpoint of
+// p, authenticating the client as p.AuthStyle says, and never follows a
+// redirect (see noRedirects).
+func postClientForm(ctx context.Context, p auth.Provider, hc *http.Client, endpoint string, form url.Values) (*http.Response, error) {
+	if p.AuthStyle == auth.AuthInBody {
 		form.Set("client_id", p.ClientID)
 		form.Set("client_secret", p.ClientSecret)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.TokenURL, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return Token{}, err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if p.AuthStyle != AuthInBody {
+	if p.AuthStyle != auth.AuthInBody {
 		// RFC 6749 §2.3.1: both are form-encoded before Basic encoding.
 		req.SetBasicAuth(url.QueryEscape(p.ClientID), url.QueryEscape(p.ClientSecret))
 	}
-	resp, err := hc.Do(req)
+	return noRedirects(hc).Do(req)
+}
+
+// tokenRequest posts form to the token endpoint with the client's
+// credentials and parses the answer. sent is the grant's secret, removed
+// from any error description the provider echoes.
+func tokenRequest(ctx context.Context, p auth.Provider, hc *http.Client, form url.Values, sent string, now func() time.Time) (Token, error) {
+	resp, err := postClientForm(ctx, p, hc, p.TokenURL, form)
 	if err != nil {
 		return Token{}, err
 	}

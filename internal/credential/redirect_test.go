@@ -1,4 +1,4 @@
-package auth
+package credential
 
 import (
 	"io"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmbridge/crmbridge/auth"
 )
 
 // hostsTransport is a base RoundTripper serving several made-up hosts
@@ -116,7 +118,7 @@ func TestTransportKeepsCredentialsOffOtherHosts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			base := &hostsTransport{routes: tt.routes}
-			hc := &http.Client{Transport: NewTransport(base, APIKeyCredentials("key-1", HeaderScheme("X-Api-Token")))}
+			hc := &http.Client{Transport: NewTransport(base, APIKey("key-1", auth.HeaderScheme("X-Api-Token")))}
 			resp, err := hc.Post(crm+"/a", "application/json", strings.NewReader(`{}`))
 			if err != nil {
 				t.Fatal(err)

@@ -1,4 +1,4 @@
-package auth
+package credential
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/crmbridge/crmbridge/auth"
 )
 
 // TokenStore is where a Refresher keeps each user's OAuth token. The server
@@ -95,7 +97,7 @@ func WithClock(now func() time.Time) RefresherOption {
 //
 // A Refresher is safe for concurrent use.
 type Refresher struct {
-	p    Provider
+	p    auth.Provider
 	ts   TokenStore
 	opts refresherOptions
 
@@ -120,7 +122,7 @@ type flight struct {
 
 // NewRefresher returns a Refresher for users of provider p whose tokens live
 // in ts.
-func NewRefresher(p Provider, ts TokenStore, opts ...RefresherOption) *Refresher {
+func NewRefresher(p auth.Provider, ts TokenStore, opts ...RefresherOption) *Refresher {
 	o := refresherOptions{
 		hc:      defaultHTTPClient,
 		ahead:   2 * time.Minute,
@@ -145,7 +147,7 @@ func NewRefresher(p Provider, ts TokenStore, opts ...RefresherOption) *Refresher
 func (r *Refresher) Token(ctx context.Context, key string) (Token, error) {
 	t, err := r.ts.LoadToken(ctx, key)
 	if err != nil {
-		return Token{}, fmt.Errorf("auth: load token: %w", err)
+		return Token{}, fmt.Errorf("credential: load token: %w", err)
 	}
 	if !r.expiresSoon(t) {
 		return t, nil
@@ -160,7 +162,7 @@ func (r *Refresher) Token(ctx context.Context, key string) (Token, error) {
 func (r *Refresher) Renew(ctx context.Context, key, rejectedAccessToken string) (Token, error) {
 	t, err := r.ts.LoadToken(ctx, key)
 	if err != nil {
-		return Token{}, fmt.Errorf("auth: load token: %w", err)
+		return Token{}, fmt.Errorf("credential: load token: %w", err)
 	}
 	stale := func(t Token) bool { return t.AccessToken == rejectedAccessToken }
 	if !stale(t) {
@@ -195,7 +197,7 @@ func (r *Refresher) share(ctx context.Context, key string, needs func(Token) boo
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return Token{}, fmt.Errorf("auth: waiting for token refresh: %w", ctx.Err())
+			return Token{}, fmt.Errorf("credential: waiting for token refresh: %w", ctx.Err())
 		}
 		if f.err != nil || heard || attempt > 0 || !needs(f.tok) {
 			return f.tok, f.err
@@ -214,7 +216,7 @@ func (r *Refresher) fly(ctx context.Context, key string, f *flight) {
 		// must fail this refresh, not the whole server, and must not leave
 		// the waiters hanging.
 		if p := recover(); p != nil {
-			f.tok, f.err = Token{}, fmt.Errorf("auth: token refresh panicked: %v", p)
+			f.tok, f.err = Token{}, fmt.Errorf("credential: token refresh panicked: %v", p)
 		}
 		r.mu.Lock()
 		f.decided = true
@@ -243,13 +245,13 @@ func (r *Refresher) needed(f *flight, t Token) bool {
 func (r *Refresher) refreshLocked(ctx context.Context, key string, f *flight) (_ Token, observed error) {
 	unlock, err := r.ts.LockRefresh(ctx, key)
 	if err != nil {
-		return Token{}, fmt.Errorf("auth: lock token refresh: %w", err)
+		return Token{}, fmt.Errorf("credential: lock token refresh: %w", err)
 	}
 	defer unlock()
 
 	cur, err := r.ts.LoadToken(ctx, key)
 	if err != nil {
-		return Token{}, fmt.Errorf("auth: load token: %w", err)
+		return Token{}, fmt.Errorf("credential: load token: %w", err)
 	}
 	if !r.needed(f, cur) {
 		return cur, nil // refreshed by another process meanwhile
@@ -257,7 +259,7 @@ func (r *Refresher) refreshLocked(ctx context.Context, key string, f *flight) (_
 	if cur.RefreshToken == "" {
 		return Token{}, fmt.Errorf("%w: no refresh token stored", ErrRevoked)
 	}
-	next, err := r.p.refresh(ctx, r.opts.hc, cur.RefreshToken, r.opts.now)
+	next, err := refresh(ctx, r.p, r.opts.hc, cur.RefreshToken, r.opts.now)
 	if r.opts.observe != nil {
 		defer func() { r.opts.observe(observed) }()
 	}
@@ -275,7 +277,7 @@ func (r *Refresher) refreshLocked(ctx context.Context, key string, f *flight) (_
 		return Token{}, err
 	}
 	if err := r.ts.SaveToken(ctx, key, next); err != nil {
-		return Token{}, fmt.Errorf("auth: save refreshed token: %w", err)
+		return Token{}, fmt.Errorf("credential: save refreshed token: %w", err)
 	}
 	return next, nil
 }

@@ -1,4 +1,4 @@
-package auth
+package credential
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/crmbridge/crmbridge/auth"
 )
 
 // Credentials put a credential on an adapter's outgoing requests.
@@ -80,13 +82,13 @@ type rejectedRenewer interface {
 	renewRejected(ctx context.Context, req *http.Request) (bool, error)
 }
 
-// APIKeyCredentials returns credentials applying an API key with scheme,
-// for example HeaderScheme("x-api-token") or BasicAuthScheme; a nil scheme
-// is BearerScheme. An API key cannot be renewed: Renew is always
+// APIKey returns credentials applying an API key with scheme,
+// for example auth.HeaderScheme("x-api-token") or auth.BasicAuthScheme; a nil scheme
+// is auth.BearerScheme. An API key cannot be renewed: Renew is always
 // (false, nil), so a 401 goes back to the adapter.
-func APIKeyCredentials(key string, scheme func(*http.Request, string)) Credentials {
+func APIKey(key string, scheme func(*http.Request, string)) Credentials {
 	if scheme == nil {
-		scheme = BearerScheme
+		scheme = auth.BearerScheme
 	}
 	return apiKeyCredentials{key: key, scheme: scheme}
 }
@@ -104,27 +106,10 @@ func (c apiKeyCredentials) Apply(_ context.Context, r *http.Request) error {
 func (apiKeyCredentials) Renew(context.Context) (bool, error) { return false, nil }
 
 // String hides the key.
-func (apiKeyCredentials) String() string { return "auth.APIKeyCredentials{key: redacted}" }
+func (apiKeyCredentials) String() string { return "credential.APIKey{key: redacted}" }
 
 // GoString hides the key.
 func (c apiKeyCredentials) GoString() string { return c.String() }
-
-// BearerScheme sends the key as "Authorization: Bearer <key>".
-func BearerScheme(r *http.Request, key string) {
-	r.Header.Set("Authorization", "Bearer "+key)
-}
-
-// BasicAuthScheme sends the key as the user name of HTTP Basic
-// authentication with an empty password, as several CRMs expect.
-func BasicAuthScheme(r *http.Request, key string) {
-	r.SetBasicAuth(key, "")
-}
-
-// HeaderScheme returns a scheme sending the key as the value of header
-// name, e.g. HeaderScheme("x-api-key").
-func HeaderScheme(name string) func(*http.Request, string) {
-	return func(r *http.Request, key string) { r.Header.Set(name, key) }
-}
 
 // maxDrain bounds how much of a refused response is read so that its
 // connection can be reused.
@@ -166,7 +151,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	first := req.Clone(ctx)
 	if err := t.c.Apply(ctx, first); err != nil {
 		closeBody(req)
-		return nil, fmt.Errorf("auth: apply credentials: %w", err)
+		return nil, fmt.Errorf("credential: apply credentials: %w", err)
 	}
 	resp, err := t.base.RoundTrip(first)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
@@ -184,7 +169,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	case err != nil:
 		drain(resp)
-		return nil, fmt.Errorf("auth: renew credentials after 401: %w", err)
+		return nil, fmt.Errorf("credential: renew credentials after 401: %w", err)
 	case !renewed:
 		return resp, nil
 	}
@@ -200,7 +185,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.c.Apply(ctx, retry); err != nil {
 		closeBody(retry)
 		drain(resp)
-		return nil, fmt.Errorf("auth: apply credentials: %w", err)
+		return nil, fmt.Errorf("credential: apply credentials: %w", err)
 	}
 	drain(resp)
 	return t.base.RoundTrip(retry)

@@ -1,4 +1,4 @@
-package auth
+package credential
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/crmbridge/crmbridge/auth"
 )
 
 // crmRequest is what the fake CRM saw of one request.
@@ -236,16 +238,16 @@ func TestAPIKeyCredentials(t *testing.T) {
 		scheme func(*http.Request, string)
 		want   crmRequest
 	}{
-		{"header", HeaderScheme("X-Api-Token"), crmRequest{APIToken: "key-123"}},
+		{"header", auth.HeaderScheme("X-Api-Token"), crmRequest{APIToken: "key-123"}},
 		{"nil is bearer", nil, crmRequest{Authorization: "Bearer key-123"}},
-		{"basic", BasicAuthScheme, crmRequest{Authorization: "Basic a2V5LTEyMzo="}},
+		{"basic", auth.BasicAuthScheme, crmRequest{Authorization: "Basic a2V5LTEyMzo="}},
 		{"custom", func(r *http.Request, key string) { r.Header.Set("Authorization", "Token token="+key) },
 			crmRequest{Authorization: "Token token=key-123"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			crm := newFakeCRM(t, "")
-			hc := &http.Client{Transport: NewTransport(nil, APIKeyCredentials("key-123", tt.scheme))}
+			hc := &http.Client{Transport: NewTransport(nil, APIKey("key-123", tt.scheme))}
 			resp, err := hc.Get(crm.URL)
 			if err != nil {
 				t.Fatal(err)
@@ -259,7 +261,7 @@ func TestAPIKeyCredentials(t *testing.T) {
 
 	// An API key cannot be renewed: a 401 goes straight back.
 	crm := newFakeCRM(t, "something else")
-	c := APIKeyCredentials("key-123", nil)
+	c := APIKey("key-123", nil)
 	hc := &http.Client{Transport: NewTransport(nil, c)}
 	resp, err := hc.Get(crm.URL)
 	if err != nil {

@@ -1,4 +1,4 @@
-package auth
+package credential
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/crmbridge/crmbridge/auth"
 )
 
 func TestRevoke(t *testing.T) {
@@ -26,17 +28,17 @@ func TestRevoke(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	p := Provider{RevokeURL: srv.URL, ClientID: "cid", ClientSecret: "csecret"}
+	p := auth.Provider{RevokeURL: srv.URL, ClientID: "cid", ClientSecret: "csecret"}
 
-	if err := p.Revoke(context.Background(), srv.Client(), "rt-secret", "refresh_token"); err != nil {
+	if err := Revoke(context.Background(), p, srv.Client(), "rt-secret", "refresh_token"); err != nil {
 		t.Fatal(err)
 	}
 	if got.token != "rt-secret" || got.hint != "refresh_token" || got.user != "cid" || got.pass != "csecret" || got.bodyID != "" {
 		t.Errorf("request: %+v", got)
 	}
 
-	p.AuthStyle = AuthInBody
-	if err := p.Revoke(context.Background(), srv.Client(), "rt-secret", ""); err != nil {
+	p.AuthStyle = auth.AuthInBody
+	if err := Revoke(context.Background(), p, srv.Client(), "rt-secret", ""); err != nil {
 		t.Fatal(err)
 	}
 	if got.bodyID != "cid" || got.user != "" || got.hint != "" {
@@ -44,19 +46,19 @@ func TestRevoke(t *testing.T) {
 	}
 
 	status = http.StatusBadRequest
-	err := p.Revoke(context.Background(), srv.Client(), "rt-secret", "refresh_token")
+	err := Revoke(context.Background(), p, srv.Client(), "rt-secret", "refresh_token")
 	var oe *OAuthError
 	if !errors.As(err, &oe) || oe.Code != "invalid_request" || strings.Contains(err.Error(), "rt-secret") {
 		t.Errorf("error answer: %v", err)
 	}
 	status = http.StatusInternalServerError
 	var se *StatusError
-	if err := p.Revoke(context.Background(), srv.Client(), "rt-secret", ""); !errors.As(err, &se) || se.StatusCode != 500 {
+	if err := Revoke(context.Background(), p, srv.Client(), "rt-secret", ""); !errors.As(err, &se) || se.StatusCode != 500 {
 		t.Errorf("500: %v", err)
 	}
 
 	calls := got.calls
-	if err := (Provider{}).Revoke(context.Background(), nil, "x", ""); !errors.Is(err, ErrNoRevokeURL) {
+	if err := Revoke(context.Background(), auth.Provider{}, nil, "x", ""); !errors.Is(err, ErrNoRevokeURL) {
 		t.Errorf("no URL: %v", err)
 	}
 	if got.calls != calls {
