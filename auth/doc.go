@@ -43,7 +43,15 @@
 // keys, so keys can be rotated without re-encrypting everything at once:
 //
 //	ring, err := auth.ParseSealingKeyRing("k2:<base64>,k1:<base64>")
-//	sealed, err := ring.Seal([]byte(accessToken), []byte(userKey))
+//	sealed, err := ring.Seal([]byte(accessToken), []byte("crmbridge/access/"+userKey))
+//
+// Both come from configuration that every replica shares and that outlives
+// restarts: a new JWT secret logs every user out, and a sealing key that
+// is dropped leaves the values it sealed unreadable. This prints fresh
+// values (APP_SERVER_SECRET_KEY, TOKEN_ENCRYPTION_KEY and HASH_KEY); in
+// code, GenerateSealingKey and SealingKey.Encode make a ring entry:
+//
+//	go run github.com/crmbridge/crmbridge/cmd/crmbridge keys
 //
 // Nothing here logs; Provider, SealingKey, SealingKeyRing and
 // JWTIssuer format and log without their secrets, except

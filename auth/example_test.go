@@ -42,20 +42,23 @@ func ExampleSealingKeyRing() {
 		panic(err)
 	}
 
-	// The user's key is the additional data: the sealed token opens only
-	// in that user's row.
-	sealed, err := ring.Seal([]byte("access-token-of-the-crm"), []byte("12345-pipedrive"))
+	// The additional data names the field and its owner: the sealed token
+	// opens only as that user's access token.
+	sealed, err := ring.Seal([]byte("access-token-of-the-crm"), []byte("crmbridge/access/12345-pipedrive"))
 	if err != nil {
 		panic(err)
 	}
-	plain, err := ring.Open(sealed, []byte("12345-pipedrive"))
+	plain, err := ring.Open(sealed, []byte("crmbridge/access/12345-pipedrive"))
 	fmt.Println(string(plain), err)
 
-	_, err = ring.Open(sealed, []byte("67890-pipedrive"))
-	fmt.Println(errors.Is(err, auth.ErrCiphertext))
+	_, err = ring.Open(sealed, []byte("crmbridge/access/67890-pipedrive"))
+	fmt.Println("another user's row:", errors.Is(err, auth.ErrCiphertext))
+	_, err = ring.Open(sealed, []byte("crmbridge/refresh/12345-pipedrive"))
+	fmt.Println("another field:", errors.Is(err, auth.ErrCiphertext))
 	// Output:
 	// access-token-of-the-crm <nil>
-	// true
+	// another user's row: true
+	// another field: true
 }
 
 func ExampleNewSealingKeyRing_rotation() {

@@ -103,7 +103,8 @@ func checkKeyID(id string) error {
 
 // SealingKeyRing seals values with its primary key and opens values sealed with
 // any of its keys, for tokens and API keys at rest. Keep its keys apart
-// from the session secret. A SealingKeyRing is safe for concurrent use.
+// from the session JWT secret (APP_SERVER_SECRET_KEY) and from HASH_KEY.
+// A SealingKeyRing is safe for concurrent use.
 //
 // A sealed value is: version byte (1), key id length, key id, 12-byte
 // random nonce, AES-256-GCM ciphertext and 16-byte tag. The version and
@@ -205,9 +206,11 @@ func (r *SealingKeyRing) String() string {
 func (r *SealingKeyRing) GoString() string { return r.String() }
 
 // Seal encrypts plaintext with the primary key under a fresh random nonce
-// and binds it to additionalData: Open must be given the same bytes. Pass
-// the owner's user key as additionalData so that a sealed token copied to
-// another user's row does not open.
+// and binds it to additionalData: Open must be given the same bytes. Make
+// additionalData name where the value belongs, its owner and its field,
+// so that a sealed value copied to another user's row or another column
+// does not open; the server uses "crmbridge/<field>/<user key>", with
+// field access, refresh or apikey.
 func (r *SealingKeyRing) Seal(plaintext, additionalData []byte) ([]byte, error) {
 	aead := r.aeads[r.primary]
 	hdrLen := 2 + len(r.primary)
@@ -243,8 +246,8 @@ func (r *SealingKeyRing) Open(ciphertext, additionalData []byte) ([]byte, error)
 }
 
 // SealedKeyID returns the id of the key that sealed ciphertext, without
-// opening it, so a server can re-seal values whose id is not the primary's
-// after a rotation. It fails with ErrCiphertext only for a malformed header.
+// opening it, for example to count the values still sealed with a retired
+// key. It fails with ErrCiphertext only for a malformed header.
 func SealedKeyID(ciphertext []byte) (string, error) {
 	id, _, err := parseHeader(ciphertext)
 	return id, err

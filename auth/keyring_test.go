@@ -169,7 +169,7 @@ func TestOpenDetectsEveryFlippedBit(t *testing.T) {
 	}
 }
 
-func TestNewKeyRingRejects(t *testing.T) {
+func TestNewSealingKeyRingRejects(t *testing.T) {
 	good := mustKey(t, "k1")
 	tests := []struct {
 		name    string
@@ -206,7 +206,7 @@ func TestNewKeyRingRejects(t *testing.T) {
 	}
 }
 
-func TestParseKeyRing(t *testing.T) {
+func TestParseSealingKeyRing(t *testing.T) {
 	k1, k0 := mustKey(t, "k1"), mustKey(t, "k0")
 	r := mustRing(t, k1, k0)
 	sealedK0, err := mustRing(t, k0).Seal([]byte("v"), nil)
@@ -259,7 +259,7 @@ func TestParseKeyRing(t *testing.T) {
 	}
 }
 
-func TestKeyRingDoesNotPrintSecrets(t *testing.T) {
+func TestSealingKeyRingDoesNotPrintSecrets(t *testing.T) {
 	k := mustKey(t, "k1")
 	r := mustRing(t, k)
 	secret := base64.RawURLEncoding.EncodeToString(k.Secret)
@@ -294,7 +294,7 @@ func TestKeyRingDoesNotPrintSecrets(t *testing.T) {
 
 // A bare base64 secret is a ring of one key (id BareSealingKeyID); a bare value
 // that is not a 32-byte secret is refused without echoing it.
-func TestParseKeyRingBareSecret(t *testing.T) {
+func TestParseSealingKeyRingBareSecret(t *testing.T) {
 	k := mustKey(t, "k1")
 	for _, enc := range []string{
 		base64.RawURLEncoding.EncodeToString(k.Secret),

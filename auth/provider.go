@@ -2,7 +2,10 @@ package auth
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -26,8 +29,10 @@ type Provider struct {
 	// TokenURL is the token endpoint for code exchange and refresh.
 	TokenURL string
 	// RevokeURL is the token revocation endpoint (RFC 7009), or "" when
-	// the provider has none. The server revokes the user's refresh token
-	// there when the user disconnects.
+	// the provider has none. When the user logs out (POST /unAuthorize)
+	// the server revokes the user's refresh token there, or the access
+	// token when there is no refresh token; a failure is logged and the
+	// stored tokens are erased anyway.
 	RevokeURL string
 	// ClientID and ClientSecret are this application's credentials.
 	ClientID     string
@@ -48,6 +53,37 @@ func (p Provider) String() string {
 
 // GoString is String.
 func (p Provider) GoString() string { return p.String() }
+
+// Format prints String for every verb (GoString for %#v): without it, %d
+// or %t would print the fields, ClientSecret included.
+func (p Provider) Format(f fmt.State, verb rune) { formatRedacted(f, verb, p.String(), p.GoString()) }
+
+// LogValue makes log/slog record the provider without ClientSecret, also
+// with a handler that would otherwise marshal the struct (slog.JSONHandler).
+func (p Provider) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("auth_url", p.AuthURL),
+		slog.String("token_url", p.TokenURL),
+		slog.String("revoke_url", p.RevokeURL),
+		slog.String("client_id", p.ClientID),
+		slog.String("client_secret", presence(p.ClientSecret)),
+		slog.String("redirect_url", p.RedirectURL),
+		slog.Any("scopes", p.Scopes),
+	)
+}
+
+// formatRedacted is the Format of a type holding a secret: s, the type's
+// redacted String, for every verb; gos for %#v.
+func formatRedacted(f fmt.State, verb rune, s, gos string) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		io.WriteString(f, gos)
+	case verb == 'q':
+		io.WriteString(f, strconv.Quote(s))
+	default:
+		io.WriteString(f, s)
+	}
+}
 
 // AuthCodeURL returns the URL of the provider's consent page for the
 // authorization code flow, with response_type=code, client_id,

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -49,5 +50,20 @@ func TestAuthCodeURL(t *testing.T) {
 				t.Errorf("query (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A Provider is configuration that ends up in logs and panics: no verb and
+// no slog handler shows ClientSecret, and the rest stays readable.
+func TestProviderDoesNotPrintSecret(t *testing.T) {
+	p := testProvider("https://crm.example/oauth/token")
+	p.ClientSecret = "the-client-secret-1"
+	for _, out := range []string{sprintAll(p), sprintAll(&p), sprintAll([]Provider{p}), logAll(p)} {
+		if strings.Contains(out, p.ClientSecret) {
+			t.Errorf("formatted Provider shows ClientSecret: %s", out)
+		}
+		if !strings.Contains(out, "https://crm.example/oauth/token") {
+			t.Errorf("formatted Provider lost its TokenURL: %s", out)
+		}
 	}
 }

@@ -22,7 +22,7 @@ var (
 	ErrWeakJWTSecret = errors.New("auth: session secret shorter than 32 bytes")
 
 	// ErrInvalidJWT matches every error returned by JWTIssuer.Verify. Each
-	// such error also matches exactly one of the more specific ErrToken*
+	// such error also matches exactly one of the more specific ErrJWT*
 	// values below.
 	ErrInvalidJWT = errors.New("auth: invalid session token")
 	// ErrJWTMalformed: not three base64url segments of JSON.
@@ -37,14 +37,15 @@ var (
 	// ErrJWTNoExpiry: the token carries no exp claim.
 	ErrJWTNoExpiry = errors.New("auth: session token has no expiry")
 	// ErrJWTClaims: id or platform is empty, or iat is missing, in the
-	// future or after exp.
+	// future or after exp. Issue and IssueAfter also return it (not
+	// wrapped in ErrInvalidJWT) for an empty id or platform.
 	ErrJWTClaims = errors.New("auth: session token claims invalid")
 )
 
 // errWrongAlgorithm is what the key function returns for a non-HS256 header.
 var errWrongAlgorithm = errors.New("algorithm not HS256")
 
-// Claims is what a session token says about its holder.
+// Claims is what a session JWT says about its holder.
 type Claims struct {
 	// ID is the user's key, "<crmUserId>-<platform>" (PROTOCOL.md §4).
 	ID string
@@ -141,13 +142,16 @@ func WithLifetime(d time.Duration) JWTOption {
 
 // WithLeeway sets how far past exp (and how far before iat) a token is
 // still accepted, for clock skew between replicas. The default is 30 s;
-// values above 60 s are clamped to 60 s and negative values to zero.
+// values above 60 s are clamped to 60 s and negative values to zero. An
+// iat up to one second ahead is accepted whatever the leeway: iat has
+// whole seconds.
 func WithLeeway(d time.Duration) JWTOption {
 	return func(o *jwtOptions) { o.leeway = min(max(d, 0), maxLeeway) }
 }
 
 // WithRenewWithin sets when ShouldRenew says yes: when less than d of the
-// token's life remains. The default is 7 days.
+// token's life remains. The default is 7 days. With zero or less, only a
+// token already past exp (accepted within the leeway) is renewed.
 func WithRenewWithin(d time.Duration) JWTOption {
 	return func(o *jwtOptions) { o.renewWithin = d }
 }
@@ -155,7 +159,9 @@ func WithRenewWithin(d time.Duration) JWTOption {
 // WithVerifyCache sets how many authenticated tokens Verify remembers so
 // that a token seen before skips parsing and the signature check (the
 // expiry and other time checks run on every call). The default is 4096;
-// 0 disables the cache.
+// zero or less disables the cache. Only tokens that authenticated are
+// kept, and a full cache starts over, so memory stays bounded by n tokens
+// signed with this issuer's secret.
 func WithVerifyCache(n int) JWTOption {
 	return func(o *jwtOptions) { o.cacheSize = max(n, 0) }
 }
@@ -169,9 +175,11 @@ func WithJWTClock(now func() time.Time) JWTOption {
 	}
 }
 
-// JWTIssuer issues and verifies the server's session tokens: HS256 JWTs with
-// the claims id, platform, iat and exp (PROTOCOL.md §2). It is safe for
-// concurrent use. Its secret never leaves it: String and GoString redact it.
+// JWTIssuer issues and verifies the server's session JWTs: HS256 with the
+// claims id, platform, iat and exp (PROTOCOL.md §2), and gen, the
+// SessionGeneration they were issued in. It is safe for
+// concurrent use. Its secret never leaves it: every fmt verb and log/slog
+// show it redacted.
 type JWTIssuer struct {
 	secret []byte
 	opts   jwtOptions
@@ -213,8 +221,13 @@ func (s *JWTIssuer) String() string { return "auth.JWTIssuer{secret: redacted}" 
 // GoString redacts the secret.
 func (s *JWTIssuer) GoString() string { return s.String() }
 
+// Format prints String for every verb: without it, %d or %t would print
+// the fields, the secret and the cached session JWTs included.
+func (s *JWTIssuer) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.GoString()) }
+
 // Issue returns a signed token for the user key id on platform, valid from
-// now for the configured lifetime. Both must be non-empty.
+// now for the configured lifetime. Both must be non-empty (ErrJWTClaims
+// otherwise).
 func (s *JWTIssuer) Issue(id, platform string) (string, error) {
 	return s.IssueAfter(id, platform, time.Time{})
 }

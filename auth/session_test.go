@@ -23,7 +23,7 @@ var (
 
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
-func newTestSessions(t testing.TB, opts ...JWTOption) *JWTIssuer {
+func newTestIssuer(t testing.TB, opts ...JWTOption) *JWTIssuer {
 	t.Helper()
 	s, err := NewJWTIssuer(testSecret, append([]JWTOption{WithJWTClock(fixedClock(testNow))}, opts...)...)
 	if err != nil {
@@ -67,7 +67,7 @@ func specificErrors(err error) []string {
 	return names
 }
 
-func TestNewSessionsSecretLength(t *testing.T) {
+func TestNewJWTIssuerSecretLength(t *testing.T) {
 	if _, err := NewJWTIssuer(testSecret[:31]); !errors.Is(err, ErrWeakJWTSecret) {
 		t.Errorf("31-byte secret: err = %v, want ErrWeakJWTSecret", err)
 	}
@@ -79,8 +79,8 @@ func TestNewSessionsSecretLength(t *testing.T) {
 	}
 }
 
-func TestSessionsRoundTrip(t *testing.T) {
-	s := newTestSessions(t)
+func TestJWTIssuerRoundTrip(t *testing.T) {
+	s := newTestIssuer(t)
 	tok, err := s.Issue("4242-pipedrive", "pipedrive")
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestSessionsRoundTrip(t *testing.T) {
 }
 
 func TestIssueRequiresIDAndPlatform(t *testing.T) {
-	s := newTestSessions(t)
+	s := newTestIssuer(t)
 	for _, c := range [][2]string{{"", "pipedrive"}, {"1-pipedrive", ""}, {"", ""}} {
 		if tok, err := s.Issue(c[0], c[1]); err == nil {
 			t.Errorf("Issue(%q, %q) = %q, want error", c[0], c[1], tok)
@@ -116,7 +116,7 @@ func TestIssueRequiresIDAndPlatform(t *testing.T) {
 }
 
 func TestWithLifetime(t *testing.T) {
-	s := newTestSessions(t, WithLifetime(time.Hour))
+	s := newTestIssuer(t, WithLifetime(time.Hour))
 	tok, err := s.Issue("1-p", "p")
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestWithLifetime(t *testing.T) {
 }
 
 func TestVerifyRejects(t *testing.T) {
-	s := newTestSessions(t)
+	s := newTestIssuer(t)
 	iat, exp := testNow.Add(-time.Hour).Unix(), testNow.Add(time.Hour).Unix()
 	good := `{"id":"1-p","platform":"p","iat":` + itoa(iat) + `,"exp":` + itoa(exp) + `}`
 	hs256 := `{"alg":"HS256","typ":"JWT"}`
@@ -220,7 +220,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestVerifyLeeway(t *testing.T) {
 	issuedAgo := func(s *JWTIssuer, ago time.Duration) string {
 		t.Helper()
-		issuer := newTestSessions(t, WithJWTClock(fixedClock(testNow.Add(-ago))), WithLifetime(time.Hour))
+		issuer := newTestIssuer(t, WithJWTClock(fixedClock(testNow.Add(-ago))), WithLifetime(time.Hour))
 		tok, err := issuer.Issue("1-p", "p")
 		if err != nil {
 			t.Fatal(err)
@@ -242,7 +242,7 @@ func TestVerifyLeeway(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestSessions(t, tt.leeway...)
+			s := newTestIssuer(t, tt.leeway...)
 			_, err := s.Verify(issuedAgo(s, time.Hour+tt.pastExp))
 			if tt.wantValid && err != nil {
 				t.Errorf("rejected: %v", err)
@@ -269,7 +269,7 @@ func TestShouldRenew(t *testing.T) {
 		{6 * day, []JWTOption{WithRenewWithin(5 * day)}, false},
 	}
 	for _, tt := range tests {
-		s := newTestSessions(t, tt.opts...)
+		s := newTestIssuer(t, tt.opts...)
 		c := Claims{ID: "1-p", Platform: "p", IssuedAt: testNow.Add(-day), ExpiresAt: testNow.Add(tt.left)}
 		if got := s.ShouldRenew(c); got != tt.want {
 			t.Errorf("ShouldRenew with %v left = %v, want %v", tt.left, got, tt.want)
@@ -277,11 +277,22 @@ func TestShouldRenew(t *testing.T) {
 	}
 }
 
-func TestSessionsDoNotPrintSecret(t *testing.T) {
-	s := newTestSessions(t)
-	for _, out := range []string{s.String(), s.GoString(), sprintAll(s)} {
-		if strings.Contains(out, string(testSecret)) || strings.Contains(out, "48, 49, 50") {
+func TestJWTIssuerDoesNotPrintSecret(t *testing.T) {
+	s := newTestIssuer(t)
+	// A verified token sits in the verify cache: it must not show either.
+	tok, err := s.Issue("1-p", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Verify(tok); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{s.String(), s.GoString(), sprintAll(s), logAll(s)} {
+		if strings.Contains(out, string(testSecret)) || strings.Contains(out, "48, 49, 50") || strings.Contains(out, "48 49 50") {
 			t.Errorf("formatted JWTIssuer shows the secret: %s", out)
+		}
+		if strings.Contains(out, tok) {
+			t.Errorf("formatted JWTIssuer shows a cached JWT: %s", out)
 		}
 	}
 }
@@ -290,7 +301,7 @@ func TestSessionsDoNotPrintSecret(t *testing.T) {
 // ErrInvalidJWT with exactly one specific cause, and that no token
 // verifies without an id and a platform.
 func FuzzVerify(f *testing.F) {
-	s := newTestSessions(f)
+	s := newTestIssuer(f)
 	valid, err := s.Issue("1-p", "p")
 	if err != nil {
 		f.Fatal(err)
@@ -317,7 +328,7 @@ func FuzzVerify(f *testing.F) {
 }
 
 func BenchmarkIssue(b *testing.B) {
-	s := newTestSessions(b)
+	s := newTestIssuer(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := s.Issue("12345678-pipedrive", "pipedrive"); err != nil {
@@ -327,7 +338,7 @@ func BenchmarkIssue(b *testing.B) {
 }
 
 func BenchmarkVerify(b *testing.B) {
-	s := newTestSessions(b, WithVerifyCache(0))
+	s := newTestIssuer(b, WithVerifyCache(0))
 	tok, err := s.Issue("12345678-pipedrive", "pipedrive")
 	if err != nil {
 		b.Fatal(err)
@@ -343,7 +354,7 @@ func BenchmarkVerify(b *testing.B) {
 // BenchmarkVerifyCached verifies a token seen before, as the server does for
 // every request of a session after the first.
 func BenchmarkVerifyCached(b *testing.B) {
-	s := newTestSessions(b)
+	s := newTestIssuer(b)
 	tok, err := s.Issue("12345678-pipedrive", "pipedrive")
 	if err != nil {
 		b.Fatal(err)
@@ -397,7 +408,7 @@ func TestVerifyCacheKeepsTimeChecks(t *testing.T) {
 // fall within one second; a token without a generation claim keeps the
 // whole-second rule.
 func TestEndedByLogout(t *testing.T) {
-	s := newTestSessions(t, WithJWTClock(fixedClock(testNow.Add(100*time.Millisecond))))
+	s := newTestIssuer(t, WithJWTClock(fixedClock(testNow.Add(100*time.Millisecond))))
 	first := testNow.Add(400 * time.Millisecond) // all within testNow's second
 	second := first.Add(time.Microsecond)        // what a store records for a second logout at the same instant
 

@@ -221,7 +221,7 @@ func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserIn
 		return "", storeErr(err)
 	}
 	// The row keeps the time of the user's last logout; the new token
-	// carries its generation, so the next logout ends it (auth.EndedBy).
+	// carries its generation, so the next logout ends it (auth.Claims.EndedBy).
 	saved, err := s.store.GetUser(ctx, key)
 	if err != nil {
 		return "", storeErr(err)

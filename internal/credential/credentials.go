@@ -39,6 +39,14 @@ type bearerCredentials struct {
 	last string
 }
 
+// String names the user key; the access token last applied stays hidden.
+func (c *bearerCredentials) String() string {
+	return "credential.Credentials{user: " + c.key + ", token: redacted}"
+}
+
+// Format prints String for every verb, so no verb reaches the token.
+func (c *bearerCredentials) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
+
 func (c *bearerCredentials) Apply(ctx context.Context, req *http.Request) error {
 	t, err := c.r.Token(ctx, c.key)
 	if err != nil {
@@ -110,6 +118,9 @@ func (apiKeyCredentials) String() string { return "credential.APIKey{key: redact
 
 // GoString hides the key.
 func (c apiKeyCredentials) GoString() string { return c.String() }
+
+// Format prints String for every verb, so %d or %t cannot reach the key.
+func (c apiKeyCredentials) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
 
 // maxDrain bounds how much of a refused response is read so that its
 // connection can be reused.

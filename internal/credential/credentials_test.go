@@ -341,6 +341,10 @@ func TestBearerCredentialsRenew(t *testing.T) {
 	if n := f.calls.Load(); n != 1 {
 		t.Errorf("provider called %d times, want 1", n)
 	}
+	// The credentials remember the token last applied: no verb shows it.
+	if out := sprintAll(c); strings.Contains(out, "at-1") || !strings.Contains(out, userKey) {
+		t.Errorf("formatted credentials: %s", out)
+	}
 }
 
 // Concurrent requests refused with the same token share one refresh.

@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// sprintAll formats v every way fmt offers, for checks that no secret
-// leaks into logs or error messages.
+// sprintAll formats v with the verbs that print a value's fields (%d and
+// %t reach the fields of a struct that only has a String method), for
+// checks that no secret leaks into logs or error messages.
 func sprintAll(v any) string {
-	return fmt.Sprintf("%v %+v %#v %s", v, v, v, v)
+	return fmt.Sprintf("%v %+v %#v %s %q %x %d %t", v, v, v, v, v, v, v, v)
 }
 
 // testNow is the fixed time of the tests' clocks.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/crmbridge/crmbridge/auth"
 )
@@ -58,6 +59,10 @@ func (t Token) String() string {
 // GoString is String.
 func (t Token) GoString() string { return t.String() }
 
+// Format prints String for every verb: without it, %d or %t would print
+// the fields, the tokens included.
+func (t Token) Format(f fmt.State, _ rune) { io.WriteString(f, t.String()) }
+
 // LogValue makes log/slog record the token's shape, not its secrets.
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(
@@ -79,10 +84,11 @@ func presence(s string) string {
 type OAuthError struct {
 	// StatusCode is the HTTP status; some providers answer 200.
 	StatusCode int
-	// Code is the "error" field, e.g. "invalid_grant".
+	// Code is the "error" field, e.g. "invalid_grant", redacted and cut as
+	// Description is (it is the provider's text too).
 	Code string
 	// Description is "error_description", with any credential we sent
-	// removed.
+	// removed (also form-encoded), cut to 512 bytes.
 	Description string
 }
 
@@ -208,7 +214,7 @@ func tokenRequest(ctx context.Context, p auth.Provider, hc *http.Client, form ur
 		desc, _ := fields["error_description"].(string)
 		return Token{}, &OAuthError{
 			StatusCode:  resp.StatusCode,
-			Code:        code,
+			Code:        redact(code, sent, p.ClientSecret),
 			Description: redact(desc, sent, p.ClientSecret),
 		}
 	}
@@ -307,12 +313,30 @@ func expiresIn(v any) (int64, error) {
 	return int64(min(f, maxExpiresIn)), nil
 }
 
-// redact removes secrets from provider-supplied text.
+// maxDescription bounds the provider's error_description an OAuthError
+// keeps, in bytes: it goes into errors and log lines, and a provider may
+// answer with up to maxTokenResponse of it.
+const maxDescription = 512
+
+// redact removes secrets from provider-supplied text, as we sent them and
+// form-encoded (a provider may echo the request body), then bounds the
+// text to maxDescription bytes. Redacting first means the cut can never
+// leave part of a secret behind.
 func redact(s string, secrets ...string) string {
 	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
+		if secret == "" {
+			continue
 		}
+		for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret)} {
+			s = strings.ReplaceAll(s, form, "[redacted]")
+		}
+	}
+	if len(s) > maxDescription {
+		cut := maxDescription
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

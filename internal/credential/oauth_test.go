@@ -225,6 +225,12 @@ func TestTokenEndpointErrors(t *testing.T) {
 			&OAuthError{StatusCode: 400, Code: "invalid_grant", Description: "token [redacted] is revoked"}, 0, true},
 		{"invalid_client echoing the client secret", 401, "application/json", `{"error":"invalid_client","error_description":"bad ` + testClientSecret + `"}`,
 			&OAuthError{StatusCode: 401, Code: "invalid_client", Description: "bad [redacted]"}, 0, false},
+		{"invalid_client echoing the form-encoded client secret", 401, "application/json", `{"error":"invalid_client","error_description":"bad client_secret=` + url.QueryEscape(testClientSecret) + `"}`,
+			&OAuthError{StatusCode: 401, Code: "invalid_client", Description: "bad client_secret=[redacted]"}, 0, false},
+		{"description of ten times the bound", 400, "application/json", `{"error":"invalid_grant","error_description":"` + strings.Repeat("é", 10*maxDescription/2) + `"}`,
+			&OAuthError{StatusCode: 400, Code: "invalid_grant", Description: strings.Repeat("é", maxDescription/2) + "…"}, 0, true},
+		{"error code echoing the token", 400, "application/json", `{"error":"bad token rt-secret-1"}`,
+			&OAuthError{StatusCode: 400, Code: "bad token [redacted]"}, 0, false},
 		{"error with HTTP 200", 200, "application/json", `{"error":"invalid_code"}`,
 			&OAuthError{StatusCode: 200, Code: "invalid_code"}, 0, false},
 		{"500 text", 500, "text/html", `<h1>Internal Server Error</h1>`, nil, 500, false},
@@ -262,7 +268,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 			if errors.As(err, &se) != (tt.wantStatus != 0) || se != nil && se.StatusCode != tt.wantStatus {
 				t.Errorf("err %v: StatusError %+v, want status %d", err, se, tt.wantStatus)
 			}
-			for _, secret := range []string{"rt-secret-1", "at-secret", testClientSecret} {
+			for _, secret := range []string{"rt-secret-1", "at-secret", testClientSecret, url.QueryEscape(testClientSecret)} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("error %q contains a secret", err)
 				}

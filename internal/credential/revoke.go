@@ -44,7 +44,7 @@ func Revoke(ctx context.Context, p auth.Provider, hc *http.Client, token, hint s
 	fields, _ := parseTokenBody(resp.Header.Get("Content-Type"), body)
 	if code, _ := fields["error"].(string); code != "" {
 		desc, _ := fields["error_description"].(string)
-		return fmt.Errorf("credential: revoke: %w", &OAuthError{StatusCode: resp.StatusCode, Code: code, Description: redact(desc, token, p.ClientSecret)})
+		return fmt.Errorf("credential: revoke: %w", &OAuthError{StatusCode: resp.StatusCode, Code: redact(code, token, p.ClientSecret), Description: redact(desc, token, p.ClientSecret)})
 	}
 	return fmt.Errorf("credential: revoke: %w", &StatusError{StatusCode: resp.StatusCode})
 }

@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,72 @@ func TestOtherRing(t *testing.T) {
 	}
 	if _, err := other.OpenAPIKey(u); !errors.Is(err, auth.ErrUnknownSealingKey) || errors.Is(err, vault.ErrNotStored) {
 		t.Errorf("OpenAPIKey with another ring: err = %v, want ErrUnknownSealingKey", err)
+	}
+}
+
+// After a rotation (new primary first, the old key kept) credentials
+// sealed with the old key still open, and whatever is sealed again, as on
+// the next token refresh, is sealed with the new primary.
+func TestKeyRotation(t *testing.T) {
+	oldKey, err := auth.GenerateSealingKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey, err := auth.GenerateSealingKey("k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := auth.NewSealingKeyRing(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := auth.NewSealingKeyRing(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := vault.New(before).Seal("u1-crm", vault.Secrets{AccessToken: "at", RefreshToken: "rt", APIKey: "ak"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := vault.New(after)
+	u := store.User{Key: "u1-crm", AccessToken: old.AccessToken, RefreshToken: old.RefreshToken, APIKey: old.APIKey}
+	if tok, err := v.OpenToken(u); err != nil || tok.AccessToken != "at" || tok.RefreshToken != "rt" {
+		t.Errorf("OpenToken of a row sealed before the rotation = %v, %v", tok, err)
+	}
+	if key, err := v.OpenAPIKey(u); err != nil || key != "ak" {
+		t.Errorf("OpenAPIKey of a row sealed before the rotation = %q, %v", key, err)
+	}
+	resealed, err := v.Seal("u1-crm", vault.Secrets{AccessToken: "at2", RefreshToken: "rt2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, sealed := range map[string][]byte{"access": resealed.AccessToken, "refresh": resealed.RefreshToken} {
+		if id, err := auth.SealedKeyID(sealed); err != nil || id != "k2" {
+			t.Errorf("%s sealed after the rotation with key %q (%v), want k2", name, id, err)
+		}
+	}
+	// Dropping the old key too early loses what only it opens.
+	if _, err := vault.New(newRing(t, "k2")).OpenAPIKey(u); !errors.Is(err, auth.ErrUnknownSealingKey) {
+		t.Errorf("OpenAPIKey without the old key: err = %v, want ErrUnknownSealingKey", err)
+	}
+}
+
+// Errors never carry the credential, sealed or opened.
+func TestErrorsHoldNoSecret(t *testing.T) {
+	v := vault.New(newRing(t, "k1"))
+	toks, err := v.Seal("u1-crm", vault.Secrets{AccessToken: "at-secret-1", APIKey: "ak-secret-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errTok := v.OpenToken(store.User{Key: "u2-crm", AccessToken: toks.AccessToken})
+	_, errKey := vault.New(newRing(t, "k2")).OpenAPIKey(store.User{Key: "u1-crm", APIKey: toks.APIKey})
+	for _, err := range []error{errTok, errKey} {
+		if err == nil {
+			t.Fatal("a credential opened where it must not")
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "secret-1") || strings.Contains(msg, string(toks.AccessToken)) || strings.Contains(msg, string(toks.APIKey)) {
+			t.Errorf("error shows a credential: %q", msg)
+		}
 	}
 }
