@@ -90,27 +90,40 @@ func ExampleResponseError() {
 
 // An adapter sends its CRM calls through a JSONClient built from the
 // request's credentialed client; error statuses come back as the errors of
-// this package, named by method and path.
+// this package, named by method and path. Phone numbers go in the query,
+// which no error repeats; an id from the client goes in the path escaped.
 func ExampleJSONClient() {
 	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("phone") != "+16505551212" {
+		switch {
+		case r.URL.Path == "/api/contacts" && r.URL.Query().Get("phone") == "+16505551212":
+			fmt.Fprint(w, `[{"id":"1001","name":"Bob Brown"}]`)
+		case r.URL.EscapedPath() == "/api/contacts/1001":
+			fmt.Fprint(w, `{"id":"1001","name":"Bob Brown"}`)
+		default:
 			w.WriteHeader(http.StatusNotFound)
-			return
 		}
-		fmt.Fprint(w, `[{"id":"1001","name":"Bob Brown"}]`)
 	}))
 	defer crm.Close()
 	// In an adapter: Client is req.Client (the Session's client).
 	c := adapter.JSONClient{Client: crm.Client(), BaseURL: crm.URL, Name: "mycrm"}
+	ctx := context.Background()
 
 	var found []struct{ ID, Name string }
-	err := c.Do(context.Background(), "GET", "/api/contacts", url.Values{"phone": {"+16505551212"}}, nil, &found)
+	err := c.Do(ctx, "GET", "/api/contacts", url.Values{"phone": {"+16505551212"}}, nil, &found)
 	fmt.Println(found, err)
-	err = c.Do(context.Background(), "GET", "/api/contacts", url.Values{"phone": {"+4930123456"}}, nil, &found)
+	err = c.Do(ctx, "GET", "/api/contacts", url.Values{"phone": {"+4930123456"}}, nil, &found)
 	fmt.Println(errors.Is(err, adapter.ErrNotFound), err)
+
+	for _, id := range []string{"1001", "1001/../admin"} {
+		var one struct{ ID, Name string }
+		err = c.Do(ctx, "GET", "/api/contacts/"+url.PathEscape(id), nil, nil, &one)
+		fmt.Printf("%q %v\n", one.Name, err)
+	}
 	// Output:
 	// [{1001 Bob Brown}] <nil>
 	// true mycrm: GET /api/contacts: HTTP 404: crm record not found
+	// "Bob Brown" <nil>
+	// "" mycrm: GET /api/contacts/1001%2F..%2Fadmin: HTTP 404: crm record not found
 }
 
 // Discover finds an adapter's optional capabilities; Names lists them, for

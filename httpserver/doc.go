@@ -41,15 +41,18 @@
 //	func main() { serve.Main(mycrm.New()) }
 //
 // To mount it in a server of your own, New takes what serve would have
-// built; close the handler after the HTTP server stops and before the
-// store:
+// built. The JWT secret, the sealing key ring and the hash key must stay the
+// same across restarts and replicas (crmbridge keys prints fresh ones):
+// without WithHashKey, admin settings are orphaned at every start. Close
+// the handler after the HTTP server stops and before the store:
 //
 //	srv, err := httpserver.New(httpserver.Config{
 //		Adapters:    []adapter.Adapter{mycrm.New()},
 //		Store:       st,      // sqlite.Open or postgres.Open
 //		JWTIssuer:   jwts,    // auth.NewJWTIssuer(secret)
 //		SealingKeys: sealing, // auth.ParseSealingKeyRing(...)
-//	}, httpserver.WithLogger(log))
+//	}, httpserver.WithLogger(log),
+//		httpserver.WithHashKey(hashKey)) // HASH_KEY: the same on every start and replica
 //	if err != nil {
 //		return err
 //	}

@@ -29,19 +29,22 @@ func ExampleNew() {
 		panic(err)
 	}
 	defer st.Close()
-	sessions, err := auth.NewJWTIssuer([]byte("an example secret of at least 32 bytes"))
+	// The three secrets come from the deployment's secret store and stay
+	// the same across restarts and replicas (crmbridge keys prints fresh
+	// ones); they are literals here only to keep the example short.
+	jwts, err := auth.NewJWTIssuer([]byte("an example secret of at least 32 bytes"))
 	if err != nil {
 		panic(err)
 	}
 	key, _ := auth.GenerateSealingKey("k1")
-	keys, _ := auth.NewSealingKeyRing(key)
+	sealing, _ := auth.NewSealingKeyRing(key)
 
 	srv, err := httpserver.New(httpserver.Config{
 		Adapters:    []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
 		Store:       st,
-		JWTIssuer:   sessions,
-		SealingKeys: keys,
-	})
+		JWTIssuer:   jwts,
+		SealingKeys: sealing,
+	}, httpserver.WithHashKey("an example hash key of at least 32 bytes"))
 	if err != nil {
 		panic(err)
 	}
@@ -54,7 +57,7 @@ func ExampleNew() {
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, httptest.NewRequest("POST", "/apiKeyLogin", strings.NewReader(`{"platform":"testcrm","apiKey":"sandbox"}`)))
 	fmt.Println("login:", rec.Code)
-	jwt, _ := sessions.Issue(testcrm.UserID("sandbox")+"-testcrm", "testcrm")
+	jwt, _ := jwts.Issue(testcrm.UserID("sandbox")+"-testcrm", "testcrm")
 
 	rec = httptest.NewRecorder()
 	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil))
@@ -75,15 +78,15 @@ func ExampleWithMetrics() {
 		panic(err)
 	}
 	defer st.Close()
-	sessions, _ := auth.NewJWTIssuer([]byte("an example secret of at least 32 bytes"))
+	jwts, _ := auth.NewJWTIssuer([]byte("an example secret of at least 32 bytes"))
 	key, _ := auth.GenerateSealingKey("k1")
-	keys, _ := auth.NewSealingKeyRing(key)
+	sealing, _ := auth.NewSealingKeyRing(key)
 
 	m := httpserver.NewMetrics()
 	srv, err := httpserver.New(httpserver.Config{
 		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-		Store:    st, JWTIssuer: sessions, SealingKeys: keys,
-	}, httpserver.WithMetrics(m))
+		Store:    st, JWTIssuer: jwts, SealingKeys: sealing,
+	}, httpserver.WithMetrics(m), httpserver.WithHashKey("an example hash key of at least 32 bytes"))
 	if err != nil {
 		panic(err)
 	}

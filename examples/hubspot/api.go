@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,8 +55,8 @@ func statusError(resp *http.Response, he hubspotError) error {
 	if rl, ok := errors.AsType[*adapter.RateLimitError](err); ok && rl.RetryAfter == 0 {
 		rl.RetryAfter = windowWait(resp.Header, he)
 	}
-	if he.Category != "" || he.ErrorType != "" {
-		return fmt.Errorf("%s%s: %w", he.Category, he.ErrorType, err)
+	if kinds := slices.DeleteFunc([]string{he.Category, he.ErrorType}, func(s string) bool { return s == "" }); len(kinds) > 0 {
+		return fmt.Errorf("%s: %w", strings.Join(kinds, "/"), err)
 	}
 	return err
 }

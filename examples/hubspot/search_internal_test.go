@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +103,10 @@ func TestStatusErrorClasses(t *testing.T) {
 	err = statusError(&http.Response{StatusCode: 429, Header: http.Header{}}, hubspotError{PolicyName: "DAILY"})
 	if rl, ok := errors.AsType[*adapter.RateLimitError](err); !ok || rl.RetryAfter != 0 {
 		t.Errorf("daily limit: %v", err)
+	}
+	err = statusError(&http.Response{StatusCode: 429, Header: http.Header{}}, hubspotError{Category: "RATE_LIMITS", ErrorType: "RATE_LIMIT"})
+	if err == nil || !strings.HasPrefix(err.Error(), "RATE_LIMITS/RATE_LIMIT: ") {
+		t.Errorf("category and error type: %v; want both named, apart", err)
 	}
 	err = statusError(&http.Response{StatusCode: 400, Header: http.Header{}}, hubspotError{Message: "Property values were not valid"})
 	if ue, ok := errors.AsType[*adapter.UserError](err); !ok || ue.Message != "Property values were not valid" {

@@ -24,11 +24,20 @@ import (
 // Stores, in any number of processes, may share one database (and schema):
 // reservations, conversation ids and [Store.Lock] exclude each other
 // through the database. A Store is safe for concurrent use.
+//
+// Its reservation methods (ReserveCallLog, ConfirmCallLog, ReleaseCallLog,
+// ReserveMessage, ConfirmMessage, ReleaseMessage) and settings methods
+// (UserSettings, PutUserSettings, AdminSettings, PutAdminSettings) are
+// those of [store.Store]. Concurrent reservations of one slot from any
+// number of processes elect exactly one winner; a pending slot whose lease
+// has run out on the database clock is taken over by exactly one caller; a
+// negative lease counts as zero.
 type Store struct {
-	// Slots and Settings route the reservation and settings methods of
-	// store.Store to this store's tables.
-	sqlstore.Slots
-	sqlstore.Settings
+	// sharedSlots and sharedSettings are the reservation and settings
+	// methods of store.Store on this store's tables, embedded unexported
+	// so that callers see the methods but cannot reach the statements.
+	sharedSlots
+	sharedSettings
 
 	pool   *pgxpool.Pool // every statement except Lock
 	locks  *pgxpool.Pool // connections that hold advisory locks
@@ -140,8 +149,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 
 	s := &Store{log: o.log}
-	s.Slots = sqlstore.Slots{CallLogs: newSlot(s, sqlstore.CallLogTable), Messages: newSlot(s, sqlstore.MessageTable)}
-	s.Settings = sqlstore.Settings{Conn: conn{s}, User: dialect.Doc(sqlstore.UserSettingsTable), Admin: dialect.Doc(sqlstore.AdminSettingsTable)}
+	s.sharedSlots = sharedSlots{CallLogs: newSlot(s, sqlstore.CallLogTable), Messages: newSlot(s, sqlstore.MessageTable)}
+	s.sharedSettings = sharedSettings{Conn: conn{s}, User: dialect.Doc(sqlstore.UserSettingsTable), Admin: dialect.Doc(sqlstore.AdminSettingsTable)}
 	s.closing, s.stopClosing = context.WithCancel(context.Background())
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		s.stopClosing()
@@ -309,3 +318,9 @@ func (c conn) Exec(ctx context.Context, op, q string, args ...any) error {
 }
 
 func (c conn) Stamp() []any { return nil }
+
+// Aliases give the embedded shared code unexported field names.
+type (
+	sharedSlots    = sqlstore.Slots
+	sharedSettings = sqlstore.Settings
+)

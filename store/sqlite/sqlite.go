@@ -30,11 +30,18 @@ const maxOpenConns = 8
 // concurrent use by many goroutines of ONE process: [Store.Lock] is an
 // in-process lock, so two processes (or two Stores opened on the same file)
 // do not exclude each other. Use store/postgres for several replicas.
+//
+// Its reservation methods (ReserveCallLog, ConfirmCallLog, ReleaseCallLog,
+// ReserveMessage, ConfirmMessage, ReleaseMessage) and settings methods
+// (UserSettings, PutUserSettings, AdminSettings, PutAdminSettings) are
+// those of [store.Store]; a reservation is one atomic statement, its lease
+// measured on the store's clock ([WithClock]).
 type Store struct {
-	// Slots and Settings route the reservation and settings methods of
-	// store.Store to this store's tables.
-	sqlstore.Slots
-	sqlstore.Settings
+	// sharedSlots and sharedSettings are the reservation and settings
+	// methods of store.Store on this store's tables, embedded unexported
+	// so that callers see the methods but cannot reach the statements.
+	sharedSlots
+	sharedSettings
 
 	db     *sql.DB
 	log    *slog.Logger
@@ -153,8 +160,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.SetMaxIdleConns(maxOpenConns)
 	}
 	s := &Store{db: db, log: o.log, now: o.now}
-	s.Slots = sqlstore.Slots{CallLogs: newSlot(s, sqlstore.CallLogTable), Messages: newSlot(s, sqlstore.MessageTable)}
-	s.Settings = sqlstore.Settings{Conn: conn{s}, User: dialect.Doc(sqlstore.UserSettingsTable), Admin: dialect.Doc(sqlstore.AdminSettingsTable)}
+	s.sharedSlots = sharedSlots{CallLogs: newSlot(s, sqlstore.CallLogTable), Messages: newSlot(s, sqlstore.MessageTable)}
+	s.sharedSettings = sharedSettings{Conn: conn{s}, User: dialect.Doc(sqlstore.UserSettingsTable), Admin: dialect.Doc(sqlstore.AdminSettingsTable)}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store/sqlite: open: %w: %w", store.ErrUnavailable, err)
@@ -239,3 +246,9 @@ func blob(b []byte) any {
 var errEmptyID = errors.New("store/sqlite: empty id")
 
 var errStoreClosed = errors.New("store closed")
+
+// Aliases give the embedded shared code unexported field names.
+type (
+	sharedSlots    = sqlstore.Slots
+	sharedSettings = sqlstore.Settings
+)

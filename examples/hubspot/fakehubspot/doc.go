@@ -20,6 +20,8 @@
 //     create; unknown properties and invalid call values answer 400.
 //   - Owners (CRM users): GET /crm/owners/2026-03 with paging, and one
 //     owner by id or by userId.
+//   - A POST or PATCH whose Content-Type is not application/json answers
+//     415, as HubSpot does.
 //   - Rate limits: 429 with HubSpot's error body (errorType RATE_LIMIT,
 //     policyName) and X-HubSpot-RateLimit-* headers, per access token.
 //

@@ -19,6 +19,7 @@ func Example() {
 	search := func(body string) int {
 		req, _ := http.NewRequest("POST", fake.URL()+"/crm/objects/2026-03/contacts/search", bytes.NewBufferString(body))
 		req.Header.Set("Authorization", "Bearer "+access)
+		req.Header.Set("Content-Type", "application/json")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			panic(err)

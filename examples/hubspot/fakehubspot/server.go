@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -423,6 +424,11 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, status, msg)
 			return
 		}
+		if !jsonBody(r) {
+			writeError(w, http.StatusUnsupportedMediaType, "VALIDATION_ERROR",
+				"Content type '"+r.Header.Get("Content-Type")+"' not supported")
+			return
+		}
 		if f, ok := s.takeFailure(r); ok {
 			if f.status == http.StatusTooManyRequests {
 				s.stats.rateLimited.Add(1)
@@ -441,6 +447,17 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
 	})
+}
+
+// jsonBody reports whether a request that carries a body (POST, PUT,
+// PATCH) says it is JSON, as HubSpot requires: it answers 415 otherwise.
+func jsonBody(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		return err == nil && mt == "application/json"
+	}
+	return true
 }
 
 func (s *Server) authenticate(r *http.Request) (caller, string) {

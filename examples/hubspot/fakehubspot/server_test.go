@@ -191,3 +191,35 @@ func TestCreateValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONBodiesOnly: a POST or PATCH without Content-Type:
+// application/json answers 415, as HubSpot does; with it (and a charset)
+// the request goes through.
+func TestJSONBodiesOnly(t *testing.T) {
+	f := fakehubspot.New()
+	defer f.Close()
+	o := f.AddOwner(fakehubspot.Owner{Email: "a@example.com"})
+	at, _ := f.IssueToken(o.UserID)
+	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded", "application/json; charset=utf-8"} {
+		req, err := http.NewRequest("POST", f.URL()+"/crm/objects/2026-03/contacts", strings.NewReader(`{"properties":{"firstname":"A"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+at)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		want := http.StatusUnsupportedMediaType
+		if ct == "application/json; charset=utf-8" {
+			want = http.StatusCreated
+		}
+		if res.StatusCode != want {
+			t.Errorf("Content-Type %q: %d, want %d", ct, res.StatusCode, want)
+		}
+	}
+}

@@ -6,7 +6,9 @@
 // an expired or revoked one), single-use authorization codes, refresh-token
 // rotation (a used refresh token answers invalid_grant), HTTP Basic client
 // authentication at the token and revoke endpoints, exact-match search on the
-// stored phone strings, read-only fields of the v2 API, and optional rate
+// stored phone strings, read-only fields of the v2 API, JSON bodies on v2
+// (a POST or PATCH without Content-Type: application/json answers 415),
+// and optional rate
 // limiting (429 with Retry-After and x-ratelimit-* headers). The token
 // response's api_domain points back at the fake itself, so a client that
 // follows api_domain as the real one does ends up here. An optional

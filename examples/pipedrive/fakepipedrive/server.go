@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -573,6 +574,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			})
 			return
 		}
+		if !jsonBody(r) {
+			writeError(w, http.StatusUnsupportedMediaType, "Unsupported Media Type: API v2 accepts only JSON bodies", "ERR_UNSUPPORTED_MEDIA_TYPE")
+			return
+		}
 		if f, ok := s.takeFailure(r); ok {
 			writeError(w, f.status, f.message, "ERR_INJECTED")
 			return
@@ -661,6 +666,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // writeError writes Pipedrive's error envelope.
+// jsonBody reports whether a v2 request that carries a body (POST, PUT,
+// PATCH) says it is JSON: API v2 accepts only JSON bodies, sent with
+// Content-Type: application/json (v1 also takes forms).
+func jsonBody(r *http.Request) bool {
+	if !strings.HasPrefix(r.URL.Path, "/api/v2/") {
+		return true
+	}
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		return err == nil && mt == "application/json"
+	}
+	return true
+}
+
 func writeError(w http.ResponseWriter, status int, message, code string) {
 	writeJSON(w, status, map[string]any{
 		"success":    false,

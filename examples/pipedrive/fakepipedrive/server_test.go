@@ -37,6 +37,9 @@ func call(t *testing.T, method, target, token string, body any) (int, http.Heade
 	if err != nil {
 		t.Fatal(err)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -443,5 +446,32 @@ func TestRevokeGrants(t *testing.T) {
 	}
 	if n := s.Stats().Revocations; n != 0 {
 		t.Errorf("revocations = %d; RevokeGrants is not a revoke request", n)
+	}
+}
+
+// TestJSONBodiesOnly: a v2 POST or PATCH without Content-Type:
+// application/json answers 415, as Pipedrive's v2 API does; with it (and a
+// charset) the request goes through.
+func TestJSONBodiesOnly(t *testing.T) {
+	s := fakepipedrive.New()
+	defer s.Close()
+	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
+	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded", "application/json; charset=utf-8"} {
+		req, err := http.NewRequest("POST", s.URL()+"/api/v2/persons", strings.NewReader(`{"name":"Ann"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+access)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if refused := resp.StatusCode == http.StatusUnsupportedMediaType; refused != (ct != "application/json; charset=utf-8") {
+			t.Errorf("Content-Type %q: %d", ct, resp.StatusCode)
+		}
 	}
 }
