@@ -64,6 +64,14 @@ func BenchmarkGetContact(b *testing.B) {
 		b.Cleanup(func() { tp.Shutdown(context.Background()) })
 		benchGetContact(b, httpserver.WithMetrics(httpserver.NewMetrics()), httpserver.WithTracerProvider(tp))
 	})
+	// All of it, as bench/load.sh's "ops on" server runs: metrics, tracing
+	// without an exporter, and the request line (serve's text handler).
+	b.Run("ops-on+logged", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider()
+		b.Cleanup(func() { tp.Shutdown(context.Background()) })
+		benchGetContact(b, httpserver.WithMetrics(httpserver.NewMetrics()), httpserver.WithTracerProvider(tp),
+			httpserver.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	})
 }
 
 func benchGetContact(b *testing.B, opts ...httpserver.Option) {

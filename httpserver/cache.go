@@ -32,6 +32,15 @@ func (b *boundedMap[V]) get(key string) (V, bool) {
 	return v, ok
 }
 
+// getBytes is get of string(key), without converting the key to a string:
+// a caller builds the key of a lookup on the stack.
+func (b *boundedMap[V]) getBytes(key []byte) (V, bool) {
+	b.mu.RLock()
+	v, ok := b.m[string(key)]
+	b.mu.RUnlock()
+	return v, ok
+}
+
 func (b *boundedMap[V]) put(key string, v V) { b.putSized(key, v, 0) }
 
 // mapEntryOverhead approximates what a map entry costs beyond its key and

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -122,7 +123,12 @@ func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	cache := s.matchCacheFor(sess)
-	if res, ok := cache.lookup(sess.user.Key, pq); ok {
+	if res, body, ok := cache.lookupAnswer(sess.user.Key, pq); ok {
+		if body != nil {
+			// The answer these matches made when they were stored.
+			writeJSONBytes(w, http.StatusOK, body)
+			return
+		}
 		s.writeContacts(w, r, sess, res, opFindContact, true)
 		return
 	}
@@ -132,9 +138,25 @@ func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.fail(w, r, opFindContact, sess.claims.Platform, err)
 		return
 	}
-	if s.writeContacts(w, r, sess, res, opFindContact, true) {
-		cache.store(sess.user.Key, pq, res, gen)
+	if !cache.on() || len(res.Contacts) == 0 {
+		s.writeContacts(w, r, sess, res, opFindContact, true)
+		return
 	}
+	// Matches the cache keeps: the answer is encoded once, written, and
+	// kept with them, so the repeated lookups of the call write it as it
+	// is.
+	out, ok := s.contactsAnswer(res, sess, true)
+	if !ok {
+		s.fail(w, r, opFindContact, sess.claims.Platform, errAdapterContract)
+		return
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		writeJSON(w, http.StatusOK, out) // answers the encoding failure
+		return
+	}
+	writeJSONBytes(w, http.StatusOK, body)
+	cache.storeAnswer(sess.user.Key, pq, res, body, gen)
 }
 
 // searchContacts is GET /custom/contact/search (ContactSearcher).
@@ -169,11 +191,22 @@ func (s *Server) searchContacts(w http.ResponseWriter, r *http.Request, sess *se
 // writeContacts answers a contact lookup; false when the adapter's result
 // broke the contract (and a failure was answered instead).
 func (s *Server) writeContacts(w http.ResponseWriter, r *http.Request, sess *session, res adapter.FindContactsResult, op operation, placeholder bool) bool {
+	out, ok := s.contactsAnswer(res, sess, placeholder)
+	if !ok {
+		s.fail(w, r, op, sess.claims.Platform, errAdapterContract)
+		return false
+	}
+	writeJSON(w, http.StatusOK, out)
+	return true
+}
+
+// contactsAnswer is the answer of a contact lookup; false when the
+// adapter's result broke the contract (a contact without an id).
+func (s *Server) contactsAnswer(res adapter.FindContactsResult, sess *session, placeholder bool) (contactsResponse, bool) {
 	out := contactsResponse{envelope: envelope{Successful: true}, Contact: make([]wireContact, 0, len(res.Contacts)+1)}
 	for _, c := range res.Contacts {
 		if c.ID == "" {
-			s.fail(w, r, op, sess.claims.Platform, errAdapterContract)
-			return false
+			return contactsResponse{}, false
 		}
 		out.Contact = append(out.Contact, toWireContact(c))
 	}
@@ -186,8 +219,7 @@ func (s *Server) writeContacts(w http.ResponseWriter, r *http.Request, sess *ses
 			out.Contact = append(out.Contact, newContactPlaceholder)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return true
+	return out, true
 }
 
 type contactResponse struct {

@@ -70,6 +70,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		// write; the body stays byte for byte what Marshal made.
 		b = bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 	}
+	writeJSONBytes(w, status, b)
+}
+
+// writeJSONBytes writes b, a JSON value encoded by encoding/json, with the
+// headers of writeJSON.
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h["Content-Type"] = headerJSON
 	h["Cache-Control"] = headerNoStore

@@ -216,6 +216,7 @@ func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserIn
 		Extra:          info.Extra,
 	}
 	defer s.users.forget(key)
+	defer s.credentials.forget(key)
 	if err := s.store.UpsertUser(ctx, u); err != nil {
 		return "", storeErr(err)
 	}
@@ -256,6 +257,7 @@ func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *sessi
 			slog.String("request_id", requestInfo(ctx).id), slog.String("platform", sess.claims.Platform), slog.String("error", logSafe(err)))
 	}
 	defer s.users.forget(sess.user.Key)
+	defer s.credentials.forget(sess.user.Key)
 	// Every session of the user ends here, this one included, also on the
 	// other replicas and after a new login (PROTOCOL.md §4).
 	sess.noRenewal()

@@ -98,9 +98,13 @@ type matchCache struct {
 type matchEntry struct {
 	user, key, number string
 	res               adapter.FindContactsResult
-	expires           time.Time
-	size              int64
-	elem              *list.Element
+	// body is the JSON answer res makes (writeContacts), encoded once
+	// when it was stored: a hit writes it as it is. Nil when the caller
+	// stored none.
+	body    []byte
+	expires time.Time
+	size    int64
+	elem    *list.Element
 }
 
 func newMatchCache(ttl time.Duration, now func() time.Time) *matchCache {
@@ -152,8 +156,15 @@ func matchKey(user string, pq adapter.PhoneQuery) string {
 // lookup returns the cached matches of user for pq, if fresh. It counts a
 // miss otherwise; the caller then asks the adapter and calls store.
 func (c *matchCache) lookup(user string, pq adapter.PhoneQuery) (adapter.FindContactsResult, bool) {
+	res, _, ok := c.lookupAnswer(user, pq)
+	return res, ok
+}
+
+// lookupAnswer is lookup that also returns the JSON answer stored with the
+// matches (storeAnswer), nil when none was.
+func (c *matchCache) lookupAnswer(user string, pq adapter.PhoneQuery) (adapter.FindContactsResult, []byte, bool) {
 	if !c.on() {
-		return adapter.FindContactsResult{}, false
+		return adapter.FindContactsResult{}, nil, false
 	}
 	// The key is built in a stack buffer and only converted for the map
 	// index, which does not allocate: a hit costs no key allocation.
@@ -169,10 +180,10 @@ func (c *matchCache) lookup(user string, pq adapter.PhoneQuery) (adapter.FindCon
 	c.metrics.record(e != nil)
 	if e == nil {
 		c.misses.Add(1)
-		return adapter.FindContactsResult{}, false
+		return adapter.FindContactsResult{}, nil, false
 	}
 	c.hits.Add(1)
-	return e.res, true
+	return e.res, e.body, true
 }
 
 // generation is noted before asking the adapter; see store.
@@ -186,12 +197,18 @@ func (c *matchCache) generation() uint64 {
 // store caches a lookup's real matches, unless the user's entries were
 // invalidated since gen was noted. Empty answers are never cached.
 func (c *matchCache) store(user string, pq adapter.PhoneQuery, res adapter.FindContactsResult, gen uint64) {
+	c.storeAnswer(user, pq, res, nil, gen)
+}
+
+// storeAnswer is store that also keeps body, the JSON answer res makes,
+// which the cache then owns: later hits write it without encoding again.
+func (c *matchCache) storeAnswer(user string, pq adapter.PhoneQuery, res adapter.FindContactsResult, body []byte, gen uint64) {
 	if !c.on() || len(res.Contacts) == 0 {
 		return
 	}
 	key := matchKey(user, pq)
-	e := &matchEntry{user: user, key: key, number: matchNumber(pq), res: cloneResult(res)}
-	e.size = int64(entryOverhead+2*len(key)+len(e.number)+len(res.Message)) + resultBytes(res)
+	e := &matchEntry{user: user, key: key, number: matchNumber(pq), res: cloneResult(res), body: body}
+	e.size = int64(entryOverhead+2*len(key)+len(e.number)+len(res.Message)+len(body)) + resultBytes(res)
 	if e.size > c.maxBytes/16 {
 		return
 	}

@@ -3,8 +3,8 @@ package httpserver
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,6 +54,9 @@ type Metrics struct {
 	storeOps         *prometheus.HistogramVec
 	storeUnavailable *prometheus.CounterVec
 	cache            *prometheus.CounterVec
+	// requestObservers keeps the requests histogram of each requestLabels
+	// seen (requestObserver).
+	requestObservers sync.Map
 }
 
 // NewMetrics creates the metrics in a registry of their own, which also
@@ -118,7 +121,23 @@ func (m *Metrics) observeRequest(route, method string, status int, platform stri
 	} else if i := strings.IndexByte(route, ' '); i > 0 {
 		method = route[:i] // the pattern's method: a bounded set
 	}
-	m.requests.WithLabelValues(route, method, statusClass(status), platformLabel(platform)).Observe(d.Seconds())
+	m.requestObserver(requestLabels{route, method, statusClass(status), platformLabel(platform)}).Observe(d.Seconds())
+}
+
+// requestLabels are the labels of one request histogram.
+type requestLabels struct{ route, method, statusClass, platform string }
+
+// requestObserver is the request histogram of labels: looked up in the
+// vector the first time and kept (every label comes from a fixed set, so
+// the kept observers are as bounded as the series), because the vector
+// hashes and validates every label value again on each lookup.
+func (m *Metrics) requestObserver(l requestLabels) prometheus.Observer {
+	if o, ok := m.requestObservers.Load(l); ok {
+		return o.(prometheus.Observer)
+	}
+	o := m.requests.WithLabelValues(l.route, l.method, l.statusClass, l.platform)
+	m.requestObservers.Store(l, o)
+	return o
 }
 
 // observeCRMCall records one HTTP call to a CRM.
@@ -214,13 +233,14 @@ func (c cacheStats) record(hit bool) {
 	}
 }
 
+// statusClasses are the status_class label values, by status/100.
+var statusClasses = [...]string{1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
+
 func statusClass(status int) string {
-	switch {
-	case status >= 100 && status < 600:
-		return strconv.Itoa(status/100) + "xx"
-	default:
-		return "other"
+	if status >= 100 && status < 600 {
+		return statusClasses[status/100]
 	}
+	return "other"
 }
 
 func crmOutcome(status int, err error) string {

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,6 +10,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // RequestIDHeader carries the request id: taken from the request when the
@@ -85,50 +88,77 @@ func saneRequestID(id string) bool {
 	return true
 }
 
+// requestState is what logRequests keeps of a request, in one allocation.
+type requestState struct {
+	ri reqInfo
+	sw statusWriter
+}
+
 // logRequests assigns the request id and writes one structured line per
 // request: the route pattern (never the raw URL, which holds the JWT and the
-// phone number), status, duration and platform.
+// phone number), status, duration and platform. With tracing on it also
+// makes the request's server span (requestTracer): one middleware, so the
+// request is copied once for both.
+//
+// The line is made as a slog.Record handed to the logger's handler, not
+// through Logger.LogAttrs: that one asks the runtime for the caller's
+// program counter on every call (for a source attribute this line never
+// carries) and builds the attributes in a slice of its own.
 func (s *Server) logRequests(next http.Handler) http.Handler {
+	tracer := s.newRequestTracer()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get(RequestIDHeader)
 		if !saneRequestID(id) {
 			id = newRequestID()
 		}
-		ri := &reqInfo{id: id}
+		st := &requestState{ri: reqInfo{id: id}, sw: statusWriter{ResponseWriter: w}}
+		ri, sw := &st.ri, &st.sw
 		w.Header().Set(RequestIDHeader, id)
-		sw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
+		ctx := context.WithValue(r.Context(), reqInfoKey{}, ri)
+		if tracer != nil {
+			var span trace.Span
+			ctx, span = tracer.start(ctx, r)
+			defer span.End()
+			defer func() { tracer.finish(span, ri, cmp.Or(sw.status, http.StatusOK)) }()
+		}
+		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)
 
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		route := r.Pattern
-		if route == "" {
-			route = r.Method + " (unmatched)"
-		}
-		s.opts.metrics.observeRequest(ri.route, r.Method, sw.status, ri.platform, time.Since(start))
+		end := time.Now()
+		took := end.Sub(start)
+		s.opts.metrics.observeRequest(ri.route, r.Method, sw.status, ri.platform, took)
 		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
-		if !s.log.Enabled(r.Context(), level) {
+		h := s.log.Handler()
+		if !h.Enabled(ctx, level) {
 			return
 		}
-		attrs := []slog.Attr{
+		// The route tagRoute noted: r.Pattern is set on the request the
+		// mux is given, which need not be this one.
+		route := ri.route
+		if route == "" {
+			route = r.Method + " (unmatched)"
+		}
+		rec := slog.NewRecord(end, level, "request", 0)
+		rec.AddAttrs(
 			slog.String("request_id", id),
 			slog.String("route", route),
 			slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(start)),
-		}
+			slog.Duration("duration", took),
+		)
 		if ri.platform != "" {
-			attrs = append(attrs, slog.String("platform", ri.platform))
+			rec.AddAttrs(slog.String("platform", ri.platform))
 		}
 		if ri.err != nil {
-			attrs = append(attrs, slog.String("error", logSafe(ri.err)))
+			rec.AddAttrs(slog.String("error", logSafe(ri.err)))
 		}
-		s.log.LogAttrs(r.Context(), level, "request", attrs...)
+		_ = h.Handle(ctx, rec) // a log that cannot be written has nowhere to report it
 	})
 }
 

@@ -28,7 +28,12 @@ type queryValues map[string][]string
 
 // readQuery parses a raw query string (r.URL.RawQuery) leniently.
 func readQuery(raw string) queryValues {
-	q := make(queryValues, min(strings.Count(raw, "&")+1, 16))
+	n := min(strings.Count(raw, "&")+1, 16)
+	q := make(queryValues, n)
+	// The first value of every key shares one backing array (each key's
+	// slice capped at its one element, so a key's second value copies it
+	// out): one allocation for the values instead of one per parameter.
+	firsts := make([]string, 0, n)
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
@@ -36,8 +41,16 @@ func readQuery(raw string) queryValues {
 			continue
 		}
 		key, value, _ := strings.Cut(pair, "=")
-		key = unescapeLenient(key)
-		q[key] = append(q[key], unescapeLenient(value))
+		key, value = unescapeLenient(key), unescapeLenient(value)
+		if vs, ok := q[key]; ok {
+			q[key] = append(vs, value)
+			continue
+		}
+		if len(firsts) == cap(firsts) {
+			firsts = make([]string, 0, n)
+		}
+		firsts = append(firsts, value)
+		q[key] = firsts[len(firsts)-1 : len(firsts) : len(firsts)]
 	}
 	return q
 }
@@ -74,6 +87,30 @@ func (q queryValues) invalidParam() string {
 	return ""
 }
 
+// rawQueryClean reports, without parsing raw, that no parameter readQuery
+// makes of it can hold a NUL byte or invalid UTF-8 (invalidParam would
+// find none): raw itself is valid UTF-8 without NUL bytes and each of its
+// %XX escapes decodes to an ASCII byte other than NUL. Decoding then only
+// replaces ASCII bytes by ASCII bytes, and splitting at '&' and '=' cuts
+// at ASCII bytes, so every key and value stays valid UTF-8. A query with
+// an escape of a byte of 0x80 or above (say an accented letter, "%C3%A9")
+// is not known clean by this and must be checked after parsing.
+func rawQueryClean(raw string) bool {
+	for i := strings.IndexByte(raw, '%'); i >= 0; {
+		if i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2]) {
+			if b := unhex(raw[i+1])<<4 | unhex(raw[i+2]); b == 0 || b >= utf8.RuneSelf {
+				return false
+			}
+		}
+		j := strings.IndexByte(raw[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return cleanText(raw)
+}
+
 // cleanText reports whether s is valid UTF-8 without NUL bytes.
 func cleanText(s string) bool {
 	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
@@ -82,7 +119,13 @@ func cleanText(s string) bool {
 // unescapeLenient decodes %XX escapes and '+' (a space); any other byte,
 // including a '%' that does not start a valid escape, is kept as it is.
 func unescapeLenient(s string) string {
-	i := strings.IndexAny(s, "%+")
+	// Two byte searches rather than strings.IndexAny: a JWT value is
+	// hundreds of bytes, which IndexByte scans several at a time and
+	// IndexAny one by one.
+	i := strings.IndexByte(s, '%')
+	if j := strings.IndexByte(s, '+'); j >= 0 && (i < 0 || j < i) {
+		i = j
+	}
 	if i < 0 {
 		return s
 	}
@@ -120,7 +163,7 @@ func unhex(c byte) byte {
 
 // clientQuery is the one place the client's query parameters are read,
 // leniently (see queryValues). A query holding a NUL byte or invalid UTF-8
-// never reaches a route: notFoundForUnknown refuses it first.
+// never reaches a route: tagRoute refuses it first.
 //
 // The parsed query is kept in the request's reqInfo, so the edge check, the
 // session and the route share one parse; callers only read it.

@@ -190,8 +190,10 @@ type Server struct {
 	// CRM, measured when metrics are on.
 	crmTransport http.RoundTripper
 	admins       adminCache
-	settings     settingsCache
-	matches      *matchCache
+	// credentials keeps the transports of opened API keys (credcache.go).
+	credentials credentialCache
+	settings    settingsCache
+	matches     *matchCache
 	// unconfirmed keeps created CRM ids the store failed to record.
 	unconfirmed unconfirmed
 }
@@ -300,6 +302,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	s.crmTransport = s.instrumentTransport(o.httpClient.Transport, "", "")
 	s.unconfirmed = unconfirmed{max: o.maxUnconfirmed, m: make(map[unconfirmedKey]string), stop: make(chan struct{})}
 	s.admins.max = 1024
+	s.credentials.max, s.credentials.maxBytes = maxCachedCredentials, maxCachedCredentialBytes
 	s.settings.ttl = o.userCacheTTL
 	s.settings.max = 8192
 	s.matches = newMatchCache(o.contactTTL, o.now)
@@ -430,33 +433,39 @@ func (s *Server) routes() http.Handler {
 
 	// Preflight for every path, including ones we do not serve, so the
 	// browser gets a CORS answer instead of an opaque failure.
-	mux.HandleFunc("OPTIONS /", s.preflight)
+	mux.Handle("OPTIONS /", s.tagRoute("OPTIONS /", http.HandlerFunc(s.preflight)))
+	// Every other request, whatever its method, is an unknown route
+	// (see cleanPathsOnly).
+	mux.HandleFunc("/", notFound)
 
-	var h http.Handler = notFoundForUnknown(mux)
+	var h http.Handler = cleanPathsOnly(mux)
 	h = s.limitBody(h)
 	h = s.cors(h)
 	h = s.recoverPanics(h)
-	h = s.traceRequests(h)
-	h = s.logRequests(h)
+	h = s.logRequests(h) // and traces them (requestTracer)
 	return h
 }
 
 // textNotFound is the body of every unknown route (PROTOCOL.md §1).
 const textNotFound = "Not found"
 
-// notFoundForUnknown answers 404 text/plain "Not found" for every request
-// the mux has no route for, whatever its method. ServeMux alone answers a
-// known path with another method 405 with a text body, which the client
-// shows as a toast (and it calls some routes on a timer), and redirects a
-// path that is not clean ("//contact", "/a/../contact") with 307 to a
-// Location that loses any prefix the handler is mounted under; both are
-// unknown routes here. Preflight is answered for every path: "OPTIONS /"
-// matches all of them.
-//
-// It is also the one place that refuses a query string holding a NUL byte
-// or invalid UTF-8 (400 text/plain naming the parameter, PROTOCOL.md §1),
-// so no route can forget to.
-func notFoundForUnknown(mux *http.ServeMux) http.Handler {
+// notFound answers every request no route matches: 404 text/plain "Not
+// found", whatever its method (PROTOCOL.md §1). It is the mux's "/"
+// pattern, which matches every method and path, so the mux never answers
+// a known path with another method by itself: ServeMux's 405 has a text
+// body, which the client shows as a toast (and it calls some routes on a
+// timer).
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeText(w, http.StatusNotFound, textNotFound)
+}
+
+// cleanPathsOnly answers 404 for a path that is not clean ("//contact",
+// "/a/../contact"): ServeMux would redirect it with 307 to a Location that
+// loses any prefix the handler is mounted under, and such a path is an
+// unknown route here. A preflight is answered for every path: "OPTIONS /"
+// matches all of them. With the "/" pattern (notFound) catching every
+// request no route matches, the mux then matches each request once.
+func cleanPathsOnly(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isCleanPath(r.URL.Path) {
 			if r.Method != http.MethodOptions {
@@ -465,14 +474,6 @@ func notFoundForUnknown(mux *http.ServeMux) http.Handler {
 			}
 			r = r.Clone(r.Context())
 			r.URL.Path, r.URL.RawPath = "/", ""
-		}
-		if _, pattern := mux.Handler(r); pattern == "" {
-			writeText(w, http.StatusNotFound, textNotFound)
-			return
-		}
-		if name := clientQuery(r).invalidParam(); name != "" {
-			refuseField(w, r, name, "is not valid text (a NUL byte or invalid UTF-8)")
-			return
 		}
 		mux.ServeHTTP(w, r)
 	})

@@ -195,9 +195,14 @@ func adapterUser(u store.User) adapter.User {
 // userClient builds the *http.Client an adapter uses for this user: the
 // base client's transport wrapped with the user's credentials.
 func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*http.Client, error) {
-	var creds credential.Credentials
 	switch p.auth.Type {
 	case adapter.AuthAPIKey:
+		if len(u.APIKey) > 0 {
+			if rt, ok := s.credentials.lookup(p, u); ok {
+				return s.clientOver(rt), nil
+			}
+		}
+		gen := s.credentials.generation()
 		key, err := s.vault.OpenAPIKey(u)
 		if err != nil {
 			if !errors.Is(err, vault.ErrNotStored) {
@@ -206,21 +211,28 @@ func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*ht
 			}
 			return nil, fmt.Errorf("%w: %w", errSessionGone, err)
 		}
-		creds = credential.APIKey(key, p.auth.APIKeyScheme)
+		rt := credential.NewTransport(s.crmTransport, credential.APIKey(key, p.auth.APIKeyScheme))
+		s.credentials.keep(p, u, len(key), rt, gen)
+		return s.clientOver(rt), nil
 	default:
 		if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
 			return nil, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
 		}
-		creds = p.refresher.Credentials(u.Key)
+		return s.clientWith(p.refresher.Credentials(u.Key)), nil
 	}
-	return s.clientWith(creds), nil
 }
 
 // clientWith layers credentials over the configured base client.
 func (s *Server) clientWith(creds credential.Credentials) *http.Client {
+	return s.clientOver(credential.NewTransport(s.crmTransport, creds))
+}
+
+// clientOver is a client of its own (an adapter may change its fields) over
+// a credentialed transport, with the configured base client's settings.
+func (s *Server) clientOver(rt http.RoundTripper) *http.Client {
 	base := s.opts.httpClient
 	return &http.Client{
-		Transport:     credential.NewTransport(s.crmTransport, creds),
+		Transport:     rt,
 		CheckRedirect: base.CheckRedirect,
 		Jar:           base.Jar,
 		Timeout:       base.Timeout,

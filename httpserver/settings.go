@@ -258,13 +258,16 @@ func settingsCacheKey(platform, userKey, account string) string {
 // effectiveSettings is what the adapter sees in Session.Settings: a copy
 // the adapter may change.
 func (s *Server) effectiveSettings(ctx context.Context, p *platform, userKey, account string) (adapter.Settings, error) {
-	key := settingsCacheKey(p.adapter.Platform(), userKey, account)
 	now := s.opts.now()
 	if s.settings.ttl > 0 {
-		if c, ok := s.settings.get(key); ok && now.Before(c.until) {
+		// A hit builds its key on the stack (settingsCacheKey's bytes).
+		var kb [128]byte
+		k := append(append(append(append(append(kb[:0], p.adapter.Platform()...), 0), userKey...), 0), account...)
+		if c, ok := s.settings.getBytes(k); ok && now.Before(c.until) {
 			return maps.Clone(c.settings), nil
 		}
 	}
+	key := settingsCacheKey(p.adapter.Platform(), userKey, account)
 	d, a, u, err := s.settingsOf(ctx, p, userKey, account)
 	if err != nil {
 		return nil, err

@@ -273,10 +273,7 @@ func (c Config) Run(ctx context.Context, p Process) error {
 
 	var served http.Handler = handler
 	if metrics != nil && cfg.MetricsAddr == "" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", metrics.Handler())
-		mux.Handle("/", handler)
-		served = mux
+		served = withMetricsRoute(handler, metrics.Handler())
 	}
 	if cfg.Playground {
 		served = withPlayground(served)
@@ -335,6 +332,22 @@ func (c Config) Run(ctx context.Context, p Process) error {
 		return err
 	}
 	return nil
+}
+
+// withMetricsRoute serves GET (and HEAD) /metrics with metrics and every
+// other request with handler. It is a comparison rather than a ServeMux in
+// front of the handler: a mux there matched every request a second time
+// (and allocated for its "/" pattern) only to pass it on, and a path it
+// would have redirected ("//contact") goes to the handler, which answers
+// it like any unknown route.
+func withMetricsRoute(handler, metrics http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	})
 }
 
 // shutdownTimeout bounds the wait for in-flight requests at shutdown (a
