@@ -57,6 +57,11 @@ const racers = 50
 //     wrapping [store.ErrUnavailable] (never [store.ErrNotFound]). The
 //     suite closes some stores itself, so Close must tolerate the second
 //     call made by the cleanup newStore registered.
+//   - ConfirmCallLog and ConfirmMessage keep the first id a slot was
+//     confirmed with (a holder whose lease was taken over confirms late and
+//     must not replace the new holder's record), confirm a slot that is no
+//     longer reserved all the same (the CRM record exists), and refuse an
+//     empty id.
 //
 // Lock is tested within one process: mutual exclusion, independence of
 // names, cancellation while waiting. Exclusion across processes is for the
@@ -76,6 +81,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	run(t, "CachedNotes", func(t *testing.T) { testCachedNotes(t, newStore) })
 	run(t, "Lock", func(t *testing.T) { testLock(t, newStore) })
 	run(t, "PingClose", func(t *testing.T) { testPingClose(t, newStore) })
+	run(t, "EveryMethodAfterClose", func(t *testing.T) { testEveryMethodAfterClose(t, newStore) })
+	run(t, "ConfirmCallLog", func(t *testing.T) { testConfirm(t, newStore, callLogOps) })
+	run(t, "ConfirmMessage", func(t *testing.T) { testConfirm(t, newStore, messageOps) })
 }
 
 // run runs fn as a parallel subtest. Every case of the suite works on
