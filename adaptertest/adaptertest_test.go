@@ -42,9 +42,17 @@ func TestRunPasses(t *testing.T) {
 		crm := newMemCRM(flaws{})
 		Run(t, crm.config(memFull{memBasic{crm}}))
 	})
-	t.Run("required methods only", func(t *testing.T) {
+	t.Run("usual capabilities", func(t *testing.T) {
 		crm := newMemCRM(flaws{})
 		Run(t, crm.config(memBasic{crm}))
+	})
+	t.Run("required methods only", func(t *testing.T) {
+		crm := newMemCRM(flaws{})
+		a := memRequired{memBasic{crm}}
+		if got := adapter.Discover(a).Names(); len(got) != 0 {
+			t.Fatalf("memRequired has capabilities %v; want none", got)
+		}
+		Run(t, crm.config(a))
 	})
 }
 

@@ -148,14 +148,33 @@ func (c *memCRM) config(a adapter.Adapter) Config {
 	}
 }
 
-// memBasic is the adapter with the required methods only.
+// memBasic is the adapter with the required methods and the capabilities
+// every adapter of the examples has: creating contacts, reading and
+// updating call logs, message logs and Unauthorize.
 type memBasic struct{ crm *memCRM }
 
 // memFull adds every optional capability.
 type memFull struct{ memBasic }
 
+// memRequired has the five required methods of memBasic and nothing else,
+// as the guide's first adapter.
+type memRequired struct{ b memBasic }
+
+func (a memRequired) Platform() string         { return a.b.Platform() }
+func (a memRequired) Auth() adapter.AuthConfig { return a.b.Auth() }
+func (a memRequired) GetUserInfo(ctx context.Context, req adapter.UserInfoRequest) (adapter.UserInfo, error) {
+	return a.b.GetUserInfo(ctx, req)
+}
+func (a memRequired) FindContacts(ctx context.Context, req adapter.FindContactsRequest) (adapter.FindContactsResult, error) {
+	return a.b.FindContacts(ctx, req)
+}
+func (a memRequired) CreateCallLog(ctx context.Context, req adapter.CreateCallLogRequest) (adapter.CreateCallLogResult, error) {
+	return a.b.CreateCallLog(ctx, req)
+}
+
 var (
 	_ adapter.Adapter           = memBasic{}
+	_ adapter.Adapter           = memRequired{}
 	_ adapter.ContactSearcher   = memFull{}
 	_ adapter.DispositionSetter = memFull{}
 	_ adapter.Manifester        = memFull{}

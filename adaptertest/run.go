@@ -109,6 +109,9 @@ func start(tb suiteTB, cfg Config) (*suite, error) {
 	return s, nil
 }
 
+// run runs the checks. Every function on the way from Run to a check is a
+// helper, so go test reports a failure or a skip at the adapter author's
+// call of Run rather than at a line of this package.
 func (s *suite) run(tb suiteTB) {
 	tb.Helper()
 	tb.Run("manifest", s.checkManifest)
@@ -125,6 +128,7 @@ func (s *suite) run(tb suiteTB) {
 	searcher := capability{c.ContactSearcher != nil, "ContactSearcher", "GET /custom/contact/search answers that the platform cannot search"}
 
 	tb.Run("contact", func(tb suiteTB) {
+		tb.Helper()
 		tb.Run("existing", s.findExisting)
 		if s.cfg.FormatPhone != "" {
 			tb.Run("overridingFormat", s.findFormatted)
@@ -134,6 +138,7 @@ func (s *suite) run(tb suiteTB) {
 		tb.Run("concurrent", s.concurrentLookups)
 	})
 	tb.Run("callLog", func(tb suiteTB) {
+		tb.Helper()
 		if !prerequisite(tb, "create", s.createCallLog, func() bool { return s.callLogID != "" }) {
 			tb.Errorf("the other call-log checks need a logged call; skipping them")
 			return
@@ -146,6 +151,7 @@ func (s *suite) run(tb suiteTB) {
 		tb.Run("disposition", with(s.disposition, disposer))
 	})
 	tb.Run("messageLog", with(func(tb suiteTB) {
+		tb.Helper()
 		if !prerequisite(tb, "create", s.createMessageLog, func() bool { return s.messageLogID != "" }) {
 			tb.Errorf("the other message-log checks need a logged message; skipping them")
 			return
@@ -188,6 +194,7 @@ func prerequisite(tb suiteTB, name string, step func(suiteTB), done func() bool)
 	tb.Helper()
 	ran := false
 	tb.Run(name, func(tb suiteTB) {
+		tb.Helper()
 		ran = true
 		step(tb)
 	})
