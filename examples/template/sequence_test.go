@@ -28,10 +28,19 @@ func TestCallLogClientSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sessions, _ := auth.NewJWTIssuer([]byte("0123456789abcdef0123456789abcdef-template"))
-	key, _ := auth.GenerateSealingKey("k")
-	keys, _ := auth.NewSealingKeyRing(key)
-	srv, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{newAdapter(t, crm)}, Store: st, JWTIssuer: sessions, SealingKeys: keys})
+	issuer, err := auth.NewJWTIssuer([]byte("0123456789abcdef0123456789abcdef-template"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := auth.GenerateSealingKey("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := auth.NewSealingKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{newAdapter(t, crm)}, Store: st, JWTIssuer: issuer, SealingKeys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
