@@ -92,7 +92,7 @@ var baseSettings = []setting{
 	{flag: "secret-key", envs: []string{"APP_SERVER_SECRET_KEY"}, dst: func(c *runConfig) *string { return &c.SecretKey }, secret: true,
 		usage: "secret that signs session JWTs, at least 32 bytes"},
 	{flag: "token-key", envs: []string{"TOKEN_ENCRYPTION_KEY"}, dst: func(c *runConfig) *string { return &c.TokenKey }, secret: true,
-		usage: "key ring sealing CRM tokens at rest: id:base64key[,older-id:base64key...], or one bare base64 key of 32 bytes"},
+		usage: "key ring sealing CRM tokens and API keys at rest: id:base64key[,older-id:base64key...], or one bare base64 key of 32 bytes"},
 	{flag: "hash-key", envs: []string{"HASH_KEY"}, dst: func(c *runConfig) *string { return &c.HashKey }, secret: true,
 		usage: "key of the telephony account and extension hashes (/userInfoHash); admin settings are stored under them, so keep it stable"},
 	{flag: "ringcentral-server", envs: []string{"RINGCENTRAL_SERVER"}, def: "https://platform.ringcentral.com", dst: func(c *runConfig) *string { return &c.RCServer },

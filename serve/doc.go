@@ -47,7 +47,7 @@
 //	APP_HOST               -host                address to listen on (127.0.0.1)
 //	PORT                   -port                port, 0-65535; 0 picks a free one (6066)
 //	APP_SERVER_SECRET_KEY  -secret-key          signs session JWTs; at least 32 bytes
-//	TOKEN_ENCRYPTION_KEY   -token-key           key ring sealing CRM tokens at rest
+//	TOKEN_ENCRYPTION_KEY   -token-key           key ring sealing CRM tokens and API keys at rest
 //	HASH_KEY               -hash-key            keys the telephony account hashes; keep it stable
 //	DATABASE_URL           -database-url        store (crmbridge-data/crmbridge.db)
 //	SERVER_URL, APP_SERVER -server-url          public absolute URL served in the manifest
