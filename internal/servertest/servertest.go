@@ -34,9 +34,16 @@ const Secret = "servertest-session-secret-0123456789abcdef"
 // Env is what building a server needs from a test. [testing.TB] has it;
 // adaptertest drives the harness with its own reporter.
 type Env interface {
+	// Helper marks the calling function as a helper, to be skipped when
+	// reporting a failure's line.
 	Helper()
+	// Errorf reports a failure and lets the caller go on.
 	Errorf(format string, args ...any)
+	// TempDir returns a directory removed when the test is done (the
+	// SQLite store lives there).
 	TempDir() string
+	// Cleanup registers f to run when the test is done, last registered
+	// first: the harness stops the server and closes the store there.
 	Cleanup(f func())
 }
 
