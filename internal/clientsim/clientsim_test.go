@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,28 +16,28 @@ import (
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
 	"github.com/crmbridge/crmbridge/internal/clientsim"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 // newHandler is the example server's handler: testcrm behind httpserver on
-// SQLite.
+// SQLite, built by the harness every suite uses.
 func newHandler(t *testing.T) (http.Handler, *testcrm.CRM) {
 	t.Helper()
-	h, crm, closeStore, err := exampleHandler(filepath.Join(t.TempDir(), "sim.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(closeStore)
-	return h, crm
+	crm := testcrm.NewCRM()
+	s := servertest.New(t, servertest.Config{Adapters: []adapter.Adapter{testcrm.New(crm)}})
+	return s.Handler, crm
 }
 
+// exampleHandler is newHandler for ExampleRun, which has no test: the
+// caller closes the store.
 func exampleHandler(dbPath string) (http.Handler, *testcrm.CRM, func(), error) {
 	st, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	closeStore := func() { st.Close() }
-	sessions, err := auth.NewJWTIssuer([]byte("0123456789abcdef0123456789abcdef-sim-secret"))
+	issuer, err := auth.NewJWTIssuer([]byte("0123456789abcdef0123456789abcdef-sim-secret"))
 	if err != nil {
 		closeStore()
 		return nil, nil, nil, err
@@ -54,7 +53,7 @@ func exampleHandler(dbPath string) (http.Handler, *testcrm.CRM, func(), error) {
 		return nil, nil, nil, err
 	}
 	crm := testcrm.NewCRM()
-	h, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(crm)}, Store: st, JWTIssuer: sessions, SealingKeys: keys})
+	h, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(crm)}, Store: st, JWTIssuer: issuer, SealingKeys: keys})
 	if err != nil {
 		closeStore()
 		return nil, nil, nil, err

@@ -1,21 +1,16 @@
 package clientsim_test
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
-	"github.com/crmbridge/crmbridge/httpserver"
 	"github.com/crmbridge/crmbridge/internal/clientsim"
-	"github.com/crmbridge/crmbridge/store/sqlite"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
 // TestOAuthLogin runs the simulator against an OAuth adapter (Pipedrive,
@@ -37,32 +32,24 @@ func TestOAuthLogin(t *testing.T) {
 	user := fake.AddUser(fakepipedrive.User{Name: "Ada Lovelace", Email: "ada@example.com", Timezone: "Europe/Berlin", TimezoneOffset: "+01:00"})
 	fake.AddPerson(fakepipedrive.Person{Name: "Alice Anderson", Phones: []string{"+16505551212"}, OwnerID: user})
 
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sim.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sessions, _ := auth.NewJWTIssuer([]byte("0123456789abcdef0123456789abcdef-sim-secret"))
-	k, _ := auth.GenerateSealingKey("k1")
-	keys, _ := auth.NewSealingKeyRing(k)
-	h, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{a}, Store: st, JWTIssuer: sessions, SealingKeys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	var callbackQuery string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/oauth-callback" {
-			mu.Lock()
-			callbackQuery = r.URL.RawQuery
-			mu.Unlock()
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	srv := servertest.New(t, servertest.Config{
+		Adapters: []adapter.Adapter{a},
+		Mount: func(h http.Handler) (http.Handler, string) {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/oauth-callback" {
+					mu.Lock()
+					callbackQuery = r.URL.RawQuery
+					mu.Unlock()
+				}
+				h.ServeHTTP(w, r)
+			}), ""
+		},
+	})
 
 	code := fake.Authorize(user)
-	rep := run(t, clientsimServer{srv.URL}, clientsim.Options{
+	rep := run(t, clientsimServer{srv.HTTP.URL}, clientsim.Options{
 		Platform: "pipedrive", CallbackURI: redirect + "?code=" + code + "&state=platform=pipedrive", Hostname: fake.CompanyDomain(),
 	})
 	mu.Lock()
