@@ -162,11 +162,11 @@ func Start(env Env, cfg Config) (*Server, error) {
 		if secret == nil {
 			secret = []byte(Secret)
 		}
-		sessions, err := auth.NewJWTIssuer(secret)
+		issuer, err := auth.NewJWTIssuer(secret)
 		if err != nil {
-			return nil, fmt.Errorf("servertest: session secret: %w", err)
+			return nil, fmt.Errorf("servertest: session JWT secret: %w", err)
 		}
-		s.JWTIssuer = sessions
+		s.JWTIssuer = issuer
 	}
 	key := cfg.SealingKey
 	if key == nil {
