@@ -28,13 +28,13 @@ import (
 // Its reservation methods (ReserveCallLog, ConfirmCallLog, ReleaseCallLog,
 // ReserveMessage, ConfirmMessage, ReleaseMessage) and settings methods
 // (UserSettings, PutUserSettings, AdminSettings, PutAdminSettings,
-// PutCachedNote) are those of [store.Store]. Concurrent reservations of one slot from any
-// number of processes elect exactly one winner; a pending slot whose lease
-// has run out on the database clock is taken over by exactly one caller; a
-// negative lease counts as zero.
+// PutCachedNote, CachedNote) are those of [store.Store]. Concurrent
+// reservations of one slot from any number of processes elect exactly one
+// winner; a pending slot whose lease has run out on the database clock is
+// taken over by exactly one caller; a negative lease counts as zero.
 type Store struct {
 	// sharedSlots, sharedSettings and sharedNotes are the reservation,
-	// settings and PutCachedNote methods of store.Store on this store's
+	// settings and cached-note methods of store.Store on this store's
 	// tables, embedded unexported so that callers see the methods but
 	// cannot reach the statements.
 	sharedSlots

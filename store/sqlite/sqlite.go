@@ -34,11 +34,12 @@ const maxOpenConns = 8
 // Its reservation methods (ReserveCallLog, ConfirmCallLog, ReleaseCallLog,
 // ReserveMessage, ConfirmMessage, ReleaseMessage) and settings methods
 // (UserSettings, PutUserSettings, AdminSettings, PutAdminSettings,
-// PutCachedNote) are those of [store.Store]; a reservation is one atomic
-// statement, its lease measured on the store's clock ([WithClock]).
+// PutCachedNote, CachedNote) are those of [store.Store]; a reservation is
+// one atomic statement, its lease measured on the store's clock
+// ([WithClock]).
 type Store struct {
 	// sharedSlots, sharedSettings and sharedNotes are the reservation,
-	// settings and PutCachedNote methods of store.Store on this store's
+	// settings and cached-note methods of store.Store on this store's
 	// tables, embedded unexported so that callers see the methods but
 	// cannot reach the statements.
 	sharedSlots

@@ -4,10 +4,15 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/crmbridge/crmbridge/store"
 )
 
 // NotesSQL are the statements of the cached_notes table.
 type NotesSQL struct {
+	// Select reads the note of user (1) and call session (2) expiring
+	// after (3).
+	Select string
 	// Expire deletes the notes (of every user) expiring at or before bind
 	// parameter 1.
 	Expire string
@@ -25,6 +30,7 @@ type NotesSQL struct {
 // LIMIT.
 func (d Dialect) Notes(offsetAll string) NotesSQL {
 	return NotesSQL{
+		Select: `SELECT note FROM cached_notes WHERE user_key = ` + d.Param(1) + ` AND session_id = ` + d.Param(2) + ` AND expires_at > ` + d.Param(3),
 		Expire: `DELETE FROM cached_notes WHERE expires_at <= ` + d.Param(1),
 		Upsert: `INSERT INTO cached_notes (user_key, session_id, note, expires_at) VALUES (` + d.Param(1) + `, ` + d.Param(2) + `, ` + d.Param(3) + `, ` + d.Param(4) + `)
 			ON CONFLICT (user_key, session_id) DO UPDATE SET note = excluded.note, expires_at = excluded.expires_at`,
@@ -55,7 +61,7 @@ type Tx interface {
 	Rollback()
 }
 
-// Notes gives a store PutCachedNote of [store.Store].
+// Notes gives a store PutCachedNote and CachedNote of [store.Store].
 type Notes struct {
 	Conn TxConn
 	SQL  NotesSQL
@@ -97,4 +103,22 @@ func (n Notes) PutCachedNote(ctx context.Context, userKey, sessionID, note strin
 		}
 	}
 	return tx.Commit()
+}
+
+// CachedNote returns the unexpired note of (userKey, sessionID), or an
+// error wrapping [store.ErrNotFound].
+func (n Notes) CachedNote(ctx context.Context, userKey, sessionID string, now time.Time) (string, error) {
+	const op = "cached note"
+	if err := n.Conn.Refuse(op); err != nil {
+		return "", err
+	}
+	var note string
+	found, err := n.Conn.QueryRow(ctx, op, n.SQL.Select, []any{userKey, sessionID, n.Time(now)}, &note)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", fmt.Errorf("%s: %s: %w", n.Name, op, store.ErrNotFound)
+	}
+	return note, nil
 }
