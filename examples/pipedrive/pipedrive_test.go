@@ -52,7 +52,8 @@ func TestAuthAndManifest(t *testing.T) {
 	t.Parallel()
 	a, err := pipedrive.New(pipedrive.Config{OAuth: auth.Provider{
 		ClientID: "cid", ClientSecret: "top-secret", RedirectURL: "https://app.example/cb",
-		Scopes: []string{"base", "contacts:full"},
+		Scopes:    []string{"base", "contacts:full"},
+		AuthStyle: auth.AuthInBody, // ignored: Pipedrive takes HTTP Basic
 	}})
 	if err != nil {
 		t.Fatal(err)
