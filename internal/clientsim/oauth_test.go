@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
 	"github.com/crmbridge/crmbridge/internal/clientsim"
