@@ -32,7 +32,7 @@ func benchServer(b *testing.B, opts ...httpserver.Option) (http.Handler, string)
 	b.Cleanup(func() { st.Close() })
 	srv, err := httpserver.New(httpserver.Config{
 		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-		Store:    st, JWTIssuer: newSessions(b), SealingKeys: newKeys(b),
+		Store:    st, JWTIssuer: newJWTIssuer(b), SealingKeys: newSealingKeys(b),
 	}, opts...)
 	if err != nil {
 		b.Fatal(err)

@@ -21,7 +21,7 @@ func TestCachedLookupAnswersTheSameBytes(t *testing.T) {
 		crm := testcrm.NewCRM()
 		srv, err := httpserver.New(httpserver.Config{
 			Adapters: []adapter.Adapter{testcrm.New(crm)},
-			Store:    openStore(t), JWTIssuer: newSessions(t), SealingKeys: newKeys(t),
+			Store:    openStore(t), JWTIssuer: newJWTIssuer(t), SealingKeys: newSealingKeys(t),
 		}, httpserver.WithContactCacheTTL(time.Duration(ttl)*time.Second))
 		if err != nil {
 			t.Fatal(err)

@@ -115,7 +115,7 @@ func TestAPIKeyLogin(t *testing.T) {
 	if r.status != 200 || m["name"] != "Test User" {
 		t.Fatalf("login: %d %s", r.status, r.body)
 	}
-	claims, err := h.sessions.Verify(m["jwtToken"].(string))
+	claims, err := h.jwts.Verify(m["jwtToken"].(string))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,10 +181,10 @@ func TestSessionJWTRejections(t *testing.T) {
 	good := h.login("k1")
 	other, _ := auth.NewJWTIssuer([]byte("another-secret-another-secret-another-secret"))
 	forged, _ := other.Issue(testcrm.UserID("k1")+"-testcrm", "testcrm")
-	old := newSessions(t, auth.WithJWTClock(func() time.Time { return time.Now().Add(-15 * 24 * time.Hour) }))
+	old := newJWTIssuer(t, auth.WithJWTClock(func() time.Time { return time.Now().Add(-15 * 24 * time.Hour) }))
 	expired, _ := old.Issue(testcrm.UserID("k1")+"-testcrm", "testcrm")
 	none := "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + strings.Split(good, ".")[1] + "."
-	unknownPlatform, _ := h.sessions.Issue("x-nope", "nope")
+	unknownPlatform, _ := h.jwts.Issue("x-nope", "nope")
 
 	for _, tc := range []struct{ name, query string }{
 		{"missing", ""},
@@ -223,14 +223,14 @@ func TestSlidingRenewal(t *testing.T) {
 	if r.header.Get("X-Refreshed-JWT-Token") != "" {
 		t.Errorf("fresh token must not be renewed")
 	}
-	eightDaysOld := newSessions(t, auth.WithJWTClock(func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }))
+	eightDaysOld := newJWTIssuer(t, auth.WithJWTClock(func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }))
 	aging, _ := eightDaysOld.Issue(testcrm.UserID("k1")+"-testcrm", "testcrm")
 	r = h.do("GET", "/hostname?jwtToken="+aging, nil)
 	if r.status != 200 || string(r.body) != "acme.testcrm.local" {
 		t.Fatalf("hostname: %d %q", r.status, r.body)
 	}
 	renewed := r.header.Get("X-Refreshed-JWT-Token")
-	c, err := h.sessions.Verify(renewed)
+	c, err := h.jwts.Verify(renewed)
 	if err != nil {
 		t.Fatalf("renewed token does not verify: %v", err)
 	}
@@ -873,7 +873,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	t.Parallel()
 	st := openStore(t)
-	good := httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())}, Store: st, JWTIssuer: newSessions(t), SealingKeys: newKeys(t)}
+	good := httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())}, Store: st, JWTIssuer: newJWTIssuer(t), SealingKeys: newSealingKeys(t)}
 	for name, mut := range map[string]func(*httpserver.Config){
 		"no store":     func(c *httpserver.Config) { c.Store = nil },
 		"no sessions":  func(c *httpserver.Config) { c.JWTIssuer = nil },

@@ -17,21 +17,21 @@ import (
 // HTTP listener, built by servertest, which checks every response against
 // the contract.
 type harness struct {
-	t        *testing.T
-	s        *servertest.Server
-	srv      *httptest.Server
-	handler  *httpserver.Server
-	crm      *testcrm.CRM
-	store    store.Store
-	sessions *auth.JWTIssuer
-	keys     *auth.SealingKeyRing
-	logs     *servertest.LogBuffer
-	prefix   string
+	t       *testing.T
+	s       *servertest.Server
+	srv     *httptest.Server
+	handler *httpserver.Server
+	crm     *testcrm.CRM
+	store   store.Store
+	jwts    *auth.JWTIssuer
+	sealing *auth.SealingKeyRing
+	logs    *servertest.LogBuffer
+	prefix  string
 }
 
 const testSecret = servertest.Secret
 
-func newSessions(t testing.TB, opts ...auth.JWTOption) *auth.JWTIssuer {
+func newJWTIssuer(t testing.TB, opts ...auth.JWTOption) *auth.JWTIssuer {
 	s, err := auth.NewJWTIssuer([]byte(testSecret), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func newSessions(t testing.TB, opts ...auth.JWTOption) *auth.JWTIssuer {
 	return s
 }
 
-func newKeys(t testing.TB) *auth.SealingKeyRing {
+func newSealingKeys(t testing.TB) *auth.SealingKeyRing {
 	k, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func openStore(t testing.TB) store.Store { return servertest.OpenSQLite(t, "") }
 type harnessConfig struct {
 	adapters []adapter.Adapter
 	store    store.Store
-	sessions *auth.JWTIssuer
+	jwts     *auth.JWTIssuer
 	opts     []httpserver.Option
 	mount    func(h http.Handler) (http.Handler, string) // wraps the handler, returns the path prefix
 }
@@ -76,11 +76,11 @@ func newHarness(t *testing.T, cfgs ...func(*harnessConfig)) *harness {
 		Adapters:  cfg.adapters,
 		Options:   cfg.opts,
 		Store:     cfg.store,
-		JWTIssuer: cfg.sessions,
+		JWTIssuer: cfg.jwts,
 		Mount:     cfg.mount,
 	})
 	h.srv, h.handler, h.store, h.logs, h.prefix = h.s.HTTP, h.s.Handler, h.s.Store, h.s.Logs, h.s.Prefix
-	h.sessions, h.keys = h.s.JWTIssuer, h.s.SealingKeys
+	h.jwts, h.sealing = h.s.JWTIssuer, h.s.SealingKeys
 	return h
 }
 

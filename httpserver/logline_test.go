@@ -31,7 +31,7 @@ func TestRequestLineNamesTheRouteWithTracingOn(t *testing.T) {
 		}
 		srv, err := httpserver.New(httpserver.Config{
 			Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-			Store:    openStore(t), JWTIssuer: newSessions(t), SealingKeys: newKeys(t),
+			Store:    openStore(t), JWTIssuer: newJWTIssuer(t), SealingKeys: newSealingKeys(t),
 		}, opts...)
 		if err != nil {
 			t.Fatal(err)
@@ -62,7 +62,7 @@ func TestRequestLineNamesTheRouteWithTracingOn(t *testing.T) {
 func TestInvalidQueryRefusedOnKnownRoutesOnly(t *testing.T) {
 	srv, err := httpserver.New(httpserver.Config{
 		Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())},
-		Store:    openStore(t), JWTIssuer: newSessions(t), SealingKeys: newKeys(t),
+		Store:    openStore(t), JWTIssuer: newJWTIssuer(t), SealingKeys: newSealingKeys(t),
 	})
 	if err != nil {
 		t.Fatal(err)

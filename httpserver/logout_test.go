@@ -32,7 +32,7 @@ func (c *manualClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 func logoutHarness(t *testing.T, cfgs ...func(*harnessConfig)) (*harness, *manualClock) {
 	clk := newManualClock(time.Now().Truncate(time.Second).Add(200 * time.Millisecond))
 	h := newHarness(t, append([]func(*harnessConfig){func(c *harnessConfig) {
-		c.sessions = newSessions(t, auth.WithJWTClock(clk.now))
+		c.jwts = newJWTIssuer(t, auth.WithJWTClock(clk.now))
 		c.opts = append(c.opts, httpserver.WithClock(clk.now), httpserver.WithUserCacheTTL(time.Minute))
 	}}, cfgs...)...)
 	return h, clk
@@ -59,7 +59,7 @@ func TestLogoutEndsEverySession(t *testing.T) {
 	clk.advance(3 * time.Second)
 	device2 := h.login("k1")
 	// A token from 8 days ago: due for renewal, issued before the logout.
-	old := newSessions(t, auth.WithJWTClock(func() time.Time { return clk.now().Add(-8 * 24 * time.Hour) }))
+	old := newJWTIssuer(t, auth.WithJWTClock(func() time.Time { return clk.now().Add(-8 * 24 * time.Hour) }))
 	aging, _ := old.Issue(key, "testcrm")
 	for _, jwt := range []string{device1, device2, aging} {
 		if r := h.do("GET", "/hostname?jwtToken="+jwt, nil); r.status != 200 {
@@ -163,7 +163,7 @@ func TestNoRenewalOnNon2xx(t *testing.T) {
 	})
 	key1 := testcrm.UserID("k1") + "-testcrm"
 	h.login("k1")
-	old := newSessions(t, auth.WithJWTClock(func() time.Time { return clk.now().Add(-8 * 24 * time.Hour) }))
+	old := newJWTIssuer(t, auth.WithJWTClock(func() time.Time { return clk.now().Add(-8 * 24 * time.Hour) }))
 	aging, _ := old.Issue(key1, "testcrm")
 
 	r := h.do("GET", "/hostname?jwtToken="+aging, nil)

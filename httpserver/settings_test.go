@@ -520,7 +520,7 @@ func TestReleaseNotesAndVersion(t *testing.T) {
 	if r := d.do("GET", "/releaseNotes", nil); string(r.body) != "{}" {
 		t.Errorf("default releaseNotes: %s", r.body)
 	}
-	if _, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(nil)}, Store: openStore(t), JWTIssuer: newSessions(t), SealingKeys: newKeys(t)},
+	if _, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(nil)}, Store: openStore(t), JWTIssuer: newJWTIssuer(t), SealingKeys: newSealingKeys(t)},
 		httpserver.WithReleaseNotes(json.RawMessage(`[1]`))); err == nil {
 		t.Errorf("release notes that are not an object were accepted")
 	}
