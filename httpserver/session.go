@@ -103,8 +103,12 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 		}
 		ri.platform = claims.Platform
 
-		ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
-		defer cancel()
+		// The timer starts only if something waits on it: a lookup
+		// answered from the caches calls neither the store nor the
+		// adapter (lazyDeadline).
+		timed := withLazyDeadline(r.Context(), time.Now().Add(s.opts.adapterTimeout))
+		defer timed.release()
+		var ctx context.Context = timed
 
 		user, err := s.loadUser(ctx, claims.ID)
 		if err != nil {
