@@ -51,6 +51,11 @@ func (s *Server) phoneQuery(ctx context.Context, raw, overridingFormat string, i
 		}
 		return adapter.PhoneQuery{Raw: ext, IsExtension: true, Candidates: []string{ext}}, nil
 	}
+	var kb [256]byte
+	key := candidateKey(kb[:0], raw, overridingFormat)
+	if e, ok := s.candidates.get(key); ok {
+		return adapter.PhoneQuery{Raw: e.norm, Number: e.number, Candidates: e.candidates}, nil
+	}
 	norm := phone.Normalize(raw)
 	n, err := s.numbers.parse(raw)
 	asReceived := ""
@@ -73,6 +78,12 @@ func (s *Server) phoneQuery(ctx context.Context, raw, overridingFormat string, i
 	}
 	if asReceived != "" && !slices.Contains(cands, asReceived) {
 		cands = append(cands, asReceived)
+	}
+	if asReceived == "" {
+		// Read as it arrived (not by its main number), so the same raw
+		// value and formats expand the same way next time.
+		s.candidates.keep(key, phoneLookup{norm: norm, number: n, candidates: cands})
+		cands = slices.Clone(cands) // the cache's copy stays its own
 	}
 	return adapter.PhoneQuery{
 		Raw:        norm,
