@@ -44,7 +44,8 @@ func (s *Server) hashID(x string) string {
 // /userInfoHash) as the client sends it: the rc-account-id header or the
 // rcAccountId query parameter. "" when absent or implausibly long.
 func accountKey(r *http.Request, q queryValues) string {
-	k := strings.TrimSpace(r.Header.Get("rc-account-id"))
+	// The canonical form: Get would allocate one for "rc-account-id".
+	k := strings.TrimSpace(r.Header.Get("Rc-Account-Id"))
 	if k == "" {
 		k = strings.TrimSpace(q.Get("rcAccountId"))
 	}
