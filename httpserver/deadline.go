@@ -45,7 +45,15 @@ type timedContext struct {
 }
 
 func withLazyDeadline(parent context.Context, deadline time.Time) *lazyDeadline {
-	return &lazyDeadline{parent: parent, deadline: deadline}
+	c := &lazyDeadline{}
+	c.init(parent, deadline)
+	return c
+}
+
+// init sets up a zero lazyDeadline in place (one kept in a larger
+// per-request allocation); it is not for one already in use.
+func (c *lazyDeadline) init(parent context.Context, deadline time.Time) {
+	c.parent, c.deadline = parent, deadline
 }
 
 // arm returns the timed context, making it on first use.

@@ -34,6 +34,10 @@ type reqInfo struct {
 	// parsed again.
 	query    queryValues
 	queryRaw string
+
+	// timed is the adapter-timeout context of a data route (withSession),
+	// kept here so that it comes with the request's one allocation.
+	timed lazyDeadline
 }
 
 type reqInfoKey struct{}

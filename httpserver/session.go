@@ -132,7 +132,8 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 		// The timer starts only if something waits on it: a lookup
 		// answered from the caches calls neither the store nor the
 		// adapter (lazyDeadline).
-		timed := withLazyDeadline(r.Context(), time.Now().Add(s.opts.adapterTimeout))
+		timed := &ri.timed
+		timed.init(r.Context(), time.Now().Add(s.opts.adapterTimeout))
 		defer timed.release()
 		var ctx context.Context = timed
 
