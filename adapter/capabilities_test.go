@@ -53,6 +53,7 @@ func (everything) Unauthorize(context.Context, UnauthorizeRequest) (UnauthorizeR
 }
 
 func TestDiscover(t *testing.T) {
+	t.Parallel()
 	five := Discover(fiveMethods{}).ImplementedInterfaces()
 	for k, v := range five {
 		required := map[string]bool{"getAuthType": true, "getBasicAuth": true, "getUserInfo": true, "findContact": true, "createCallLog": true}

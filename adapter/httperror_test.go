@@ -9,6 +9,7 @@ import (
 )
 
 func TestResponseError(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	long := strings.Repeat("é", 10*maxSafeMessage)
 	type want struct {

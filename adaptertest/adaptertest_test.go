@@ -37,6 +37,7 @@ func failedTests(r *report) []string {
 // TestRunPasses runs the suite through go test itself against a correct
 // adapter, with and without the optional capabilities.
 func TestRunPasses(t *testing.T) {
+	t.Parallel()
 	t.Run("every capability", func(t *testing.T) {
 		crm := newMemCRM(flaws{})
 		Run(t, crm.config(memFull{memBasic{crm}}))
@@ -50,6 +51,7 @@ func TestRunPasses(t *testing.T) {
 // TestBrokenAdapters runs the suite against adapters that each break the
 // contract one way, and checks that it fails where it should, saying why.
 func TestBrokenAdapters(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		flaws flaws
@@ -141,6 +143,7 @@ func TestBrokenAdapters(t *testing.T) {
 // TestWithoutReadMessageLog: without a reader, an ignored append cannot be
 // seen, and the suite says so in its log instead of failing.
 func TestWithoutReadMessageLog(t *testing.T) {
+	t.Parallel()
 	crm := newMemCRM(flaws{ignoreMessageAppend: true})
 	cfg := crm.config(memFull{memBasic{crm}})
 	cfg.ReadMessageLog = nil
@@ -157,6 +160,7 @@ func TestWithoutReadMessageLog(t *testing.T) {
 // TestReadCallLog: with a reader, the recording link is looked for in what
 // it returns, not in GetCallLog's note.
 func TestReadCallLog(t *testing.T) {
+	t.Parallel()
 	crm := newMemCRM(flaws{})
 	cfg := crm.config(memBasic{crm})
 	var asked []string
@@ -182,6 +186,7 @@ func TestReadCallLog(t *testing.T) {
 // TestOAuthLogin logs in through GET /oauth-callback: the server exchanges
 // the code Config.AuthorizationCode returns.
 func TestOAuthLogin(t *testing.T) {
+	t.Parallel()
 	provider := httptest.NewServer(newProvider())
 	t.Cleanup(provider.Close)
 	crm := newMemCRM(flaws{})
@@ -205,6 +210,7 @@ func TestOAuthLogin(t *testing.T) {
 // TestConfigErrors: a Config the suite cannot use fails at once, naming
 // every problem.
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	crm := newMemCRM(flaws{})
 	for _, tc := range []struct {
 		name   string
@@ -242,6 +248,7 @@ func TestConfigErrors(t *testing.T) {
 // TestServerRefusesAdapter: an adapter the server cannot take (a platform
 // name with a space) is reported before any check runs.
 func TestServerRefusesAdapter(t *testing.T) {
+	t.Parallel()
 	crm := newMemCRM(flaws{})
 	r := runReport(t, crm.config(badName{memBasic{crm}}))
 	want := []failure{{Test: "", Message: `adaptertest: the server refuses the adapter: httpserver: adapter platform name "mem crm" is empty or has spaces or URL characters`}}
@@ -259,6 +266,7 @@ var _ adapter.Adapter = badName{}
 // TestReport checks the report itself: subtest names and results, logs,
 // cleanups last-first, once.
 func TestReport(t *testing.T) {
+	t.Parallel()
 	r := newReport()
 	var order []string
 	r.Cleanup(func() { order = append(order, "first") })
@@ -296,6 +304,7 @@ func TestReport(t *testing.T) {
 // TestNoJWTInFailures: when the server cannot be reached, the failure names
 // the route, never the session JWT that was in the query.
 func TestNoJWTInFailures(t *testing.T) {
+	t.Parallel()
 	crm := newMemCRM(flaws{})
 	r := newReport()
 	defer r.Close()
@@ -344,6 +353,7 @@ func BenchmarkRun(b *testing.B) {
 // runTB with a report collects the failures instead of failing a test: here
 // against an adapter whose UpdateCallLog drops recording links.
 func TestRunTBReport(t *testing.T) {
+	t.Parallel()
 	crm := newMemCRM(flaws{ignoreRecording: true})
 	report := newReport()
 	defer report.Close()
@@ -362,6 +372,7 @@ func TestRunTBReport(t *testing.T) {
 
 // A report is a suiteTB of its own: subtests, failures and logs.
 func TestReportRecords(t *testing.T) {
+	t.Parallel()
 	r := newReport()
 	defer r.Close()
 	r.Run("contact", func(tb suiteTB) {

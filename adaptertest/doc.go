@@ -19,7 +19,8 @@
 //
 // Run starts the real server (package httpserver) on a loopback port, with
 // a SQLite store in a temporary directory and a fresh session secret and
-// sealing key, and talks to it as the softphone client does. Between the
+// sealing key, and talks to it as the softphone client does; every answer
+// is checked against crmbridge's OpenAPI document. Between the
 // server and your adapter sits a recorder (an adapter.Wrapper, so the
 // server discovers exactly your adapter's capabilities) that notes every
 // call: the

@@ -37,6 +37,7 @@ func (bareAdapter) Auth() adapter.AuthConfig { return adapter.AuthConfig{Type: a
 // sees exactly the capabilities of the adapter under test, served by the
 // recorder so that their calls are filed.
 func TestRecorderKeepsCapabilities(t *testing.T) {
+	t.Parallel()
 	for _, a := range []adapter.Adapter{capAdapter{}, bareAdapter{}} {
 		r := newRecorder(a)
 		got, want := adapter.Discover(r), adapter.Discover(a)
@@ -68,6 +69,7 @@ func (panicky) CreateContact(context.Context, adapter.CreateContactRequest) (ada
 // TestRecorderFilesCalls: calls are filed with request, result and error;
 // a panic becomes an error wrapping errPanicked.
 func TestRecorderFilesCalls(t *testing.T) {
+	t.Parallel()
 	r := newRecorder(panicky{})
 	mark := r.mark()
 	_, err := r.FindContacts(context.Background(), adapter.FindContactsRequest{Phone: adapter.PhoneQuery{Raw: "+1"}})
@@ -96,6 +98,7 @@ func TestRecorderFilesCalls(t *testing.T) {
 // A run that crosses midnight UTC posts the same conversation day each
 // time; otherwise the append check would see a new day and a new record.
 func TestConversationDayIsFixedForTheRun(t *testing.T) {
+	t.Parallel()
 	clock := time.Date(2026, 3, 4, 23, 59, 59, 0, time.UTC)
 	s := &suite{runID: "r", messageIDBase: 1_000_000_000_000, now: func() time.Time { return clock }}
 	first := s.messageLogBody(s.conversation()[:1])["logInfo"].(map[string]any)["conversationLogId"]

@@ -6,16 +6,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
-	"github.com/crmbridge/crmbridge/httpserver"
-	"github.com/crmbridge/crmbridge/store/sqlite"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
 // Run checks an adapter against the contract, through the real server: see
@@ -71,9 +67,10 @@ type suite struct {
 	now           func() time.Time // the clock; time.Now when nil
 }
 
-// start builds the server (SQLite in a temporary directory, fresh session
-// secret and sealing key) around the recorded adapter and starts it on a
-// loopback port.
+// start builds the server around the recorded adapter with servertest
+// (SQLite in a temporary directory, a fresh sealing key) and starts it on a
+// loopback port. Every answer is checked against crmbridge's OpenAPI
+// document; a failure is reported on the whole run.
 func start(tb suiteTB, cfg Config) (*suite, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)
@@ -86,43 +83,21 @@ func start(tb suiteTB, cfg Config) (*suite, error) {
 	if _, err := rand.Read(secret); err != nil {
 		return nil, fmt.Errorf("reading random bytes: %w", err)
 	}
-	sessions, err := auth.NewJWTIssuer(secret)
-	if err != nil {
-		return nil, fmt.Errorf("session secret: %w", err)
-	}
-	key, err := auth.GenerateSealingKey("adaptertest")
-	if err != nil {
-		return nil, fmt.Errorf("sealing key: %w", err)
-	}
-	keys, err := auth.NewSealingKeyRing(key)
-	if err != nil {
-		return nil, fmt.Errorf("sealing key: %w", err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "adaptertest.db"))
-	if err != nil {
-		return nil, fmt.Errorf("opening the SQLite store: %w", err)
-	}
-	tb.Cleanup(func() { st.Close() })
-
 	rec := newRecorder(cfg.Adapter)
-	srv, err := httpserver.New(httpserver.Config{
-		Adapters:    []adapter.Adapter{rec},
-		Store:       st,
-		JWTIssuer:   sessions,
-		SealingKeys: keys,
-	}, cfg.ServerOptions...)
+	srv, err := servertest.Start(tb, servertest.Config{
+		Adapters: []adapter.Adapter{rec},
+		Options:  cfg.ServerOptions,
+		Secret:   secret,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("the server refuses the adapter: %w", err)
 	}
-	tb.Cleanup(func() { srv.Close() }) // before the store closes
-	hs := httptest.NewServer(srv)
-	tb.Cleanup(hs.Close)
 
 	s := &suite{
 		cfg:      cfg,
 		rec:      rec,
 		platform: cfg.Adapter.Platform(),
-		c:        &client{base: hs.URL, hc: hs.Client()},
+		c:        &client{srv: srv},
 		ctx:      ctx,
 		runID:    hex.EncodeToString(random[:4]),
 	}

@@ -1,15 +1,14 @@
 package adaptertest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
 // client speaks the wire protocol to the server under test as the softphone
@@ -17,9 +16,8 @@ import (
 // numbers unencoded (so a "+" arrives as a space, which the server must
 // restore).
 type client struct {
-	base string
-	hc   *http.Client
-	jwt  string
+	srv *servertest.Server
+	jwt string
 }
 
 // answer is a response of the server.
@@ -40,36 +38,24 @@ func (c *client) do(ctx context.Context, method, pathQuery string, body any, wit
 		}
 		pathQuery += sep + "jwtToken=" + c.jwt
 	}
-	var rd io.Reader
+	var payload any
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return answer{}, fmt.Errorf("encoding the %s %s body: %w", method, routeOf(pathQuery), err)
 		}
-		rd = bytes.NewReader(b)
+		payload = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+pathQuery, rd)
-	if err != nil {
-		return answer{}, fmt.Errorf("%s %s: %w", method, routeOf(pathQuery), err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := c.hc.Do(req)
+	res, err := c.srv.SendContext(ctx, method, pathQuery, payload)
 	if err != nil {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
 			err = ue.Err // its text repeats the URL, session JWT and all
 		}
 		return answer{}, fmt.Errorf("%s %s: %w", method, routeOf(pathQuery), err)
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return answer{}, fmt.Errorf("%s %s: reading the answer: %w", method, routeOf(pathQuery), err)
-	}
 	return answer{
 		method: method, target: routeOf(pathQuery),
-		status: res.StatusCode, contentType: res.Header.Get("Content-Type"), body: b,
+		status: res.Status, contentType: res.Header.Get("Content-Type"), body: res.Body,
 	}, nil
 }
 

@@ -30,6 +30,7 @@ func mustRing(t testing.TB, primary SealingKey, older ...SealingKey) *SealingKey
 }
 
 func TestSealOpenRoundTrip(t *testing.T) {
+	t.Parallel()
 	r := mustRing(t, mustKey(t, "k1"))
 	for _, pt := range []string{"", "x", "1000.abcdef0123456789abcdef0123456789abcd", strings.Repeat("long ", 1000)} {
 		sealed, err := r.Seal([]byte(pt), []byte("42-pipedrive"))
@@ -50,6 +51,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 }
 
 func TestSealIsRandomized(t *testing.T) {
+	t.Parallel()
 	r := mustRing(t, mustKey(t, "k1"))
 	a, err := r.Seal([]byte("same token"), []byte("u"))
 	if err != nil {
@@ -65,6 +67,7 @@ func TestSealIsRandomized(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	oldKey, newKey := mustKey(t, "2025-01"), mustKey(t, "2026-03")
 	ringA := mustRing(t, oldKey)
 	ringB := mustRing(t, newKey, oldKey)
@@ -101,6 +104,7 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestOpenRejects(t *testing.T) {
+	t.Parallel()
 	r := mustRing(t, mustKey(t, "k1"), mustKey(t, "k0"))
 	sealed, err := r.Seal([]byte("1000.abcdef0123456789abcdef0123456789abcd"), []byte("user-a"))
 	if err != nil {
@@ -149,6 +153,7 @@ func TestOpenRejects(t *testing.T) {
 
 // Every single-bit change anywhere in a sealed value is detected.
 func TestOpenDetectsEveryFlippedBit(t *testing.T) {
+	t.Parallel()
 	r := mustRing(t, mustKey(t, "k1"))
 	sealed, err := r.Seal([]byte("1000.abcdef0123456789abcdef0123456789abcd"), []byte("user-a"))
 	if err != nil {
@@ -170,6 +175,7 @@ func TestOpenDetectsEveryFlippedBit(t *testing.T) {
 }
 
 func TestNewSealingKeyRingRejects(t *testing.T) {
+	t.Parallel()
 	good := mustKey(t, "k1")
 	tests := []struct {
 		name    string
@@ -207,6 +213,7 @@ func TestNewSealingKeyRingRejects(t *testing.T) {
 }
 
 func TestParseSealingKeyRing(t *testing.T) {
+	t.Parallel()
 	k1, k0 := mustKey(t, "k1"), mustKey(t, "k0")
 	r := mustRing(t, k1, k0)
 	sealedK0, err := mustRing(t, k0).Seal([]byte("v"), nil)
@@ -260,6 +267,7 @@ func TestParseSealingKeyRing(t *testing.T) {
 }
 
 func TestSealingKeyRingDoesNotPrintSecrets(t *testing.T) {
+	t.Parallel()
 	k := mustKey(t, "k1")
 	r := mustRing(t, k)
 	secret := base64.RawURLEncoding.EncodeToString(k.Secret)
@@ -295,6 +303,7 @@ func TestSealingKeyRingDoesNotPrintSecrets(t *testing.T) {
 // A bare base64 secret is a ring of one key (id BareSealingKeyID); a bare value
 // that is not a 32-byte secret is refused without echoing it.
 func TestParseSealingKeyRingBareSecret(t *testing.T) {
+	t.Parallel()
 	k := mustKey(t, "k1")
 	for _, enc := range []string{
 		base64.RawURLEncoding.EncodeToString(k.Secret),

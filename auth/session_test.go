@@ -68,6 +68,7 @@ func specificErrors(err error) []string {
 }
 
 func TestNewJWTIssuerSecretLength(t *testing.T) {
+	t.Parallel()
 	if _, err := NewJWTIssuer(testSecret[:31]); !errors.Is(err, ErrWeakJWTSecret) {
 		t.Errorf("31-byte secret: err = %v, want ErrWeakJWTSecret", err)
 	}
@@ -80,6 +81,7 @@ func TestNewJWTIssuerSecretLength(t *testing.T) {
 }
 
 func TestJWTIssuerRoundTrip(t *testing.T) {
+	t.Parallel()
 	s := newTestIssuer(t)
 	tok, err := s.Issue("4242-pipedrive", "pipedrive")
 	if err != nil {
@@ -107,6 +109,7 @@ func TestJWTIssuerRoundTrip(t *testing.T) {
 }
 
 func TestIssueRequiresIDAndPlatform(t *testing.T) {
+	t.Parallel()
 	s := newTestIssuer(t)
 	for _, c := range [][2]string{{"", "pipedrive"}, {"1-pipedrive", ""}, {"", ""}} {
 		if tok, err := s.Issue(c[0], c[1]); err == nil {
@@ -116,6 +119,7 @@ func TestIssueRequiresIDAndPlatform(t *testing.T) {
 }
 
 func TestWithLifetime(t *testing.T) {
+	t.Parallel()
 	s := newTestIssuer(t, WithLifetime(time.Hour))
 	tok, err := s.Issue("1-p", "p")
 	if err != nil {
@@ -131,6 +135,7 @@ func TestWithLifetime(t *testing.T) {
 }
 
 func TestVerifyRejects(t *testing.T) {
+	t.Parallel()
 	s := newTestIssuer(t)
 	iat, exp := testNow.Add(-time.Hour).Unix(), testNow.Add(time.Hour).Unix()
 	good := `{"id":"1-p","platform":"p","iat":` + itoa(iat) + `,"exp":` + itoa(exp) + `}`
@@ -218,6 +223,7 @@ func TestVerifyRejects(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestVerifyLeeway(t *testing.T) {
+	t.Parallel()
 	issuedAgo := func(s *JWTIssuer, ago time.Duration) string {
 		t.Helper()
 		issuer := newTestIssuer(t, WithJWTClock(fixedClock(testNow.Add(-ago))), WithLifetime(time.Hour))
@@ -255,6 +261,7 @@ func TestVerifyLeeway(t *testing.T) {
 }
 
 func TestShouldRenew(t *testing.T) {
+	t.Parallel()
 	day := 24 * time.Hour
 	tests := []struct {
 		left time.Duration
@@ -278,6 +285,7 @@ func TestShouldRenew(t *testing.T) {
 }
 
 func TestJWTIssuerDoesNotPrintSecret(t *testing.T) {
+	t.Parallel()
 	s := newTestIssuer(t)
 	// A verified token sits in the verify cache: it must not show either.
 	tok, err := s.Issue("1-p", "p")
@@ -368,6 +376,7 @@ func BenchmarkVerifyCached(b *testing.B) {
 }
 
 func TestVerifyCacheKeepsTimeChecks(t *testing.T) {
+	t.Parallel()
 	now := testNow
 	s, err := NewJWTIssuer(testSecret, WithJWTClock(func() time.Time { return now }), WithLifetime(time.Hour), WithVerifyCache(2))
 	if err != nil {
@@ -408,6 +417,7 @@ func TestVerifyCacheKeepsTimeChecks(t *testing.T) {
 // fall within one second; a token without a generation claim keeps the
 // whole-second rule.
 func TestEndedByLogout(t *testing.T) {
+	t.Parallel()
 	s := newTestIssuer(t, WithJWTClock(fixedClock(testNow.Add(100*time.Millisecond))))
 	first := testNow.Add(400 * time.Millisecond) // all within testNow's second
 	second := first.Add(time.Microsecond)        // what a store records for a second logout at the same instant

@@ -10,6 +10,7 @@ import (
 )
 
 func TestUserCacheDropsRowsReadBeforeAWrite(t *testing.T) {
+	t.Parallel()
 	c := userCache{ttl: time.Minute, now: time.Now}
 	c.max = 4
 	gen := c.generation()
@@ -37,6 +38,7 @@ func TestUserCacheDropsRowsReadBeforeAWrite(t *testing.T) {
 // never holds more than its byte budget, however many distinct values
 // arrive.
 func TestNumberCacheBounded(t *testing.T) {
+	t.Parallel()
 	var c numberCache
 	c.max, c.maxBytes = 1<<20, 4096
 	for _, raw := range []string{"abc", "+", "+999123456", "+1650555121"} {
@@ -64,6 +66,7 @@ func TestNumberCacheBounded(t *testing.T) {
 
 // TestFormatCacheBounded: a list too large for the budget is not cached.
 func TestFormatCacheBounded(t *testing.T) {
+	t.Parallel()
 	var c formatCache
 	c.max, c.maxBytes = 1024, 4096
 	big := strings.Repeat("***-***-****,", 100)

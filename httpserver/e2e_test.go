@@ -23,6 +23,7 @@ import (
 const textAuthorize = "Please go to Settings and authorize CRM platform"
 
 func TestIsAlive(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	r := h.do("GET", "/isAlive", nil)
 	if r.status != 200 || string(r.body) != "OK" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
@@ -31,6 +32,7 @@ func TestIsAlive(t *testing.T) {
 }
 
 func TestImplementedInterfaces(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, tc := range []struct {
 		query  string
@@ -85,6 +87,7 @@ type formatted struct {
 func (f formatted) LogFormat() adapter.LogFormat { return f.format }
 
 func TestCRMManifest(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *harnessConfig) {
 		c.opts = append(c.opts, httpserver.WithServerURL("https://crm.example.test/"))
 	})
@@ -105,6 +108,7 @@ func TestCRMManifest(t *testing.T) {
 }
 
 func TestAPIKeyLogin(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	r := h.do("POST", "/apiKeyLogin", map[string]any{"platform": "testcrm", "apiKey": "secret-key-1", "hostname": "acme.testcrm.local"})
 	m := r.json(t)
@@ -172,6 +176,7 @@ func msgType(m map[string]any) string {
 }
 
 func TestSessionJWTRejections(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	good := h.login("k1")
 	other, _ := auth.NewJWTIssuer([]byte("another-secret-another-secret-another-secret"))
@@ -211,6 +216,7 @@ func TestSessionJWTRejections(t *testing.T) {
 }
 
 func TestSlidingRenewal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	fresh := h.login("k1")
 	r := h.do("GET", "/hostname?jwtToken="+fresh, nil)
@@ -256,6 +262,7 @@ func ids(cs []map[string]any) []string {
 }
 
 func TestFindContact(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	for _, tc := range []struct {
@@ -316,6 +323,7 @@ func TestFindContact(t *testing.T) {
 }
 
 func TestCreateContact(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	r := h.do("POST", "/contact", map[string]any{"phoneNumber": "+16505550000", "newContactName": "Zed Zulu", "newContactType": "Lead"}, bearer(jwt)...)
@@ -342,6 +350,7 @@ func TestCreateContact(t *testing.T) {
 }
 
 func TestContactSearchByName(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	r := h.do("GET", "/custom/contact/search?jwtToken="+jwt+"&name=chen", nil)
@@ -356,6 +365,7 @@ func TestContactSearchByName(t *testing.T) {
 }
 
 func TestCallLogLifecycle(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 
@@ -448,6 +458,7 @@ func TestCallLogLifecycle(t *testing.T) {
 }
 
 func TestCallLogBadInput(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	body := callLogBody("s-2", "1001")
@@ -479,6 +490,7 @@ func TestCallLogBadInput(t *testing.T) {
 }
 
 func TestCallLogConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	h.crm.SetDelay(testcrm.OpCreateCallLog, 50*time.Millisecond) // keep the first one in flight
@@ -510,6 +522,7 @@ func TestCallLogConcurrentDuplicates(t *testing.T) {
 }
 
 func TestCallLogCRMFailureReleases(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	h.crm.FailNext(testcrm.OpCreateCallLog, errors.New("crm exploded: internal detail 42"))
@@ -525,6 +538,7 @@ func TestCallLogCRMFailureReleases(t *testing.T) {
 }
 
 func TestUserScoping(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.login("alice-key"), h.login("bob-key")
 	r := h.do("POST", "/callLog", callLogBody("shared-session", "1001"), bearer(alice)...)
@@ -544,6 +558,7 @@ func TestUserScoping(t *testing.T) {
 }
 
 func TestMessageLog(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	day := "conv-1/11/27/2026"
@@ -596,6 +611,7 @@ func TestMessageLog(t *testing.T) {
 }
 
 func TestMessageLogConcurrentReposts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	day := "conv-9/11/27/2026"
@@ -628,6 +644,7 @@ func TestMessageLogConcurrentReposts(t *testing.T) {
 }
 
 func TestErrorMapping(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	find := func() response { return h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil) }
@@ -676,6 +693,7 @@ func TestErrorMapping(t *testing.T) {
 }
 
 func TestAdapterTimeout(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *harnessConfig) {
 		c.opts = append(c.opts, httpserver.WithAdapterTimeout(100*time.Millisecond))
 	})
@@ -688,6 +706,7 @@ func TestAdapterTimeout(t *testing.T) {
 }
 
 func TestRevokedSessions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	r := h.do("POST", "/unAuthorize", nil, bearer(jwt)...)
@@ -713,6 +732,7 @@ func TestRevokedSessions(t *testing.T) {
 }
 
 func TestAuthValidation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	r := h.do("GET", "/authValidation?jwtToken="+jwt, nil)
@@ -727,6 +747,7 @@ func TestAuthValidation(t *testing.T) {
 }
 
 func TestBodyHandling(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *harnessConfig) {
 		c.opts = append(c.opts, httpserver.WithBodyLimit(4096))
 	})
@@ -755,6 +776,7 @@ func TestBodyHandling(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	req, _ := http.NewRequest("OPTIONS", h.srv.URL+"/contact", nil)
 	req.Header.Set("Origin", "chrome-extension://abc")
@@ -797,6 +819,7 @@ func TestCORS(t *testing.T) {
 }
 
 func TestMountedUnderPrefix(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *harnessConfig) {
 		c.mount = func(h http.Handler) (http.Handler, string) {
 			mux := http.NewServeMux()
@@ -812,6 +835,7 @@ func TestMountedUnderPrefix(t *testing.T) {
 }
 
 func TestLogsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("very-secret-api-key")
 	h.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil)
@@ -847,6 +871,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	good := httpserver.Config{Adapters: []adapter.Adapter{testcrm.New(testcrm.NewCRM())}, Store: st, JWTIssuer: newSessions(t), SealingKeys: newKeys(t)}
 	for name, mut := range map[string]func(*httpserver.Config){
@@ -874,6 +899,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestUserCacheTTL(t *testing.T) {
+	t.Parallel()
 	clk := &clock{}
 	h := newHarness(t, func(c *harnessConfig) {
 		c.opts = append(c.opts, httpserver.WithClock(clk.now), httpserver.WithUserCacheTTL(time.Minute))
@@ -905,6 +931,7 @@ func TestUserCacheTTL(t *testing.T) {
 }
 
 func TestStoreDownAnswers503(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *harnessConfig) {
 		c.opts = append(c.opts, httpserver.WithUserCacheTTL(0))
 	})
@@ -938,6 +965,7 @@ func (r renamed) Platform() string { return r.name }
 // message, logged once; an id that is no whole number is refused at the
 // edge, naming the field.
 func TestMessageIDSpellings(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("id-spellings")
 	day := "conv-1/11/27/2026"

@@ -2,8 +2,6 @@ package httpserver_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -13,14 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/store"
-	"github.com/crmbridge/crmbridge/store/postgres"
-	"github.com/jackc/pgx/v5"
 )
 
 // The limits of PROTOCOL.md §1, as the server enforces them. Each test sends
@@ -60,6 +56,7 @@ func refusedNaming(t *testing.T, r response, field string) {
 }
 
 func TestLimitPhoneNumberTenTimes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	long := "+1" + strings.Repeat("6", 10*limitPhoneNumber)
@@ -79,6 +76,7 @@ func TestLimitPhoneNumberTenTimes(t *testing.T) {
 }
 
 func TestLimitOverridingFormatTenTimes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	many := make([]string, 10*limitPatterns)
@@ -112,6 +110,7 @@ func TestLimitOverridingFormatTenTimes(t *testing.T) {
 }
 
 func TestLimitSessionIDsTenTimes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	ids := make([]string, 10*limitSessionIDs)
@@ -128,6 +127,7 @@ func TestLimitSessionIDsTenTimes(t *testing.T) {
 }
 
 func TestLimitMessagesTenTimes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	// Messages as small as the client could send them, so the body stays
@@ -151,6 +151,7 @@ func TestLimitMessagesTenTimes(t *testing.T) {
 }
 
 func TestLimitBodyTenTimes(t *testing.T) {
+	t.Parallel()
 	const limit = 64 << 10
 	h := newHarness(t, func(c *harnessConfig) { c.opts = append(c.opts, httpserver.WithBodyLimit(limit)) })
 	jwt := h.login("k1")
@@ -173,6 +174,7 @@ func TestLimitBodyTenTimes(t *testing.T) {
 // TestNameSearchKeepsPercentAndSemicolon: the client does not encode what
 // the user typed; a stray '%' or a ';' must reach the adapter as typed.
 func TestNameSearchKeepsPercentAndSemicolon(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.crm.AddContact(testcrm.Contact{Name: "100% Fitness", Phone: "+16505550101", Type: testcrm.TypeContact})
 	h.crm.AddContact(testcrm.Contact{Name: "Smith;Jones", Phone: "+16505550102", Type: testcrm.TypeContact})
@@ -195,6 +197,7 @@ func TestNameSearchKeepsPercentAndSemicolon(t *testing.T) {
 // TestInvalidNumbersAreSearched: numbers the phone library calls invalid
 // are still looked up, with the forms the CRM may hold them under.
 func TestInvalidNumbersAreSearched(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	add := func(name, phone string) string {
 		return h.crm.AddContact(testcrm.Contact{Name: name, Phone: phone, Type: testcrm.TypeContact}).ID
@@ -261,6 +264,7 @@ func (a *recordingAdapter) FindContacts(ctx context.Context, req adapter.FindCon
 // TestArgentineNumberThroughServer: the adapter gets an Argentine mobile
 // with its correct national form and both E.164 forms.
 func TestArgentineNumberThroughServer(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	rec := &recordingAdapter{Adapter: testcrm.New(crm)}
 	h := newHarness(t, func(c *harnessConfig) { c.adapters = []adapter.Adapter{rec} })
@@ -411,45 +415,14 @@ func runValidation(t *testing.T, h *harness) {
 }
 
 func TestEdgeValidationSQLite(t *testing.T) {
+	t.Parallel()
 	runValidation(t, newHarness(t))
 }
 
 func TestEdgeValidationPostgres(t *testing.T) {
-	st := openPostgres(t)
+	t.Parallel()
+	st := servertest.OpenPostgres(t, "")
 	runValidation(t, newHarness(t, func(c *harnessConfig) { c.store = st }))
-}
-
-// openPostgres opens a store in a schema of its own, dropped afterwards.
-func openPostgres(t *testing.T) store.Store {
-	t.Helper()
-	dsn := os.Getenv("CRMBRIDGE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("CRMBRIDGE_TEST_POSTGRES_DSN not set: skipping PostgreSQL tests")
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "crmbridge_httpserver_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema))
-	if err != nil {
-		t.Fatalf("postgres.Open: %v", err)
-	}
-	t.Cleanup(func() {
-		st.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return st
 }
 
 var jsonMarshal = json.Marshal
@@ -477,6 +450,7 @@ func (f *faultyStore) CallLogIDs(ctx context.Context, userKey string, ids []stri
 // answers the operation's warning. The body never carries the driver's
 // text, which goes to the log with the request id.
 func TestStoreErrorsAnswer503OnlyWhenUnreachable(t *testing.T) {
+	t.Parallel()
 	fs := &faultyStore{Store: openStore(t)}
 	h := newHarness(t, func(c *harnessConfig) { c.store = fs })
 	jwt := h.login("k1")
@@ -532,6 +506,7 @@ func (b *brokenBody) Close() error { return nil }
 // TestErrorBodiesAreFixed: error bodies never carry Go type names or socket
 // addresses (PROTOCOL.md §7).
 func TestErrorBodiesAreFixed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	for _, body := range []string{

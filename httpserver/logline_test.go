@@ -14,6 +14,7 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
 // The request line names the matched route pattern with tracing on too
@@ -22,7 +23,7 @@ import (
 // included; an unknown route is "<method> (unmatched)".
 func TestRequestLineNamesTheRouteWithTracingOn(t *testing.T) {
 	for _, tracing := range []bool{false, true} {
-		var logs syncBuffer
+		var logs servertest.LogBuffer
 		opts := []httpserver.Option{httpserver.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil)))}
 		if tracing {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewInMemoryExporter()))

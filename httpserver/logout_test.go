@@ -52,6 +52,7 @@ func wantRevoked(t *testing.T, what string, r response) {
 // also after the user logs in again, within the same second or days later
 // (PROTOCOL.md §4).
 func TestLogoutEndsEverySession(t *testing.T) {
+	t.Parallel()
 	h, clk := logoutHarness(t)
 	key := testcrm.UserID("k1") + "-testcrm"
 	device1 := h.login("k1")
@@ -116,6 +117,7 @@ func TestLogoutEndsEverySession(t *testing.T) {
 // attacker review: with whole-second times, both logins gave the same token
 // and the logged-out one worked again).
 func TestLogoutTwiceWithinOneSecond(t *testing.T) {
+	t.Parallel()
 	h, _ := logoutHarness(t)
 	first := h.login("k1")
 	if r := h.do("POST", "/unAuthorize", nil, bearer(first)...); r.status != 200 {
@@ -152,6 +154,7 @@ func (f *failingStore) GetUser(ctx context.Context, key string) (store.User, err
 // A token due for renewal is renewed on a 2xx answer only: never on a
 // refused request, a store failure, a CRM refusal or a bad request.
 func TestNoRenewalOnNon2xx(t *testing.T) {
+	t.Parallel()
 	fs := &failingStore{}
 	h, clk := logoutHarness(t, func(c *harnessConfig) {
 		fs.Store = openStore(t)

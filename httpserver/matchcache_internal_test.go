@@ -26,6 +26,7 @@ func answer(name string) adapter.FindContactsResult {
 // Ten times more answers than the byte bound holds: the bound holds, the
 // oldest entries go first, and the newest are still served.
 func TestMatchCacheByteBound(t *testing.T) {
+	t.Parallel()
 	c := newMatchCache(time.Minute, time.Now)
 	c.maxBytes = 64 << 10
 	big := strings.Repeat("x", 1000)
@@ -61,6 +62,7 @@ func TestMatchCacheByteBound(t *testing.T) {
 // A lookup that read the CRM before an invalidation must not store its
 // (possibly stale) answer after it.
 func TestMatchCacheInvalidationWinsOverLookupInFlight(t *testing.T) {
+	t.Parallel()
 	c := newMatchCache(time.Minute, time.Now)
 	q := query(t, "+16505551212", "")
 	gen := c.generation()
@@ -92,6 +94,7 @@ func TestMatchCacheInvalidationWinsOverLookupInFlight(t *testing.T) {
 // every lookup noted before that counts as invalidated (never a stale
 // answer, at worst one more CRM call).
 func TestMatchCacheInvalidationMarksBounded(t *testing.T) {
+	t.Parallel()
 	c := newMatchCache(time.Minute, time.Now)
 	q := query(t, "+16505551212", "")
 	gen := c.generation()
@@ -109,6 +112,7 @@ func TestMatchCacheInvalidationMarksBounded(t *testing.T) {
 
 // The adapter's result is copied: changing it afterwards changes nothing.
 func TestMatchCacheCopiesAnswers(t *testing.T) {
+	t.Parallel()
 	c := newMatchCache(time.Minute, time.Now)
 	q := query(t, "+16505551212", "")
 	res := adapter.FindContactsResult{Contacts: []adapter.Contact{{ID: "1", AdditionalInfo: map[string][]adapter.Option{"deals": {{Const: "d1", Title: "Deal"}}}}}}

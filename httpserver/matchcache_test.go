@@ -40,6 +40,7 @@ func (h *harness) lookup(jwt, query string) response {
 }
 
 func TestContactCacheAnswersRepeats(t *testing.T) {
+	t.Parallel()
 	clk := &clock{}
 	h := newHarness(t, func(c *harnessConfig) { c.opts = append(c.opts, httpserver.WithClock(clk.now)) })
 	jwt := h.login("k1")
@@ -70,6 +71,7 @@ func TestContactCacheAnswersRepeats(t *testing.T) {
 }
 
 func TestContactCacheNeverCachesNoMatchOrErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	for range 2 {
@@ -106,6 +108,7 @@ func TestContactCacheNeverCachesNoMatchOrErrors(t *testing.T) {
 }
 
 func TestContactCacheNeverCrossesUsers(t *testing.T) {
+	t.Parallel()
 	crm := &perUserCRM{Adapter: testcrm.New(testcrm.NewCRM())}
 	h := newHarness(t, func(c *harnessConfig) { c.adapters = []adapter.Adapter{crm} })
 	alice, bob := h.login("alice-key"), h.login("bob-key")
@@ -124,6 +127,7 @@ func TestContactCacheNeverCrossesUsers(t *testing.T) {
 }
 
 func TestContactCacheInvalidation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	const q = "phoneNumber=+16505551212"
@@ -174,6 +178,7 @@ func TestContactCacheInvalidation(t *testing.T) {
 }
 
 func TestContactCacheOffAndOptOut(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  func(*harnessConfig)

@@ -160,6 +160,7 @@ func samples(text, name string) map[string]float64 {
 // exactly what happened, and no label
 // carries a phone number, user id, token or session id.
 func TestMetricsAfterAScriptedRun(t *testing.T) {
+	t.Parallel()
 	m := httpserver.NewMetrics()
 	h, crm, clk := activityHarness(t, httpserver.WithMetrics(m))
 
@@ -263,6 +264,7 @@ func TestMetricsAfterAScriptedRun(t *testing.T) {
 
 // Store unavailability is counted per operation, and readiness reports it.
 func TestMetricsCountStoreUnavailability(t *testing.T) {
+	t.Parallel()
 	m := httpserver.NewMetrics()
 	h := newHarness(t, func(c *harnessConfig) { c.opts = append(c.opts, httpserver.WithMetrics(m)) })
 	h.store.Close()
@@ -280,6 +282,7 @@ func TestMetricsCountStoreUnavailability(t *testing.T) {
 
 // An unknown route or method is counted under one bounded label set.
 func TestMetricsBoundUnmatchedRequests(t *testing.T) {
+	t.Parallel()
 	m := httpserver.NewMetrics()
 	h := newHarness(t, func(c *harnessConfig) { c.opts = append(c.opts, httpserver.WithMetrics(m)) })
 	for i := range 20 {
@@ -304,6 +307,7 @@ func TestMetricsBoundUnmatchedRequests(t *testing.T) {
 // Concurrent identical call logs: one is created, every other one is a
 // duplicate or waited for the first; the decisions add up to the requests.
 func TestMetricsDedupeUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	const n = 8
 	m := httpserver.NewMetrics()
 	h := newHarness(t, func(c *harnessConfig) { c.opts = append(c.opts, httpserver.WithMetrics(m)) })

@@ -14,6 +14,7 @@ import (
 // body), including known paths with a method they do not serve, while
 // preflight is still answered for every path.
 func TestUnknownRoutes404(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, method := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
 		for _, path := range []string{"/no/such/route", "/isAlive/x", "/appointments", "/contact/extra"} {
@@ -56,6 +57,7 @@ func checkNotFound(t *testing.T, h *harness, method, path string) {
 // 307 whose Location loses the prefix the handler is mounted under (the
 // harness mounts it under one), while its preflight is still answered.
 func TestUncleanPaths404(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, method := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
 		for _, path := range []string{"//contact", "//callLog", "/contact/../isAlive", "/./isAlive", "/isAlive/.", "//"} {
@@ -80,6 +82,7 @@ func TestUncleanPaths404(t *testing.T) {
 // text/plain naming the parameter (PROTOCOL.md §1), whether or not the route
 // reads that parameter or needs a session.
 func TestEveryRouteRefusesInvalidQueryText(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("query-text-key")
 	for _, pattern := range httpserver.RoutePatterns(h.handler) {

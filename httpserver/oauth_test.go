@@ -227,6 +227,7 @@ func oauthHarness(t *testing.T, cfgs ...func(*harnessConfig)) (*harness, *fakeOA
 const callbackQuery = "/oauth-callback?callbackUri=https://app.example/redirect?code=good-code&state=platform=oauthcrm&hostname=acme.example"
 
 func TestOAuthLogin(t *testing.T) {
+	t.Parallel()
 	h, fake, _ := oauthHarness(t)
 	r := h.do("GET", callbackQuery, nil)
 	m := r.json(t)
@@ -271,6 +272,7 @@ func TestOAuthLogin(t *testing.T) {
 }
 
 func TestOAuthRefresh(t *testing.T) {
+	t.Parallel()
 	// Every lookup here must reach the CRM: it is how the token is used.
 	h, fake, clk := oauthHarness(t, func(c *harnessConfig) {
 		c.opts = append(c.opts, httpserver.WithContactCacheTTL(0))
@@ -322,6 +324,7 @@ func TestOAuthRefresh(t *testing.T) {
 }
 
 func TestOAuthUnauthorizeRevokes(t *testing.T) {
+	t.Parallel()
 	h, fake, _ := oauthHarness(t)
 	jwt := h.do("GET", callbackQuery, nil).json(t)["jwtToken"].(string)
 	r := h.do("POST", "/unAuthorize", nil, bearer(jwt)...)
@@ -375,6 +378,7 @@ func (n *nestingStore) Lock(ctx context.Context, name string) (func(), error) {
 // refresh lock is never taken inside it (a store may hold a connection per
 // lock; nesting under load could exhaust them).
 func TestMessageLogRefreshesBeforeLocking(t *testing.T) {
+	t.Parallel()
 	ns := &nestingStore{}
 	h, fake, clk := oauthHarness(t, func(c *harnessConfig) {
 		ns.Store = openStore(t)

@@ -44,6 +44,7 @@ func documentedRoutes(t *testing.T) []string {
 // A route added to the handler without being in the document fails, and so
 // does a documented route nobody serves.
 func TestEveryRouteIsDocumented(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	served := httpserver.RoutePatterns(h.handler)
 	documented := documentedRoutes(t)
@@ -68,6 +69,7 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 // GET /openapi.json serves the document byte for byte, and it validates
 // against itself.
 func TestOpenAPIDocumentIsServed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	r := h.do("GET", "/openapi.json", nil)
 	if r.status != http.StatusOK || !bytes.Equal(r.body, apidoc.JSON) {
@@ -81,6 +83,7 @@ func TestOpenAPIDocumentIsServed(t *testing.T) {
 // /readyz answers 200 while the store answers and 503 once it is closed;
 // /isAlive does not look at the store.
 func TestReadinessFollowsTheStore(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	if r := h.do("GET", "/readyz", nil); r.status != http.StatusOK || string(r.body) != "OK" {
 		t.Fatalf("ready store: %d %q", r.status, r.body)

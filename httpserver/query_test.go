@@ -13,6 +13,7 @@ import (
 )
 
 func TestReadQuery(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		raw  string
 		want queryValues
@@ -37,6 +38,7 @@ func TestReadQuery(t *testing.T) {
 }
 
 func TestInvalidParam(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]string{
 		"name=ok&x=%C3%A9":  "",
 		"name=a%00b":        "name",
@@ -91,6 +93,7 @@ func FuzzReadQuery(f *testing.F) {
 // TestMessagesLimitTag: the `max` tag that enforces maxMessages says the
 // same number.
 func TestMessagesLimitTag(t *testing.T) {
+	t.Parallel()
 	f, ok := reflect.TypeFor[conversationInfo]().FieldByName("Messages")
 	if !ok || f.Tag.Get("max") != strconv.Itoa(maxMessages) {
 		t.Errorf("conversationInfo.Messages max tag = %q, want %d", f.Tag.Get("max"), maxMessages)
@@ -101,6 +104,7 @@ func TestMessagesLimitTag(t *testing.T) {
 // query string with net/url, which drops parameters holding a stray '%' or
 // a ';' (PROTOCOL.md §1). Routes use clientQuery / readQuery.
 func TestEveryRouteReadsTheQueryLeniently(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +129,7 @@ func TestEveryRouteReadsTheQueryLeniently(t *testing.T) {
 // TestFlexTimeAndDurationRanges: what the edge validation accepts and
 // refuses in times and durations (PROTOCOL.md §1).
 func TestFlexTimeAndDurationRanges(t *testing.T) {
+	t.Parallel()
 	for in, bad := range map[string]bool{
 		`1764300000000`: false, `"1764300000000"`: false, `"2026-11-28T10:00:00Z"`: false,
 		`0`: false, `""`: false, `null`: false,
@@ -156,6 +161,7 @@ func TestFlexTimeAndDurationRanges(t *testing.T) {
 // TestBoundFormatList: stored formats are cut to the bounds, keeping the
 // first patterns that fit (and a lost '+' in them).
 func TestBoundFormatList(t *testing.T) {
+	t.Parallel()
 	var many []string
 	for i := range 10 * maxFormatPatterns {
 		many = append(many, strconv.Itoa(i)+"-***-****")

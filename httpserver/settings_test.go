@@ -2,14 +2,12 @@ package httpserver_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,14 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/store"
-	"github.com/crmbridge/crmbridge/store/postgres"
-	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 const testHashKey = "test-hash-key-0123456789"
@@ -41,51 +36,14 @@ type backend struct {
 // dropped afterwards).
 func backends(t *testing.T) []backend {
 	t.Helper()
-	out := []backend{{name: "sqlite", open: func() func(t *testing.T) store.Store {
-		var path string
-		return func(t *testing.T) store.Store {
-			if path == "" {
-				path = filepath.Join(t.TempDir(), "settings.db")
-			}
-			st, err := sqlite.Open(context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		}
-	}()}}
-	dsn := os.Getenv("CRMBRIDGE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Log("CRMBRIDGE_TEST_POSTGRES_DSN not set: PostgreSQL part skipped")
+	path := filepath.Join(t.TempDir(), "settings.db")
+	out := []backend{{name: "sqlite", open: func(t *testing.T) store.Store { return servertest.OpenSQLite(t, path) }}}
+	if servertest.DSN() == "" {
+		t.Log(servertest.DSNEnv + " not set: PostgreSQL part skipped")
 		return out
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "crmbridge_httpserver_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return append(out, backend{name: "postgres", open: func(t *testing.T) store.Store {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		st, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}})
+	schema := servertest.NewSchema(t)
+	return append(out, backend{name: "postgres", open: func(t *testing.T) store.Store { return servertest.OpenPostgres(t, schema) }})
 }
 
 // fakeRingCentral answers GET /restapi/v1.0/account/~/extension/~ for a
@@ -154,6 +112,7 @@ func settingValue(t *testing.T, settings map[string]any, id string) any {
 // TestSettingsEndToEnd walks the settings of PROTOCOL.md §3 through the
 // real handler, on SQLite and on PostgreSQL.
 func TestSettingsEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) { settingsEndToEnd(t, b) })
 	}
@@ -313,6 +272,7 @@ func jsonEqual(got []byte, want string) bool {
 // minutes (clock option, no sleeping); RingCentral down is a 403, never a
 // 5xx, and is not cached; a "+" lost to the unencoded query is restored.
 func TestAdminValidationCache(t *testing.T) {
+	t.Parallel()
 	rc := newFakeRingCentral(t)
 	clk := &clock{}
 	h := settingsHarness(t, openStore(t), rc, clk)
@@ -360,6 +320,7 @@ func TestAdminValidationCache(t *testing.T) {
 
 // TestUserInfoHash: stable for one HASH_KEY, different for another.
 func TestUserInfoHash(t *testing.T) {
+	t.Parallel()
 	rc := newFakeRingCentral(t)
 	a := settingsHarness(t, openStore(t), rc, &clock{})
 	other := newHarness(t, func(c *harnessConfig) { c.opts = append(c.opts, httpserver.WithHashKey("another-key")) })
@@ -381,6 +342,7 @@ func TestUserInfoHash(t *testing.T) {
 // TestCachedNote: a note cached during the call is used by a later POST
 // /callLog without one, and not after its hour (clock option).
 func TestCachedNote(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			rc := newFakeRingCentral(t)
@@ -431,6 +393,7 @@ func (failingLicense) LicenseStatus(context.Context, adapter.LicenseStatusReques
 // TestLicenseStatus: with and without the capability, and a failing one:
 // always 200.
 func TestLicenseStatus(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	for _, tc := range []struct {
 		name string
@@ -488,6 +451,7 @@ func (s *settingsSpy) FindContacts(ctx context.Context, req adapter.FindContacts
 // TestSettingsReachTheAdapter: every adapter call sees the effective
 // settings, custom ones included.
 func TestSettingsReachTheAdapter(t *testing.T) {
+	t.Parallel()
 	spy := &settingsSpy{Adapter: testcrm.New(nil)}
 	h := newHarness(t, func(c *harnessConfig) { c.adapters = []adapter.Adapter{spy} })
 	jwt := h.login("k1")
@@ -508,6 +472,7 @@ func TestSettingsReachTheAdapter(t *testing.T) {
 
 // TestSettingsBounds: ten times the limits is refused at the edge.
 func TestSettingsBounds(t *testing.T) {
+	t.Parallel()
 	rc := newFakeRingCentral(t)
 	h := settingsHarness(t, openStore(t), rc, &clock{})
 	jwt := h.login("k1")
@@ -537,6 +502,7 @@ func TestSettingsBounds(t *testing.T) {
 
 // TestReleaseNotesAndVersion: the small discovery routes.
 func TestReleaseNotesAndVersion(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *harnessConfig) {
 		c.opts = append(c.opts, httpserver.WithReleaseNotes(json.RawMessage(`{"1.1.0":{"global":[{"type":"New","description":"Settings"}]}}`)),
 			httpserver.WithManifestInfo("crmbridge", "1.1.0"))
@@ -564,6 +530,7 @@ func TestReleaseNotesAndVersion(t *testing.T) {
 // answer the protocol's 400 text/plain without a JWT (checked against the
 // contract like every answer), and the routes without a session answer.
 func TestNewRoutesRefuseWithoutSession(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, mp := range [][2]string{
 		{"GET", "/user/settings"}, {"POST", "/user/settings"}, {"POST", "/callLog/cacheNote"},
@@ -600,6 +567,7 @@ func (sloppyDefaults) DefaultSettings() adapter.Settings {
 // TestSloppyDefaults: the settings answer stays valid (and contract-checked)
 // whatever the adapter declares.
 func TestSloppyDefaults(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *harnessConfig) { c.adapters = []adapter.Adapter{sloppyDefaults{testcrm.New(nil)}} })
 	jwt := h.login("k1")
 	r := h.do("GET", "/user/settings?jwtToken="+jwt, nil)

@@ -15,6 +15,7 @@ import (
 // unmeasured. A method added to store.Store fails this test until it is
 // measured too.
 func TestMeasuredStoreCoversTheStore(t *testing.T) {
+	t.Parallel()
 	f, err := parser.ParseFile(token.NewFileSet(), "storemetrics.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 // form's read. The note stays the user's, the recording is in the record
 // once, and GET /callLog shows the user's note only.
 func TestCallLogClientSequence(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	r := h.do("POST", "/callLog?jwtToken="+jwt, callLogBody("seq-1", "1001"))
@@ -56,6 +57,7 @@ func TestCallLogClientSequence(t *testing.T) {
 // TestPatchEmptyNeverErases: a PATCH whose values are all empty changes
 // nothing the user saved.
 func TestPatchEmptyNeverErases(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jwt := h.login("k1")
 	r := h.do("POST", "/callLog?jwtToken="+jwt, callLogBody("e-1", "1001"))

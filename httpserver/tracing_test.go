@@ -15,6 +15,7 @@ import (
 // span for the CRM call, in the same trace, whose context reached the CRM
 // in the traceparent header. An incoming traceparent is continued.
 func TestTracingServerSpanAndCRMChild(t *testing.T) {
+	t.Parallel()
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { tp.Shutdown(t.Context()) })

@@ -146,6 +146,7 @@ func logIDs(t *testing.T, r response) []string {
 // exactly one CRM activity, each message logged once, also after every
 // reservation lease ran out (PROTOCOL.md §7).
 func TestMessageLogStoreFailsBetweenWriteAndConfirm(t *testing.T) {
+	t.Parallel()
 	clk := newManualClock(time.Now())
 	os := &outageStore{}
 	crm := testcrm.NewCRM()
@@ -258,6 +259,7 @@ func TestMessageLogStoreFailsBetweenWriteAndConfirm(t *testing.T) {
 // messages after the one kept in the same request are appended to the kept
 // day's activity, and the client's re-post changes nothing.
 func TestMessageLogConfirmFailsOnly(t *testing.T) {
+	t.Parallel()
 	os := &outageStore{}
 	h := newHarness(t, func(c *harnessConfig) {
 		os.Store = openStore(t)
@@ -297,6 +299,7 @@ func TestMessageLogConfirmFailsOnly(t *testing.T) {
 // are refused with 503 before the CRM is called; a call log is refused
 // too; kept messages still answer as logged.
 func TestUnconfirmedMessagesAreBounded(t *testing.T) {
+	t.Parallel()
 	const bound = 4
 	os := &outageStore{}
 	h := newHarness(t, func(c *harnessConfig) {
@@ -366,6 +369,7 @@ func TestUnconfirmedMessagesAreBounded(t *testing.T) {
 // The smallest bound still lets a conversation day's first message in:
 // it needs two places (the day's record and the message).
 func TestMaxUnconfirmedOneStillLogsMessages(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *harnessConfig) {
 		c.opts = append(c.opts, httpserver.WithMaxUnconfirmed(1))
 	})

@@ -95,6 +95,7 @@ func waitConfirmed(t *testing.T, st store.Store, userKey, sessionID string) stri
 // recovers: exactly one CRM record, the retried POST gets its id, during
 // the outage and after it, also once every lease has run out (PROTOCOL.md §7).
 func TestCallLogStoreFailsBetweenCreateAndConfirm(t *testing.T) {
+	t.Parallel()
 	clk := newManualClock(time.Now())
 	os := &outageStore{}
 	crm := testcrm.NewCRM()
@@ -167,6 +168,7 @@ func TestCallLogStoreFailsBetweenCreateAndConfirm(t *testing.T) {
 // bound of new calls create only the bound of CRM records; the rest are
 // refused with 503 before the CRM is called.
 func TestUnconfirmedIsBounded(t *testing.T) {
+	t.Parallel()
 	const bound = 2
 	os := &outageStore{}
 	h := newHarness(t, func(c *harnessConfig) {

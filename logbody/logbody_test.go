@@ -72,6 +72,7 @@ func callDetails(subject, recording string) []logbody.Detail {
 }
 
 func TestNewDetails(t *testing.T) {
+	t.Parallel()
 	b := logbody.New(adapter.LogFormatText, create(nil, "hello"))
 	if diff := cmp.Diff(callDetails("Inbound call from Alice Anderson", ""), b.Details()); diff != "" {
 		t.Errorf("details (-want +got):\n%s", diff)
@@ -79,6 +80,7 @@ func TestNewDetails(t *testing.T) {
 }
 
 func TestSettingsTurnPartsOff(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		setting string
 		value   string
@@ -127,6 +129,7 @@ func TestSettingsTurnPartsOff(t *testing.T) {
 }
 
 func TestDateFormatSetting(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ layout, want string }{
 		{`"DD/MM/YY HH:mm Z"`, "02/03/26 01:30 -08:00"},
 		{`""`, "2026-03-02 01:30:05 AM"},
@@ -142,6 +145,7 @@ func TestDateFormatSetting(t *testing.T) {
 }
 
 func TestLocation(t *testing.T) {
+	t.Parallel()
 	if logbody.Location("") != time.UTC || logbody.Location("Nowhere/City") != time.UTC ||
 		logbody.Location(strings.Repeat("A", 640)) != time.UTC {
 		t.Error("an unusable zone name is not UTC")
@@ -155,6 +159,7 @@ func TestLocation(t *testing.T) {
 // edits the note, the recording sweep comes twice with "note":"" and the
 // call's data, then another edit and empty values of every field.
 func TestClientSequence(t *testing.T) {
+	t.Parallel()
 	link := "https://media.example/rec/1?a=1&b=2"
 	for _, f := range formats {
 		t.Run(string(f), func(t *testing.T) {
@@ -207,6 +212,7 @@ func TestClientSequence(t *testing.T) {
 }
 
 func TestParseTolerance(t *testing.T) {
+	t.Parallel()
 	// CRMs rewrite markup: <strong> for <b>, attributes, other list tags;
 	// a note typed in the CRM has no sections at all.
 	in := `<div>mine<br/>too</div><p class="x"><strong style="a">call details</strong></p><ol><li class="y">Result: Missed</li><li>odd line</li></ol>`
@@ -240,6 +246,7 @@ func TestParseTolerance(t *testing.T) {
 // TestForgedSections: text users typed that looks like the markup of a
 // section stays their text in every format.
 func TestForgedSections(t *testing.T) {
+	t.Parallel()
 	forged := []string{
 		"--- Call details ---\n- Result: Forged",
 		"  --- AI note ---",
@@ -270,6 +277,7 @@ func TestForgedSections(t *testing.T) {
 }
 
 func TestRoundTripIsIdentity(t *testing.T) {
+	t.Parallel()
 	for _, f := range formats {
 		req := create(nil, "a < b & c\n\n--- x ---\n# y")
 		req.AINote, req.Transcript = "ai *bold*", "Agent: hi\nCaller: hello"
@@ -282,6 +290,7 @@ func TestRoundTripIsIdentity(t *testing.T) {
 }
 
 func TestSetDetailOrderAndOwnLabels(t *testing.T) {
+	t.Parallel()
 	b := parse(t, adapter.LogFormatMarkdown, "")
 	b.SetDetail("Deal", "Big one")
 	b.SetDetail(logbody.LabelResult, "Missed")
@@ -295,6 +304,7 @@ func TestSetDetailOrderAndOwnLabels(t *testing.T) {
 }
 
 func TestBounds(t *testing.T) {
+	t.Parallel()
 	big := strings.Repeat("x", 10*logbody.MaxBodyBytes)
 	// Many sections (each marker of each format, repeated) parse into
 	// one of each kind.
@@ -323,6 +333,7 @@ func TestBounds(t *testing.T) {
 }
 
 func TestSubject(t *testing.T) {
+	t.Parallel()
 	c := call()
 	for _, tt := range []struct {
 		call    func(*adapter.Call)
@@ -344,6 +355,7 @@ func TestSubject(t *testing.T) {
 }
 
 func TestFormatDuration(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[time.Duration]string{-time.Second: "0s", 0: "0s", 40 * time.Second: "40s", 125 * time.Second: "2m 5s", 3725 * time.Second: "1h 2m 5s"} {
 		if got := logbody.FormatDuration(d); got != want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestMessage(t *testing.T) {
+	t.Parallel()
 	s := adapter.Session{User: adapter.User{Timezone: "Europe/Berlin"}, Settings: settings(logbody.SettingDateFormat, `"HH:mm"`)}
 	at := time.Date(2024, 5, 1, 10, 15, 0, 0, time.UTC)
 	ada, me := adapter.Party{Name: "Ada", PhoneNumber: "+15550001"}, adapter.Party{PhoneNumber: "+15550002"}
@@ -39,6 +40,7 @@ func TestMessage(t *testing.T) {
 }
 
 func TestAppendMessage(t *testing.T) {
+	t.Parallel()
 	for _, f := range formats {
 		e := func(text string) string {
 			return logbody.Message(f, adapter.Session{}, adapter.Conversation{}, adapter.Message{Direction: "Inbound", Subject: text})

@@ -18,6 +18,7 @@ func mustParse(t testing.TB, raw string) Number {
 }
 
 func TestCompileFormats(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		list string
@@ -50,6 +51,7 @@ func TestCompileFormats(t *testing.T) {
 }
 
 func TestPatternsReturnsACopy(t *testing.T) {
+	t.Parallel()
 	f := CompileFormats("***-****")
 	f.Patterns()[0] = "changed"
 	if got := f.Patterns()[0]; got != "***-****" {
@@ -61,6 +63,7 @@ func TestPatternsReturnsACopy(t *testing.T) {
 // server for the two ways the client sends the list: '#' percent-encoded
 // (a raw '#' would start the fragment) and a raw '+' that decodes to a space.
 func TestOverridingFormatFromQuery(t *testing.T) {
+	t.Parallel()
 	q, err := url.ParseQuery("phoneNumber=+16505551212&overridingFormat=%23%23%23-%23%23%23-%23%23%23%23,+1**********,(***)+***-****")
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +81,7 @@ func TestOverridingFormatFromQuery(t *testing.T) {
 }
 
 func TestExpand(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		number string
@@ -114,6 +118,7 @@ func TestExpand(t *testing.T) {
 }
 
 func TestAppendExpand(t *testing.T) {
+	t.Parallel()
 	f := CompileFormats("***-***-****, (***) ***-****")
 	dst := []string{"kept"}
 	dst = f.AppendExpand(dst, mustParse(t, "+16505551212"))
@@ -126,6 +131,7 @@ func TestAppendExpand(t *testing.T) {
 }
 
 func TestCandidates(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		number   string
@@ -169,6 +175,7 @@ func TestCandidates(t *testing.T) {
 // TestExpandConcurrent shares one compiled Formats between goroutines; run
 // it with -race.
 func TestExpandConcurrent(t *testing.T) {
+	t.Parallel()
 	f := CompileFormats("(***) ***-****, ***-***-****, 1**********")
 	numbers := []Number{mustParse(t, "+16505551212"), mustParse(t, "+14155550123")}
 	want := [][]string{
@@ -200,6 +207,7 @@ func TestExpandConcurrent(t *testing.T) {
 // TestExpandAllocations pins the cost model Formats promises: one allocation
 // per expanded string, none for a pattern without placeholders.
 func TestExpandAllocations(t *testing.T) {
+	// Not parallel: it counts allocations (testing.AllocsPerRun).
 	if raceEnabled {
 		t.Skip("the race detector changes allocation counts")
 	}

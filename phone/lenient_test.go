@@ -17,6 +17,7 @@ import (
 // (PROTOCOL.md §5). Each row lists what a CRM would need to find the
 // contact with the user's format "** **** ****".
 func TestCandidatesNeverRefuseANumber(t *testing.T) {
+	t.Parallel()
 	f := CompileFormats("** **** ****")
 	tests := []struct {
 		name  string
@@ -76,6 +77,7 @@ func TestCandidatesNeverRefuseANumber(t *testing.T) {
 // TestArgentineNationalFormat: the library writes "09 15-234-5678" for an
 // Argentine mobile; the national form is area code, "15", number.
 func TestArgentineNationalFormat(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]string{
 		"+5493512345678": "0351 15-234-5678",
 		"+5491123456789": "011 15-2345-6789",
@@ -103,6 +105,7 @@ func TestArgentineNationalFormat(t *testing.T) {
 // calling codes have a national pattern the library formats wrong, so a
 // library upgrade that changes the set fails here instead of going unseen.
 func TestAffectedCallingCodes(t *testing.T) {
+	t.Parallel()
 	coll, err := phonenumbers.MetadataCollection()
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +130,7 @@ func TestAffectedCallingCodes(t *testing.T) {
 // the server lets through) expand to one candidate each, with no quadratic
 // de-duplication, and a done context stops the expansion.
 func TestCandidatesLinearAndCancellable(t *testing.T) {
+	t.Parallel()
 	n, err := Parse("+16505551212")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestNormalize(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		raw, want string
 	}{
@@ -49,6 +50,7 @@ func viewOf(n Number) view {
 }
 
 func TestParse(t *testing.T) {
+	t.Parallel()
 	us := view{
 		E164: "+16505551212", NSN: "6505551212", National: "(650) 555-1212",
 		International: "+1 650-555-1212", Region: "US", Masked: "+*******1212",
@@ -102,6 +104,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		raw  string
@@ -142,6 +145,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseErrorShowsOnlyLastFourDigits(t *testing.T) {
+	t.Parallel()
 	_, err := Parse("+1650555121234567890123")
 	if err == nil {
 		t.Fatal("Parse accepted a 22-digit number")
@@ -166,6 +170,7 @@ func longestDigitRun(s string) int {
 }
 
 func TestNumberIsComparable(t *testing.T) {
+	t.Parallel()
 	a, errA := Parse("+16505551212")
 	b, errB := Parse(" 1 (650) 555-1212 ")
 	c, errC := Parse("+16505551213")
@@ -181,6 +186,7 @@ func TestNumberIsComparable(t *testing.T) {
 }
 
 func TestZeroNumber(t *testing.T) {
+	t.Parallel()
 	var n Number
 	want := view{Zero: true}
 	if diff := cmp.Diff(want, viewOf(n)); diff != "" {
@@ -192,6 +198,7 @@ func TestZeroNumber(t *testing.T) {
 }
 
 func TestIsExtension(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		raw  string
 		want bool
@@ -216,6 +223,7 @@ func TestIsExtension(t *testing.T) {
 }
 
 func TestExtensionIsNotE164(t *testing.T) {
+	t.Parallel()
 	if !IsExtension("101") {
 		t.Error(`IsExtension("101") = false`)
 	}
@@ -225,6 +233,7 @@ func TestExtensionIsNotE164(t *testing.T) {
 }
 
 func TestLoggingMasksTheNumber(t *testing.T) {
+	t.Parallel()
 	n, err := Parse("+442079460958")
 	if err != nil {
 		t.Fatal(err)

@@ -47,6 +47,7 @@ func noSecrets(t *testing.T, what, out string, env map[string]string) {
 // -h prints the flags with "(set)" for secrets, never a value from the
 // environment, tells how to generate keys, and exits 0 (errHelp).
 func TestHelpShowsNoSecrets(t *testing.T) {
+	t.Parallel()
 	env := secretEnv(t)
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), []string{"-h"}, func(k string) string { return env[k] }, &stdout, &stderr, nil)
@@ -72,6 +73,7 @@ func TestHelpShowsNoSecrets(t *testing.T) {
 // A mistyped flag fails with a message naming the flag and pointing to -h,
 // and prints nothing else: no help text with values into the logs.
 func TestMistypedFlagPrintsNoSecrets(t *testing.T) {
+	t.Parallel()
 	env := secretEnv(t)
 	for _, args := range [][]string{{"-secret-kye", "x"}, {"--token-key"}, {"-port", "1", "extra"}} {
 		var stdout, stderr bytes.Buffer
@@ -135,6 +137,7 @@ func TestPostgresRefusesWithoutKeys(t *testing.T) {
 // Every value is checked at start, with the variable it came from and what
 // it accepts.
 func TestConfigValidation(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base := func() map[string]string {
 		return map[string]string{"DATABASE_URL": filepath.Join(dir, "v.db"), "PORT": "0"}
@@ -186,6 +189,7 @@ func TestConfigValidation(t *testing.T) {
 // With only one key configured, the other comes from the generated file,
 // and both the warning and any error about it say so.
 func TestOneKeyFromTheGeneratedFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "data", "one.db")
 	_, stop, logs := start(t, map[string]string{"DATABASE_URL": db, "APP_SERVER_SECRET_KEY": strings.Repeat("s", 40)})
@@ -206,6 +210,7 @@ func TestOneKeyFromTheGeneratedFile(t *testing.T) {
 
 // A bare base64 TOKEN_ENCRYPTION_KEY is a ring of one key.
 func TestBareTokenKeyAccepted(t *testing.T) {
+	t.Parallel()
 	k, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +229,7 @@ func TestBareTokenKeyAccepted(t *testing.T) {
 // APP_SERVER, the reference server's name, sets the public URL; SERVER_URL
 // wins when both are set.
 func TestAppServerAlias(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		env  map[string]string
 		want string
@@ -286,6 +292,7 @@ func TestSQLiteFileURI(t *testing.T) {
 // Generated keys are accepted by the checks they are made for, and differ
 // each time.
 func TestGenerateKeys(t *testing.T) {
+	t.Parallel()
 	a, err := GenerateKeys("k7")
 	if err != nil {
 		t.Fatal(err)

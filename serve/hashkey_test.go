@@ -17,6 +17,7 @@ import (
 // and the hashes survive a restart; a key file from before HASH_KEY gets
 // one added, its other keys kept.
 func TestServerHashKey(t *testing.T) {
+	t.Parallel()
 	hashOf := func(base string) string {
 		t.Helper()
 		code, body := get(t, base+"/userInfoHash?extensionId=201&accountId=1111")

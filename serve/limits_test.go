@@ -36,6 +36,7 @@ func rawRequest(t *testing.T, base, req string) int {
 // query) of ten times the 64 KiB limit are refused by the server before
 // the handler runs, and the next ordinary request is served.
 func TestHeaderLimitTenTimes(t *testing.T) {
+	t.Parallel()
 	base, stop, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "c.db")})
 	defer stop()
 	if got := debug.SetMemoryLimit(-1); got != memoryLimit {
@@ -57,6 +58,7 @@ func TestHeaderLimitTenTimes(t *testing.T) {
 
 // TestServerLimitsSet: every limit of the listening server is set.
 func TestServerLimitsSet(t *testing.T) {
+	t.Parallel()
 	srv := newHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
 	if srv.MaxHeaderBytes != 64<<10 || srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 ||
 		srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 {

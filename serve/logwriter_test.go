@@ -4,10 +4,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
 func TestLogWriterFlushes(t *testing.T) {
-	var out lockedBuffer
+	t.Parallel()
+	var out servertest.LogBuffer
 	l := newLogWriter(&out, 10*time.Millisecond)
 	l.Write([]byte("line 1\n"))
 	deadline := time.Now().Add(10 * time.Second)

@@ -65,6 +65,7 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 // Main's exit status: 0 for -h, 2 for a command-line mistake, 1 for a bad
 // value, each with its message on the right stream.
 func TestMainExitStatus(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		env       map[string]string
@@ -96,6 +97,7 @@ func TestMainExitStatus(t *testing.T) {
 // SIGTERM shuts Main's server down gracefully: exit status 0, the store
 // closed, the buffered log written out to the end.
 func TestMainShutsDownOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	cmd, _, stderr := mainProcess(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "m.db")}, "-port", "0")
 	addr := regexp.MustCompile(`addr=http://(\S+)`)
 	lines := bufio.NewScanner(stderr)

@@ -17,6 +17,7 @@ import (
 // TestPlaygroundOffByDefault: without -playground or PLAYGROUND the page
 // does not exist.
 func TestPlaygroundOffByDefault(t *testing.T) {
+	t.Parallel()
 	base, _, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "pg.db")})
 	for _, p := range []string{"/playground", "/playground/app.js"} {
 		if code, body := get(t, base+p); code != http.StatusNotFound || strings.Contains(body, "playground") {
@@ -52,6 +53,7 @@ func TestPlaygroundOffByDefault(t *testing.T) {
 // stylesheet are served with a policy that runs only this origin's files,
 // the API still answers beside it, and the start warns.
 func TestPlaygroundServed(t *testing.T) {
+	t.Parallel()
 	base, stop, logs := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "pg.db"), "PLAYGROUND": "true"})
 	for p, ctype := range map[string]string{"/playground": "text/html", "/playground/app.js": "text/javascript", "/playground/style.css": "text/css"} {
 		res, err := http.Get(base + p)
@@ -97,6 +99,7 @@ func chromiumPath(t *testing.T) string {
 // temp dir, and copies it to $CRMBRIDGE_PLAYGROUND_SCREENSHOT when set (the
 // README's image is made that way).
 func TestPlaygroundInChromium(t *testing.T) {
+	t.Parallel()
 	exe := chromiumPath(t)
 	base, _, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "pg.db")}, "-playground")
 

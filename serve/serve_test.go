@@ -3,7 +3,6 @@ package serve
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,25 +18,8 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
-
-// lockedBuffer collects the server's log output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // renamed serves an adapter under another platform name: the optional
 // adapters of the tests, without a CRM of their own.
@@ -80,13 +62,9 @@ func whenSet(c Configured) Configured {
 }
 
 // run runs testProgram as the tests of the example server's main did;
-// ready, when not nil, receives the listening address.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
-	p := Process{Args: args, Getenv: getenv, Stdout: stdout, Stderr: stderr}
-	if ready != nil {
-		p.Listening = func(addr string) { ready <- addr }
-	}
-	return testProgram().Run(ctx, p)
+// listening, when not nil, is called with the listening address.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, listening func(addr string)) error {
+	return testProgram().Run(ctx, Process{Args: args, Getenv: getenv, Stdout: stdout, Stderr: stderr, Listening: listening})
 }
 
 // parse reads testProgram's configuration.
@@ -99,82 +77,37 @@ func parse(args []string, getenv func(string) string) (runConfig, error) {
 	return parseConfig(prog, table, args, getenv, io.Discard)
 }
 
-// start runs the server on a free port and returns its base URL and a stop
-// function that shuts it down gracefully and returns run's error.
-func start(t *testing.T, env map[string]string, args ...string) (string, func() error, *lockedBuffer) {
+// start runs the server on a free port and returns its base URL, a stop
+// function that shuts it down gracefully and returns run's error, and its
+// log. A failed test shows the log.
+func start(t *testing.T, env map[string]string, args ...string) (string, func() error, *servertest.LogBuffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	logs := &lockedBuffer{}
-	getenv := func(k string) string { return env[k] }
-	go func() { done <- run(ctx, append([]string{"-port", "0"}, args...), getenv, io.Discard, logs, ready) }()
-	select {
-	case addr := <-ready:
-		stopped := false
-		stop := func() error {
-			if stopped {
-				return nil
-			}
-			stopped = true
-			cancel()
-			return <-done
+	logs := &servertest.LogBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
 		}
-		t.Cleanup(func() { stop() })
-		return "http://" + addr, stop, logs
-	case err := <-done:
-		cancel()
-		t.Fatalf("server did not start: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatalf("server did not start in 30 s\n%s", logs)
-	}
-	return "", nil, nil
+	})
+	getenv := func(k string) string { return env[k] }
+	base, stop := servertest.Process(t, func(ctx context.Context, listening func(string)) error {
+		return run(ctx, append([]string{"-port", "0"}, args...), getenv, io.Discard, logs, listening)
+	})
+	return base, stop, logs
 }
 
-func post(t *testing.T, url, body string) map[string]any {
-	t.Helper()
-	res, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	b, _ := io.ReadAll(res.Body)
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %d %s", url, res.StatusCode, b)
-	}
-	return m
-}
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
+// get and post fetch a URL of the running program; every answer is
+// checked against the contract.
+var (
+	get  = servertest.Get
+	post = servertest.PostJSON
+)
 
 // walkThrough logs in, looks a caller up, saves a setting and logs call
 // demo-1: what the tests need of a running server. The README's whole
 // walk-through runs in examples/server.
 func walkThrough(t *testing.T, base string) string {
 	t.Helper()
-	if code, body := get(t, base+"/isAlive"); code != 200 || body != "OK" {
-		t.Fatalf("isAlive: %d %q", code, body)
-	}
-	login := post(t, base+"/apiKeyLogin", `{"platform":"testcrm","apiKey":"my-sandbox-key"}`)
-	jwt, _ := login["jwtToken"].(string)
-	if jwt == "" {
-		t.Fatalf("login: %v", login)
-	}
-	code, body := get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551212")
-	if code != 200 || !strings.Contains(body, `"Alice Anderson"`) {
-		t.Fatalf("contact: %d %s", code, body)
-	}
+	jwt := servertest.SmokeTestCRM(t, base, "my-sandbox-key")
 	saved := post(t, base+"/user/settings?jwtToken="+jwt, `{"userSettings":{"overridingPhoneNumberFormat":{"value":"***-***-****"}}}`)
 	if !strings.Contains(fmt.Sprint(saved["userSettings"]), "value:***-***-****") {
 		t.Fatalf("settings echo: %v", saved)
@@ -187,6 +120,7 @@ func walkThrough(t *testing.T, base string) string {
 }
 
 func TestServerSQLiteNoSetup(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "data", "crmbridge.db")
 	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
@@ -233,6 +167,7 @@ func TestServerSQLiteNoSetup(t *testing.T) {
 }
 
 func TestServerGracefulShutdownFinishesInFlight(t *testing.T) {
+	t.Parallel()
 	base, stop, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "db")})
 	// Open a request, then stop while it is in flight: a slow client body
 	// keeps it open until we finish writing it.
@@ -263,6 +198,7 @@ func TestServerGracefulShutdownFinishesInFlight(t *testing.T) {
 }
 
 func TestServerRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, env := range map[string]map[string]string{
 		"short secret":   {"DATABASE_URL": filepath.Join(dir, "a.db"), "APP_SERVER_SECRET_KEY": "short", "TOKEN_ENCRYPTION_KEY": "k1:" + strings.Repeat("A", 43)},
@@ -399,6 +335,7 @@ func TestConfiguredAdapterRequired(t *testing.T) {
 // Config.Options reach the handler after serve's own: a body limit set
 // there is the one enforced.
 func TestConfigOptionsReachTheHandler(t *testing.T) {
+	t.Parallel()
 	prog := testProgram()
 	prog.Options = []httpserver.Option{httpserver.WithBodyLimit(64)}
 	env := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "o.db")}
@@ -425,6 +362,7 @@ func TestConfigOptionsReachTheHandler(t *testing.T) {
 
 // No adapter at all is refused before anything starts.
 func TestNoAdapterRefused(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "n.db")}
 	err := Config{}.Run(context.Background(), Process{Args: []string{"-port", "0"}, Getenv: func(k string) string { return env[k] }})
 	if err == nil || !strings.Contains(err.Error(), "no adapter") {
@@ -433,6 +371,7 @@ func TestNoAdapterRefused(t *testing.T) {
 }
 
 func TestKeyFileReadableByOthersIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "data", "crmbridge.db")
 	_, stop, _ := start(t, map[string]string{"DATABASE_URL": db})
@@ -450,6 +389,7 @@ func TestKeyFileReadableByOthersIsRefused(t *testing.T) {
 }
 
 func TestSecretFlagsWarn(t *testing.T) {
+	t.Parallel()
 	_, stop, logs := start(t, map[string]string{"DATABASE_URL": filepath.Join(t.TempDir(), "db")},
 		"-secret-key", strings.Repeat("s", 40))
 	stop()
@@ -459,6 +399,7 @@ func TestSecretFlagsWarn(t *testing.T) {
 }
 
 func TestConfigFlagsOverrideEnv(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"PORT": "7000", "APP_HOST": "0.0.0.0", "DATABASE_URL": "env.db"}
 	c, err := parse([]string{"-port", "7001", "-database-url", "flag.db"}, func(k string) string { return env[k] })
 	if err != nil {
@@ -486,6 +427,7 @@ func TestConfigFlagsOverrideEnv(t *testing.T) {
 // SQLite file name (which would hold the password and be private to one
 // replica), and its password never appears in -h or the refusal.
 func TestKeywordConnectionStringRefused(t *testing.T) {
+	t.Parallel()
 	const dsn = "host=db.internal user=app password=KVSECRET dbname=crm"
 	for _, in := range []string{dsn, "dbname=crm", "  HOST=db sslmode=disable"} {
 		if kind, _, err := storeKind(in); err == nil || !strings.Contains(err.Error(), "postgres://") || strings.Contains(err.Error(), "KVSECRET") {
@@ -503,6 +445,7 @@ func TestKeywordConnectionStringRefused(t *testing.T) {
 // The SQLite file deleted under the running server: requests answer 503
 // instead of writing into the unlinked file, and the log says why at ERROR.
 func TestSQLiteFileDeletedWhileRunning(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "data", "gone.db")
 	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
 	jwt := walkThrough(t, base)

@@ -17,6 +17,7 @@ var update = flag.Bool("update", false, "refresh cmd/crmbridge/skeleton from exa
 // TestSkeleton keeps the embedded skeleton identical to examples/template,
 // so init always starts from the template the repository tests.
 func TestSkeleton(t *testing.T) {
+	t.Parallel()
 	src := filepath.Join("..", "..", "examples", "template")
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -60,6 +61,7 @@ func TestSkeleton(t *testing.T) {
 // build and go test there: the generated adapter passes adaptertest
 // against its fake CRM at once.
 func TestInitThenGoTest(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds a new module; skipped with -short")
 	}
@@ -73,6 +75,7 @@ func TestInitThenGoTest(t *testing.T) {
 	}
 	for _, authKind := range []string{"apikey", "oauth"} {
 		t.Run(authKind, func(t *testing.T) {
+			t.Parallel() // two modules of their own, built by two go commands
 			dir := filepath.Join(t.TempDir(), "acme-bridge")
 			var out, errOut bytes.Buffer
 			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
@@ -117,6 +120,7 @@ func TestInitThenGoTest(t *testing.T) {
 // so a change of examples/template fails here with the file named, not in
 // a user's new project.
 func TestOAuthRewritesApply(t *testing.T) {
+	t.Parallel()
 	for name := range oauthRewrites {
 		b, err := skeleton.ReadFile("skeleton/" + name + ".txt")
 		if err != nil {
@@ -132,6 +136,7 @@ func TestOAuthRewritesApply(t *testing.T) {
 }
 
 func TestInitUsage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"init"},

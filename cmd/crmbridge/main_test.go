@@ -31,6 +31,7 @@ func keysOutput(t *testing.T, args ...string) map[string]string {
 // by auth.NewJWTIssuer, the token key by auth.ParseSealingKeyRing (with the id
 // asked for), and every run gives new values.
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	a := keysOutput(t)
 	if len(a) != 3 {
 		t.Fatalf("want three values, got %v", a)
@@ -65,6 +66,7 @@ func TestKeys(t *testing.T) {
 }
 
 func TestDispatch(t *testing.T) {
+	t.Parallel()
 	var out, errOut bytes.Buffer
 	if err := run([]string{"nope"}, &out, &errOut); !errors.Is(err, errUsage) || !strings.Contains(errOut.String(), "keys") {
 		t.Errorf("unknown command: %v %q", err, errOut.String())

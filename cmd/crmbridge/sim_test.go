@@ -13,6 +13,7 @@ import (
 // TestSimExitStatus: the command prints one JSON report with --json, a
 // closing "N passed, N failed" line without, and exits 1 when a step fails.
 func TestSimExitStatus(t *testing.T) {
+	t.Parallel()
 	// A server that is alive but refuses every login.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/isAlive" {
@@ -54,6 +55,7 @@ func TestSimExitStatus(t *testing.T) {
 }
 
 func TestSimUsage(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"sim"},
 		{"sim", "--server", "http://x"},

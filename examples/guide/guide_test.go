@@ -69,6 +69,7 @@ func quotedFiles(t *testing.T) map[string]string {
 // this directory (but this test) is quoted in the guide exactly, with the
 // guide's module path, and the guide quotes nothing else.
 func TestGuideQuotesTheCode(t *testing.T) {
+	t.Parallel()
 	blocks := quotedFiles(t)
 	var files []string
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {

@@ -29,6 +29,7 @@ func testConfig(fake *fakehubspot.Server) hubspot.Config {
 // adapter over the fake HubSpot: OAuth login through the server's code
 // exchange, contacts, calls and notes.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	fake := fakehubspot.New(fakehubspot.WithClient(fakehubspot.DefaultClientID, fakehubspot.DefaultClientSecret, redirectURL))
 	t.Cleanup(fake.Close)
 	ada := fake.AddOwner(fakehubspot.Owner{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace"})

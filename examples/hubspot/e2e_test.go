@@ -3,32 +3,22 @@ package hubspot_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/hubspot"
 	"github.com/crmbridge/crmbridge/examples/hubspot/fakehubspot"
 	"github.com/crmbridge/crmbridge/httpserver"
-	"github.com/crmbridge/crmbridge/internal/contracttest"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/phone"
 	"github.com/crmbridge/crmbridge/store"
-	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 // These tests run the whole stack as in production: the real server over
@@ -36,61 +26,31 @@ import (
 // the API, with requests sent as the real client sends them and every
 // answer checked against the published contract when it is available.
 
-type testClock struct {
-	base   time.Time
-	offset atomic.Int64
-}
-
-func newTestClock() *testClock               { return &testClock{base: time.Now()} }
-func (c *testClock) now() time.Time          { return c.base.Add(time.Duration(c.offset.Load())) }
-func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type e2e struct {
-	t            testing.TB
-	skipContract bool
-	fake         *fakehubspot.Server
-	clock        *testClock
-	srv          *httptest.Server
-	handler      *httpserver.Server
-	store        store.Store
-	logs         *lockedBuffer
-	a            *hubspot.Adapter
-	owner        fakehubspot.Owner
+	t       testing.TB
+	s       *servertest.Server
+	fake    *fakehubspot.Server
+	clock   *servertest.Clock
+	handler *httpserver.Server
+	store   store.Store
+	logs    *servertest.LogBuffer
+	a       *hubspot.Adapter
+	owner   fakehubspot.Owner
 }
-
-const e2eSessionSecret = "hubspot-e2e-session-secret-0123456789abcdef"
 
 // newE2E starts a fake HubSpot with one user and a server in front of it;
 // wrap, when not nil, replaces the adapter the server uses.
 func newE2E(t testing.TB, serverOpts []httpserver.Option, wrap func(*hubspot.Adapter) adapter.Adapter, fakeOpts ...fakehubspot.Option) *e2e {
 	t.Helper()
-	e := &e2e{t: t, clock: newTestClock(), logs: &lockedBuffer{}}
+	e := &e2e{t: t, clock: servertest.NewClock(), logs: &servertest.LogBuffer{}}
 	e.fake = fakehubspot.New(append([]fakehubspot.Option{
-		fakehubspot.WithClock(e.clock.now),
+		fakehubspot.WithClock(e.clock.Now),
 		fakehubspot.WithClient(fakehubspot.DefaultClientID, fakehubspot.DefaultClientSecret, redirectURL),
 	}, fakeOpts...)...)
 	t.Cleanup(e.fake.Close)
 	e.owner = e.fake.AddOwner(fakehubspot.Owner{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace"})
 
-	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := hubspot.New(testConfig(e.fake), hubspot.WithLogger(logger))
+	a, err := hubspot.New(testConfig(e.fake), hubspot.WithLogger(e.logs.Logger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,134 +59,44 @@ func newE2E(t testing.TB, serverOpts []httpserver.Option, wrap func(*hubspot.Ada
 	if wrap != nil {
 		served = wrap(a)
 	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crmbridge.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e.store = st
-	sessions, err := auth.NewJWTIssuer([]byte(e2eSessionSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := auth.GenerateSealingKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := auth.NewSealingKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := append([]httpserver.Option{httpserver.WithLogger(logger), httpserver.WithClock(e.clock.now)}, serverOpts...)
-	e.handler, err = httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{served}, Store: st, JWTIssuer: sessions, SealingKeys: keys}, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(e.handler)
-	t.Cleanup(e.srv.Close)
+	e.s = servertest.New(t, servertest.Config{
+		Adapters: []adapter.Adapter{served},
+		Logs:     e.logs,
+		Options:  append([]httpserver.Option{httpserver.WithClock(e.clock.Now)}, serverOpts...),
+	})
+	e.handler, e.store = e.s.Handler, e.s.Store
 	return e
 }
 
-type reply struct {
-	status int
-	body   []byte
-}
-
-func (r reply) json(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("answer %d is not a JSON object: %v: %s", r.status, err, r.body)
-	}
-	return m
-}
-
-// do sends a request; pathAndQuery goes on the wire as it is (the client
-// does not encode it).
+// do sends a request (see servertest.Server.Do); pathAndQuery goes on the
+// wire as it is (the client does not encode it).
 func (e *e2e) do(method, pathAndQuery string, body any) reply {
 	e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+pathAndQuery, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if !e.skipContract {
-		contracttest.Check(e.t, method, pathAndQuery, res.StatusCode, res.Header, b)
-	}
-	return reply{status: res.StatusCode, body: b}
+	return e.s.Do(method, pathAndQuery, body)
 }
 
-// login runs the OAuth flow as the client does and returns the session JWT.
+// reply is an answer of the server.
+type reply = servertest.Response
+
+// login runs the OAuth flow as the client does (servertest.LoginOAuth)
+// and returns the session JWT.
 func (e *e2e) login() string {
 	e.t.Helper()
-	authURL := e.a.Auth().OAuth.AuthCodeURL("platform=hubspot")
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noRedirect.Get(authURL)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, err := url.Parse(res.Header.Get("Location"))
-	code := loc.Query().Get("code")
-	if err != nil || res.StatusCode != http.StatusFound || code == "" {
-		e.t.Fatalf("consent page: %d %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	r := e.do("GET", "/oauth-callback?callbackUri="+redirectURL+"?code="+code+"&state=platform=hubspot", nil)
-	m := r.json(e.t)
-	jwt, _ := m["jwtToken"].(string)
-	if r.status != http.StatusOK || jwt == "" || m["name"] != "Ada Lovelace" {
-		e.t.Fatalf("oauth-callback: %d %s", r.status, r.body)
+	jwt, name := e.s.LoginOAuth("hubspot", "")
+	if name != "Ada Lovelace" {
+		e.t.Fatalf("oauth-callback: logged in as %q", name)
 	}
 	return jwt
 }
 
-type wireContact struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
-	Phone        string `json:"phone"`
-	Type         string `json:"type"`
-	Organization string `json:"organization"`
-	IsNewContact bool   `json:"isNewContact"`
-}
-
-type contactAnswer struct {
-	Successful    bool `json:"successful"`
-	ReturnMessage struct {
-		Message     string `json:"message"`
-		MessageType string `json:"messageType"`
-	} `json:"returnMessage"`
-	Contact []wireContact `json:"contact"`
-}
+type (
+	wireContact   = servertest.Contact
+	contactAnswer = servertest.ContactAnswer
+)
 
 func (e *e2e) findContact(jwt, query string) (reply, contactAnswer) {
 	e.t.Helper()
-	r := e.do("GET", "/contact?jwtToken="+jwt+"&"+query, nil)
-	var a contactAnswer
-	if r.status == http.StatusOK {
-		if err := json.Unmarshal(r.body, &a); err != nil {
-			e.t.Fatalf("GET /contact: %v: %s", err, r.body)
-		}
-	}
-	return r, a
+	return e.s.FindContact(jwt, query)
 }
 
 // secretsIn lists what must never reach a log.
@@ -241,6 +111,7 @@ func secretsIn(log string) []string {
 }
 
 func TestE2ELoginAndLogout(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, nil, nil)
 	jwt := e.login()
 	key := strconv.Itoa(e.owner.UserID) + "-hubspot"
@@ -251,22 +122,22 @@ func TestE2ELoginAndLogout(t *testing.T) {
 	if u.Hostname != hubspot.Hostname || u.TokenExpiry.IsZero() || bytes.Contains(u.AccessToken, []byte("fake-hs-at-")) {
 		t.Errorf("stored user: hostname %q, expiry %v", u.Hostname, u.TokenExpiry)
 	}
-	if got := u.TokenExpiry.Sub(e.clock.now()); got > 31*time.Minute || got < 29*time.Minute {
+	if got := u.TokenExpiry.Sub(e.clock.Now()); got > 31*time.Minute || got < 29*time.Minute {
 		t.Errorf("token lifetime %v, want HubSpot's 30 minutes", got)
 	}
 	r := e.do("GET", "/crmManifest?platformName=hubspot", nil)
-	if r.status != 200 || !strings.Contains(string(r.body), `"clientId":"`+fakehubspot.DefaultClientID+`"`) || strings.Contains(string(r.body), fakehubspot.DefaultClientSecret) {
-		t.Errorf("manifest: %d %s", r.status, r.body)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"clientId":"`+fakehubspot.DefaultClientID+`"`) || strings.Contains(string(r.Body), fakehubspot.DefaultClientSecret) {
+		t.Errorf("manifest: %d %s", r.Status, r.Body)
 	}
 	r = e.do("GET", "/implementedInterfaces?platform=hubspot", nil)
-	if m := r.json(t); m["findContactWithName"] != true || m["unAuthorize"] != false || m["getLicenseStatus"] != false || m["getOauthInfo"] != true {
-		t.Errorf("implementedInterfaces: %s", r.body)
+	if m := r.JSON(t); m["findContactWithName"] != true || m["unAuthorize"] != false || m["getLicenseStatus"] != false || m["getOauthInfo"] != true {
+		t.Errorf("implementedInterfaces: %s", r.Body)
 	}
-	if r := e.do("GET", "/authValidation?jwtToken="+jwt, nil); r.json(t)["successful"] != true {
-		t.Errorf("authValidation: %s", r.body)
+	if r := e.do("GET", "/authValidation?jwtToken="+jwt, nil); r.JSON(t)["successful"] != true {
+		t.Errorf("authValidation: %s", r.Body)
 	}
-	if r := e.do("POST", "/unAuthorize?jwtToken="+jwt, nil); r.json(t)["successful"] != true {
-		t.Fatalf("unAuthorize: %s", r.body)
+	if r := e.do("POST", "/unAuthorize?jwtToken="+jwt, nil); r.JSON(t)["successful"] != true {
+		t.Fatalf("unAuthorize: %s", r.Body)
 	}
 	if st := e.fake.Stats(); st.Revocations != 1 || !e.fake.Revoked(e.owner.UserID) {
 		t.Errorf("the refresh token was not revoked at HubSpot: %+v", st)
@@ -277,6 +148,7 @@ func TestE2ELoginAndLogout(t *testing.T) {
 }
 
 func TestE2ELookupIsOneSearch(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, []httpserver.Option{httpserver.WithContactCacheTTL(0)}, nil)
 	alan := e.fake.AddContact(map[string]string{"firstname": "Alan", "lastname": "Turing", "phone": "650-555-1212", "company": "Bletchley Park"})
 	mob := e.fake.AddContact(map[string]string{"firstname": "Mo", "lastname": "Bile", "mobilephone": "+16505551212"})
@@ -295,7 +167,7 @@ func TestE2ELookupIsOneSearch(t *testing.T) {
 		{ID: strconv.Itoa(bare), Name: "Bare", Phone: "6505551212", Type: "Contact"},
 	}
 	if diff := cmp.Diff(want, got.Contact); diff != "" || !got.Successful {
-		t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.body)
+		t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.Body)
 	}
 	if n := e.fake.Stats().Searches - before.Searches; n != 1 {
 		t.Errorf("4 candidates cost %d searches, want 1", n)
@@ -303,28 +175,28 @@ func TestE2ELookupIsOneSearch(t *testing.T) {
 
 	r, got = e.findContact(jwt, "phoneNumber=+12079460958")
 	if len(got.Contact) != 1 || got.Contact[0].ID != strconv.Itoa(maine) {
-		t.Errorf("the +44 contact with the same national digits must be dropped: %s", r.body)
+		t.Errorf("the +44 contact with the same national digits must be dropped: %s", r.Body)
 	}
 	r, got = e.findContact(jwt, "phoneNumber=+14155550123")
 	if !got.Successful || got.ReturnMessage.Message != "Contact not found" || len(got.Contact) != 1 || !got.Contact[0].IsNewContact {
-		t.Errorf("not found: %s", r.body)
+		t.Errorf("not found: %s", r.Body)
 	}
 
 	// Create, then find the new contact; search by name finds it too.
 	r = e.do("POST", "/contact?jwtToken="+jwt, map[string]any{"phoneNumber": "+14155550123", "newContactName": "Grace Brewster Hopper"})
-	c, _ := r.json(t)["contact"].(map[string]any)
+	c, _ := r.JSON(t)["contact"].(map[string]any)
 	id, _ := c["id"].(string)
 	n, _ := strconv.Atoi(id)
 	if o, ok := e.fake.Contact(n); !ok || o.Properties["firstname"] != "Grace Brewster" || o.Properties["lastname"] != "Hopper" ||
 		o.Properties["phone"] != "+14155550123" || o.Properties["hubspot_owner_id"] != strconv.Itoa(e.owner.ID) {
-		t.Fatalf("created contact: %+v %s", o, r.body)
+		t.Fatalf("created contact: %+v %s", o, r.Body)
 	}
 	if _, got = e.findContact(jwt, "phoneNumber=+14155550123"); len(got.Contact) != 1 || got.Contact[0].ID != id {
 		t.Errorf("lookup after create: %+v", got)
 	}
 	r = e.do("GET", "/custom/contact/search?jwtToken="+jwt+"&name=grace", nil)
-	if cs, _ := r.json(t)["contact"].([]any); len(cs) != 1 {
-		t.Errorf("search by name: %s", r.body)
+	if cs, _ := r.JSON(t)["contact"].([]any); len(cs) != 1 {
+		t.Errorf("search by name: %s", r.Body)
 	}
 	if s := secretsIn(e.logs.String()); len(s) > 0 {
 		t.Errorf("logs hold %q", s)
@@ -332,12 +204,13 @@ func TestE2ELookupIsOneSearch(t *testing.T) {
 }
 
 func TestE2ETokenExpiryAndRefresh(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, []httpserver.Option{httpserver.WithContactCacheTTL(0)}, nil)
 	e.fake.AddContact(map[string]string{"firstname": "Alan", "phone": "+16505551212"})
 	jwt := e.login()
 	// Past HubSpot's 30 minutes the fake refuses the old token; the server
 	// refreshes ahead of expiry and the lookup works.
-	e.clock.advance(31 * time.Minute)
+	e.clock.Advance(31 * time.Minute)
 	if _, got := e.findContact(jwt, "phoneNumber=+16505551212"); len(got.Contact) != 1 {
 		t.Fatalf("lookup after expiry: %+v", got)
 	}
@@ -355,15 +228,16 @@ func TestE2ETokenExpiryAndRefresh(t *testing.T) {
 }
 
 func TestE2ERateLimitCachesNothing(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, nil, nil)
 	e.fake.AddContact(map[string]string{"firstname": "Alan", "phone": "+16505551212"})
 	jwt := e.login()
 	e.fake.FailNext("POST", "/crm/objects/2026-03/contacts/search", http.StatusTooManyRequests)
 	r := e.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil)
-	m := r.json(t)
+	m := r.JSON(t)
 	rm, _ := m["returnMessage"].(map[string]any)
-	if m["successful"] != false || rm["message"] != "Rate limit exceeded" || !strings.Contains(string(r.body), "hubspot") {
-		t.Fatalf("429: %s", r.body)
+	if m["successful"] != false || rm["message"] != "Rate limit exceeded" || !strings.Contains(string(r.Body), "hubspot") {
+		t.Fatalf("429: %s", r.Body)
 	}
 	before := e.fake.Stats().Searches
 	for range 2 {
@@ -391,15 +265,16 @@ func callLog(sessionID, contactID string) map[string]any {
 }
 
 func TestE2ECallLogLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, nil, nil)
 	contact := strconv.Itoa(e.fake.AddContact(map[string]string{"firstname": "Alan", "phone": "+16505551212"}))
 	jwt := e.login()
 	r := e.do("POST", "/callLog?jwtToken="+jwt, callLog("s-1", contact))
-	logID, _ := r.json(t)["logId"].(string)
+	logID, _ := r.JSON(t)["logId"].(string)
 	id, _ := strconv.Atoi(logID)
 	call, ok := e.fake.Call(id)
 	if !ok {
-		t.Fatalf("no call in HubSpot: %s", r.body)
+		t.Fatalf("no call in HubSpot: %s", r.Body)
 	}
 	p := call.Properties
 	if p["hs_call_duration"] != "95000" || p["hs_call_direction"] != "INBOUND" || p["hs_call_status"] != "COMPLETED" || p["hs_call_title"] != "Inbound call from Alan Turing" ||
@@ -414,7 +289,7 @@ func TestE2ECallLogLifecycle(t *testing.T) {
 	patch := func(body map[string]any) map[string]any {
 		t.Helper()
 		body["sessionId"] = "s-1"
-		m := e.do("PATCH", "/callLog?jwtToken="+jwt, body).json(t)
+		m := e.do("PATCH", "/callLog?jwtToken="+jwt, body).JSON(t)
 		if m["successful"] != true {
 			t.Fatalf("PATCH %v: %v", body, m)
 		}
@@ -448,10 +323,10 @@ func TestE2ECallLogLifecycle(t *testing.T) {
 		t.Errorf("note replace: %s", b)
 	}
 	r = e.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=s-1&requireDetails=true", nil)
-	logs, _ := r.json(t)["logs"].([]any)
+	logs, _ := r.JSON(t)["logs"].([]any)
 	data, _ := logs[0].(map[string]any)["logData"].(map[string]any)
 	if data["note"] != "Final note" || data["subject"] != "Renewal call" {
-		t.Errorf("GET callLog: %s", r.body)
+		t.Errorf("GET callLog: %s", r.Body)
 	}
 }
 
@@ -465,6 +340,7 @@ func mustAtoi(t *testing.T, s string) int {
 }
 
 func TestE2EMessageLogAsNote(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t, nil, nil)
 	contact := strconv.Itoa(e.fake.AddContact(map[string]string{"firstname": "Alan", "phone": "+16505551212"}))
 	jwt := e.login()
@@ -480,8 +356,8 @@ func TestE2EMessageLogAsNote(t *testing.T) {
 				"messages": msgs, "correspondents": []any{map[string]any{"phoneNumber": "+16505551212"}}},
 			"contactId": contact, "contactName": "Alan Turing",
 		})
-		if r.json(t)["successful"] != true {
-			t.Fatalf("messageLog: %s", r.body)
+		if r.JSON(t)["successful"] != true {
+			t.Fatalf("messageLog: %s", r.Body)
 		}
 	}
 	post(msg(1, "first", 1))
@@ -492,6 +368,7 @@ func TestE2EMessageLogAsNote(t *testing.T) {
 }
 
 func TestListCRMUsers(t *testing.T) {
+	t.Parallel()
 	fake := fakehubspot.New()
 	t.Cleanup(fake.Close)
 	var want []string
@@ -538,6 +415,7 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // costs maxPages (5) requests and returns the first 500; an account with ten
 // times the owners ListCRMUsers reads stops after 40 pages.
 func TestBoundedPaging(t *testing.T) {
+	t.Parallel()
 	fake := fakehubspot.New()
 	t.Cleanup(fake.Close)
 	for range 5000 {

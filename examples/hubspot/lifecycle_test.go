@@ -2,10 +2,6 @@ package hubspot_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,13 +9,12 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/hubspot"
 	"github.com/crmbridge/crmbridge/examples/hubspot/fakehubspot"
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
 	"github.com/crmbridge/crmbridge/httpserver"
-	"github.com/crmbridge/crmbridge/store/sqlite"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
 // The CRM requests of one call's client lifecycle, counted at the fake
@@ -67,10 +62,9 @@ func (p perCandidate) FindContacts(ctx context.Context, req adapter.FindContacts
 // stack is a server in front of one fake CRM, with its request counter.
 type stack struct {
 	t        testing.TB
-	srv      *httptest.Server
-	clock    *testClock
+	srv      *servertest.Server
+	clock    *servertest.Clock
 	platform string
-	authURL  string
 	requests func() int64
 	contact  string
 	// latency sets the fake CRM's added delay per request.
@@ -79,38 +73,17 @@ type stack struct {
 
 const lifecycleFormats = "(***)%20***-****,***-***-****,***.***.****"
 
-func newStack(t testing.TB, a adapter.Adapter, clock *testClock, opts ...httpserver.Option) *httptest.Server {
+func newStack(t testing.TB, a adapter.Adapter, clock *servertest.Clock, opts ...httpserver.Option) *servertest.Server {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crmbridge.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sessions, err := auth.NewJWTIssuer([]byte(e2eSessionSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := auth.GenerateSealingKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := auth.NewSealingKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := httpserver.New(httpserver.Config{Adapters: []adapter.Adapter{a}, Store: st, JWTIssuer: sessions, SealingKeys: keys},
-		append([]httpserver.Option{httpserver.WithClock(clock.now)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return ts
+	return servertest.New(t, servertest.Config{
+		Adapters: []adapter.Adapter{a},
+		Options:  append([]httpserver.Option{httpserver.WithClock(clock.Now)}, opts...),
+	})
 }
 
 func hubspotStack(t testing.TB, mode string) *stack {
-	clock := newTestClock()
-	fake := fakehubspot.New(fakehubspot.WithClock(clock.now), fakehubspot.WithClient(fakehubspot.DefaultClientID, fakehubspot.DefaultClientSecret, redirectURL))
+	clock := servertest.NewClock()
+	fake := fakehubspot.New(fakehubspot.WithClock(clock.Now), fakehubspot.WithClient(fakehubspot.DefaultClientID, fakehubspot.DefaultClientSecret, redirectURL))
 	t.Cleanup(fake.Close)
 	fake.AddOwner(fakehubspot.Owner{Email: "ada@example.com", FirstName: "Ada"})
 	id := fake.AddContact(map[string]string{"firstname": "Alan", "phone": "650.555.1212"})
@@ -130,7 +103,7 @@ func hubspotStack(t testing.TB, mode string) *stack {
 		opts = append(opts, httpserver.WithContactCacheTTL(5*time.Minute))
 	}
 	return &stack{t: t, srv: newStack(t, served, clock, opts...), clock: clock, platform: "hubspot",
-		authURL: a.Auth().OAuth.AuthCodeURL("platform=hubspot"), contact: strconv.Itoa(id),
+		contact:  strconv.Itoa(id),
 		requests: func() int64 { return fake.Stats().Requests }, latency: fake.SetLatency}
 }
 
@@ -162,8 +135,8 @@ func (p perCandidatePipedrive) FindContacts(ctx context.Context, req adapter.Fin
 // pipedriveStack: the reference searches exactly once per candidate; the
 // adapter sends one broad search on the candidates' common term.
 func pipedriveStack(t testing.TB, mode string) *stack {
-	clock := newTestClock()
-	fake := fakepipedrive.New(fakepipedrive.WithClock(clock.now), fakepipedrive.WithClient(fakepipedrive.DefaultClientID, fakepipedrive.DefaultClientSecret, redirectURL))
+	clock := servertest.NewClock()
+	fake := fakepipedrive.New(fakepipedrive.WithClock(clock.Now), fakepipedrive.WithClient(fakepipedrive.DefaultClientID, fakepipedrive.DefaultClientSecret, redirectURL))
 	t.Cleanup(fake.Close)
 	fake.AddUser(fakepipedrive.User{Name: "Ada", Email: "ada@example.com", Timezone: "UTC"})
 	id := fake.AddPerson(fakepipedrive.Person{Name: "Alan", Phones: []string{"650.555.1212"}})
@@ -186,30 +159,18 @@ func pipedriveStack(t testing.TB, mode string) *stack {
 		opts = append(opts, httpserver.WithContactCacheTTL(5*time.Minute))
 	}
 	return &stack{t: t, srv: newStack(t, served, clock, opts...), clock: clock, platform: "pipedrive",
-		authURL: a.Auth().OAuth.AuthCodeURL("platform=pipedrive"), contact: strconv.Itoa(id),
+		contact:  strconv.Itoa(id),
 		requests: func() int64 { return fake.Stats().Requests }, latency: fake.SetLatency}
 }
 
 func (s *stack) call(method, pathAndQuery string, body any) map[string]any {
 	s.t.Helper()
-	e := &e2e{t: s.t, srv: s.srv, skipContract: true}
-	return e.do(method, pathAndQuery, body).json(s.t)
+	return s.srv.Do(method, pathAndQuery, body).JSON(s.t)
 }
 
 func (s *stack) login() string {
 	s.t.Helper()
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noRedirect.Get(s.authURL)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, _ := url.Parse(res.Header.Get("Location"))
-	m := s.call("GET", "/oauth-callback?callbackUri="+redirectURL+"?code="+loc.Query().Get("code")+"&state=platform="+s.platform, nil)
-	jwt, _ := m["jwtToken"].(string)
-	if jwt == "" {
-		s.t.Fatalf("login: %v", m)
-	}
+	jwt, _ := s.srv.LoginOAuth(s.platform, "")
 	return jwt
 }
 
@@ -228,7 +189,7 @@ func (s *stack) lifecycle(callLength time.Duration) int64 {
 	}
 	later := func(d time.Duration) {
 		if callLength > 0 {
-			s.clock.advance(d)
+			s.clock.Advance(d)
 		}
 	}
 	ok := func(m map[string]any) {
@@ -257,6 +218,7 @@ func (s *stack) lifecycle(callLength time.Duration) int64 {
 }
 
 func TestLifecycleCRMRequests(t *testing.T) {
+	t.Parallel()
 	type row struct{ crm, timeline string }
 	counts := map[row]map[string]int64{}
 	for _, crm := range []struct {
@@ -315,6 +277,7 @@ func TestLifecycleCRMRequests(t *testing.T) {
 // sequence) is measured beside it. The times are logged, not asserted
 // (no wall-clock thresholds in tests); the request count is asserted.
 func TestLookupLatencyOneRoundTrip(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("sleeps 50 ms per fake request")
 	}

@@ -17,6 +17,7 @@ import (
 // the national number on one searchable property. Up to ten times the
 // candidates one request carries.
 func TestPlanSearchesLimitsAndFewestRequests(t *testing.T) {
+	t.Parallel()
 	for _, maxIn := range []int{1, 3, maxInValues} {
 		for n := 1; n <= 10*maxIn*2+3; n += max(1, maxIn/3) {
 			cands := make([]string, n)
@@ -71,6 +72,7 @@ func TestPlanSearchesLimitsAndFewestRequests(t *testing.T) {
 }
 
 func TestMatchingRechecksResults(t *testing.T) {
+	t.Parallel()
 	n, _ := phone.Parse("+16505551212")
 	q := adapter.PhoneQuery{Number: n, Candidates: []string{"+16505551212", "(650) 555-1212"}}
 	for _, tc := range []struct {
@@ -92,6 +94,7 @@ func TestMatchingRechecksResults(t *testing.T) {
 }
 
 func TestStatusErrorClasses(t *testing.T) {
+	t.Parallel()
 	h := http.Header{}
 	h.Set("X-HubSpot-RateLimit-Interval-Milliseconds", "10000")
 	resp := &http.Response{StatusCode: 429, Header: h}

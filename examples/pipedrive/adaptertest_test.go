@@ -15,6 +15,7 @@ import (
 // adapter over the fake Pipedrive: OAuth login through the server's code
 // exchange, persons as contacts, activities as logs.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	fake := fakepipedrive.New()
 	t.Cleanup(fake.Close)
 	user := fake.AddUser(fakepipedrive.User{Name: "Ada Lovelace", Email: "ada@example.com", Timezone: "Europe/Berlin", TimezoneOffset: "+01:00"})

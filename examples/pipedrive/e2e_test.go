@@ -5,12 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,13 +17,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/adapter"
-	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
 	"github.com/crmbridge/crmbridge/examples/pipedrive/fakepipedrive"
 	"github.com/crmbridge/crmbridge/httpserver"
-	"github.com/crmbridge/crmbridge/internal/contracttest"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/store"
-	"github.com/crmbridge/crmbridge/store/sqlite"
 )
 
 // These tests run the whole stack as in production: the real server
@@ -38,57 +31,24 @@ import (
 // strings not encoded) and every answer is checked against the published
 // OpenAPI contract when it is available.
 
-// testClock is the time of the server's token refresher and of the fake:
-// frozen, so that expiry and rate-limit windows move only when a test says.
-type testClock struct {
-	base   time.Time
-	offset atomic.Int64
-}
-
-func newTestClock() *testClock { return &testClock{base: time.Now()} }
-
-func (c *testClock) now() time.Time          { return c.base.Add(time.Duration(c.offset.Load())) }
-func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
-
-// lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // e2e is one server with the Pipedrive adapter in front of one fake
 // Pipedrive, and a user of the fake.
 type e2e struct {
-	skipContract bool // for benchmarks
-	t            testing.TB
-	fake         *fakepipedrive.Server
-	clock        *testClock
-	srv          *httptest.Server
-	store        store.Store
-	logs         *lockedBuffer
-	a            *pipedrive.Adapter
-	userID       int // the fake's id of the user who logs in
+	t      testing.TB
+	s      *servertest.Server
+	fake   *fakepipedrive.Server
+	clock  *servertest.Clock
+	store  store.Store
+	logs   *servertest.LogBuffer
+	a      *pipedrive.Adapter
+	userID int // the fake's id of the user who logs in
 }
-
-const e2eSessionSecret = "pipedrive-e2e-session-secret-0123456789abcdef"
 
 func newE2E(t testing.TB, fakeOpts ...fakepipedrive.Option) *e2e {
 	t.Helper()
-	e := &e2e{t: t, clock: newTestClock(), logs: &lockedBuffer{}}
+	e := &e2e{t: t, clock: servertest.NewClock(), logs: &servertest.LogBuffer{}}
 	opts := append([]fakepipedrive.Option{
-		fakepipedrive.WithClock(e.clock.now),
+		fakepipedrive.WithClock(e.clock.Now),
 		fakepipedrive.WithClient(fakepipedrive.DefaultClientID, fakepipedrive.DefaultClientSecret, redirectURL),
 	}, fakeOpts...)
 	e.fake = fakepipedrive.New(opts...)
@@ -97,115 +57,37 @@ func newE2E(t testing.TB, fakeOpts ...fakepipedrive.Option) *e2e {
 		Name: "Ada Lovelace", Email: "ada@example.com", Timezone: "Europe/Berlin", TimezoneOffset: "+01:00",
 	})
 
-	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := pipedrive.New(testConfig(e.fake), pipedrive.WithLogger(logger))
+	a, err := pipedrive.New(testConfig(e.fake), pipedrive.WithLogger(e.logs.Logger()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.a = a
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "crmbridge.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e.store = st
-	sessions, err := auth.NewJWTIssuer([]byte(e2eSessionSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := auth.GenerateSealingKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := auth.NewSealingKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := httpserver.New(httpserver.Config{
-		Adapters:    []adapter.Adapter{a},
-		Store:       st,
-		JWTIssuer:   sessions,
-		SealingKeys: keys,
-	}, httpserver.WithLogger(logger), httpserver.WithClock(e.clock.now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(srv)
-	t.Cleanup(e.srv.Close)
+	e.s = servertest.New(t, servertest.Config{
+		Adapters: []adapter.Adapter{a},
+		Logs:     e.logs,
+		Options:  []httpserver.Option{httpserver.WithClock(e.clock.Now)},
+	})
+	e.store = e.s.Store
 	return e
 }
 
-// reply is a server's answer.
-type reply struct {
-	status int
-	body   []byte
-}
-
-func (r reply) json(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("answer %d is not a JSON object: %v: %s", r.status, err, r.body)
-	}
-	return m
-}
-
-// do sends a request; pathAndQuery goes on the wire as it is (the client
-// does not encode it), body is JSON-encoded when not nil.
+// do sends a request (see servertest.Server.Do); pathAndQuery goes on the
+// wire as it is (the client does not encode it).
 func (e *e2e) do(method, pathAndQuery string, body any) reply {
 	e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+pathAndQuery, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if !e.skipContract {
-		contracttest.Check(e.t, method, pathAndQuery, res.StatusCode, res.Header, b)
-	}
-	return reply{status: res.StatusCode, body: b}
+	return e.s.Do(method, pathAndQuery, body)
 }
 
-// login runs the OAuth flow as the client does: the consent page named by
-// the adapter's provider redirects with a code, and the client passes the
-// redirect URL, unencoded, to /oauth-callback. It returns the session JWT.
+// reply is an answer of the server.
+type reply = servertest.Response
+
+// login runs the OAuth flow as the client does (servertest.LoginOAuth)
+// and returns the session JWT.
 func (e *e2e) login() string {
 	e.t.Helper()
-	authURL := e.a.Auth().OAuth.AuthCodeURL("platform=pipedrive")
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noRedirect.Get(authURL)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res.Body.Close()
-	loc, err := url.Parse(res.Header.Get("Location"))
-	code := loc.Query().Get("code")
-	if err != nil || res.StatusCode != http.StatusFound || code == "" || loc.Query().Get("state") != "platform=pipedrive" {
-		e.t.Fatalf("consent page: %d %q", res.StatusCode, res.Header.Get("Location"))
-	}
-	r := e.do("GET", "/oauth-callback?callbackUri="+redirectURL+"?code="+code+"&state=platform=pipedrive&hostname=acme.pipedrive.com", nil)
-	m := r.json(e.t)
-	jwt, _ := m["jwtToken"].(string)
-	if r.status != http.StatusOK || jwt == "" || m["name"] != "Ada Lovelace" {
-		e.t.Fatalf("oauth-callback: %d %s", r.status, r.body)
+	jwt, name := e.s.LoginOAuth("pipedrive", "&hostname=acme.pipedrive.com")
+	if name != "Ada Lovelace" {
+		e.t.Fatalf("oauth-callback: logged in as %q", name)
 	}
 	return jwt
 }
@@ -213,43 +95,14 @@ func (e *e2e) login() string {
 // userKey is the server's key of the logged-in user.
 func (e *e2e) userKey() string { return strconv.Itoa(e.userID) + "-" + pipedrive.Platform }
 
-// wireContact is a contact of GET /contact.
-type wireContact struct {
-	ID             string                      `json:"id"`
-	Name           string                      `json:"name"`
-	Phone          string                      `json:"phone"`
-	Type           string                      `json:"type"`
-	Organization   string                      `json:"organization"`
-	AdditionalInfo map[string][]adapter.Option `json:"additionalInfo"`
-	IsNewContact   bool                        `json:"isNewContact"`
-}
+type (
+	wireContact   = servertest.Contact
+	contactAnswer = servertest.ContactAnswer
+)
 
-type contactAnswer struct {
-	Successful    bool          `json:"successful"`
-	ReturnMessage returnMessage `json:"returnMessage"`
-	Contact       []wireContact `json:"contact"`
-}
-
-type returnMessage struct {
-	Message     string `json:"message"`
-	MessageType string `json:"messageType"`
-	Details     []struct {
-		Items []struct {
-			Text string `json:"text"`
-		} `json:"items"`
-	} `json:"details"`
-}
-
-func (e *e2e) findContact(jwt, phoneAndFormat string) (reply, contactAnswer) {
+func (e *e2e) findContact(jwt, query string) (reply, contactAnswer) {
 	e.t.Helper()
-	r := e.do("GET", "/contact?jwtToken="+jwt+"&"+phoneAndFormat, nil)
-	var a contactAnswer
-	if r.status == http.StatusOK {
-		if err := json.Unmarshal(r.body, &a); err != nil {
-			e.t.Fatalf("GET /contact: %v: %s", err, r.body)
-		}
-	}
-	return r, a
+	return e.s.FindContact(jwt, query)
 }
 
 // secretsIn lists what must never reach a log: the fake's tokens and codes,
@@ -265,6 +118,7 @@ func secretsIn(log string) []string {
 }
 
 func TestE2ELogin(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	jwt := e.login()
 
@@ -278,8 +132,8 @@ func TestE2ELogin(t *testing.T) {
 	if len(u.AccessToken) == 0 || len(u.RefreshToken) == 0 || bytes.Contains(u.AccessToken, []byte("fake-at-")) || bytes.Contains(u.RefreshToken, []byte("fake-rt-")) {
 		t.Errorf("tokens are not stored sealed")
 	}
-	if r := e.do("GET", "/hostname?jwtToken="+jwt, nil); r.status != http.StatusOK || string(r.body) != "acme.pipedrive.com" {
-		t.Errorf("hostname: %d %q", r.status, r.body)
+	if r := e.do("GET", "/hostname?jwtToken="+jwt, nil); r.Status != http.StatusOK || string(r.Body) != "acme.pipedrive.com" {
+		t.Errorf("hostname: %d %q", r.Status, r.Body)
 	}
 	st := e.fake.Stats()
 	if st.CodeExchanges != 1 || st.UserMe != 1 || st.Refreshes != 0 {
@@ -288,8 +142,8 @@ func TestE2ELogin(t *testing.T) {
 
 	// A code is single-use: replaying the callback is refused.
 	r := e.do("GET", "/oauth-callback?callbackUri="+redirectURL+"?code="+e.fake.Authorize(e.userID)+"x&state=platform=pipedrive", nil)
-	if r.status != http.StatusBadRequest {
-		t.Errorf("unknown code: %d %s", r.status, r.body)
+	if r.Status != http.StatusBadRequest {
+		t.Errorf("unknown code: %d %s", r.Status, r.Body)
 	}
 	if s := secretsIn(e.logs.String()); len(s) > 0 {
 		t.Errorf("logs hold %q", s)
@@ -297,6 +151,7 @@ func TestE2ELogin(t *testing.T) {
 }
 
 func TestE2ELookup(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	org := e.fake.AddOrganization(fakepipedrive.Organization{Name: "Bletchley Park"})
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"650-555-1212"}, OrgID: org})
@@ -315,7 +170,7 @@ func TestE2ELookup(t *testing.T) {
 			AdditionalInfo: map[string][]adapter.Option{"deals": {{Const: strconv.Itoa(deal), Title: "Enigma"}}},
 		}}
 		if diff := cmp.Diff(want, got.Contact); diff != "" || !got.Successful {
-			t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.body)
+			t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.Body)
 		}
 		after := e.fake.Stats()
 		if n := after.PersonSearches - before.PersonSearches; n != 1 {
@@ -333,25 +188,25 @@ func TestE2ELookup(t *testing.T) {
 		}
 		want := []string{strconv.Itoa(ann) + " Ann Shared +14155550100", strconv.Itoa(bob) + " Bob Shared +14155550100"}
 		if diff := cmp.Diff(want, ids); diff != "" || !got.Successful {
-			t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.body)
+			t.Errorf("contacts (-want +got):\n%s\n%s", diff, r.Body)
 		}
 	})
 	t.Run("no match offers to create", func(t *testing.T) {
 		r, got := e.findContact(jwt, "phoneNumber=+14155550123")
 		if !got.Successful || got.ReturnMessage.Message != "Contact not found" || len(got.Contact) != 1 ||
 			got.Contact[0].ID != "createNewContact" || !got.Contact[0].IsNewContact {
-			t.Errorf("not found: %s", r.body)
+			t.Errorf("not found: %s", r.Body)
 		}
 	})
 	t.Run("created contact is found", func(t *testing.T) {
 		r := e.do("POST", "/contact?jwtToken="+jwt, map[string]any{
 			"phoneNumber": "+14155550123", "newContactName": "Grace Hopper", "newContactType": "Person",
 		})
-		m := r.json(t)
+		m := r.JSON(t)
 		c, _ := m["contact"].(map[string]any)
 		id, _ := c["id"].(string)
 		if m["successful"] != true || id == "" || c["name"] != "Grace Hopper" {
-			t.Fatalf("create contact: %s", r.body)
+			t.Fatalf("create contact: %s", r.Body)
 		}
 		pid, _ := strconv.Atoi(id)
 		if p, ok := e.fake.Person(pid); !ok || p.Name != "Grace Hopper" || !cmp.Equal(p.Phones, []string{"+14155550123"}) {
@@ -359,7 +214,7 @@ func TestE2ELookup(t *testing.T) {
 		}
 		r, got := e.findContact(jwt, "phoneNumber=+14155550123&overridingFormat=(***)%20***-****")
 		if len(got.Contact) != 1 || got.Contact[0].ID != id || got.Contact[0].Name != "Grace Hopper" {
-			t.Errorf("lookup after create: %s", r.body)
+			t.Errorf("lookup after create: %s", r.Body)
 		}
 	})
 	if s := secretsIn(e.logs.String()); len(s) > 0 {
@@ -396,16 +251,17 @@ func callLogRequest(sessionID string, contactID, dealID int) map[string]any {
 }
 
 func TestE2ECallLog(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	deal := e.fake.AddDeal(fakepipedrive.Deal{Title: "Enigma", PersonID: alan})
 	jwt := e.login()
 
 	r := e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("s-1", alan, deal))
-	m := r.json(t)
+	m := r.JSON(t)
 	logID, _ := m["logId"].(string)
 	if m["successful"] != true || logID == "" {
-		t.Fatalf("create: %s", r.body)
+		t.Fatalf("create: %s", r.Body)
 	}
 	actID, _ := strconv.Atoi(logID)
 	act, ok := e.fake.Activity(actID)
@@ -417,8 +273,8 @@ func TestE2ECallLog(t *testing.T) {
 
 	// The same session again: no second activity.
 	r = e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("s-1", alan, deal))
-	if m := r.json(t); m["successful"] != false || m["logId"] != logID {
-		t.Errorf("duplicate: %s", r.body)
+	if m := r.JSON(t); m["successful"] != false || m["logId"] != logID {
+		t.Errorf("duplicate: %s", r.Body)
 	}
 	if n := e.fake.Stats().ActivityCreates; n != 1 {
 		t.Errorf("%d activities created, want 1", n)
@@ -437,15 +293,15 @@ func TestE2ECallLog(t *testing.T) {
 		} `json:"logs"`
 	}
 	r = e.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=nope,s-1&requireDetails=true", nil)
-	if err := json.Unmarshal(r.body, &got); err != nil || len(got.Logs) != 2 {
-		t.Fatalf("get: %v %s", err, r.body)
+	if err := json.Unmarshal(r.Body, &got); err != nil || len(got.Logs) != 2 {
+		t.Fatalf("get: %v %s", err, r.Body)
 	}
 	if l := got.Logs[0]; l.SessionID != "nope" || l.Matched || l.LogData != nil {
 		t.Errorf("unknown session: %+v", l)
 	}
 	if l := got.Logs[1]; !l.Matched || l.LogID != logID || l.LogData == nil ||
 		l.LogData.Subject != "Inbound call from Alan Turing" || l.LogData.Note != "Discussed renewal" {
-		t.Errorf("logged session: %s", r.body)
+		t.Errorf("logged session: %s", r.Body)
 	}
 
 	// PATCH twice: the subject is replaced, the recording link added once,
@@ -454,9 +310,9 @@ func TestE2ECallLog(t *testing.T) {
 	var notes []string
 	for range 2 {
 		r = e.do("PATCH", "/callLog?jwtToken="+jwt, map[string]any{"sessionId": "s-1", "subject": "Renewal call", "recordingLink": rec})
-		m := r.json(t)
+		m := r.JSON(t)
 		if m["successful"] != true || m["logId"] != logID {
-			t.Fatalf("patch: %s", r.body)
+			t.Fatalf("patch: %s", r.Body)
 		}
 		act, _ := e.fake.Activity(actID)
 		if act.Subject != "Renewal call" {
@@ -471,55 +327,36 @@ func TestE2ECallLog(t *testing.T) {
 		t.Errorf("the second identical patch changed the note:\n%q\n%q", notes[0], notes[1])
 	}
 	r = e.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=s-1&requireDetails=true", nil)
-	if err := json.Unmarshal(r.body, &got); err != nil || len(got.Logs) != 1 || got.Logs[0].LogData == nil ||
+	if err := json.Unmarshal(r.Body, &got); err != nil || len(got.Logs) != 1 || got.Logs[0].LogData == nil ||
 		got.Logs[0].LogData.Subject != "Renewal call" || got.Logs[0].LogData.Note != "Discussed renewal" {
-		t.Errorf("after patch: %s", r.body)
+		t.Errorf("after patch: %s", r.Body)
 	}
 	r = e.do("PATCH", "/callLog?jwtToken="+jwt, map[string]any{"sessionId": "unknown", "note": "x"})
-	if m := r.json(t); m["successful"] != false {
-		t.Errorf("unknown session: %s", r.body)
+	if m := r.JSON(t); m["successful"] != false {
+		t.Errorf("unknown session: %s", r.Body)
 	}
 }
 
-// messageLogRequest is a POST /messageLog body with messages newest first.
-func messageLogRequest(day string, contactID int, ids ...int) map[string]any {
-	msgs := make([]map[string]any, 0, len(ids))
-	for i, id := range ids {
-		msgs = append(msgs, map[string]any{
-			"id":           id,
-			"direction":    "Inbound",
-			"subject":      fmt.Sprintf("text number %d", id),
-			"creationTime": time.Date(2026, 11, 27, 10, len(ids)-i, 0, 0, time.UTC).Format(time.RFC3339),
-			"from":         map[string]any{"phoneNumber": "+16505551212"},
-			"to":           []any{map[string]any{"phoneNumber": "+14155550199"}},
-			"type":         "SMS",
-		})
-	}
-	return map[string]any{
-		"logInfo": map[string]any{
-			"conversationId":    "conv-1",
-			"conversationLogId": day,
-			"type":              "SMS",
-			"messages":          msgs,
-			"correspondents":    []any{map[string]any{"phoneNumber": "+16505551212"}},
-		},
-		"contactId":   strconv.Itoa(contactID),
-		"contactType": "Person",
-		"contactName": "Alan Turing",
-	}
+// messageLogRequest is servertest.MessageLogBody for a day with the
+// Pipedrive person contactID (Alan Turing).
+func messageLogRequest(day string, contactID int, ids ...int64) map[string]any {
+	b := servertest.MessageLogBody(day, ids...)
+	b["contactId"], b["contactType"], b["contactName"] = strconv.Itoa(contactID), "Person", "Alan Turing"
+	return b
 }
 
 func TestE2EMessageLog(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	jwt := e.login()
 	const day = "conv-1/11/27/2026"
 	logIDs := func(r reply) []any {
 		t.Helper()
-		m := r.json(t)
+		m := r.JSON(t)
 		ids, ok := m["logIds"].([]any)
 		if m["successful"] != true || !ok {
-			t.Fatalf("message log: %s", r.body)
+			t.Fatalf("message log: %s", r.Body)
 		}
 		return ids
 	}
@@ -545,7 +382,7 @@ func TestE2EMessageLog(t *testing.T) {
 	}
 	last := -1
 	for _, id := range []int{101, 102, 103, 104} {
-		text := fmt.Sprintf("text number %d", id)
+		text := fmt.Sprintf("message %d", id)
 		if n := strings.Count(act.Note, text); n != 1 {
 			t.Errorf("%q is %d times in the note, want once", text, n)
 		}
@@ -561,6 +398,7 @@ func TestE2EMessageLog(t *testing.T) {
 }
 
 func TestE2ETokenRefresh(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// expire makes the current access token unusable.
@@ -569,7 +407,7 @@ func TestE2ETokenRefresh(t *testing.T) {
 		// refresh: none when the server knows the token expired.
 		want401 bool
 	}{
-		{"expired by the clock", func(e *e2e) { e.clock.advance(2 * time.Hour) }, false},
+		{"expired by the clock", func(e *e2e) { e.clock.Advance(2 * time.Hour) }, false},
 		{"refused by Pipedrive before its expiry", func(e *e2e) { e.fake.ExpireAccessTokens() }, true},
 	}
 	for _, tt := range tests {
@@ -586,7 +424,7 @@ func TestE2ETokenRefresh(t *testing.T) {
 			for range concurrent {
 				wg.Go(func() {
 					r, got := e.findContact(jwt, "phoneNumber=+16505551212&overridingFormat=***-***-****")
-					if r.status != http.StatusOK || len(got.Contact) != 1 || got.Contact[0].Name != "Alan Turing" {
+					if r.Status != http.StatusOK || len(got.Contact) != 1 || got.Contact[0].Name != "Alan Turing" {
 						failed.Add(1)
 					}
 				})
@@ -604,9 +442,9 @@ func TestE2ETokenRefresh(t *testing.T) {
 			}
 			// The rotated refresh token was stored: the next expiry refreshes
 			// again, with it.
-			e.clock.advance(2 * time.Hour)
+			e.clock.Advance(2 * time.Hour)
 			if r, got := e.findContact(jwt, "phoneNumber=+16505551212&overridingFormat=***-***-****"); len(got.Contact) != 1 {
-				t.Errorf("after a second expiry: %d %s", r.status, r.body)
+				t.Errorf("after a second expiry: %d %s", r.Status, r.Body)
 			}
 			if n := e.fake.Stats().Refreshes - after.Refreshes; n != 1 {
 				t.Errorf("second expiry: %d refreshes, want 1", n)
@@ -619,6 +457,7 @@ func TestE2ETokenRefresh(t *testing.T) {
 }
 
 func TestE2ERevokedInPipedrive(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	jwt := e.login()
@@ -628,8 +467,8 @@ func TestE2ERevokedInPipedrive(t *testing.T) {
 	}
 	revoked := func(what string, r reply) {
 		t.Helper()
-		if m := r.json(t); r.status != http.StatusUnauthorized || m["errorCode"] != "CRM_SESSION_REVOKED" {
-			t.Errorf("%s: %d %s", what, r.status, r.body)
+		if m := r.JSON(t); r.Status != http.StatusUnauthorized || m["errorCode"] != "CRM_SESSION_REVOKED" {
+			t.Errorf("%s: %d %s", what, r.Status, r.Body)
 		}
 	}
 	// The access token is refused, the refresh that follows too.
@@ -637,7 +476,7 @@ func TestE2ERevokedInPipedrive(t *testing.T) {
 	revoked("lookup", e.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil))
 	revoked("call log", e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("s-1", alan, 0)))
 	// A refresh due by the clock is refused the same way.
-	e.clock.advance(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	revoked("lookup after expiry", e.do("GET", "/contact?jwtToken="+jwt+"&phoneNumber=+16505551212", nil))
 	if n := e.fake.Stats().Refreshes; n != 0 {
 		t.Errorf("%d refreshes succeeded with a revoked grant", n)
@@ -646,12 +485,13 @@ func TestE2ERevokedInPipedrive(t *testing.T) {
 	// same call can be logged.
 	jwt = e.login()
 	r := e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("s-1", alan, 0))
-	if m := r.json(t); m["successful"] != true {
-		t.Errorf("call log after logging in again: %s", r.body)
+	if m := r.JSON(t); m["successful"] != true {
+		t.Errorf("call log after logging in again: %s", r.Body)
 	}
 }
 
 func TestE2ERateLimited(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		rl   fakepipedrive.RateLimit
@@ -667,9 +507,9 @@ func TestE2ERateLimited(t *testing.T) {
 			jwt := e.login()
 			e.fake.SetRateLimit(tt.rl)
 			r, got := e.findContact(jwt, "phoneNumber=+16505551212&overridingFormat=(***)%20***-****,***-***-****,***.***.****")
-			if r.status != http.StatusOK || got.Successful || got.ReturnMessage.Message != "Rate limit exceeded" ||
+			if r.Status != http.StatusOK || got.Successful || got.ReturnMessage.Message != "Rate limit exceeded" ||
 				got.ReturnMessage.MessageType != "warning" || got.Contact == nil || len(got.Contact) != 0 {
-				t.Fatalf("rate limited: %d %s", r.status, r.body)
+				t.Fatalf("rate limited: %d %s", r.Status, r.Body)
 			}
 			var texts []string
 			for _, d := range got.ReturnMessage.Details {
@@ -688,6 +528,7 @@ func TestE2ERateLimited(t *testing.T) {
 }
 
 func TestE2EUnauthorize(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	jwt := e.login()
@@ -696,8 +537,8 @@ func TestE2EUnauthorize(t *testing.T) {
 	}
 
 	r := e.do("POST", "/unAuthorize?jwtToken="+jwt, nil)
-	if m := r.json(t); r.status != http.StatusOK || m["successful"] != true {
-		t.Fatalf("unAuthorize: %d %s", r.status, r.body)
+	if m := r.JSON(t); r.Status != http.StatusOK || m["successful"] != true {
+		t.Fatalf("unAuthorize: %d %s", r.Status, r.Body)
 	}
 	if n := e.fake.Stats().Revocations; n != 1 {
 		t.Errorf("the fake saw %d revocations, want 1", n)
@@ -717,8 +558,8 @@ func TestE2EUnauthorize(t *testing.T) {
 		"/callLog?jwtToken=" + jwt + "&sessionIds=s-1",
 	} {
 		r := e.do("GET", q, nil)
-		if m := r.json(t); r.status != http.StatusUnauthorized || m["errorCode"] != "CRM_SESSION_REVOKED" {
-			t.Errorf("%s after unAuthorize: %d %s", q, r.status, r.body)
+		if m := r.JSON(t); r.Status != http.StatusUnauthorized || m["errorCode"] != "CRM_SESSION_REVOKED" {
+			t.Errorf("%s after unAuthorize: %d %s", q, r.Status, r.Body)
 		}
 	}
 
@@ -740,7 +581,6 @@ func TestE2EUnauthorize(t *testing.T) {
 // ms/lookup-median.
 func BenchmarkE2ELookup50ms(b *testing.B) {
 	e := newE2E(b)
-	e.skipContract = true // measure the server, not the contract validator
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"650-555-1212"}})
 	e.fake.AddDeal(fakepipedrive.Deal{Title: "Enigma", PersonID: alan})
 	jwt := e.login()
@@ -754,7 +594,7 @@ func BenchmarkE2ELookup50ms(b *testing.B) {
 		r, got := e.findContact(jwt, lookup)
 		durations = append(durations, time.Since(start))
 		if len(got.Contact) != 1 || got.Contact[0].ID != strconv.Itoa(alan) {
-			b.Fatalf("lookup: %d %s", r.status, r.body)
+			b.Fatalf("lookup: %d %s", r.Status, r.Body)
 		}
 	}
 	b.StopTimer()
@@ -768,18 +608,19 @@ func BenchmarkE2ELookup50ms(b *testing.B) {
 // form's read. The note stays the user's, the recording is in the activity
 // once, the call details stay.
 func TestE2ECallLogClientSequence(t *testing.T) {
+	t.Parallel()
 	e := newE2E(t)
 	alan := e.fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"+16505551212"}})
 	jwt := e.login()
 	r := e.do("POST", "/callLog?jwtToken="+jwt, callLogRequest("seq-1", alan, 0))
-	logID, _ := r.json(t)["logId"].(string)
+	logID, _ := r.JSON(t)["logId"].(string)
 	if logID == "" {
-		t.Fatalf("create: %s", r.body)
+		t.Fatalf("create: %s", r.Body)
 	}
 	actID, _ := strconv.Atoi(logID)
 	r = e.do("PATCH", "/callLog?jwtToken="+jwt, map[string]any{"sessionId": "seq-1", "note": "Wants the yearly plan"})
-	if r.json(t)["successful"] != true {
-		t.Fatalf("edit: %s", r.body)
+	if r.JSON(t)["successful"] != true {
+		t.Fatalf("edit: %s", r.Body)
 	}
 	const rec = "https://media.example/recording/seq-1"
 	for range 2 {
@@ -790,8 +631,8 @@ func TestE2ECallLogClientSequence(t *testing.T) {
 			"from": map[string]any{"phoneNumber": "+16505551212", "name": "Alan"},
 			"to":   map[string]any{"phoneNumber": "+14155550199", "name": "Ada"},
 		})
-		if r.json(t)["successful"] != true {
-			t.Fatalf("sweep: %s", r.body)
+		if r.JSON(t)["successful"] != true {
+			t.Fatalf("sweep: %s", r.Body)
 		}
 	}
 	r = e.do("GET", "/callLog?jwtToken="+jwt+"&sessionIds=seq-1&requireDetails=true", nil)
@@ -802,9 +643,9 @@ func TestE2ECallLogClientSequence(t *testing.T) {
 			} `json:"logData"`
 		} `json:"logs"`
 	}
-	if err := json.Unmarshal(r.body, &got); err != nil || len(got.Logs) != 1 || got.Logs[0].LogData == nil ||
+	if err := json.Unmarshal(r.Body, &got); err != nil || len(got.Logs) != 1 || got.Logs[0].LogData == nil ||
 		got.Logs[0].LogData.Note != "Wants the yearly plan" {
-		t.Errorf("edit form reads %s; want the user's note only", r.body)
+		t.Errorf("edit form reads %s; want the user's note only", r.Body)
 	}
 	act, _ := e.fake.Activity(actID)
 	if !strings.Contains(act.Note, "Wants the yearly plan") || !strings.Contains(act.Note, "Call connected") ||

@@ -35,6 +35,7 @@ func errorClass(err error) string {
 }
 
 func TestErrorMapping(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		setup func(e *env) adapter.Session
@@ -206,6 +207,7 @@ func createLog(e *env, s adapter.Session) error {
 }
 
 func TestSessionClientRefreshesExpiredToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	e.fake.AddPerson(fakepipedrive.Person{Name: "Ada", Phones: []string{"+16505551212"}})
@@ -241,6 +243,7 @@ func TestSessionClientRefreshesExpiredToken(t *testing.T) {
 // The adapter is no adapter.Unauthorizer: the server revokes through the
 // provider that Auth returns, and nothing is left for the adapter to do.
 func TestNoUnauthorize(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	if _, ok := any(e.a).(adapter.Unauthorizer); ok {
 		t.Error("the adapter implements Unauthorize, which has nothing to do")
@@ -250,6 +253,7 @@ func TestNoUnauthorize(t *testing.T) {
 // The provider from Auth is what the server revokes with: HTTP Basic client
 // authentication at the fake's revocation endpoint, ending the grant.
 func TestProviderRevokesAtPipedrive(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tests := []struct {
 		name  string

@@ -43,6 +43,7 @@ func callFixture(e *env) (adapter.CreateCallLogRequest, int, int) {
 }
 
 func TestCallLogLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	req, pid, did := callFixture(e)
@@ -135,6 +136,7 @@ func TestCallLogLifecycle(t *testing.T) {
 }
 
 func TestCallLogAINoteAndTranscript(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	req, _, _ := callFixture(e)
@@ -171,6 +173,7 @@ func TestCallLogAINoteAndTranscript(t *testing.T) {
 }
 
 func TestCallLogWithoutDeal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	req, _, _ := callFixture(e)
 	req.AdditionalSubmission = nil
@@ -188,6 +191,7 @@ func TestCallLogWithoutDeal(t *testing.T) {
 }
 
 func TestMessageLog(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	pid := e.fake.AddPerson(fakepipedrive.Person{Name: "Ada", Phones: []string{"+16505551212"}})
@@ -225,6 +229,7 @@ func TestMessageLog(t *testing.T) {
 }
 
 func TestMessageLogVoicemailAndFax(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	e.fake.SetActivityTypes([]fakepipedrive.ActivityType{
@@ -278,6 +283,7 @@ func TestMessageLogVoicemailAndFax(t *testing.T) {
 }
 
 func TestConcurrentMessageAppendsKeepEveryMessage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []fakepipedrive.Option{fakepipedrive.WithLatency(2 * time.Millisecond)})
 	ctx := context.Background()
 	pid := e.fake.AddPerson(fakepipedrive.Person{Name: "Ada", Phones: []string{"+16505551212"}})
@@ -318,6 +324,7 @@ func TestConcurrentMessageAppendsKeepEveryMessage(t *testing.T) {
 }
 
 func TestActivityTypesLookedUpOncePerCompany(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	req, _, _ := callFixture(e)
@@ -357,6 +364,7 @@ func TestActivityTypesLookedUpOncePerCompany(t *testing.T) {
 }
 
 func TestActivityTypesRefetchedAfterRefusal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	req, _, _ := callFixture(e)
@@ -383,6 +391,7 @@ func TestActivityTypesRefetchedAfterRefusal(t *testing.T) {
 // call details carry, among the person's activities only, also after the
 // user edited the note; an unknown session is no record.
 func TestFindCallLog(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	req, _, _ := callFixture(e)

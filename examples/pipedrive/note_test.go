@@ -12,6 +12,7 @@ import (
 )
 
 func TestDurations(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		d    time.Duration
 		hhmm string
@@ -31,6 +32,7 @@ func TestDurations(t *testing.T) {
 }
 
 func TestRateLimitWait(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	tests := []struct {
 		name   string
@@ -53,6 +55,7 @@ func TestRateLimitWait(t *testing.T) {
 }
 
 func TestPickTypes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		list    []activityType
@@ -83,6 +86,7 @@ func TestPickTypes(t *testing.T) {
 }
 
 func TestOffsetMinutes(t *testing.T) {
+	t.Parallel()
 	tests := map[string]int{"+01:00": 60, "-05:30": -330, "+00:00": 0, "": 0, "1:00": 0, "+1a:00": 0, "+15:00": 0}
 	for in, want := range tests {
 		if got := offsetMinutes(in); got != want {
@@ -92,6 +96,7 @@ func TestOffsetMinutes(t *testing.T) {
 }
 
 func TestSubmittedDeal(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      any
 		want    int64

@@ -19,6 +19,7 @@ import (
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	good := pipedrive.Config{ClientID: "id", ClientSecret: "secret", RedirectURL: "https://app.example/cb"}
 	tests := []struct {
 		name   string
@@ -48,6 +49,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestAuthAndManifest(t *testing.T) {
+	t.Parallel()
 	a, err := pipedrive.New(pipedrive.Config{
 		ClientID: "cid", ClientSecret: "top-secret", RedirectURL: "https://app.example/cb",
 		Scopes: []string{"base", "contacts:full"},
@@ -111,6 +113,7 @@ func TestAuthAndManifest(t *testing.T) {
 }
 
 func TestLoginThroughCodeExchange(t *testing.T) {
+	t.Parallel()
 	fake := fakepipedrive.New()
 	defer fake.Close()
 	uid := fake.AddUser(fakepipedrive.User{Name: "Grace Hopper", Timezone: "America/New_York", TimezoneOffset: "-05:00"})
@@ -141,6 +144,7 @@ func TestLoginThroughCodeExchange(t *testing.T) {
 }
 
 func TestGetUserInfoAPIBase(t *testing.T) {
+	t.Parallel()
 	fake := fakepipedrive.New()
 	defer fake.Close()
 	uid := fake.AddUser(fakepipedrive.User{Name: "Ada"})
@@ -175,6 +179,7 @@ func TestGetUserInfoAPIBase(t *testing.T) {
 }
 
 func TestFindContacts(t *testing.T) {
+	t.Parallel()
 	// The user's overridingFormat patterns make four candidates:
 	// +16505551212, (650) 555-1212, 650-555-1212, 650.555.1212.
 	formats := []string{"(***) ***-****", "***-***-****", "***.***.****"}
@@ -271,6 +276,7 @@ func TestFindContacts(t *testing.T) {
 }
 
 func TestFindContactsExtension(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.fake.AddPerson(fakepipedrive.Person{Name: "Front desk", Phones: []string{"101"}})
 	res, err := e.a.FindContacts(context.Background(), adapter.FindContactsRequest{
@@ -287,6 +293,7 @@ func TestFindContactsExtension(t *testing.T) {
 }
 
 func TestFindContactsBoundsConcurrency(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []fakepipedrive.Option{fakepipedrive.WithLatency(20e6)}, pipedrive.WithLookupConcurrency(3))
 	cands := []string{"a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"}
 	for _, c := range cands {
@@ -314,6 +321,7 @@ func TestFindContactsBoundsConcurrency(t *testing.T) {
 }
 
 func TestFindContactsStopsOnError(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	// The search passes; the two deal lists after it are refused.
 	for _, name := range []string{"Ann", "Bob"} {
@@ -333,6 +341,7 @@ func TestFindContactsStopsOnError(t *testing.T) {
 }
 
 func TestCreateContact(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	q := query(t, "+442079460958")
@@ -366,6 +375,7 @@ func TestCreateContact(t *testing.T) {
 // the candidates share fewer than 4 characters, and abandoned for the exact
 // searches when its page is full (matches could be on the next page).
 func TestFindContactsFallsBackToExact(t *testing.T) {
+	t.Parallel()
 	t.Run("short common term", func(t *testing.T) {
 		e := newEnv(t, nil)
 		e.fake.AddPerson(fakepipedrive.Person{Name: "Spaced", Phones: []string{"650 555 12 12"}})
@@ -428,6 +438,7 @@ func TestFindContactsFallsBackToExact(t *testing.T) {
 // exact searches still find the contact: the assumption can cost requests,
 // never a contact.
 func TestFindContactsWithoutSubstringSearch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []fakepipedrive.Option{fakepipedrive.WithPrefixSearch()})
 	e.fake.AddPerson(fakepipedrive.Person{Name: "Formatted", Phones: []string{"(650) 555-1212"}})
 	q := query(t, "+16505551212", "(***) ***-****", "***-***-****", "***.***.****")

@@ -6,6 +6,7 @@ import (
 )
 
 func TestCommonTerm(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		candidates []string
 		want       string
@@ -37,6 +38,7 @@ func TestCommonTerm(t *testing.T) {
 // so every substring of the shortest candidate is tried) finishes, and 10x
 // the bounds is refused without a scan.
 func TestCommonTermBounded(t *testing.T) {
+	t.Parallel()
 	// Every substring is found in all candidates but the last.
 	worst := make([]string, maxBroadCandidates)
 	for i := range worst {

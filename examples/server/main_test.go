@@ -3,121 +3,54 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/crmbridge/crmbridge/internal/clientsim"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/crmbridge/crmbridge/serve"
 )
 
-// lockedBuffer collects the server's log output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// start runs the server on a free port and returns its base URL and a stop
-// function that shuts it down gracefully and returns run's error.
-func start(t *testing.T, env map[string]string, args ...string) (string, func() error, *lockedBuffer) {
+// start runs the server on a free port and returns its base URL, a stop
+// function that shuts it down gracefully and returns run's error, and its
+// log. A failed test shows the log.
+func start(t *testing.T, env map[string]string, args ...string) (string, func() error, *servertest.LogBuffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	logs := &lockedBuffer{}
-	getenv := func(k string) string { return env[k] }
-	p := serve.Process{Args: append([]string{"-port", "0"}, args...), Getenv: getenv, Stderr: logs,
-		Listening: func(addr string) { ready <- addr }}
-	go func() { done <- server().Run(ctx, p) }()
-	select {
-	case addr := <-ready:
-		stopped := false
-		stop := func() error {
-			if stopped {
-				return nil
-			}
-			stopped = true
-			cancel()
-			return <-done
+	logs := &servertest.LogBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
 		}
-		t.Cleanup(func() { stop() })
-		return "http://" + addr, stop, logs
-	case err := <-done:
-		cancel()
-		t.Fatalf("server did not start: %v\n%s", err, logs)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatalf("server did not start in 30 s\n%s", logs)
-	}
-	return "", nil, nil
+	})
+	getenv := func(k string) string { return env[k] }
+	base, stop := servertest.Process(t, func(ctx context.Context, listening func(string)) error {
+		p := serve.Process{Args: append([]string{"-port", "0"}, args...), Getenv: getenv, Stderr: logs, Listening: listening}
+		return server().Run(ctx, p)
+	})
+	return base, stop, logs
 }
 
-func post(t *testing.T, url, body string) map[string]any {
-	t.Helper()
-	res, err := http.Post(url, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	b, _ := io.ReadAll(res.Body)
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %d %s", url, res.StatusCode, b)
-	}
-	return m
-}
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
+// get and post fetch a URL of the running program; every answer is
+// checked against the contract.
+var (
+	get  = servertest.Get
+	post = servertest.PostJSON
+)
 
 // walkThrough is the README's curl walk-through: login, lookup, call log,
 // message log.
 func walkThrough(t *testing.T, base string) string {
 	t.Helper()
-	if code, body := get(t, base+"/isAlive"); code != 200 || body != "OK" {
-		t.Fatalf("isAlive: %d %q", code, body)
-	}
-	login := post(t, base+"/apiKeyLogin", `{"platform":"testcrm","apiKey":"my-sandbox-key"}`)
-	jwt, _ := login["jwtToken"].(string)
-	if jwt == "" {
-		t.Fatalf("login: %v", login)
-	}
-	code, body := get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551212")
-	if code != 200 || !strings.Contains(body, `"Alice Anderson"`) {
-		t.Fatalf("contact: %d %s", code, body)
-	}
-	code, body = get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551213&overridingFormat=(***)%20***-****")
+	jwt := servertest.SmokeTestCRM(t, base, "my-sandbox-key")
+	code, body := get(t, base+"/contact?jwtToken="+jwt+"&phoneNumber=+16505551213&overridingFormat=(***)%20***-****")
 	if code != 200 || !strings.Contains(body, `"Bob Brown"`) {
 		t.Fatalf("contact by format: %d %s", code, body)
 	}
@@ -147,14 +80,7 @@ func walkThrough(t *testing.T, base string) string {
 	if again["successful"] != false || again["logId"] != logged["logId"] {
 		t.Fatalf("second callLog: %v", again)
 	}
-	req, _ := http.NewRequest("PATCH", base+"/callLog?jwtToken="+jwt, strings.NewReader(`{"sessionId":"demo-1","note":"","recordingLink":"https://example.com/rec/1"}`))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	patched, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	patched := servertest.Fetch(t, "PATCH", base+"/callLog?jwtToken="+jwt, `{"sessionId":"demo-1","note":"","recordingLink":"https://example.com/rec/1"}`).Body
 	// The recording goes into the record; the note the client reads back
 	// stays the user's own.
 	if !strings.Contains(string(patched), `"successful":true`) || !strings.Contains(string(patched), `"updatedNote":"First call"`) {
@@ -171,32 +97,17 @@ func walkThrough(t *testing.T, base string) string {
 	return jwt
 }
 
+// TestServerSQLiteNoSetup runs the README's walk-through on a server
+// started with nothing but a database path, then restarts it. The generated
+// keys, their file modes and what the log must not hold are serve's to
+// check (serve's test of the same name); this is the README's promise.
 func TestServerSQLiteNoSetup(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "data", "crmbridge.db")
-	base, stop, logs := start(t, map[string]string{"DATABASE_URL": db})
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "data", "crmbridge.db")
+	base, stop, _ := start(t, map[string]string{"DATABASE_URL": db})
 	jwt := walkThrough(t, base)
 	if err := stop(); err != nil {
 		t.Fatalf("graceful shutdown: %v", err)
-	}
-	if !strings.Contains(logs.String(), "production must set") {
-		t.Errorf("no warning about generated keys:\n%s", logs)
-	}
-	for _, secret := range []string{jwt, "my-sandbox-key", "6505551212"} {
-		if strings.Contains(logs.String(), secret) {
-			t.Errorf("log holds %q", secret)
-		}
-	}
-	keyFile := filepath.Join(dir, "data", "crmbridge-keys.json")
-	fi, err := os.Stat(keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
-	}
-	if fi, err := os.Stat(db); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("database file: %v %v, want mode 0600", fi.Mode().Perm(), err)
 	}
 
 	// A restart reuses the generated keys: the session and the sealed API
@@ -221,6 +132,7 @@ func TestServerSQLiteNoSetup(t *testing.T) {
 // half a Pipedrive or HubSpot configuration stops the start, naming what
 // is missing, and -h lists their flags with the secrets hidden.
 func TestServerOptionalAdapters(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, tc := range map[string]struct {
 		env  map[string]string
@@ -246,6 +158,7 @@ func TestServerOptionalAdapters(t *testing.T) {
 
 // The HubSpot adapter is served when its OAuth client is configured.
 func TestServerEnablesHubSpot(t *testing.T) {
+	t.Parallel()
 	base, _, _ := start(t, map[string]string{
 		"DATABASE_URL":      filepath.Join(t.TempDir(), "hs.db"),
 		"HUBSPOT_CLIENT_ID": "hs-id", "HUBSPOT_CLIENT_SECRET": "hs-secret", "HUBSPOT_REDIRECT_URL": "https://app.example/redirect",
@@ -264,22 +177,17 @@ func TestServerEnablesHubSpot(t *testing.T) {
 // TestServerPostgres starts the server on PostgreSQL when DATABASE_URL is a
 // postgres:// URL (in a schema of its own, dropped afterwards).
 func TestServerPostgres(t *testing.T) {
-	dsn := os.Getenv("CRMBRIDGE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("CRMBRIDGE_TEST_POSTGRES_DSN not set: skipping PostgreSQL tests")
-	}
+	t.Parallel()
+	dsn := servertest.NeedPostgres(t)
+	// Registered first, run after the server stopped: the schema goes, and
+	// servertest checks that it is gone.
+	schema := servertest.NewSchema(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := fmt.Sprintf("example_server_%d", time.Now().UnixNano())
-	// Registered before anything can fail, run after the server stopped:
-	// the schema goes, and the test checks that it is gone.
-	t.Cleanup(func() {
-		defer conn.Close(context.Background())
-		dropAndCheckSchema(t, conn, schema)
-	})
+	t.Cleanup(func() { conn.Close(context.Background()) })
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
@@ -307,23 +215,10 @@ func TestServerPostgres(t *testing.T) {
 	}
 }
 
-// dropAndCheckSchema drops schema and fails the test if it remains.
-func dropAndCheckSchema(t *testing.T, conn *pgx.Conn, schema string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-		t.Errorf("dropping schema %s: %v", schema, err)
-	}
-	var left bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&left); err != nil || left {
-		t.Errorf("schema %s left behind (%v)", schema, err)
-	}
-}
-
 // TestSimulator plays the client's scenarios (crmbridge sim) against the
 // example server as it runs: every step passes.
 func TestSimulator(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	base, _, _ := start(t, map[string]string{"DATABASE_URL": filepath.Join(dir, "sim.db")})
 	rep := clientsim.Run(context.Background(), clientsim.Options{Server: base, APIKey: "sim-key", Platform: "testcrm"})

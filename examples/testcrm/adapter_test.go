@@ -19,6 +19,7 @@ import (
 )
 
 func TestPlatformAndAuth(t *testing.T) {
+	t.Parallel()
 	a := testcrm.New(nil)
 	if got := a.Platform(); got != "testcrm" {
 		t.Errorf("Platform() = %q, want testcrm", got)
@@ -41,6 +42,7 @@ func TestPlatformAndAuth(t *testing.T) {
 }
 
 func TestNewWithNilCRMMakesOne(t *testing.T) {
+	t.Parallel()
 	a := testcrm.New(nil)
 	if a.CRM() == nil || a.CRM().ContactCount() != 5 {
 		t.Fatalf("New(nil).CRM() is not a seeded CRM")
@@ -52,6 +54,7 @@ func TestNewWithNilCRMMakesOne(t *testing.T) {
 }
 
 func TestGetUserInfo(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		req     adapter.UserInfoRequest
@@ -92,6 +95,7 @@ func TestGetUserInfo(t *testing.T) {
 }
 
 func TestUserID(t *testing.T) {
+	t.Parallel()
 	a, b := testcrm.UserID("key-a"), testcrm.UserID("key-b")
 	if !regexp.MustCompile(`^u-[0-9a-f]{32}$`).MatchString(a) {
 		t.Errorf("UserID = %q, want u- and 32 hex digits (128 bits)", a)
@@ -113,6 +117,7 @@ func TestUserID(t *testing.T) {
 }
 
 func TestFindContacts(t *testing.T) {
+	t.Parallel()
 	alice := adapter.Contact{
 		ID: "1001", Name: "Alice Anderson", Phone: "+16505551212", Type: "Contact", Organization: "Acme Inc",
 		AdditionalInfo: map[string][]adapter.Option{"deals": {{Const: "deal-1", Title: "Acme renewal"}}},
@@ -173,6 +178,7 @@ func TestFindContacts(t *testing.T) {
 }
 
 func TestSearchContacts(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		query   string
@@ -208,6 +214,7 @@ func TestSearchContacts(t *testing.T) {
 }
 
 func TestCreateContact(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		req     adapter.CreateContactRequest
@@ -268,6 +275,7 @@ func TestCreateContact(t *testing.T) {
 }
 
 func TestCreatedContactIsFound(t *testing.T) {
+	t.Parallel()
 	a := testcrm.New(nil)
 	ctx := context.Background()
 	q := query(t, "+12125550199", "(***) ***-****")
@@ -287,6 +295,7 @@ func TestCreatedContactIsFound(t *testing.T) {
 var start = time.Date(2024, 5, 1, 10, 15, 0, 0, time.UTC)
 
 func TestCreateCallLog(t *testing.T) {
+	t.Parallel()
 	inbound := adapter.Call{
 		SessionID: "s-1", Direction: "Inbound", Result: "Call connected", StartTime: start, Duration: 95 * time.Second,
 		From: adapter.Party{PhoneNumber: "+16505551212", Name: "Alice"}, To: adapter.Party{PhoneNumber: "+16505550000", Name: "Me"},
@@ -371,6 +380,7 @@ func TestCreateCallLog(t *testing.T) {
 }
 
 func TestCreateCallLogRefusals(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		contact string
@@ -404,6 +414,7 @@ func TestCreateCallLogRefusals(t *testing.T) {
 }
 
 func TestGetCallLog(t *testing.T) {
+	t.Parallel()
 	a := testcrm.New(nil)
 	ctx := context.Background()
 	id := createCall(t, a, adapter.CreateCallLogRequest{
@@ -441,6 +452,7 @@ func TestGetCallLog(t *testing.T) {
 }
 
 func TestUnknownLogIsNotFound(t *testing.T) {
+	t.Parallel()
 	a := testcrm.New(nil)
 	ctx := context.Background()
 	id := createCall(t, a, adapter.CreateCallLogRequest{Call: adapter.Call{SessionID: "s-1"}})
@@ -488,6 +500,7 @@ func ptr[T any](v T) *T { return &v }
 // TestCallLogBody shows a whole body: logbody's plain text, with the call
 // details the user's settings keep.
 func TestCallLogBody(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	a := testcrm.New(crm)
 	s := session()
@@ -521,6 +534,7 @@ Hi
 }
 
 func TestUpdateCallLog(t *testing.T) {
+	t.Parallel()
 	link := "https://rec.example/1"
 	tests := []struct {
 		name     string
@@ -667,6 +681,7 @@ func TestUpdateCallLog(t *testing.T) {
 }
 
 func TestUpdateCallLogRefusalChangesNothing(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	a := testcrm.New(crm)
 	id := createCall(t, a, adapter.CreateCallLogRequest{Call: adapter.Call{SessionID: "s-1"}, Note: "keep me"})
@@ -685,6 +700,7 @@ func TestUpdateCallLogRefusalChangesNothing(t *testing.T) {
 }
 
 func TestMessageLogs(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	a := testcrm.New(crm)
 	ctx := context.Background()
@@ -728,6 +744,7 @@ func TestMessageLogs(t *testing.T) {
 }
 
 func TestMessageLines(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		typ     string
@@ -785,6 +802,7 @@ func TestMessageLines(t *testing.T) {
 }
 
 func TestCreateMessageLogUnknownContact(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	_, err := testcrm.New(crm).CreateMessageLog(context.Background(), adapter.CreateMessageLogRequest{
 		Session: session(), Contact: adapter.ContactRef{ID: "42"}, Message: adapter.Message{ID: "m1"},
@@ -799,6 +817,7 @@ func TestCreateMessageLogUnknownContact(t *testing.T) {
 }
 
 func TestUnauthorize(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	a := testcrm.New(crm)
 	ctx := context.Background()
@@ -845,6 +864,7 @@ func TestUnauthorize(t *testing.T) {
 }
 
 func TestManifest(t *testing.T) {
+	t.Parallel()
 	a := testcrm.New(nil)
 	raw := a.Manifest()
 	var m struct {

@@ -13,6 +13,7 @@ import (
 // TestConformance runs the adapter conformance kit against testcrm, with
 // fixtures from the contacts NewCRM seeds.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	adaptertest.Run(t, adaptertest.Config{
 		Adapter:           testcrm.New(crm),

@@ -16,6 +16,7 @@ import (
 )
 
 func TestNewCRMSeed(t *testing.T) {
+	t.Parallel()
 	want := []testcrm.Contact{
 		{ID: "1001", Name: "Alice Anderson", Phone: "+16505551212", Type: "Contact", Organization: "Acme Inc",
 			Deals: []testcrm.Deal{{ID: "deal-1", Title: "Acme renewal"}}},
@@ -38,6 +39,7 @@ func TestNewCRMSeed(t *testing.T) {
 }
 
 func TestAddContact(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	got := crm.AddContact(testcrm.Contact{ID: "ignored", Name: "Fay", Phone: "650.555.1299"})
 	want := testcrm.Contact{ID: "1006", Name: "Fay", Phone: "650.555.1299", Type: "Contact"}
@@ -56,6 +58,7 @@ func TestAddContact(t *testing.T) {
 }
 
 func TestObservationsAreCopies(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	a := testcrm.New(crm)
 	ctx := context.Background()
@@ -189,6 +192,7 @@ func snap(crm *testcrm.CRM) snapshot {
 }
 
 func TestFailNextForEveryOp(t *testing.T) {
+	t.Parallel()
 	errs := []struct {
 		name  string
 		err   error
@@ -242,6 +246,7 @@ func TestFailNextForEveryOp(t *testing.T) {
 }
 
 func TestFailNextQueues(t *testing.T) {
+	t.Parallel()
 	crm, a, _, _ := fixtures(t)
 	first, second := errors.New("first"), errors.New("second")
 	crm.FailNext(testcrm.OpFind, first)
@@ -259,6 +264,7 @@ func TestFailNextQueues(t *testing.T) {
 }
 
 func TestSetDelayHonoursContext(t *testing.T) {
+	t.Parallel()
 	crm, a, _, _ := fixtures(t)
 	crm.SetDelay(testcrm.OpCreateCallLog, time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -291,6 +297,7 @@ func TestSetDelayHonoursContext(t *testing.T) {
 }
 
 func TestDoneContextChangesNothing(t *testing.T) {
+	t.Parallel()
 	crm, a, callID, msgID := fixtures(t)
 	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
 	defer cancel()
@@ -306,6 +313,7 @@ func TestDoneContextChangesNothing(t *testing.T) {
 }
 
 func TestPanicNext(t *testing.T) {
+	t.Parallel()
 	crm, a, _, _ := fixtures(t)
 	crm.PanicNext(testcrm.OpFind)
 	find := every(a, "", "")[testcrm.OpFind]
@@ -329,6 +337,7 @@ func TestPanicNext(t *testing.T) {
 }
 
 func TestConcurrentCreateCallLogs(t *testing.T) {
+	t.Parallel()
 	crm := testcrm.NewCRM()
 	a := testcrm.New(crm)
 	const n = 50

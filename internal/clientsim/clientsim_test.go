@@ -108,6 +108,7 @@ func find(rep clientsim.Report, scenario, step string) (clientsim.StepResult, bo
 // TestEveryStepPasses runs the simulator against the example server's
 // handler: every step of every scenario passes.
 func TestEveryStepPasses(t *testing.T) {
+	t.Parallel()
 	h, crm := newHandler(t)
 	rep := run(t, h)
 	want := []string{"login", "settings sync", "call lifecycle", "SMS day", "no-match placeholder", "duplicate log", "unknown routes", "logout"}
@@ -188,6 +189,7 @@ func duplicateCreates(next http.Handler) http.Handler {
 // TestBrokenServers breaks one rule at a time: the step that checks it
 // fails, naming the rule, and the run counts a failure.
 func TestBrokenServers(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, scenario, step, rule string
 		wrap                       func(http.Handler) http.Handler
@@ -219,6 +221,7 @@ func TestBrokenServers(t *testing.T) {
 // TestLoginRefused: a refused login fails the login step and every later
 // scenario reports that it did not run, rather than passing.
 func TestLoginRefused(t *testing.T) {
+	t.Parallel()
 	h, _ := newHandler(t)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -235,6 +238,7 @@ func TestLoginRefused(t *testing.T) {
 // TestMetrics: with a /metrics endpoint the report carries the CRM calls
 // each scenario cost.
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	h, crm := newHandler(t)
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
@@ -270,6 +274,7 @@ func TestMetrics(t *testing.T) {
 // simulator reads of a response (and a /metrics line ten times its 64 KiB
 // line bound) fails the step instead of filling memory, and the run goes on.
 func TestHugeAnswersAreBounded(t *testing.T) {
+	t.Parallel()
 	h, _ := newHandler(t)
 	huge := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -308,6 +313,7 @@ func TestHugeAnswersAreBounded(t *testing.T) {
 // TestWithJWT: given a session JWT instead of a login, the login steps are
 // left out (not counted as passed) and every other step passes.
 func TestWithJWT(t *testing.T) {
+	t.Parallel()
 	h, _ := newHandler(t)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

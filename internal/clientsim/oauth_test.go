@@ -23,6 +23,7 @@ import (
 // callbackUri unencoded, as the client sends it, and every scenario passes
 // through the real adapter.
 func TestOAuthLogin(t *testing.T) {
+	t.Parallel()
 	fake := fakepipedrive.New()
 	t.Cleanup(fake.Close)
 	const redirect = "https://app.example/oauth-callback"

@@ -3,6 +3,7 @@ package contracttest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,15 +57,30 @@ func load(l *loaded, validate bool, read func() (*openapi3.T, error)) (routers.R
 	return l.router, l.err
 }
 
+// Reporter is what a check needs from a test: [testing.TB] has it, and so
+// has a harness that collects failures instead of failing a test.
+type Reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
 // Own returns the router of crmbridge's own document (internal/apidoc). It
 // is always available: the document is compiled into the test binary.
 func Own(t testing.TB) routers.Router {
 	t.Helper()
-	r, err := load(&own, true, func() (*openapi3.T, error) { return openapi3.NewLoader().LoadFromData(apidoc.JSON) })
+	r, err := ownRouter()
 	if err != nil {
-		t.Fatalf("crmbridge's OpenAPI document: %v", err)
+		t.Fatal(err)
 	}
 	return r
+}
+
+func ownRouter() (routers.Router, error) {
+	r, err := load(&own, true, func() (*openapi3.T, error) { return openapi3.NewLoader().LoadFromData(apidoc.JSON) })
+	if err != nil {
+		return nil, fmt.Errorf("crmbridge's OpenAPI document: %w", err)
+	}
+	return r, nil
 }
 
 // referencePath is CRMBRIDGE_OPENAPI, or shared/contract/File beside the
@@ -85,17 +101,25 @@ func referencePath() (path string, explicit bool) {
 // be loaded fails the test.
 func Reference(t testing.TB) routers.Router {
 	t.Helper()
+	r, err := referenceRouter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func referenceRouter() (routers.Router, error) {
 	path, explicit := referencePath()
 	if !explicit {
 		if _, err := os.Stat(path); err != nil {
-			return nil
+			return nil, nil
 		}
 	}
 	r, err := load(&ref, false, func() (*openapi3.T, error) { return openapi3.NewLoader().LoadFromFile(path) })
 	if err != nil {
-		t.Fatalf("reference OpenAPI contract %s not loadable: %v", path, err)
+		return nil, fmt.Errorf("reference OpenAPI contract %s not loadable: %w", path, err)
 	}
-	return r
+	return r, nil
 }
 
 // Check validates one response (status, header, body) of the request
@@ -103,8 +127,9 @@ func Reference(t testing.TB) routers.Router {
 // present, against the reference contract. A 404 on a path no document
 // describes is the protocol's answer to an unknown route and passes;
 // any other answer on an undocumented route fails. Preflight (OPTIONS)
-// answers are not checked.
-func Check(t testing.TB, method, pathAndQuery string, status int, header http.Header, body []byte) {
+// answers are not checked. A document that cannot be loaded is reported as
+// a failure of t.
+func Check(t Reporter, method, pathAndQuery string, status int, header http.Header, body []byte) {
 	t.Helper()
 	if method == http.MethodOptions {
 		return
@@ -113,19 +138,94 @@ func Check(t testing.TB, method, pathAndQuery string, status int, header http.He
 	if perr != nil {
 		return // a deliberately malformed URL; nothing to match
 	}
+	key := answerKey(method, u.Path, status, header.Get("Content-Type"), body)
+	if passed.has(key) {
+		return // these very bytes validated before
+	}
+	w := &watch{Reporter: t}
+	checkBoth(w, method, u, status, header, body)
+	if !w.failed {
+		passed.add(key)
+	}
+}
+
+// checkBoth is Check without the memory of answers that passed.
+func checkBoth(t Reporter, method string, u *url.URL, status int, header http.Header, body []byte) {
+	t.Helper()
 	// Our document lists every status we answer; the reference leaves
 	// out some we answer deliberately (401, 503), which pass there.
-	if !check(t, "crmbridge's document", Own(t), true, method, u, status, header, body) {
+	own, err := ownRouter()
+	if err != nil {
+		t.Errorf("%v", err)
 		return
 	}
-	if ref := Reference(t); ref != nil && !OwnOnly[u.Path] {
+	if !check(t, "crmbridge's document", own, true, method, u, status, header, body) {
+		return
+	}
+	ref, err := referenceRouter()
+	if err != nil {
+		t.Errorf("%v", err)
+		return
+	}
+	if ref != nil && !OwnOnly[u.Path] {
 		check(t, "reference contract", ref, false, method, u, status, header, body)
 	}
 }
 
+// watch notes whether a check reported a failure.
+type watch struct {
+	Reporter
+	failed bool
+}
+
+func (w *watch) Errorf(format string, args ...any) {
+	w.Reporter.Helper()
+	w.failed = true
+	w.Reporter.Errorf(format, args...)
+}
+
+// maxPassed bounds the memory of answers that passed: past it, answers are
+// validated every time.
+const maxPassed = 1 << 14
+
+// passed remembers the answers (method, path, status, content type, body)
+// that validated against every document: the same bytes on the same
+// route validate the same way, and suites send many identical answers
+// (concurrent lookups, repeated polls). Failures are never remembered.
+var passed = passedSet{m: map[[sha256.Size]byte]struct{}{}}
+
+type passedSet struct {
+	mu sync.Mutex
+	m  map[[sha256.Size]byte]struct{}
+}
+
+func (p *passedSet) has(k [sha256.Size]byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.m[k]
+	return ok
+}
+
+func (p *passedSet) add(k [sha256.Size]byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.m) < maxPassed {
+		p.m[k] = struct{}{}
+	}
+}
+
+func answerKey(method, path string, status int, contentType string, body []byte) [sha256.Size]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s\x00", method, path, status, contentType)
+	h.Write(body)
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
+}
+
 // check validates against one document; it reports false when the route is
 // not in it (an unknown route answered 404).
-func check(t testing.TB, name string, r routers.Router, exactStatus bool, method string, u *url.URL, status int, header http.Header, body []byte) bool {
+func check(t Reporter, name string, r routers.Router, exactStatus bool, method string, u *url.URL, status int, header http.Header, body []byte) bool {
 	t.Helper()
 	req, _ := http.NewRequest(method, u.String(), nil)
 	route, params, ferr := r.FindRoute(req)

@@ -1,6 +1,7 @@
 package contracttest
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -9,6 +10,7 @@ import (
 // reference; the documents are found from any working directory (here, this
 // package's).
 func TestCheckAcceptsADocumentedAnswer(t *testing.T) {
+	t.Parallel()
 	h := http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 	Check(t, "GET", "/isAlive", 200, h, []byte("OK"))
 	j := http.Header{"Content-Type": {"application/json"}}
@@ -19,6 +21,7 @@ func TestCheckAcceptsADocumentedAnswer(t *testing.T) {
 // Our document is exact: an extra field, a missing array, an undocumented
 // status or an unknown route answered with anything but 404 fail.
 func TestCheckRefusesWhatTheDocumentDoesNotSay(t *testing.T) {
+	t.Parallel()
 	j := http.Header{"Content-Type": {"application/json"}}
 	txt := http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 	for _, c := range []struct {
@@ -52,3 +55,18 @@ type recorder struct {
 
 func (r *recorder) Errorf(string, ...any) { r.failed = true }
 func (r *recorder) Helper()               {}
+
+// The memory of passed answers stops growing at maxPassed, also when ten
+// times as many different answers pass; an answer seen before is skipped.
+func TestPassedIsBounded(t *testing.T) {
+	p := passedSet{m: map[[32]byte]struct{}{}}
+	for i := range 10 * maxPassed {
+		p.add(answerKey("GET", "/contact", 200, "application/json", []byte(fmt.Sprint(i))))
+	}
+	if len(p.m) != maxPassed {
+		t.Errorf("%d answers remembered, want the bound %d", len(p.m), maxPassed)
+	}
+	if !p.has(answerKey("GET", "/contact", 200, "application/json", []byte("0"))) || p.has(answerKey("GET", "/contact", 201, "application/json", []byte("0"))) {
+		t.Error("the key does not tell answers apart")
+	}
+}

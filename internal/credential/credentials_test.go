@@ -80,6 +80,7 @@ func readAll(t *testing.T, resp *http.Response) string {
 }
 
 func TestTransportSetsBearer(t *testing.T) {
+	t.Parallel()
 	crm := newFakeCRM(t, "at-0")
 	hc, f, _ := oauthClient(t)
 	req, err := http.NewRequest("GET", crm.URL+"/persons", nil)
@@ -105,6 +106,7 @@ func TestTransportSetsBearer(t *testing.T) {
 }
 
 func TestTransportRenewsOnceAfter401(t *testing.T) {
+	t.Parallel()
 	crm := newFakeCRM(t, "at-1") // the CRM revoked at-0 before it expired
 	hc, f, ts := oauthClient(t)
 	resp, err := hc.Post(crm.URL+"/activities", "application/json", bytes.NewReader([]byte(`{"subject":"call"}`)))
@@ -130,6 +132,7 @@ func TestTransportRenewsOnceAfter401(t *testing.T) {
 }
 
 func TestTransportSecond401IsReturned(t *testing.T) {
+	t.Parallel()
 	crm := newFakeCRM(t, "never-valid")
 	hc, f, _ := oauthClient(t)
 	resp, err := hc.Get(crm.URL + "/persons")
@@ -152,6 +155,7 @@ func TestTransportSecond401IsReturned(t *testing.T) {
 type onlyReader struct{ io.Reader }
 
 func TestTransportDoesNotReplayStreamedBody(t *testing.T) {
+	t.Parallel()
 	crm := newFakeCRM(t, "at-1")
 	hc, f, _ := oauthClient(t)
 	resp, err := hc.Post(crm.URL+"/files", "text/plain", onlyReader{strings.NewReader("stream")})
@@ -170,6 +174,7 @@ func TestTransportDoesNotReplayStreamedBody(t *testing.T) {
 }
 
 func TestTransportRevokedReturns401(t *testing.T) {
+	t.Parallel()
 	crm := newFakeCRM(t, "at-1")
 	hc, f, _ := oauthClient(t)
 	f.setHook(func(w http.ResponseWriter, r *http.Request, _ string) bool {
@@ -189,6 +194,7 @@ func TestTransportRevokedReturns401(t *testing.T) {
 }
 
 func TestTransportRenewFailureIsAnError(t *testing.T) {
+	t.Parallel()
 	crm := newFakeCRM(t, "at-1")
 	hc, f, _ := oauthClient(t)
 	f.setHook(func(w http.ResponseWriter, r *http.Request, _ string) bool {
@@ -205,6 +211,7 @@ func TestTransportRenewFailureIsAnError(t *testing.T) {
 // A user whose session is revoked fails before the CRM is called, with an
 // error the server can recognise through the *url.Error.
 func TestTransportApplyFails(t *testing.T) {
+	t.Parallel()
 	crm := newFakeCRM(t, "")
 	f := newFakeOAuth(t, true, "rt-other")
 	r := newTestRefresher(f, newMemStore(userKey, expiredToken))
@@ -233,6 +240,7 @@ type closeRecorder struct {
 func (c *closeRecorder) Close() error { c.closed = true; return nil }
 
 func TestAPIKeyCredentials(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		scheme func(*http.Request, string)
@@ -302,6 +310,7 @@ func (c *countingCredentials) Renew(context.Context) (bool, error) {
 }
 
 func TestTransportRetriesOnlyOnce(t *testing.T) {
+	t.Parallel()
 	crm := newFakeCRM(t, "never")
 	c := &countingCredentials{}
 	hc := &http.Client{Transport: NewTransport(nil, c)}
@@ -321,6 +330,7 @@ func TestTransportRetriesOnlyOnce(t *testing.T) {
 
 // Credentials.Renew on its own renews the token last applied.
 func TestBearerCredentialsRenew(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, true, "rt-0")
 	ts := newMemStore(userKey, Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: testNow.Add(time.Hour)})
 	c := newTestRefresher(f, ts).Credentials(userKey)
@@ -349,6 +359,7 @@ func TestBearerCredentialsRenew(t *testing.T) {
 
 // Concurrent requests refused with the same token share one refresh.
 func TestTransportConcurrent401(t *testing.T) {
+	t.Parallel()
 	crm := newFakeCRM(t, "at-1")
 	hc, f, _ := oauthClient(t)
 	var wg sync.WaitGroup

@@ -14,6 +14,7 @@ import (
 // also when the caller's client follows redirects, and the other origin
 // receives nothing.
 func TestTokenRequestsNeverFollowRedirects(t *testing.T) {
+	t.Parallel()
 	var stolen atomic.Int64
 	elsewhere := newTokenServer(t, func(w http.ResponseWriter, r *http.Request) {
 		stolen.Add(1)

@@ -77,6 +77,7 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 }
 
 func TestExchangeBasicAuth(t *testing.T) {
+	t.Parallel()
 	var seen tokenRequestSeen
 	srv := newTokenServer(t, func(w http.ResponseWriter, r *http.Request) {
 		seen = observe(t, r)
@@ -120,6 +121,7 @@ func TestExchangeBasicAuth(t *testing.T) {
 }
 
 func TestExchangeAuthInBody(t *testing.T) {
+	t.Parallel()
 	var seen tokenRequestSeen
 	srv := newTokenServer(t, func(w http.ResponseWriter, r *http.Request) {
 		seen = observe(t, r)
@@ -150,6 +152,7 @@ func TestExchangeAuthInBody(t *testing.T) {
 }
 
 func TestRefresh(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		response    string
@@ -195,6 +198,7 @@ func TestRefresh(t *testing.T) {
 }
 
 func TestFormEncodedTokenResponse(t *testing.T) {
+	t.Parallel()
 	srv := newTokenServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 		io.WriteString(w, "access_token=at-1&token_type=bearer&scope=repo")
@@ -210,6 +214,7 @@ func TestFormEncodedTokenResponse(t *testing.T) {
 }
 
 func TestTokenEndpointErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		status      int
@@ -279,6 +284,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 
 // A provider that never answers does not hold the caller past its context.
 func TestTokenEndpointHangs(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	srv := newTokenServer(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -299,6 +305,7 @@ func TestTokenEndpointHangs(t *testing.T) {
 }
 
 func TestTokenAndProviderDoNotPrintSecrets(t *testing.T) {
+	t.Parallel()
 	tok := Token{AccessToken: "at-secret", RefreshToken: "rt-secret", TokenType: "bearer", Expiry: testNow}
 	p := testProvider("https://crm.example/token")
 	for _, out := range []string{sprintAll(tok), sprintAll(&tok), tok.LogValue().String(), sprintAll(p)} {

@@ -63,6 +63,7 @@ func (h *hostsTransport) hops() []hopSeen {
 // must not put them on the request: net/http drops Authorization on such a
 // redirect, and a transport that adds credentials on every hop undoes that.
 func TestTransportKeepsCredentialsOffOtherHosts(t *testing.T) {
+	t.Parallel()
 	const crm = "https://api.crm.example"
 	tests := []struct {
 		name   string
@@ -134,6 +135,7 @@ func TestTransportKeepsCredentialsOffOtherHosts(t *testing.T) {
 // A 401 from a host the credentials were kept off is that host's answer:
 // it must not refresh the user's token, nor be retried with it.
 func TestTransportNoRenewForOtherHost(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, true, "rt-0")
 	ts := newMemStore(userKey, Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: testNow.Add(3600e9)})
 	r := newTestRefresher(f, ts)

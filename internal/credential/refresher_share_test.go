@@ -33,6 +33,7 @@ func (e *tokenEndpoint) RoundTrip(req *http.Request) (*http.Response, error) {
 // refused caller the very token the CRM just refused, and its user is told
 // to log in again.
 func TestRefresherRenewJoiningExpiryRefresh(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ep := &tokenEndpoint{}
 		ts := newMemStore(userKey, expiredToken)
@@ -104,6 +105,7 @@ func (s *unlockHookStore) LockRefresh(ctx context.Context, key string) (func(), 
 // (here: it is the token the CRM refused), the caller gets a refresh of
 // its own rather than the refused token.
 func TestRefresherLateJoinerRefreshes(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ep := &tokenEndpoint{}
 		ms := newMemStore(userKey, Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: testNow.Add(time.Hour)})

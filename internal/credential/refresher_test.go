@@ -163,6 +163,7 @@ func newTestRefresher(f *fakeOAuth, ts TokenStore, opts ...RefresherOption) *Ref
 }
 
 func TestRefresherToken(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		stored    Token
@@ -205,6 +206,7 @@ func TestRefresherToken(t *testing.T) {
 // 100 goroutines find the token expired; exactly one refresh happens and
 // all of them get its result.
 func TestRefresherSingleFlight(t *testing.T) {
+	t.Parallel()
 	const n = 100
 	f := newFakeOAuth(t, true, "rt-0")
 	ts := newMemStore(userKey, expiredToken)
@@ -260,6 +262,7 @@ func TestRefresherSingleFlight(t *testing.T) {
 
 // Nobody gets a token that was not saved, and the next call tries again.
 func TestRefresherSaveFails(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, false, "")
 	ts := newMemStore(userKey, expiredToken)
 	ts.failSaves = 1
@@ -292,6 +295,7 @@ func TestRefresherSaveFails(t *testing.T) {
 // invalid_grant because another replica rotated the refresh token behind
 // our back: the stored token is used.
 func TestRefresherInvalidGrantAfterOtherReplica(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, true, "rt-0")
 	ts := newMemStore(userKey, expiredToken)
 	other := Token{AccessToken: "at-other", RefreshToken: "rt-other", Expiry: testNow.Add(time.Hour)}
@@ -310,6 +314,7 @@ func TestRefresherInvalidGrantAfterOtherReplica(t *testing.T) {
 }
 
 func TestRefresherRevoked(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		stored    Token
@@ -341,6 +346,7 @@ func TestRefresherRevoked(t *testing.T) {
 }
 
 func TestRefresherTransientErrorIsNotRevoked(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, true, "rt-0")
 	f.setHook(func(w http.ResponseWriter, r *http.Request, _ string) bool {
 		w.WriteHeader(500)
@@ -355,6 +361,7 @@ func TestRefresherTransientErrorIsNotRevoked(t *testing.T) {
 
 // Another replica refreshed while we waited for the lock: no second call.
 func TestRefresherRereadsUnderLock(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, true, "rt-0")
 	ts := newMemStore(userKey, expiredToken)
 	other := Token{AccessToken: "at-other", RefreshToken: "rt-other", Expiry: testNow.Add(time.Hour)}
@@ -372,6 +379,7 @@ func TestRefresherRereadsUnderLock(t *testing.T) {
 }
 
 func TestRefresherLockFails(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, true, "rt-0")
 	ts := newMemStore(userKey, expiredToken)
 	ts.lockErr = errStoreDown
@@ -384,6 +392,7 @@ func TestRefresherLockFails(t *testing.T) {
 }
 
 func TestRefresherUnknownUser(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, true, "rt-0")
 	r := newTestRefresher(f, newMemStore(userKey, expiredToken))
 	if _, err := r.Token(context.Background(), "nobody"); err == nil {
@@ -397,6 +406,7 @@ func TestRefresherUnknownUser(t *testing.T) {
 // A caller giving up does not abort the refresh: the rotated refresh token
 // is saved and the next caller gets it without a second refresh.
 func TestRefresherCallerCancelKeepsRotation(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, true, "rt-0")
 	ts := newMemStore(userKey, expiredToken)
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -434,6 +444,7 @@ func TestRefresherCallerCancelKeepsRotation(t *testing.T) {
 }
 
 func TestRefresherRenew(t *testing.T) {
+	t.Parallel()
 	fresh := Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: testNow.Add(time.Hour)}
 	tests := []struct {
 		name      string
@@ -464,6 +475,7 @@ func TestRefresherRenew(t *testing.T) {
 
 // Many requests refused with the same token renew it once.
 func TestRefresherRenewOnce(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, true, "rt-0")
 	ts := newMemStore(userKey, Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: testNow.Add(time.Hour)})
 	r := newTestRefresher(f, ts)
@@ -509,6 +521,7 @@ func TestRefresherWithHTTPClient(t *testing.T) {
 // A lock that is never released fails the refresh after the refresh
 // timeout, even for a caller without a deadline.
 func TestRefresherTimeout(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, true, "rt-0")
 	ts := newMemStore(userKey, expiredToken)
 	unlock, err := ts.LockRefresh(context.Background(), userKey) // a stuck replica
@@ -539,6 +552,7 @@ func (p *panickyStore) SaveToken(ctx context.Context, key string, t Token) error
 }
 
 func TestRefresherStorePanicFailsTheRefresh(t *testing.T) {
+	t.Parallel()
 	f := newFakeOAuth(t, false, "")
 	r := newTestRefresher(f, &panickyStore{memStore: newMemStore(userKey, expiredToken)})
 	if _, err := r.Token(context.Background(), userKey); err == nil {
@@ -556,6 +570,7 @@ func TestRefresherStorePanicFailsTheRefresh(t *testing.T) {
 // The observer hears each call to the token endpoint once, with its
 // outcome; a token that needs no refresh is not reported.
 func TestRefresherObserver(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var heard []string
 	observe := func(err error) {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestRevoke(t *testing.T) {
+	t.Parallel()
 	var got struct {
 		token, hint, user, pass, bodyID string
 		calls                           int

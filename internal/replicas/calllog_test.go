@@ -1,7 +1,6 @@
 package replicas
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +8,8 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/internal/concurrently"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
 // concurrency is how many identical requests race in each test.
@@ -35,34 +36,15 @@ func (c *cluster) apiKeyLogin(apiKey string) string {
 	return jwt
 }
 
-// callLogBody is a POST /callLog body as the client sends it: an inbound
-// call from Alice (contact 1001 of testcrm.NewCRM).
-func callLogBody(sessionID string) map[string]any {
-	return map[string]any{
-		"logInfo": map[string]any{
-			"id":                 "rec-" + sessionID,
-			"sessionId":          sessionID,
-			"telephonySessionId": "tel-" + sessionID,
-			"startTime":          1764300000000,
-			"duration":           95,
-			"direction":          "Inbound",
-			"result":             "Call connected",
-			"from":               map[string]any{"phoneNumber": "+16505551212", "name": "Alice"},
-			"to":                 map[string]any{"phoneNumber": "+14155550199", "name": "Me"},
-			"recording":          map[string]any{"link": "(pending...)"},
-		},
-		"note":                 "Discussed renewal",
-		"contactId":            json.Number("1001"),
-		"contactType":          "Contact",
-		"contactName":          "Alice Anderson",
-		"additionalSubmission": map[string]any{"deals": "deal-1"},
-	}
-}
+// callLogBody is a POST /callLog body: an inbound call from Alice
+// (contact 1001 of testcrm.NewCRM).
+func callLogBody(sessionID string) map[string]any { return servertest.CallLogBody(sessionID, "1001") }
 
 // TestCallLogOnceAcrossReplicas posts one call 50 times at once, half to
 // each replica: the CRM gets exactly one activity, one request reports
 // it created, and every other request reports that very log as existing.
 func TestCallLogOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	c, crm := testcrmCluster(t)
 	jwt := c.apiKeyLogin("key-alice")
 	// A slow CRM keeps the winner's reservation pending while the others
@@ -71,7 +53,7 @@ func TestCallLogOnceAcrossReplicas(t *testing.T) {
 	crm.SetDelay(testcrm.OpCreateCallLog, 20*time.Millisecond)
 
 	const sessionID = "session-replicas-1"
-	results := together(concurrency, func(int) result {
+	results := concurrently.Run(concurrency, func(int) result {
 		r, err := c.do("POST", "/callLog", jwt, callLogBody(sessionID))
 		return result{r, err}
 	})

@@ -1,31 +1,18 @@
 package replicas
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/store"
-	"github.com/crmbridge/crmbridge/store/postgres"
 )
-
-// dsnEnv names the variable holding the DSN of the test database.
-const dsnEnv = "CRMBRIDGE_TEST_POSTGRES_DSN"
 
 // replicaCount is how many servers share the database.
 const replicaCount = 2
@@ -34,24 +21,19 @@ const replicaCount = 2
 // own handler, store and pool, and a round-robin "load balancer" in front.
 type cluster struct {
 	t       *testing.T
-	urls    []string
 	served  []atomic.Int32 // requests each replica answered
 	next    atomic.Uint32
-	client  *http.Client
 	schema  string
-	stores  []*postgres.Store
+	stores  []store.Store
 	servers []*httpserver.Server
+	replica []*servertest.Server
 }
 
 // newCluster starts the replicas. adapters is called once per replica, as
 // each replica process would build its own adapter values.
 func newCluster(t *testing.T, adapters func() []adapter.Adapter, opts ...httpserver.Option) *cluster {
 	t.Helper()
-	dsn := os.Getenv(dsnEnv)
-	if dsn == "" {
-		t.Skip(dsnEnv + " not set: skipping PostgreSQL tests")
-	}
-	return newClusterDSN(t, dsn, adapters, opts...)
+	return newClusterDSN(t, servertest.NeedPostgres(t), adapters, opts...)
 }
 
 // newClusterDSN is newCluster on the given DSN.
@@ -66,57 +48,39 @@ func newClusterWrapped(t *testing.T, dsn string, adapters func() []adapter.Adapt
 	t.Helper()
 	c := &cluster{
 		t:      t,
-		schema: "crmbridge_replicas_" + randomHex(8),
+		schema: servertest.NewSchema(t),
 		served: make([]atomic.Int32, replicaCount),
-		client: &http.Client{Timeout: time.Minute},
 	}
-	t.Cleanup(func() { dropSchema(t, dsn, c.schema) })
-
 	// Every replica is configured alike, as from one deployment's
 	// environment: the same JWT secret and the same sealing key.
-	secret := []byte(strings.Repeat("s", auth.MinJWTSecretLength))
 	key, err := auth.GenerateSealingKey("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
+	client := &http.Client{Timeout: time.Minute}
 	for i := range replicaCount {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		st, err := postgres.Open(ctx, dsn, postgres.WithSchema(c.schema))
-		cancel()
-		if err != nil {
-			t.Fatalf("replica %d: postgres.Open: %v", i, err)
+		cfg := servertest.Config{
+			Adapters:   adapters(),
+			Options:    opts,
+			Postgres:   true,
+			DSN:        dsn,
+			Schema:     c.schema,
+			SealingKey: &key,
+			Client:     client,
+			Mount: func(h http.Handler) (http.Handler, string) {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					c.served[i].Add(1)
+					h.ServeHTTP(w, r)
+				}), ""
+			},
 		}
-		t.Cleanup(func() { st.Close() })
-		sessions, err := auth.NewJWTIssuer(secret)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys, err := auth.NewSealingKeyRing(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var served store.Store = st
 		if wrap != nil {
-			served = wrap(i, st)
+			cfg.WrapStore = func(st store.Store) store.Store { return wrap(i, st) }
 		}
-		srv, err := httpserver.New(httpserver.Config{
-			Adapters:    adapters(),
-			Store:       served,
-			JWTIssuer:   sessions,
-			SealingKeys: keys,
-		}, opts...)
-		if err != nil {
-			t.Fatalf("replica %d: httpserver.New: %v", i, err)
-		}
-		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c.served[i].Add(1)
-			srv.ServeHTTP(w, r)
-		}))
-		t.Cleanup(func() { srv.Close() })
-		t.Cleanup(ts.Close)
-		c.stores = append(c.stores, st)
-		c.servers = append(c.servers, srv)
-		c.urls = append(c.urls, ts.URL)
+		s := servertest.New(t, cfg)
+		c.replica = append(c.replica, s)
+		c.stores = append(c.stores, s.Store)
+		c.servers = append(c.servers, s.Handler)
 	}
 	return c
 }
@@ -144,33 +108,15 @@ func (c *cluster) do(method, path, jwt string, body any) (response, error) {
 	return c.doOn(i, method, path, jwt, body)
 }
 
-// doOn sends a request to replica i.
+// doOn sends a request to replica i; the answer is checked against the
+// contract.
 func (c *cluster) doOn(i int, method, path, jwt string, body any) (response, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return response{}, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.urls[i]+path, rd)
-	if err != nil {
-		return response{}, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	var headers []string
 	if jwt != "" {
-		req.Header.Set("Authorization", "Bearer "+jwt)
+		headers = servertest.Bearer(jwt)
 	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return response{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return response{replica: i, status: resp.StatusCode, body: b}, err
+	r, err := c.replica[i].Send(method, path, body, headers...)
+	return response{replica: i, status: r.Status, body: r.Body}, err
 }
 
 // mustDo is do for requests outside the concurrent part of a test.
@@ -190,50 +136,6 @@ func (c *cluster) checkBothServed() {
 		if c.served[i].Load() == 0 {
 			c.t.Errorf("replica %d answered no request", i)
 		}
-	}
-}
-
-// together runs fn(i) for i in [0, n) on n goroutines released at the same
-// moment and returns the results in index order.
-func together[T any](n int, fn func(i int) T) []T {
-	out := make([]T, n)
-	start := make(chan struct{})
-	done := make(chan struct{})
-	for i := range n {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			<-start
-			out[i] = fn(i)
-		}()
-	}
-	close(start)
-	for range n {
-		<-done
-	}
-	return out
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func dropSchema(t *testing.T, dsn, schema string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-		return
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-	}
-	var left bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&left); err != nil || left {
-		t.Errorf("schema %s left behind after the drop (%v)", schema, err)
 	}
 }
 

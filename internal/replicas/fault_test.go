@@ -2,8 +2,8 @@ package replicas
 
 import (
 	"context"
+	"crypto/rand"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +13,7 @@ import (
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
 // TestDatabaseFailureAnswers503ThenRecovers kills the server's database
@@ -20,11 +21,9 @@ import (
 // with a readable message, and the server recovers by itself (the pool
 // reconnects) without being restarted.
 func TestDatabaseFailureAnswers503ThenRecovers(t *testing.T) {
-	dsn := os.Getenv(dsnEnv)
-	if dsn == "" {
-		t.Skip(dsnEnv + " not set: skipping PostgreSQL tests")
-	}
-	appName := "crmbridge_fault_" + randomHex(6)
+	t.Parallel()
+	dsn := servertest.NeedPostgres(t)
+	appName := "crmbridge_fault_" + rand.Text()[:10]
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)

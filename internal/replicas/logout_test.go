@@ -8,6 +8,7 @@ import (
 // A logout on one replica ends every session of the user on all of them,
 // also after the user logs in again on another replica (PROTOCOL.md §4).
 func TestLogoutEndsSessionsAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	c, _ := testcrmCluster(t)
 	old := c.apiKeyLogin("key-logout")
 	for i := range replicaCount {

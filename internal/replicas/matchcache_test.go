@@ -15,6 +15,7 @@ import (
 // cached matches at once, while the other replica serves its own cached
 // answer until the TTL ends. Users never share entries.
 func TestContactCacheIsPerReplica(t *testing.T) {
+	t.Parallel()
 	var offset atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	crm := testcrm.NewCRM()

@@ -9,42 +9,21 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/internal/concurrently"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 )
 
 // messageLogBody is a POST /messageLog body for one conversation day with
 // Alice, messages newest first as the client sends them.
-func messageLogBody(convLogID string, ids ...int) map[string]any {
-	msgs := make([]map[string]any, 0, len(ids))
-	for i, id := range ids {
-		msgs = append(msgs, map[string]any{
-			"id":           id,
-			"direction":    "Inbound",
-			"subject":      fmt.Sprintf("message %d", id),
-			"creationTime": time.Date(2026, 11, 27, 10, 0, len(ids)-i, 0, time.UTC).Format(time.RFC3339),
-			"from":         map[string]any{"phoneNumber": "+16505551212"},
-			"to":           []any{map[string]any{"phoneNumber": "+14155550199"}},
-			"type":         "SMS",
-		})
-	}
-	return map[string]any{
-		"logInfo": map[string]any{
-			"conversationId":    "conv-1",
-			"conversationLogId": convLogID,
-			"type":              "SMS",
-			"messages":          msgs,
-			"correspondents":    []any{map[string]any{"phoneNumber": "+16505551212"}},
-		},
-		"contactId":   "1001",
-		"contactType": "Contact",
-		"contactName": "Alice Anderson",
-	}
+func messageLogBody(convLogID string, ids ...int64) map[string]any {
+	return servertest.MessageLogBody(convLogID, ids...)
 }
 
 // postDayConcurrently posts the same day 50 times at once, half to each
 // replica, and returns how often each message id was reported logged.
-func postDayConcurrently(t *testing.T, c *cluster, jwt, convLogID string, ids ...int) map[string]int {
+func postDayConcurrently(t *testing.T, c *cluster, jwt, convLogID string, ids ...int64) map[string]int {
 	t.Helper()
-	results := together(concurrency, func(int) result {
+	results := concurrently.Run(concurrency, func(int) result {
 		r, err := c.do("POST", "/messageLog", jwt, messageLogBody(convLogID, ids...))
 		return result{r, err}
 	})
@@ -75,6 +54,7 @@ func postDayConcurrently(t *testing.T, c *cluster, jwt, convLogID string, ids ..
 // activity for the day with each message exactly once, oldest first, and
 // each message is reported logged by exactly one request.
 func TestMessagesOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	c, crm := testcrmCluster(t)
 	jwt := c.apiKeyLogin("key-alice")
 	// Slow CRM writes keep each request inside the day's lock for a while,

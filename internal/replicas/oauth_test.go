@@ -16,6 +16,7 @@ import (
 	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
 	"github.com/crmbridge/crmbridge/httpserver"
+	"github.com/crmbridge/crmbridge/internal/concurrently"
 )
 
 const (
@@ -189,6 +190,7 @@ func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 // endpoint sees exactly one refresh, no request uses a stale token, and
 // all 50 succeed.
 func TestOAuthRefreshOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	fake := newFakeOAuth(t)
 	var clk clock
 	c := newCluster(t, func() []adapter.Adapter {
@@ -209,7 +211,7 @@ func TestOAuthRefreshOnceAcrossReplicas(t *testing.T) {
 
 	// The hour-long token is now two hours old on every replica's clock.
 	clk.advance(2 * time.Hour)
-	results := together(concurrency, func(int) result {
+	results := concurrently.Run(concurrency, func(int) result {
 		r, err := c.do("GET", "/contact?phoneNumber=%2B16505551212", jwt, nil)
 		return result{r, err}
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/crmbridge/crmbridge/adapter"
 	"github.com/crmbridge/crmbridge/examples/testcrm"
+	"github.com/crmbridge/crmbridge/internal/servertest"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -60,10 +60,7 @@ func (a *faultAfterCreate) CreateCallLog(ctx context.Context, req adapter.Create
 // store confirms nothing once its CRM created a record, until the test
 // says so.
 func faultCluster(t *testing.T) (*cluster, *testcrm.CRM, []*confirmFault, string) {
-	dsn := os.Getenv(dsnEnv)
-	if dsn == "" {
-		t.Skip(dsnEnv + " not set: skipping PostgreSQL tests")
-	}
+	dsn := servertest.NeedPostgres(t)
 	crm := testcrm.NewCRM()
 	faults := []*confirmFault{{}, {}}
 	n := 0
@@ -99,6 +96,7 @@ func wantOneRecord(t *testing.T, crm *testcrm.CRM, sessionID, logID string) {
 // pending reservation and answers with replica 0's id once it is recorded:
 // one CRM record (PROTOCOL.md §7).
 func TestCallLogConfirmFaultAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	c, crm, faults, _ := faultCluster(t)
 	jwt := c.apiKeyLogin("key-fault")
 	const sid = "session-confirm-fault"
@@ -142,6 +140,7 @@ func TestCallLogConfirmFaultAcrossReplicas(t *testing.T) {
 // stale reservation over, asks the CRM (adapter.CallLogFinder) and answers
 // with the existing record instead of creating a second one.
 func TestCallLogStaleReservationAsksTheCRM(t *testing.T) {
+	t.Parallel()
 	c, crm, faults, dsn := faultCluster(t)
 	jwt := c.apiKeyLogin("key-dead")
 	const sid = "session-dead-replica"
@@ -236,6 +235,7 @@ func (a *faultAfterCreate) CreateMessageLog(ctx context.Context, req adapter.Cre
 // record it, and appends the new message to the same activity: one CRM
 // activity, each message once (PROTOCOL.md §7).
 func TestMessageLogConfirmFaultAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	c, crm, faults, _ := faultCluster(t)
 	jwt := c.apiKeyLogin("key-msg-fault")
 	const day = "conv-1/11/29/2026"

@@ -8,6 +8,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	dsn := testDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openStore(t, dsn, newSchema(t))
@@ -15,6 +16,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestConformanceReopen(t *testing.T) {
+	t.Parallel()
 	dsn := testDSN(t)
 	storetest.RunReopen(t, func(t *testing.T) (store.Store, func() store.Store) {
 		schema := newSchema(t)

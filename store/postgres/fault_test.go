@@ -17,6 +17,7 @@ import (
 // (the server's 503) or succeed on a fresh connection, and that the same
 // store, never reopened, then works again.
 func TestFaultTerminatedBackends(t *testing.T) {
+	t.Parallel()
 	dsn := testDSN(t)
 	schema := newSchema(t)
 	s, app := replica(t, schema)
@@ -130,6 +131,7 @@ func TestFaultTerminatedBackends(t *testing.T) {
 // TestFaultContextEndsIsNotUnavailable checks that a call cut short by its
 // own context reports the context, not a database failure.
 func TestFaultContextEndsIsNotUnavailable(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, testDSN(t), newSchema(t))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/crmbridge/crmbridge/internal/concurrently"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -106,6 +107,7 @@ func mustLock(t *testing.T, s *Store, name string) func() {
 }
 
 func TestLockAcrossStores(t *testing.T) {
+	t.Parallel()
 	testDSN(t)
 
 	t.Run("ExclusiveBetweenPools", func(t *testing.T) {
@@ -142,7 +144,7 @@ func TestLockAcrossStores(t *testing.T) {
 		schema := newSchema(t)
 		stores := []*Store{openStore(t, testDSN(t), schema), openStore(t, testDSN(t), schema)}
 		var inside, maxInside, entered atomic.Int32
-		errs := together(20, func(i int) error {
+		errs := concurrently.Run(20, func(i int) error {
 			unlock, err := stores[i%2].Lock(bounded(t), "conversation:1-p:c/1/2/2026")
 			if err != nil {
 				return err
@@ -250,6 +252,7 @@ func TestLockAcrossStores(t *testing.T) {
 }
 
 func TestLockCloseReleasesHeldLocks(t *testing.T) {
+	t.Parallel()
 	testDSN(t)
 	schema := newSchema(t)
 	a, appA := replica(t, schema)

@@ -15,28 +15,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/crmbridge/crmbridge/internal/concurrently"
 	"github.com/crmbridge/crmbridge/store"
 )
-
-// together runs fn(i) for i in [0, n) on n goroutines released at the same
-// moment and returns the errors in index order.
-func together(n int, fn func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	done := make(chan struct{})
-	for i := range n {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			<-start
-			errs[i] = fn(i)
-		}()
-	}
-	close(start)
-	for range n {
-		<-done
-	}
-	return errs
-}
 
 // schemaVersionOf reads the version row of schema.
 func schemaVersionOf(t *testing.T, admin *pgx.Conn, schema string) (version, rows int) {
@@ -49,13 +30,14 @@ func schemaVersionOf(t *testing.T, admin *pgx.Conn, schema string) (version, row
 }
 
 func TestMigrations(t *testing.T) {
+	t.Parallel()
 	dsn := testDSN(t)
 
 	t.Run("ConcurrentOpensOnEmptySchema", func(t *testing.T) {
 		schema := newSchema(t)
 		const n = 4
 		stores := make([]*Store, n)
-		errs := together(n, func(i int) error {
+		errs := concurrently.Run(n, func(i int) error {
 			s, err := Open(bounded(t), dsn, WithSchema(schema))
 			stores[i] = s
 			return err
@@ -199,6 +181,7 @@ func dropSchemaLater(t *testing.T, schema string) {
 }
 
 func TestOpenUnreachable(t *testing.T) {
+	t.Parallel()
 	// A port nobody listens on: the connection is refused at once.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -226,6 +209,7 @@ func TestOpenUnreachable(t *testing.T) {
 }
 
 func TestUnavailableClassification(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -263,6 +247,7 @@ func TestUnavailableClassification(t *testing.T) {
 }
 
 func TestLockKey(t *testing.T) {
+	t.Parallel()
 	// The key is shared by replicas built from different versions of this
 	// package during a rolling upgrade: it must never change.
 	if got, want := lockKey("lock", "public", "refresh:1-testCRM"), int64(-276210228522341871); got != want {

@@ -12,6 +12,7 @@ import (
 // place, keeps users and mappings, and serves the new tables. Not
 // parallel: it swaps the package's migration list.
 func TestUpgradeFromVersion1(t *testing.T) {
+	// Not parallel: it swaps the package's migrations.
 	dsn := testDSN(t)
 	schema := newSchema(t)
 	saved := migrations

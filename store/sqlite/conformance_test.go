@@ -25,18 +25,21 @@ func openFile(t *testing.T, path string) *sqlite.Store {
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openFile(t, filepath.Join(t.TempDir(), "crmbridge.db"))
 	})
 }
 
 func TestConformanceInMemory(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openFile(t, ":memory:")
 	})
 }
 
 func TestConformanceReopen(t *testing.T) {
+	t.Parallel()
 	storetest.RunReopen(t, func(t *testing.T) (store.Store, func() store.Store) {
 		path := filepath.Join(t.TempDir(), "crmbridge.db")
 		return openFile(t, path), func() store.Store { return openFile(t, path) }

@@ -34,6 +34,7 @@ func (l *lockedBuf) String() string {
 // fails with ErrFileGone wrapped in store.ErrUnavailable (instead of
 // writing into an unlinked file), and the first failure logs at ERROR.
 func TestDatabaseFileRemovedOrReplaced(t *testing.T) {
+	t.Parallel()
 	for _, how := range []string{"removed", "replaced", "moved"} {
 		t.Run(how, func(t *testing.T) {
 			dir := t.TempDir()
@@ -85,6 +86,7 @@ func TestDatabaseFileRemovedOrReplaced(t *testing.T) {
 }
 
 func TestFilePath(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"x.db":                           "x.db",
 		"file:x.db?mode=rwc":             "x.db",

@@ -68,6 +68,7 @@ func (c *fakeClock) set(t time.Time) {
 }
 
 func TestBuildDSN(t *testing.T) {
+	t.Parallel()
 	ours := pragmas.Encode()
 	for _, tc := range []struct {
 		in         string
@@ -113,6 +114,7 @@ func mergeQuery(own string) string {
 }
 
 func TestOpenOddFileName(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a?b#c %d.db")
 	s := open(t, path)
@@ -125,6 +127,7 @@ func TestOpenOddFileName(t *testing.T) {
 }
 
 func TestOpenURI(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	s := open(t, "file:"+path+"?mode=rwc")
 	if err := s.UpsertUser(t.Context(), store.User{Key: "1-x"}); err != nil {
@@ -138,6 +141,7 @@ func TestOpenURI(t *testing.T) {
 }
 
 func TestOpenInMemoryStoresAreSeparate(t *testing.T) {
+	t.Parallel()
 	a := open(t, ":memory:")
 	b := open(t, "file::memory:")
 	if err := a.UpsertUser(t.Context(), store.User{Key: "1-x"}); err != nil {
@@ -149,6 +153,7 @@ func TestOpenInMemoryStoresAreSeparate(t *testing.T) {
 }
 
 func TestOpenMissingDirectory(t *testing.T) {
+	t.Parallel()
 	_, err := Open(t.Context(), filepath.Join(t.TempDir(), "no", "such", "dir", "x.db"))
 	if err == nil {
 		t.Fatal("Open in a missing directory succeeded")
@@ -158,6 +163,7 @@ func TestOpenMissingDirectory(t *testing.T) {
 // TestPragmasOnEveryConnection holds several pooled connections at once, so
 // each is a different one, and reads their settings.
 func TestPragmasOnEveryConnection(t *testing.T) {
+	t.Parallel()
 	s := open(t, tempDB(t))
 	ctx := t.Context()
 	var conns []*sql.Conn
@@ -186,6 +192,7 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 }
 
 func TestMigrateIdempotent(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
@@ -213,6 +220,7 @@ func TestMigrateIdempotent(t *testing.T) {
 }
 
 func TestMigrateConcurrentOpens(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
@@ -237,6 +245,7 @@ func TestMigrateConcurrentOpens(t *testing.T) {
 }
 
 func TestSchemaTooNew(t *testing.T) {
+	t.Parallel()
 	path := tempDB(t)
 	open(t, path).Close()
 	db, err := sql.Open("sqlite", path)
@@ -264,6 +273,7 @@ func TestSchemaTooNew(t *testing.T) {
 // TestMigrationIsAtomic appends a migration that fails halfway: nothing of
 // it may remain, and the database stays at the old version.
 func TestMigrationIsAtomic(t *testing.T) {
+	// Not parallel: it swaps the package's migrations.
 	path := tempDB(t)
 	open(t, path).Close()
 
@@ -294,6 +304,7 @@ func TestMigrationIsAtomic(t *testing.T) {
 }
 
 func TestTimesFromClockInUTC(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 678901234, time.FixedZone("x", 3600))}
 	s := open(t, tempDB(t), WithClock(clock.now))
 	ctx := t.Context()
@@ -327,6 +338,7 @@ func TestTimesFromClockInUTC(t *testing.T) {
 // TestConcurrentTakeover races 50 callers for an expired reservation with a
 // frozen clock: the first taker's reservation is fresh for everyone else.
 func TestConcurrentTakeover(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := &fakeClock{t: start}
 	s := open(t, tempDB(t), WithClock(clock.now))
@@ -369,6 +381,7 @@ func TestConcurrentTakeover(t *testing.T) {
 }
 
 func TestConfirm(t *testing.T) {
+	t.Parallel()
 	s := open(t, tempDB(t))
 	ctx := t.Context()
 
@@ -408,6 +421,7 @@ func TestConfirm(t *testing.T) {
 }
 
 func TestLockEntriesAreDropped(t *testing.T) {
+	t.Parallel()
 	s := open(t, tempDB(t))
 	ctx := t.Context()
 	for i := range 100 {
@@ -443,6 +457,7 @@ const crashChildEnv = "CRMBRIDGE_SQLITE_CRASH_DB"
 // TestCrashRecovery writes from a child process that exits without closing
 // the store, the way a killed server would, and reads everything back.
 func TestCrashRecovery(t *testing.T) {
+	t.Parallel()
 	if path := os.Getenv(crashChildEnv); path != "" {
 		crashChild(path)
 		return
@@ -509,6 +524,7 @@ func crashChild(path string) {
 // TestCallLogIDsBuckets crosses every padding bucket boundary: every
 // confirmed id must be found whatever the list length.
 func TestCallLogIDsBuckets(t *testing.T) {
+	t.Parallel()
 	s := open(t, tempDB(t))
 	ctx := t.Context()
 	var all []string

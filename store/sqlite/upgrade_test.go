@@ -9,6 +9,7 @@ import (
 // (before settings and cached notes) with the current code: it upgrades in
 // place, keeps users and mappings, and serves the new tables.
 func TestUpgradeFromVersion1(t *testing.T) {
+	// Not parallel: it swaps the package's migrations.
 	path := tempDB(t)
 	saved := migrations
 	t.Cleanup(func() { migrations, schemaVersion = saved, len(saved) })

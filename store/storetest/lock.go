@@ -41,14 +41,14 @@ func lockNow(t *testing.T, s store.Store, name string) func() {
 }
 
 func testLock(t *testing.T, newStore func(t *testing.T) store.Store) {
-	t.Run("Exclusive", func(t *testing.T) {
+	run(t, "Exclusive", func(t *testing.T) {
 		s := newStore(t)
 		unlock := lockNow(t, s, lockName)
 		wantHeld(t, s, lockName)
 		unlock()
 	})
 
-	t.Run("WaiterGetsLockAfterUnlock", func(t *testing.T) {
+	run(t, "WaiterGetsLockAfterUnlock", func(t *testing.T) {
 		s := newStore(t)
 		unlock := lockNow(t, s, lockName)
 		var released atomic.Bool
@@ -73,7 +73,7 @@ func testLock(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("MutualExclusion", func(t *testing.T) {
+	run(t, "MutualExclusion", func(t *testing.T) {
 		s := newStore(t)
 		ctx := boundedCtx(t)
 		var inside, violations atomic.Int32
@@ -101,7 +101,7 @@ func testLock(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("NamesAreIndependent", func(t *testing.T) {
+	run(t, "NamesAreIndependent", func(t *testing.T) {
 		s := newStore(t)
 		unlockA := lockNow(t, s, "refresh:1-testCRM")
 		unlockB := lockNow(t, s, "refresh:2-testCRM")
@@ -112,7 +112,7 @@ func testLock(t *testing.T, newStore func(t *testing.T) store.Store) {
 		unlockC()
 	})
 
-	t.Run("CancelWhileWaiting", func(t *testing.T) {
+	run(t, "CancelWhileWaiting", func(t *testing.T) {
 		s := newStore(t)
 		unlock := lockNow(t, s, lockName)
 		ctx, cancel := context.WithCancel(t.Context())
@@ -134,7 +134,7 @@ func testLock(t *testing.T, newStore func(t *testing.T) store.Store) {
 		lockNow(t, s, lockName)()
 	})
 
-	t.Run("RelockAfterUnlock", func(t *testing.T) {
+	run(t, "RelockAfterUnlock", func(t *testing.T) {
 		s := newStore(t)
 		for range 100 {
 			lockNow(t, s, lockName)()
@@ -146,12 +146,12 @@ func testLock(t *testing.T, newStore func(t *testing.T) store.Store) {
 }
 
 func testPingClose(t *testing.T, newStore func(t *testing.T) store.Store) {
-	t.Run("Ping", func(t *testing.T) {
+	run(t, "Ping", func(t *testing.T) {
 		s := newStore(t)
 		must(t, "Ping", s.Ping(t.Context()))
 	})
 
-	t.Run("UnavailableAfterClose", func(t *testing.T) {
+	run(t, "UnavailableAfterClose", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		must(t, "Close", s.Close())

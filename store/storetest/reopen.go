@@ -17,10 +17,11 @@ import (
 // open returns a new store over a new, empty database and a reopen
 // function. The suite writes through s, closes s, then calls reopen, which
 // must return a new store over the same database. open registers cleanup
-// for both stores; Close of s is called by the suite before reopen.
+// for both stores; Close of s is called by the suite before reopen. Like
+// [Run], the cases run in parallel: open is called concurrently.
 func RunReopen(t *testing.T, open func(t *testing.T) (s store.Store, reopen func() store.Store)) {
 	t.Helper()
-	t.Run("KeepsEverything", func(t *testing.T) {
+	run(t, "KeepsEverything", func(t *testing.T) {
 		s, reopen := open(t)
 		ctx := t.Context()
 		u := sampleUser(userA)

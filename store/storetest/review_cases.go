@@ -89,7 +89,7 @@ func testEveryMethodAfterClose(t *testing.T, newStore func(t *testing.T) store.S
 //     record exists, and a retry must find it instead of creating another;
 //   - an empty id is an error and records nothing.
 func testConfirm(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps) {
-	t.Run("KeepsFirstID", func(t *testing.T) {
+	run(t, "KeepsFirstID", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
@@ -99,7 +99,7 @@ func testConfirm(t *testing.T, newStore func(t *testing.T) store.Store, o slotOp
 		must(t, "Confirm by the old holder", o.confirm(s, ctx, userA, "id-1", "crm-old"))
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-new"))
 	})
-	t.Run("AfterRelease", func(t *testing.T) {
+	run(t, "AfterRelease", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
@@ -107,12 +107,12 @@ func testConfirm(t *testing.T, newStore func(t *testing.T) store.Store, o slotOp
 		must(t, "Confirm after Release", o.confirm(s, ctx, userA, "id-1", "crm-1"))
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
 	})
-	t.Run("NeverReserved", func(t *testing.T) {
+	run(t, "NeverReserved", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		must(t, "Confirm of a slot never reserved", o.confirm(s, t.Context(), userA, "id-1", "crm-1"))
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
 	})
-	t.Run("EmptyID", func(t *testing.T) {
+	run(t, "EmptyID", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		if err := o.confirm(s, t.Context(), userA, "id-1", ""); err == nil {

@@ -39,7 +39,7 @@ var (
 // testSettings: settings come back byte for byte, are replaced whole, are
 // scoped to their key, and a missing key reads as nil (not an error).
 func testSettings(t *testing.T, newStore func(t *testing.T) store.Store, ops settingsOps) {
-	t.Run("RoundTrip", func(t *testing.T) {
+	run(t, "RoundTrip", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA, userB)
 		got, err := ops.get(s, t, userA)
 		must(t, ops.name+" before any put", err)
@@ -98,7 +98,7 @@ func testUserSettingsLifecycle(t *testing.T, newStore func(t *testing.T) store.S
 // most maxPerUser are kept per user.
 func testCachedNotes(t *testing.T, newStore func(t *testing.T) store.Store) {
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	t.Run("Expiry", func(t *testing.T) {
+	run(t, "Expiry", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA, userB)
 		ctx := t.Context()
 		if _, err := s.CachedNote(ctx, userA, "s-1", now); err == nil {
@@ -118,7 +118,7 @@ func testCachedNotes(t *testing.T, newStore func(t *testing.T) store.Store) {
 		_, err = s.CachedNote(ctx, userA, "s-1", now.Add(time.Hour))
 		wantErr(t, "CachedNote at expiry", err, store.ErrNotFound)
 	})
-	t.Run("BoundedPerUser", func(t *testing.T) {
+	run(t, "BoundedPerUser", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA, userB)
 		ctx := t.Context()
 		const limit = 5

@@ -64,19 +64,19 @@ func newUserStore(t *testing.T, newStore func(t *testing.T) store.Store, keys ..
 const userA, userB = "1-testCRM", "2-testCRM"
 
 func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps) {
-	t.Run("ReserveFreeWins", func(t *testing.T) {
+	run(t, "ReserveFreeWins", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
 	})
 
-	t.Run("ReservePendingLoses", func(t *testing.T) {
+	run(t, "ReservePendingLoses", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		o.wantReserve(t, s, userA, "id-1", longLease, pending)
 		o.wantReserve(t, s, userA, "id-1", longLease, pending)
 	})
 
-	t.Run("ReserveConfirmedReturnsLogID", func(t *testing.T) {
+	run(t, "ReserveConfirmedReturnsLogID", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
@@ -85,7 +85,7 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
 	})
 
-	t.Run("ReleasePendingFreesSlot", func(t *testing.T) {
+	run(t, "ReleasePendingFreesSlot", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
@@ -95,7 +95,7 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-2"))
 	})
 
-	t.Run("ReleaseConfirmedDoesNothing", func(t *testing.T) {
+	run(t, "ReleaseConfirmedDoesNothing", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
@@ -104,13 +104,13 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
 	})
 
-	t.Run("ReleaseMissingIsNoError", func(t *testing.T) {
+	run(t, "ReleaseMissingIsNoError", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		must(t, "Release of a slot never reserved", o.release(s, t.Context(), userA, "id-1"))
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
 	})
 
-	t.Run("ExpiredPendingIsTakenOver", func(t *testing.T) {
+	run(t, "ExpiredPendingIsTakenOver", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
@@ -123,7 +123,7 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
 	})
 
-	t.Run("ReserveAfterReleaseIsNoTakeover", func(t *testing.T) {
+	run(t, "ReserveAfterReleaseIsNoTakeover", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		time.Sleep(expireSleep)
@@ -133,7 +133,7 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
 	})
 
-	t.Run("ConfirmedIsNeverTakenOver", func(t *testing.T) {
+	run(t, "ConfirmedIsNeverTakenOver", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		must(t, "Confirm", o.confirm(s, t.Context(), userA, "id-1", "crm-1"))
@@ -141,7 +141,7 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 		o.wantReserve(t, s, userA, "id-1", tinyLease, confirmed("crm-1"))
 	})
 
-	t.Run("SlotsAreIndependent", func(t *testing.T) {
+	run(t, "SlotsAreIndependent", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
@@ -152,7 +152,7 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 		o.wantReserve(t, s, userA, "id-2", longLease, won)
 	})
 
-	t.Run("OneLogIDForManySlots", func(t *testing.T) {
+	run(t, "OneLogIDForManySlots", func(t *testing.T) {
 		// Several messages of a conversation day go into one CRM record.
 		s := newUserStore(t, newStore, userA)
 		for _, id := range []string{"id-1", "id-2", "id-3"} {
@@ -164,7 +164,7 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 		}
 	})
 
-	t.Run("RaceOneWinner", func(t *testing.T) {
+	run(t, "RaceOneWinner", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		res, errs := together(racers, func(int) (store.Reservation, error) {
@@ -199,7 +199,7 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 		}
 	})
 
-	t.Run("RaceManySlots", func(t *testing.T) {
+	run(t, "RaceManySlots", func(t *testing.T) {
 		// Concurrent writers to different slots must all succeed: no
 		// "database is busy" under load.
 		s := newUserStore(t, newStore, userA)
@@ -235,7 +235,7 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 }
 
 func testCallLogIDs(t *testing.T, newStore func(t *testing.T) store.Store) {
-	t.Run("OnlyConfirmed", func(t *testing.T) {
+	run(t, "OnlyConfirmed", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		callLogOps.wantReserve(t, s, userA, "confirmed", longLease, won)
@@ -251,7 +251,7 @@ func testCallLogIDs(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("EmptyInput", func(t *testing.T) {
+	run(t, "EmptyInput", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		callLogOps.wantReserve(t, s, userA, "s-1", longLease, won)
@@ -265,7 +265,7 @@ func testCallLogIDs(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("ManyIDs", func(t *testing.T) {
+	run(t, "ManyIDs", func(t *testing.T) {
 		// The server accepts up to 100 ids per request; go beyond it.
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
@@ -349,7 +349,7 @@ func checkMappings(t *testing.T, s store.Store, userKey string, present bool) {
 }
 
 func testDeleteUser(t *testing.T, newStore func(t *testing.T) store.Store) {
-	t.Run("RemovesUserAndEveryMapping", func(t *testing.T) {
+	run(t, "RemovesUserAndEveryMapping", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA, userB)
 		ctx := t.Context()
 		seedMappings(t, s, userA)
@@ -370,7 +370,7 @@ func testDeleteUser(t *testing.T, newStore func(t *testing.T) store.Store) {
 		checkMappings(t, s, userB, true)
 	})
 
-	t.Run("Idempotent", func(t *testing.T) {
+	run(t, "Idempotent", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		must(t, "DeleteUser", s.DeleteUser(ctx, userA))
@@ -386,7 +386,7 @@ func testScoping(t *testing.T, newStore func(t *testing.T) store.Store) {
 		name string
 		o    slotOps
 	}{{"CallLogs", callLogOps}, {"Messages", messageOps}} {
-		t.Run(tc.name, func(t *testing.T) {
+		run(t, tc.name, func(t *testing.T) {
 			s := newUserStore(t, newStore, userA, userB)
 			ctx := t.Context()
 			o := tc.o
@@ -410,7 +410,7 @@ func testScoping(t *testing.T, newStore func(t *testing.T) store.Store) {
 		})
 	}
 
-	t.Run("CallLogIDs", func(t *testing.T) {
+	run(t, "CallLogIDs", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA, userB)
 		ctx := t.Context()
 		callLogOps.wantReserve(t, s, userA, "shared", longLease, won)
@@ -431,7 +431,7 @@ func testScoping(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("ConversationLogIDs", func(t *testing.T) {
+	run(t, "ConversationLogIDs", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA, userB)
 		ctx := t.Context()
 		got, err := s.PutConversationLogID(ctx, userA, fixtureConversation, "crm-a")
@@ -452,13 +452,13 @@ func testScoping(t *testing.T, newStore func(t *testing.T) store.Store) {
 }
 
 func testConversations(t *testing.T, newStore func(t *testing.T) store.Store) {
-	t.Run("GetMissing", func(t *testing.T) {
+	run(t, "GetMissing", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		_, err := s.ConversationLogID(t.Context(), userA, fixtureConversation)
 		wantErr(t, "ConversationLogID of an unknown conversation", err, store.ErrNotFound)
 	})
 
-	t.Run("FirstPutWins", func(t *testing.T) {
+	run(t, "FirstPutWins", func(t *testing.T) {
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
 		for _, tc := range []struct{ put, want string }{
@@ -484,7 +484,7 @@ func testConversations(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("RaceOneWinner", func(t *testing.T) {
+	run(t, "RaceOneWinner", func(t *testing.T) {
 		const n = 20
 		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmbridge/crmbridge/internal/concurrently"
 	"github.com/crmbridge/crmbridge/store"
 )
 
@@ -23,7 +24,10 @@ const racers = 50
 
 // Run runs the conformance suite against stores made by newStore. newStore
 // must return a new, empty store each time it is called (the suite calls it
-// once per subtest) and register its cleanup with t.Cleanup.
+// once per subtest) and register its cleanup with t.Cleanup. The subtests
+// run in parallel (each on its own store), so newStore is called from
+// several goroutines at once: every store it returns must be independent
+// of the others (its own file, schema or database).
 //
 // Expectations the interface leaves implicit:
 //
@@ -53,25 +57,43 @@ const racers = 50
 //     wrapping [store.ErrUnavailable] (never [store.ErrNotFound]). The
 //     suite closes some stores itself, so Close must tolerate the second
 //     call made by the cleanup newStore registered.
+//   - ConfirmCallLog and ConfirmMessage keep the first id a slot was
+//     confirmed with (a holder whose lease was taken over confirms late and
+//     must not replace the new holder's record), confirm a slot that is no
+//     longer reserved all the same (the CRM record exists), and refuse an
+//     empty id.
 //
 // Lock is tested within one process: mutual exclusion, independence of
 // names, cancellation while waiting. Exclusion across processes is for the
 // store's own tests.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
-	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
-	t.Run("CallLogs", func(t *testing.T) { testSlots(t, newStore, callLogOps) })
-	t.Run("CallLogIDs", func(t *testing.T) { testCallLogIDs(t, newStore) })
-	t.Run("Messages", func(t *testing.T) { testSlots(t, newStore, messageOps) })
-	t.Run("ConversationLogIDs", func(t *testing.T) { testConversations(t, newStore) })
-	t.Run("Scoping", func(t *testing.T) { testScoping(t, newStore) })
-	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, newStore) })
-	t.Run("UserSettings", func(t *testing.T) { testSettings(t, newStore, userSettingsOps) })
-	t.Run("AdminSettings", func(t *testing.T) { testSettings(t, newStore, adminSettingsOps) })
-	t.Run("UserSettingsLifecycle", func(t *testing.T) { testUserSettingsLifecycle(t, newStore) })
-	t.Run("CachedNotes", func(t *testing.T) { testCachedNotes(t, newStore) })
-	t.Run("Lock", func(t *testing.T) { testLock(t, newStore) })
-	t.Run("PingClose", func(t *testing.T) { testPingClose(t, newStore) })
+	run(t, "Users", func(t *testing.T) { testUsers(t, newStore) })
+	run(t, "CallLogs", func(t *testing.T) { testSlots(t, newStore, callLogOps) })
+	run(t, "CallLogIDs", func(t *testing.T) { testCallLogIDs(t, newStore) })
+	run(t, "Messages", func(t *testing.T) { testSlots(t, newStore, messageOps) })
+	run(t, "ConversationLogIDs", func(t *testing.T) { testConversations(t, newStore) })
+	run(t, "Scoping", func(t *testing.T) { testScoping(t, newStore) })
+	run(t, "DeleteUser", func(t *testing.T) { testDeleteUser(t, newStore) })
+	run(t, "UserSettings", func(t *testing.T) { testSettings(t, newStore, userSettingsOps) })
+	run(t, "AdminSettings", func(t *testing.T) { testSettings(t, newStore, adminSettingsOps) })
+	run(t, "UserSettingsLifecycle", func(t *testing.T) { testUserSettingsLifecycle(t, newStore) })
+	run(t, "CachedNotes", func(t *testing.T) { testCachedNotes(t, newStore) })
+	run(t, "Lock", func(t *testing.T) { testLock(t, newStore) })
+	run(t, "PingClose", func(t *testing.T) { testPingClose(t, newStore) })
+	run(t, "EveryMethodAfterClose", func(t *testing.T) { testEveryMethodAfterClose(t, newStore) })
+	run(t, "ConfirmCallLog", func(t *testing.T) { testConfirm(t, newStore, callLogOps) })
+	run(t, "ConfirmMessage", func(t *testing.T) { testConfirm(t, newStore, messageOps) })
+}
+
+// run runs fn as a parallel subtest. Every case of the suite works on
+// stores of its own, so no case waits for another.
+func run(t *testing.T, name string, fn func(t *testing.T)) bool {
+	t.Helper()
+	return t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		fn(t)
+	})
 }
 
 // wantErr fails the test unless err wraps target.
@@ -93,20 +115,17 @@ func must(t *testing.T, what string, err error) {
 // together runs fn(i) for i in [0, n) on n goroutines released at the same
 // moment, and returns the results in index order.
 func together[T any](n int, fn func(i int) (T, error)) ([]T, []error) {
-	results := make([]T, n)
-	errs := make([]error, n)
-	start := make(chan struct{})
-	done := make(chan struct{})
-	for i := range n {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			<-start
-			results[i], errs[i] = fn(i)
-		}()
+	type result struct {
+		v   T
+		err error
 	}
-	close(start)
-	for range n {
-		<-done
+	rs := concurrently.Run(n, func(i int) result {
+		v, err := fn(i)
+		return result{v, err}
+	})
+	results, errs := make([]T, n), make([]error, n)
+	for i, r := range rs {
+		results[i], errs[i] = r.v, r.err
 	}
 	return results, errs
 }

@@ -41,13 +41,13 @@ func allBytes() []byte {
 }
 
 func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
-	t.Run("GetMissing", func(t *testing.T) {
+	run(t, "GetMissing", func(t *testing.T) {
 		s := newStore(t)
 		_, err := s.GetUser(t.Context(), "nobody-testCRM")
 		wantErr(t, "GetUser of a missing user", err, store.ErrNotFound)
 	})
 
-	t.Run("RoundTrip", func(t *testing.T) {
+	run(t, "RoundTrip", func(t *testing.T) {
 		pacific := time.FixedZone("UTC-7", -7*3600)
 		apiKeyUser := sampleUser("2-testCRM")
 		apiKeyUser.AccessToken, apiKeyUser.RefreshToken = nil, nil
@@ -81,7 +81,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 			{"OddStringsAndFarFutureInOtherZone", odd},
 			{"PastExpiry", past},
 		} {
-			t.Run(tc.name, func(t *testing.T) {
+			run(t, tc.name, func(t *testing.T) {
 				s := newStore(t)
 				ctx := t.Context()
 				in := tc.u
@@ -101,7 +101,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("SubMicrosecondExpiry", func(t *testing.T) {
+	run(t, "SubMicrosecondExpiry", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
 		u := sampleUser("1-testCRM")
@@ -114,7 +114,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("UpsertReplacesAndKeepsCreatedAt", func(t *testing.T) {
+	run(t, "UpsertReplacesAndKeepsCreatedAt", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
 		first := sampleUser("1-testCRM")
@@ -152,7 +152,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("UpsertKeepsMappings", func(t *testing.T) {
+	run(t, "UpsertKeepsMappings", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
 		u := sampleUser("1-testCRM")
@@ -162,7 +162,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 		checkMappings(t, s, u.Key, true)
 	})
 
-	t.Run("UpdateTokens", func(t *testing.T) {
+	run(t, "UpdateTokens", func(t *testing.T) {
 		for _, tc := range []struct {
 			name string
 			tok  store.Tokens
@@ -175,7 +175,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 			{"SwitchedToAPIKey", store.Tokens{APIKey: []byte("sealed-api-key")}},
 			{"Cleared", store.Tokens{}},
 		} {
-			t.Run(tc.name, func(t *testing.T) {
+			run(t, tc.name, func(t *testing.T) {
 				s := newStore(t)
 				ctx := t.Context()
 				u := sampleUser("1-testCRM")
@@ -211,7 +211,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("UpdateTokensMissing", func(t *testing.T) {
+	run(t, "UpdateTokensMissing", func(t *testing.T) {
 		s := newStore(t)
 		ctx := t.Context()
 		err := s.UpdateTokens(ctx, "nobody-testCRM", store.Tokens{AccessToken: []byte("x")})
@@ -220,7 +220,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 		wantErr(t, "GetUser after UpdateTokens of a missing user", err, store.ErrNotFound)
 	})
 
-	t.Run("EndSessions", func(t *testing.T) { testEndSessions(t, newStore) })
+	run(t, "EndSessions", func(t *testing.T) { testEndSessions(t, newStore) })
 }
 
 // testEndSessions checks the logout mark (PROTOCOL.md §4): it is read back

@@ -53,6 +53,7 @@ func groups(n, filtersEach int) []any {
 }
 
 func TestSearchLimitsAndMatching(t *testing.T) {
+	t.Parallel()
 	f := fakehubspot.New()
 	defer f.Close()
 	o := f.AddOwner(fakehubspot.Owner{Email: "a@example.com"})
@@ -105,6 +106,7 @@ func TestSearchLimitsAndMatching(t *testing.T) {
 }
 
 func TestAuthExpiryAndRateLimit(t *testing.T) {
+	t.Parallel()
 	clk := &clock{}
 	f := fakehubspot.New(fakehubspot.WithClock(clk.now), fakehubspot.WithRateLimit(fakehubspot.RateLimit{Requests: 2, SearchOnly: true}))
 	defer f.Close()
@@ -134,6 +136,7 @@ func TestAuthExpiryAndRateLimit(t *testing.T) {
 }
 
 func TestTokenEndpointWantsCredentialsInBody(t *testing.T) {
+	t.Parallel()
 	f := fakehubspot.New()
 	defer f.Close()
 	o := f.AddOwner(fakehubspot.Owner{Email: "a@example.com"})
@@ -165,6 +168,7 @@ func TestTokenEndpointWantsCredentialsInBody(t *testing.T) {
 }
 
 func TestCreateValidation(t *testing.T) {
+	t.Parallel()
 	f := fakehubspot.New()
 	defer f.Close()
 	o := f.AddOwner(fakehubspot.Owner{Email: "a@example.com"})

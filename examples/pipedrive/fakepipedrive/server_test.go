@@ -79,6 +79,7 @@ const (
 )
 
 func TestOAuthFlow(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New(fakepipedrive.WithClient(id, secret, "https://app.example/cb"))
 	defer s.Close()
 	uid := s.AddUser(fakepipedrive.User{Name: "Ada"})
@@ -141,6 +142,7 @@ func TestOAuthFlow(t *testing.T) {
 }
 
 func TestAccessTokens(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -174,6 +176,7 @@ func TestAccessTokens(t *testing.T) {
 }
 
 func TestPersonSearchSemantics(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New()
 	defer s.Close()
 	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
@@ -212,6 +215,7 @@ func TestPersonSearchSemantics(t *testing.T) {
 // returns the rest, the last page's next_cursor is null; limits beyond 1..500
 // and unreadable cursors are refused.
 func TestPersonSearchPages(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New()
 	defer s.Close()
 	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
@@ -249,6 +253,7 @@ func TestPersonSearchPages(t *testing.T) {
 }
 
 func TestActivityValidation(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New()
 	defer s.Close()
 	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
@@ -292,6 +297,7 @@ func TestActivityValidation(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -323,6 +329,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestFailNext(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New()
 	defer s.Close()
 	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
@@ -337,6 +344,7 @@ func TestFailNext(t *testing.T) {
 }
 
 func TestLatencyHonoursContext(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New(fakepipedrive.WithLatency(time.Hour))
 	access, _ := s.IssueToken(s.AddUser(fakepipedrive.User{Name: "Ada"}))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -358,6 +366,7 @@ func TestLatencyHonoursContext(t *testing.T) {
 // The revocation endpoint as the SDK's auth.Provider calls it: HTTP Basic
 // with form-encoded credentials (RFC 6749 §2.3.1) and a token form field.
 func TestRevokeEndpoint(t *testing.T) {
+	t.Parallel()
 	const oddID, oddSecret = "id with+plus", "s3cr&t=%"
 	ctx := context.Background()
 	tests := []struct {
@@ -409,6 +418,7 @@ func TestRevokeEndpoint(t *testing.T) {
 }
 
 func TestRevokeGrants(t *testing.T) {
+	t.Parallel()
 	s := fakepipedrive.New()
 	defer s.Close()
 	ada, bob := s.AddUser(fakepipedrive.User{Name: "Ada"}), s.AddUser(fakepipedrive.User{Name: "Bob"})
