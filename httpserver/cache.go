@@ -195,11 +195,12 @@ type phoneLookup struct {
 	candidates []string
 }
 
-// candidateKey appends the key of raw with the format list to b: raw, a
-// NUL, the list (neither holds a NUL: query values with one are refused at
-// the edge, and stored formats are bounded text).
+// candidateKey appends the key of raw with the format list to b: raw's
+// length in one byte, raw, the list. The length keeps any two pairs apart
+// whatever bytes they hold; phoneQuery refuses a raw value over
+// maxPhoneNumberBytes (far below 256) before it makes a key.
 func candidateKey(b []byte, raw, formats string) []byte {
-	return append(append(append(b, raw...), 0), formats...)
+	return append(append(append(b, byte(len(raw))), raw...), formats...)
 }
 
 // get returns the expansion stored under key, with candidates of the

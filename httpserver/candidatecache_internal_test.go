@@ -82,3 +82,17 @@ func TestCandidateCacheBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestCandidateKeysApart: no two (number, formats) pairs share a key,
+// whatever bytes they hold.
+func TestCandidateKeysApart(t *testing.T) {
+	pairs := [][2]string{{"+1650\x00", "5551212"}, {"+1650", "\x005551212"}, {"+16505551212", ""}, {"+1650555121", "2"}, {"", "+16505551212"}}
+	seen := map[string][2]string{}
+	for _, p := range pairs {
+		k := string(candidateKey(nil, p[0], p[1]))
+		if q, ok := seen[k]; ok {
+			t.Errorf("%q and %q share a key", p, q)
+		}
+		seen[k] = p
+	}
+}
