@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/crmbridge/crmbridge/auth"
 )
 
 // Validate reports everything that makes c unusable to the server, in one
@@ -90,4 +93,15 @@ func (c AuthConfig) ManifestAuth() ManifestAuth {
 		m.OAuth = &ManifestOAuth{AuthURL: p.AuthURL, ClientID: p.ClientID, RedirectURI: p.RedirectURL, Scope: strings.Join(p.Scopes, " ")}
 	}
 	return m
+}
+
+// OAuthConfig returns the AuthConfig of an adapter whose users log in with
+// OAuth 2.0 at p: Type AuthOAuth and a copy of p, its Scopes copied too,
+// so nothing the server does with the answer reaches the adapter's own
+// provider. An OAuth adapter's Auth method is usually just
+//
+//	func (a *Adapter) Auth() adapter.AuthConfig { return adapter.OAuthConfig(a.provider) }
+func OAuthConfig(p auth.Provider) AuthConfig {
+	p.Scopes = slices.Clone(p.Scopes)
+	return AuthConfig{Type: AuthOAuth, OAuth: &p}
 }

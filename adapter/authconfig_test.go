@@ -1,6 +1,8 @@
 package adapter
 
 import (
+	"github.com/google/go-cmp/cmp"
+
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -56,5 +58,30 @@ func TestManifestAuth(t *testing.T) {
 	b, err = json.Marshal(AuthConfig{Type: AuthAPIKey, OAuth: c.OAuth}.ManifestAuth())
 	if want := `{"type":"apiKey"}`; err != nil || string(b) != want {
 		t.Errorf("API key: %s, %v; want %s", b, err, want)
+	}
+}
+
+func TestOAuthConfig(t *testing.T) {
+	t.Parallel()
+	p := auth.Provider{
+		AuthURL: "https://crm.example/oauth/authorize", TokenURL: "https://crm.example/oauth/token",
+		ClientID: "id", ClientSecret: "secret", RedirectURL: "https://app.example/cb",
+		Scopes: []string{"contacts", "calls"},
+	}
+	c := OAuthConfig(p)
+	if c.Type != AuthOAuth || c.OAuth == nil {
+		t.Fatalf("OAuthConfig = %+v, want Type AuthOAuth with a provider", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if diff := cmp.Diff(p, *c.OAuth); diff != "" {
+		t.Errorf("provider (-given +returned):\n%s", diff)
+	}
+	// The answer is the caller's to change: the adapter's provider stays.
+	c.OAuth.Scopes[0] = "changed"
+	c.OAuth.ClientID = "changed"
+	if p.Scopes[0] != "contacts" || p.ClientID != "id" {
+		t.Errorf("changing OAuthConfig's answer changed the given provider: %+v", p)
 	}
 }

@@ -39,10 +39,7 @@ var oauthRewrites = map[string][]rewrite{
 			"// Auth says users log in with OAuth 2.0 at the provider of Config.OAuth.\n" +
 				"// The server exchanges the code, refreshes the token ahead of expiry and\n" +
 				"// sends the access token as a Bearer token on every API call.\n" +
-				"func (a *Adapter) Auth() adapter.AuthConfig {\n" +
-				"\tp := a.oauth\n" +
-				"\tp.Scopes = append([]string(nil), p.Scopes...)\n" +
-				"\treturn adapter.AuthConfig{Type: adapter.AuthOAuth, OAuth: &p}\n}"},
+				"func (a *Adapter) Auth() adapter.AuthConfig { return adapter.OAuthConfig(a.oauth) }"},
 	},
 	"user.go": {
 		{"  \"auth\": {\n    \"type\": \"apiKey\",\n    \"apiKey\": {\n      \"page\": {\n        \"title\": \"TemplateCRM\",\n        \"content\": [\n          {\"const\": \"apiKey\", \"title\": \"API key\", \"type\": \"inputField\", \"required\": true}\n        ]\n      }\n    }\n  },",

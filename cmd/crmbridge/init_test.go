@@ -93,7 +93,7 @@ func TestInitThenGoTest(t *testing.T) {
 			if !strings.Contains(string(b), `const Platform = "acme"`) || strings.Contains(string(b), "templatecrm") {
 				t.Errorf("api.go was not renamed:\n%.600s", b)
 			}
-			wantAuth := map[string]string{"apikey": "adapter.AuthAPIKey", "oauth": "adapter.AuthOAuth"}[authKind]
+			wantAuth := map[string]string{"apikey": "adapter.AuthAPIKey", "oauth": "adapter.OAuthConfig("}[authKind]
 			if !strings.Contains(string(b), wantAuth) {
 				t.Errorf("api.go does not use %s", wantAuth)
 			}

@@ -111,11 +111,7 @@ func (a *Adapter) Platform() string { return Platform }
 // (HubSpot's 2026-03 OAuth endpoints take them nowhere else). The server
 // refreshes the 30-minute access tokens at TokenURL and revokes the
 // refresh token at RevokeURL when the user disconnects.
-func (a *Adapter) Auth() adapter.AuthConfig {
-	p := a.cfg.OAuth
-	p.Scopes = slices.Clone(p.Scopes)
-	return adapter.AuthConfig{Type: adapter.AuthOAuth, OAuth: &p}
-}
+func (a *Adapter) Auth() adapter.AuthConfig { return adapter.OAuthConfig(a.cfg.OAuth) }
 
 // Manifest returns the HubSpot block of the client's manifest: OAuth login
 // (without the client secret) and contacts as the contact type.

@@ -112,11 +112,7 @@ func (a *Adapter) Platform() string { return Platform }
 // authenticating by HTTP Basic at the token and revocation endpoints. The
 // server refreshes tokens at TokenURL and, when a user disconnects, revokes
 // the user's refresh token at RevokeURL.
-func (a *Adapter) Auth() adapter.AuthConfig {
-	p := a.cfg.OAuth
-	p.Scopes = slices.Clone(p.Scopes)
-	return adapter.AuthConfig{Type: adapter.AuthOAuth, OAuth: &p}
-}
+func (a *Adapter) Auth() adapter.AuthConfig { return adapter.OAuthConfig(a.cfg.OAuth) }
 
 // Manifest returns the Pipedrive block of the client's manifest: OAuth
 // login (without the client secret), persons as the contact type and open
