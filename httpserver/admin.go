@@ -323,7 +323,7 @@ func (s *Server) userMapping(w http.ResponseWriter, r *http.Request, sess *sessi
 		writeJSON(w, http.StatusOK, []userMapping{})
 		return
 	}
-	listed, err := sess.platform.lister.ListUsers(r.Context(), adapter.ListUsersRequest{Session: sess.crm})
+	listed, err := sess.platform.lister.ListUsers(r.Context(), adapter.ListUsersRequest{Session: sess.crmSession()})
 	if unsupported(err) {
 		writeJSON(w, http.StatusOK, []userMapping{})
 		return

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,4 +174,56 @@ func (c *userCache) forget(key string) {
 	c.gen.Add(1)
 	delete(c.m, key)
 	c.mu.Unlock()
+}
+
+// candidateCache keeps what a phone lookup derives from a valid number and
+// the effective formats: the normalized number, the parsed number and its
+// search candidates, keyed by the raw query value and the format list
+// (candidateKey). The client looks the same number up with the same formats
+// several times per call, and on a hit neither the number nor the formats
+// are read again (so their caches see no lookup). As the number cache, it
+// keeps valid numbers only (hostile input must not fill it), and it is
+// bounded by bytes as well as entries: a key holds up to 16 format
+// patterns, and their candidates with it.
+type candidateCache struct{ boundedMap[phoneLookup] }
+
+// phoneLookup is a cached expansion. Candidates is shared by every hit:
+// get returns a copy of it.
+type phoneLookup struct {
+	norm       string
+	number     phone.Number
+	candidates []string
+}
+
+// candidateKey appends the key of raw with the format list to b: raw's
+// length in one byte, raw, the list. The length keeps any two pairs apart
+// whatever bytes they hold; phoneQuery refuses a raw value over
+// maxPhoneNumberBytes (far below 256) before it makes a key.
+func candidateKey(b []byte, raw, formats string) []byte {
+	return append(append(append(b, byte(len(raw))), raw...), formats...)
+}
+
+// get returns the expansion stored under key, with candidates of the
+// caller's own: an adapter may change its query's slice.
+func (c *candidateCache) get(key []byte) (phoneLookup, bool) {
+	e, ok := c.getBytes(key)
+	c.stats.record(ok)
+	if ok {
+		e.candidates = slices.Clone(e.candidates)
+	}
+	return e, ok
+}
+
+// keep stores e under key when its number is valid.
+func (c *candidateCache) keep(key []byte, e phoneLookup) {
+	if !e.number.Valid() {
+		return
+	}
+	// The strings, their headers, and the number's own strings.
+	size := len(e.norm) + len(e.number.E164()) + len(e.number.NationalNumber()) + len(e.number.Region()) + 64
+	for _, s := range e.candidates {
+		size += len(s) + 16
+	}
+	e.candidates = slices.Clip(e.candidates)
+	c.putSized(string(key), e, size)
 }

@@ -101,7 +101,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	res, err := sess.platform.adapter.CreateCallLog(ctx, adapter.CreateCallLogRequest{
-		Session:              sess.crm,
+		Session:              sess.crmSession(),
 		Contact:              contact,
 		Call:                 call,
 		Note:                 note,
@@ -145,7 +145,7 @@ func (s *Server) createCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 // than a second record.
 func (s *Server) findCallLog(ctx context.Context, sess *session, contact adapter.ContactRef, call adapter.Call) (string, error) {
 	key, sid := sess.user.Key, call.SessionID
-	res, err := sess.platform.finder.FindCallLog(ctx, adapter.FindCallLogRequest{Session: sess.crm, Contact: contact, Call: call})
+	res, err := sess.platform.finder.FindCallLog(ctx, adapter.FindCallLogRequest{Session: sess.crmSession(), Contact: contact, Call: call})
 	if unsupported(err) {
 		res, err = adapter.FindCallLogResult{}, nil // as without a CallLogFinder: create it again
 	}
@@ -295,7 +295,7 @@ func (s *Server) fillCallLogDetails(ctx context.Context, sess *session, logs []c
 						slog.String("stack", string(debug.Stack())))
 				}
 			}()
-			res, err := sess.platform.reader.GetCallLog(ctx, adapter.GetCallLogRequest{Session: sess.crm, LogID: logs[i].LogID})
+			res, err := sess.platform.reader.GetCallLog(ctx, adapter.GetCallLogRequest{Session: sess.crmSession(), LogID: logs[i].LogID})
 			if unsupported(err) {
 				return // as without a CallLogReader: matched, no logData
 			}
@@ -431,7 +431,7 @@ func (s *Server) updateCallLog(w http.ResponseWriter, r *http.Request, sess *ses
 		writeJSON(w, http.StatusOK, failure(msgWarning(sess.claims.Platform+" does not support updating call logs")))
 		return
 	}
-	res, err := sess.platform.updater.UpdateCallLog(r.Context(), req.update(sess.crm, logID))
+	res, err := sess.platform.updater.UpdateCallLog(r.Context(), req.update(sess.crmSession(), logID))
 	if unsupported(err) {
 		writeJSON(w, http.StatusOK, failure(msgWarning(sess.claims.Platform+" does not support updating call logs")))
 		return
@@ -466,7 +466,7 @@ func (s *Server) setCallDisposition(w http.ResponseWriter, r *http.Request, sess
 		return
 	}
 	_, err := sess.platform.disposer.SetCallDisposition(r.Context(), adapter.SetCallDispositionRequest{
-		Session:              sess.crm,
+		Session:              sess.crmSession(),
 		LogID:                logID,
 		Dispositions:         req.Dispositions,
 		AdditionalSubmission: req.AdditionalSubmission,

@@ -51,6 +51,11 @@ func (s *Server) phoneQuery(ctx context.Context, raw, overridingFormat string, i
 		}
 		return adapter.PhoneQuery{Raw: ext, IsExtension: true, Candidates: []string{ext}}, nil
 	}
+	var kb [256]byte
+	key := candidateKey(kb[:0], raw, overridingFormat)
+	if e, ok := s.candidates.get(key); ok {
+		return adapter.PhoneQuery{Raw: e.norm, Number: e.number, Candidates: e.candidates}, nil
+	}
 	norm := phone.Normalize(raw)
 	n, err := s.numbers.parse(raw)
 	asReceived := ""
@@ -73,6 +78,12 @@ func (s *Server) phoneQuery(ctx context.Context, raw, overridingFormat string, i
 	}
 	if asReceived != "" && !slices.Contains(cands, asReceived) {
 		cands = append(cands, asReceived)
+	}
+	if asReceived == "" {
+		// Read as it arrived (not by its main number), so the same raw
+		// value and formats expand the same way next time.
+		s.candidates.keep(key, phoneLookup{norm: norm, number: n, candidates: cands})
+		cands = slices.Clone(cands) // the cache's copy stays its own
 	}
 	return adapter.PhoneQuery{
 		Raw:        norm,
@@ -108,7 +119,7 @@ func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 	// The user's stored formats apply when the request has none; they are
 	// the user's own, so over-long ones are cut to the bounds, not refused.
-	format := boundFormatList(effectiveOverridingFormat(requested, sess.crm.Settings))
+	format := boundFormatList(effectiveOverridingFormat(requested, sess.settings))
 	pq, err := s.phoneQuery(r.Context(), q.Get("phoneNumber"), format, q.Get("isExtension") == "true")
 	if err != nil {
 		if r.Context().Err() != nil {
@@ -133,7 +144,7 @@ func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	gen := cache.generation()
-	res, err := sess.platform.adapter.FindContacts(r.Context(), adapter.FindContactsRequest{Session: sess.crm, Phone: pq})
+	res, err := sess.platform.adapter.FindContacts(r.Context(), adapter.FindContactsRequest{Session: sess.crmSession(), Phone: pq})
 	if err != nil {
 		s.fail(w, r, opFindContact, sess.claims.Platform, err)
 		return
@@ -173,7 +184,7 @@ func (s *Server) searchContacts(w http.ResponseWriter, r *http.Request, sess *se
 		writeJSON(w, http.StatusOK, contactsResponse{envelope: failure(msgWarning("Please enter a name to search")), Contact: []wireContact{}})
 		return
 	}
-	res, err := sess.platform.searcher.SearchContacts(r.Context(), adapter.SearchContactsRequest{Session: sess.crm, Name: name})
+	res, err := sess.platform.searcher.SearchContacts(r.Context(), adapter.SearchContactsRequest{Session: sess.crmSession(), Name: name})
 	if unsupported(err) {
 		writeJSON(w, http.StatusOK, contactsResponse{
 			envelope: failure(msgWarning(sess.claims.Platform + " does not support searching contacts by name")),
@@ -249,7 +260,7 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	res, err := sess.platform.creator.CreateContact(r.Context(), adapter.CreateContactRequest{
-		Session:              sess.crm,
+		Session:              sess.crmSession(),
 		Phone:                pq,
 		Name:                 name,
 		Type:                 req.NewContactType,

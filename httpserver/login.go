@@ -235,7 +235,7 @@ func (s *Server) saveLogin(ctx context.Context, p *platform, info adapter.UserIn
 func (s *Server) unAuthorize(w http.ResponseWriter, r *http.Request, sess *session) {
 	ctx := r.Context()
 	if u := sess.platform.unauthorizer; u != nil {
-		if _, err := u.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: sess.crm}); err != nil && !unsupported(err) {
+		if _, err := u.Unauthorize(ctx, adapter.UnauthorizeRequest{Session: sess.crmSession()}); err != nil && !unsupported(err) {
 			requestInfo(ctx).err = err
 		}
 	}
@@ -308,7 +308,7 @@ func (s *Server) authValidation(w http.ResponseWriter, r *http.Request, sess *se
 		}
 	}
 	if p.validator != nil {
-		if _, err := p.validator.ValidateAuth(r.Context(), adapter.ValidateAuthRequest{Session: sess.crm}); err != nil && !unsupported(err) {
+		if _, err := p.validator.ValidateAuth(r.Context(), adapter.ValidateAuthRequest{Session: sess.crmSession()}); err != nil && !unsupported(err) {
 			s.fail(w, r, opAuthValidation, sess.claims.Platform, err)
 			return
 		}

@@ -207,7 +207,7 @@ func (s *Server) logMessage(ctx context.Context, day *messageDay, m adapter.Mess
 	if day.logID == "" {
 		var out adapter.CreateMessageLogResult
 		out, err = sess.platform.messenger.CreateMessageLog(ctx, adapter.CreateMessageLogRequest{
-			Session: sess.crm, Contact: day.contact, Conversation: day.conv, Message: m,
+			Session: sess.crmSession(), Contact: day.contact, Conversation: day.conv, Message: m,
 			AdditionalSubmission: day.req.AdditionalSubmission, FaxAccessToken: day.req.LogInfo.RCAccessToken,
 		})
 		if err == nil && out.LogID == "" {
@@ -218,7 +218,7 @@ func (s *Server) logMessage(ctx context.Context, day *messageDay, m adapter.Mess
 		}
 	} else {
 		_, err = sess.platform.messenger.UpdateMessageLog(ctx, adapter.UpdateMessageLogRequest{
-			Session: sess.crm, LogID: day.logID, Contact: day.contact, Conversation: day.conv, Message: m,
+			Session: sess.crmSession(), LogID: day.logID, Contact: day.contact, Conversation: day.conv, Message: m,
 			AdditionalSubmission: day.req.AdditionalSubmission, FaxAccessToken: day.req.LogInfo.RCAccessToken,
 		})
 	}

@@ -41,7 +41,10 @@ import (
 //   - store_unavailable_total{operation}: store calls that failed with
 //     store.ErrUnavailable.
 //   - cache_requests_total{cache,result}: lookups in the server's caches
-//     (contact_match, phone_number, phone_format, user), result hit or miss.
+//     (contact_match, phone_candidates, phone_number, phone_format, user),
+//     result hit or miss. A phone lookup reads phone_candidates first (a
+//     number's expansion with the effective formats); only its misses read
+//     phone_number and phone_format.
 //
 // A nil *Metrics is valid and records nothing, so code paths cost nothing
 // when metrics are off.

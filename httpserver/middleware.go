@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -33,6 +34,10 @@ type reqInfo struct {
 	// parsed again.
 	query    queryValues
 	queryRaw string
+
+	// timed is the adapter-timeout context of a data route (withSession),
+	// kept here so that it comes with the request's one allocation.
+	timed lazyDeadline
 }
 
 type reqInfoKey struct{}
@@ -88,10 +93,14 @@ func saneRequestID(id string) bool {
 	return true
 }
 
-// requestState is what logRequests keeps of a request, in one allocation.
+// requestState is what logRequests keeps of a request, in one allocation:
+// with the request's id as a header value, and room for the server span's
+// closing attributes (requestTracer.finish).
 type requestState struct {
-	ri reqInfo
-	sw statusWriter
+	ri       reqInfo
+	sw       statusWriter
+	idHeader [1]string
+	attrs    [3]attribute.KeyValue
 }
 
 // logRequests assigns the request id and writes one structured line per
@@ -114,13 +123,14 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		st := &requestState{ri: reqInfo{id: id}, sw: statusWriter{ResponseWriter: w}}
 		ri, sw := &st.ri, &st.sw
-		w.Header().Set(RequestIDHeader, id)
+		st.idHeader[0] = id
+		w.Header()[RequestIDHeader] = st.idHeader[:1:1] // canonical; full, so an Add copies
 		ctx := context.WithValue(r.Context(), reqInfoKey{}, ri)
 		if tracer != nil {
 			var span trace.Span
 			ctx, span = tracer.start(ctx, r)
 			defer span.End()
-			defer func() { tracer.finish(span, ri, cmp.Or(sw.status, http.StatusOK)) }()
+			defer func() { tracer.finish(span, ri, cmp.Or(sw.status, http.StatusOK), &st.attrs) }()
 		}
 		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)

@@ -185,7 +185,9 @@ type Server struct {
 	log       *slog.Logger
 	numbers   numberCache
 	formats   formatCache
-	users     userCache
+	// candidates keeps phone lookups' expansions (phoneQuery).
+	candidates candidateCache
+	users      userCache
 	// crmTransport is the base transport of every client that reaches a
 	// CRM, measured when metrics are on.
 	crmTransport http.RoundTripper
@@ -291,12 +293,14 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	}
 	s.numbers.max, s.numbers.maxBytes = 8192, 2<<20
 	s.formats.max, s.formats.maxBytes = 1024, 1<<20
+	s.candidates.max, s.candidates.maxBytes = 8192, 4<<20
 	s.users = userCache{ttl: o.userCacheTTL, now: o.now}
 	s.users.max = 8192
 	if m := o.metrics; m != nil {
 		s.store = measuredStore{Store: cfg.Store, m: m}
 		s.numbers.stats = m.cacheStats("phone_number")
 		s.formats.stats = m.cacheStats("phone_format")
+		s.candidates.stats = m.cacheStats("phone_candidates")
 		s.users.stats = m.cacheStats("user")
 	}
 	s.crmTransport = s.instrumentTransport(o.httpClient.Transport, "", "")

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,10 +29,34 @@ type session struct {
 	user     store.User
 	platform *platform
 	query    queryValues
-	crm      adapter.Session
+	// settings are the user's effective settings as the settings cache
+	// holds them: read, never written. Adapters get a copy (crmSession).
+	settings adapter.Settings
+	// transport carries the user's CRM credentials; crmSession puts a
+	// client over it.
+	transport http.RoundTripper
+	base      *http.Client
+	crmOnce   sync.Once
+	crm       adapter.Session
 	// renew adds the renewed token to a 2xx answer; nil when the token is
 	// not due for renewal.
 	renew *renewWriter
+}
+
+// crmSession is the adapter-facing session of the request, made on first
+// use: a lookup answered from the caches needs none, so it pays for
+// neither the copy of the settings nor the client. Every call returns the
+// same session (adapter calls of one request share it, as they did when it
+// was made up front), from any goroutine.
+func (sess *session) crmSession() adapter.Session {
+	sess.crmOnce.Do(func() {
+		sess.crm = adapter.Session{
+			User:     adapterUser(sess.user),
+			Client:   clientOver(sess.base, sess.transport),
+			Settings: maps.Clone(sess.settings),
+		}
+	})
+	return sess.crm
 }
 
 // noRenewal keeps the answer from carrying a renewed token (logout).
@@ -103,8 +129,13 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 		}
 		ri.platform = claims.Platform
 
-		ctx, cancel := context.WithTimeout(r.Context(), s.opts.adapterTimeout)
-		defer cancel()
+		// The timer starts only if something waits on it: a lookup
+		// answered from the caches calls neither the store nor the
+		// adapter (lazyDeadline).
+		timed := &ri.timed
+		timed.init(r.Context(), time.Now().Add(s.opts.adapterTimeout))
+		defer timed.release()
+		var ctx context.Context = timed
 
 		user, err := s.loadUser(ctx, claims.ID)
 		if err != nil {
@@ -127,7 +158,7 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			s.fail(w, r, operation{name: "loading user", record: "User"}, p.adapter.Platform(), err)
 			return
 		}
-		client, err := s.userClient(ctx, p, user)
+		transport, err := s.userTransport(ctx, p, user)
 		if err != nil {
 			s.fail(w, r, operation{name: "loading credentials", record: "User"}, p.adapter.Platform(), err)
 			return
@@ -151,12 +182,14 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 		}
 		r = r.WithContext(ctx)
 		h(w, r, &session{
-			claims:   claims,
-			user:     user,
-			platform: p,
-			query:    query,
-			crm:      adapter.Session{User: adapterUser(user), Client: client, Settings: settings},
-			renew:    renew,
+			claims:    claims,
+			user:      user,
+			platform:  p,
+			query:     query,
+			settings:  settings,
+			transport: transport,
+			base:      s.opts.httpClient,
+			renew:     renew,
 		})
 	})
 }
@@ -195,11 +228,21 @@ func adapterUser(u store.User) adapter.User {
 // userClient builds the *http.Client an adapter uses for this user: the
 // base client's transport wrapped with the user's credentials.
 func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*http.Client, error) {
+	rt, err := s.userTransport(ctx, p, u)
+	if err != nil {
+		return nil, err
+	}
+	return s.clientOver(rt), nil
+}
+
+// userTransport is the transport of userClient: the base client's
+// transport wrapped with the user's credentials.
+func (s *Server) userTransport(ctx context.Context, p *platform, u store.User) (http.RoundTripper, error) {
 	switch p.auth.Type {
 	case adapter.AuthAPIKey:
 		if len(u.APIKey) > 0 {
 			if rt, ok := s.credentials.lookup(p, u); ok {
-				return s.clientOver(rt), nil
+				return rt, nil
 			}
 		}
 		gen := s.credentials.generation()
@@ -213,12 +256,12 @@ func (s *Server) userClient(ctx context.Context, p *platform, u store.User) (*ht
 		}
 		rt := credential.NewTransport(s.crmTransport, credential.APIKey(key, p.auth.APIKeyScheme))
 		s.credentials.keep(p, u, len(key), rt, gen)
-		return s.clientOver(rt), nil
+		return rt, nil
 	default:
 		if len(u.AccessToken) == 0 && len(u.RefreshToken) == 0 {
 			return nil, fmt.Errorf("%w: no OAuth tokens stored", errSessionGone)
 		}
-		return s.clientWith(p.refresher.Credentials(u.Key)), nil
+		return credential.NewTransport(s.crmTransport, p.refresher.Credentials(u.Key)), nil
 	}
 }
 
@@ -230,7 +273,10 @@ func (s *Server) clientWith(creds credential.Credentials) *http.Client {
 // clientOver is a client of its own (an adapter may change its fields) over
 // a credentialed transport, with the configured base client's settings.
 func (s *Server) clientOver(rt http.RoundTripper) *http.Client {
-	base := s.opts.httpClient
+	return clientOver(s.opts.httpClient, rt)
+}
+
+func clientOver(base *http.Client, rt http.RoundTripper) *http.Client {
 	return &http.Client{
 		Transport:     rt,
 		CheckRedirect: base.CheckRedirect,

@@ -44,7 +44,8 @@ func (s *Server) hashID(x string) string {
 // /userInfoHash) as the client sends it: the rc-account-id header or the
 // rcAccountId query parameter. "" when absent or implausibly long.
 func accountKey(r *http.Request, q queryValues) string {
-	k := strings.TrimSpace(r.Header.Get("rc-account-id"))
+	// The canonical form: Get would allocate one for "rc-account-id".
+	k := strings.TrimSpace(r.Header.Get("Rc-Account-Id"))
 	if k == "" {
 		k = strings.TrimSpace(q.Get("rcAccountId"))
 	}
@@ -255,8 +256,10 @@ func settingsCacheKey(platform, userKey, account string) string {
 	return platform + "\x00" + userKey + "\x00" + account
 }
 
-// effectiveSettings is what the adapter sees in Session.Settings: a copy
-// the adapter may change.
+// effectiveSettings is what the adapter sees in Session.Settings, as the
+// settings cache holds it: the caller reads it and never writes it. An
+// adapter gets a copy of its own (session.crmSession), made only when the
+// request reaches an adapter.
 func (s *Server) effectiveSettings(ctx context.Context, p *platform, userKey, account string) (adapter.Settings, error) {
 	now := s.opts.now()
 	if s.settings.ttl > 0 {
@@ -264,7 +267,7 @@ func (s *Server) effectiveSettings(ctx context.Context, p *platform, userKey, ac
 		var kb [128]byte
 		k := append(append(append(append(append(kb[:0], p.adapter.Platform()...), 0), userKey...), 0), account...)
 		if c, ok := s.settings.getBytes(k); ok && now.Before(c.until) {
-			return maps.Clone(c.settings), nil
+			return c.settings, nil
 		}
 	}
 	key := settingsCacheKey(p.adapter.Platform(), userKey, account)
@@ -276,7 +279,7 @@ func (s *Server) effectiveSettings(ctx context.Context, p *platform, userKey, ac
 	if s.settings.ttl > 0 {
 		s.settings.put(key, cachedSettings{settings: merged, until: now.Add(s.settings.ttl)})
 	}
-	return maps.Clone(merged), nil
+	return merged, nil
 }
 
 // effectiveOverridingFormat is the overridingFormat a contact lookup uses:
@@ -300,7 +303,7 @@ func effectiveOverridingFormat(requested string, settings adapter.Settings) stri
 // getUserSettings is GET /user/settings: the effective settings, {} when
 // none.
 func (s *Server) getUserSettings(w http.ResponseWriter, r *http.Request, sess *session) {
-	writeJSON(w, http.StatusOK, sess.crm.Settings)
+	writeJSON(w, http.StatusOK, sess.settings)
 }
 
 type userSettingsRequest struct {
@@ -460,7 +463,7 @@ func (s *Server) licenseStatus(w http.ResponseWriter, r *http.Request, sess *ses
 		writeJSON(w, http.StatusOK, licenseResponse{IsLicenseValid: true, LicenseStatus: "Basic"})
 		return
 	}
-	st, err := sess.platform.license.LicenseStatus(r.Context(), adapter.LicenseStatusRequest{Session: sess.crm})
+	st, err := sess.platform.license.LicenseStatus(r.Context(), adapter.LicenseStatusRequest{Session: sess.crmSession()})
 	if unsupported(err) {
 		writeJSON(w, http.StatusOK, licenseResponse{IsLicenseValid: true, LicenseStatus: "Basic"})
 		return

@@ -50,10 +50,9 @@ const instrumentationName = "github.com/crmbridge/crmbridge/httpserver"
 type requestTracer struct {
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
-	server trace.SpanStartOption
-	// byMethod holds the start options of each method: made once, not
-	// boxed again per request.
-	byMethod map[string]trace.SpanStartOption
+	// byMethod holds the start options of each method (server kind, the
+	// method attribute): made once, not boxed or gathered per request.
+	byMethod map[string][]trace.SpanStartOption
 }
 
 // newRequestTracer is nil when tracing is off: nothing is made per request.
@@ -64,32 +63,58 @@ func (s *Server) newRequestTracer() *requestTracer {
 	t := &requestTracer{
 		tracer:   s.opts.tracer.Tracer(instrumentationName),
 		prop:     s.propagator(),
-		server:   trace.WithSpanKind(trace.SpanKindServer),
-		byMethod: map[string]trace.SpanStartOption{},
+		byMethod: map[string][]trace.SpanStartOption{},
 	}
+	server := trace.WithSpanKind(trace.SpanKindServer)
 	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "OTHER"} {
-		t.byMethod[m] = trace.WithAttributes(attribute.String("http.request.method", m))
+		t.byMethod[m] = []trace.SpanStartOption{server, trace.WithAttributes(attribute.String("http.request.method", m))}
 	}
 	return t
 }
 
 // start starts the server span of r under ctx.
 func (t *requestTracer) start(ctx context.Context, r *http.Request) (context.Context, trace.Span) {
-	ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
+	ctx = t.prop.Extract(ctx, requestCarrier(r.Header))
 	// Named by the method until the mux has matched; the raw URL holds
 	// the JWT and the phone number.
 	method := knownMethod(r.Method)
-	return t.tracer.Start(ctx, method, t.server, t.byMethod[method])
+	return t.tracer.Start(ctx, method, t.byMethod[method]...)
 }
+
+// requestCarrier is propagation.HeaderCarrier for reading a request's
+// trace context, finding the W3C headers by their canonical names:
+// http.Header.Get makes a canonical copy of a lower-case name such as
+// "traceparent" on every call.
+type requestCarrier http.Header
+
+func (c requestCarrier) Get(key string) string {
+	var v []string
+	switch key {
+	case "traceparent":
+		v = c["Traceparent"]
+	case "tracestate":
+		v = c["Tracestate"]
+	default:
+		return http.Header(c).Get(key)
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+func (c requestCarrier) Set(key, value string) { http.Header(c).Set(key, value) }
+
+func (c requestCarrier) Keys() []string { return propagation.HeaderCarrier(c).Keys() }
 
 // finish adds what is known only once the request was served, in one call:
 // each SetAttributes of the SDK de-duplicates the span's attributes again.
 // The caller ends the span.
-func (t *requestTracer) finish(span trace.Span, ri *reqInfo, status int) {
-	attrs := [3]attribute.KeyValue{
-		attribute.Int("http.response.status_code", status),
-		attribute.String("crmbridge.request_id", ri.id),
-	}
+// attrs is room for them that the caller keeps with the request (the SDK
+// copies them): an array of finish's own would escape, one per request.
+func (t *requestTracer) finish(span trace.Span, ri *reqInfo, status int, attrs *[3]attribute.KeyValue) {
+	attrs[0] = attribute.Int("http.response.status_code", status)
+	attrs[1] = attribute.String("crmbridge.request_id", ri.id)
 	n := 2
 	if ri.route != "" {
 		span.SetName(ri.route)
