@@ -29,6 +29,9 @@ type credentialCache struct {
 	// is not kept after it (see userCache).
 	gen atomic.Uint64
 	boundedMap[cachedCredential]
+	// beforePut, when set (tests only), runs between keep's generation
+	// check and its store: where a forget can come in.
+	beforePut func()
 }
 
 type cachedCredential struct {
@@ -58,12 +61,23 @@ func (c *credentialCache) generation() uint64 { return c.gen.Load() }
 
 // keep stores rt, made from u's sealed API key (plainLen bytes once
 // opened) when the generation was gen, unless a forget happened since.
+//
+// A forget may come in between the check and the store: the generation is
+// checked again after storing, and the entry dropped if one did. (forget
+// moves the generation before it removes, so either it removes what keep
+// stored, or keep sees the new generation and removes it itself.)
 func (c *credentialCache) keep(p *platform, u store.User, plainLen int, rt http.RoundTripper, gen uint64) {
 	if c.gen.Load() != gen {
 		return
 	}
+	if c.beforePut != nil {
+		c.beforePut()
+	}
 	c.putSized(u.Key, cachedCredential{platform: p, sealed: bytes.Clone(u.APIKey), rt: rt},
 		len(u.APIKey)+plainLen+credentialOverhead)
+	if c.gen.Load() != gen {
+		c.remove(u.Key)
+	}
 }
 
 // forget drops a user's entry: at login and logout, and whenever this
