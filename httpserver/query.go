@@ -98,7 +98,6 @@ func (q queryValues) invalidParam() string {
 // empty.
 const unnamedParam = "(unnamed parameter)"
 
-
 // rawQueryClean reports, without parsing raw, that no parameter readQuery
 // makes of it can hold a NUL byte or invalid UTF-8 (invalidParam would
 // find none): raw itself is valid UTF-8 without NUL bytes and each of its
