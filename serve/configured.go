@@ -67,7 +67,7 @@ type OAuthClient struct {
 // configured.
 //
 //	serve.OAuthAdapter("Pipedrive", "PIPEDRIVE", func(c serve.OAuthClient, log *slog.Logger) (adapter.Adapter, error) {
-//		return pipedrive.New(pipedrive.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURL}, pipedrive.WithLogger(log))
+//		return pipedrive.New(pipedrive.Config{OAuth: auth.Provider{ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURL}}, pipedrive.WithLogger(log))
 //	})
 func OAuthAdapter(name, envPrefix string, newAdapter func(OAuthClient, *slog.Logger) (adapter.Adapter, error)) Configured {
 	flag := strings.ToLower(strings.ReplaceAll(envPrefix, "_", "-"))

@@ -3,6 +3,7 @@ package hubspot_test
 import (
 	"context"
 	"fmt"
+	"github.com/crmbridge/crmbridge/auth"
 	"strconv"
 	"testing"
 
@@ -15,13 +16,15 @@ const redirectURL = "https://app.example/oauth-callback"
 
 func testConfig(fake *fakehubspot.Server) hubspot.Config {
 	return hubspot.Config{
-		ClientID:     fakehubspot.DefaultClientID,
-		ClientSecret: fakehubspot.DefaultClientSecret,
-		RedirectURL:  redirectURL,
-		AuthURL:      fake.AuthURL(),
-		TokenURL:     fake.TokenURL(),
-		RevokeURL:    fake.RevokeURL(),
-		APIBase:      fake.URL(),
+		OAuth: auth.Provider{
+			ClientID:     fakehubspot.DefaultClientID,
+			ClientSecret: fakehubspot.DefaultClientSecret,
+			RedirectURL:  redirectURL,
+			AuthURL:      fake.AuthURL(),
+			TokenURL:     fake.TokenURL(),
+			RevokeURL:    fake.RevokeURL(),
+		},
+		APIBase: fake.URL(),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/hubspot"
 )
 
@@ -14,7 +15,7 @@ import (
 // drops out without a compile error, and a new one changes what the client
 // is offered.
 func TestCapabilities(t *testing.T) {
-	a, err := hubspot.New(hubspot.Config{ClientID: "id", ClientSecret: "secret", RedirectURL: "https://app.example/cb"})
+	a, err := hubspot.New(hubspot.Config{OAuth: auth.Provider{ClientID: "id", ClientSecret: "secret", RedirectURL: "https://app.example/cb"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,9 +26,9 @@
 // (association type 202). Contacts can be created and searched by name, and
 // ListCRMUsers lists the account's users for the admin user mapping.
 //
-//	a, err := hubspot.New(hubspot.Config{
+//	a, err := hubspot.New(hubspot.Config{OAuth: auth.Provider{
 //		ClientID:     os.Getenv("HUBSPOT_CLIENT_ID"),
 //		ClientSecret: os.Getenv("HUBSPOT_CLIENT_SECRET"),
 //		RedirectURL:  "https://bridge.example.com/oauth-callback",
-//	})
+//	}})
 package hubspot

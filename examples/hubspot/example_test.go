@@ -23,13 +23,15 @@ func Example() {
 	fake.AddContact(map[string]string{"firstname": "Alan", "lastname": "Turing", "phone": "650.555.1212"})
 
 	hs, err := hubspot.New(hubspot.Config{
-		ClientID:     fakehubspot.DefaultClientID,
-		ClientSecret: fakehubspot.DefaultClientSecret,
-		RedirectURL:  "https://bridge.example/oauth-callback",
-		AuthURL:      fake.AuthURL(),
-		TokenURL:     fake.TokenURL(),
-		RevokeURL:    fake.RevokeURL(),
-		APIBase:      fake.URL(),
+		OAuth: auth.Provider{
+			ClientID:     fakehubspot.DefaultClientID,
+			ClientSecret: fakehubspot.DefaultClientSecret,
+			RedirectURL:  "https://bridge.example/oauth-callback",
+			AuthURL:      fake.AuthURL(),
+			TokenURL:     fake.TokenURL(),
+			RevokeURL:    fake.RevokeURL(),
+		},
+		APIBase: fake.URL(),
 	})
 	if err != nil {
 		panic(err)

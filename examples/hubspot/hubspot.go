@@ -34,14 +34,16 @@ var ErrConfig = errors.New("hubspot: invalid config")
 
 // Config is this application's registration with HubSpot.
 type Config struct {
-	// ClientID, ClientSecret and RedirectURL are the app's OAuth
-	// credentials from HubSpot's developer account; all three required.
-	ClientID, ClientSecret, RedirectURL string
-	// AuthURL, TokenURL, RevokeURL and APIBase are HubSpot's; the Default*
-	// constants when empty. Tests point them at a fake.
-	AuthURL, TokenURL, RevokeURL, APIBase string
-	// Scopes are requested at authorization; DefaultScopes when nil.
-	Scopes []string
+	// OAuth is the app's OAuth registration. ClientID, ClientSecret and
+	// RedirectURL, from HubSpot's developer account, are required.
+	// AuthURL, TokenURL and RevokeURL are the Default* constants when
+	// empty (tests point them at a fake); Scopes are DefaultScopes when
+	// nil. AuthStyle is ignored: HubSpot takes the client credentials in
+	// the form body.
+	OAuth auth.Provider
+	// APIBase is HubSpot's API; DefaultAPIBase when empty. Tests point it
+	// at a fake.
+	APIBase string
 }
 
 // Option configures an Adapter.
@@ -71,14 +73,15 @@ type Adapter struct {
 
 // New returns an Adapter for cfg.
 func New(cfg Config, opts ...Option) (*Adapter, error) {
-	cfg.AuthURL = cmp.Or(cfg.AuthURL, DefaultAuthURL)
-	cfg.TokenURL = cmp.Or(cfg.TokenURL, DefaultTokenURL)
-	cfg.RevokeURL = cmp.Or(cfg.RevokeURL, DefaultRevokeURL)
+	cfg.OAuth.AuthURL = cmp.Or(cfg.OAuth.AuthURL, DefaultAuthURL)
+	cfg.OAuth.TokenURL = cmp.Or(cfg.OAuth.TokenURL, DefaultTokenURL)
+	cfg.OAuth.RevokeURL = cmp.Or(cfg.OAuth.RevokeURL, DefaultRevokeURL)
+	cfg.OAuth.AuthStyle = auth.AuthInBody
 	cfg.APIBase = strings.TrimRight(cmp.Or(cfg.APIBase, DefaultAPIBase), "/")
-	if cfg.Scopes == nil {
-		cfg.Scopes = DefaultScopes
+	if cfg.OAuth.Scopes == nil {
+		cfg.OAuth.Scopes = DefaultScopes
 	}
-	cfg.Scopes = slices.Clone(cfg.Scopes)
+	cfg.OAuth.Scopes = slices.Clone(cfg.OAuth.Scopes)
 	if u, err := url.Parse(cfg.APIBase); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("%w: APIBase is not an absolute http(s) URL", ErrConfig)
 	}
@@ -109,19 +112,9 @@ func (a *Adapter) Platform() string { return Platform }
 // refreshes the 30-minute access tokens at TokenURL and revokes the
 // refresh token at RevokeURL when the user disconnects.
 func (a *Adapter) Auth() adapter.AuthConfig {
-	return adapter.AuthConfig{
-		Type: adapter.AuthOAuth,
-		OAuth: &auth.Provider{
-			AuthURL:      a.cfg.AuthURL,
-			TokenURL:     a.cfg.TokenURL,
-			RevokeURL:    a.cfg.RevokeURL,
-			ClientID:     a.cfg.ClientID,
-			ClientSecret: a.cfg.ClientSecret,
-			RedirectURL:  a.cfg.RedirectURL,
-			Scopes:       slices.Clone(a.cfg.Scopes),
-			AuthStyle:    auth.AuthInBody,
-		},
-	}
+	p := a.cfg.OAuth
+	p.Scopes = slices.Clone(p.Scopes)
+	return adapter.AuthConfig{Type: adapter.AuthOAuth, OAuth: &p}
 }
 
 // Manifest returns the HubSpot block of the client's manifest: OAuth login

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crmbridge/crmbridge/adapter"
+	"github.com/crmbridge/crmbridge/auth"
 	"github.com/crmbridge/crmbridge/examples/hubspot"
 	"github.com/crmbridge/crmbridge/examples/hubspot/fakehubspot"
 	"github.com/crmbridge/crmbridge/examples/pipedrive"
@@ -140,10 +141,10 @@ func pipedriveStack(t testing.TB, mode string) *stack {
 	t.Cleanup(fake.Close)
 	fake.AddUser(fakepipedrive.User{Name: "Ada", Email: "ada@example.com", Timezone: "UTC"})
 	id := fake.AddPerson(fakepipedrive.Person{Name: "Alan", Phones: []string{"650.555.1212"}})
-	a, err := pipedrive.New(pipedrive.Config{
+	a, err := pipedrive.New(pipedrive.Config{OAuth: auth.Provider{
 		ClientID: fakepipedrive.DefaultClientID, ClientSecret: fakepipedrive.DefaultClientSecret, RedirectURL: redirectURL,
 		AuthURL: fake.AuthURL(), TokenURL: fake.TokenURL(), RevokeURL: fake.RevokeURL(),
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

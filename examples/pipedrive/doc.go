@@ -46,11 +46,11 @@
 //
 // The smallest use:
 //
-//	pd, err := pipedrive.New(pipedrive.Config{
+//	pd, err := pipedrive.New(pipedrive.Config{OAuth: auth.Provider{
 //		ClientID:     clientID,
 //		ClientSecret: clientSecret,
 //		RedirectURL:  "https://bridge.example.com/oauth-callback",
-//	})
+//	}})
 //	if err != nil {
 //		return err
 //	}

@@ -23,14 +23,14 @@ func Example() {
 	pid := fake.AddPerson(fakepipedrive.Person{Name: "Alan Turing", Phones: []string{"(650) 555-1212"}})
 	fake.AddDeal(fakepipedrive.Deal{Title: "Enigma", PersonID: pid})
 
-	pd, err := pipedrive.New(pipedrive.Config{
+	pd, err := pipedrive.New(pipedrive.Config{OAuth: auth.Provider{
 		ClientID:     fakepipedrive.DefaultClientID,
 		ClientSecret: fakepipedrive.DefaultClientSecret,
 		RedirectURL:  "https://bridge.example/oauth-callback",
 		AuthURL:      fake.AuthURL(),
 		TokenURL:     fake.TokenURL(),
 		RevokeURL:    fake.RevokeURL(),
-	})
+	}})
 	if err != nil {
 		panic(err)
 	}
@@ -91,13 +91,13 @@ func ExampleAdapter_Auth() {
 	uid := fake.AddUser(fakepipedrive.User{Name: "Ada"})
 	_, refresh := fake.IssueToken(uid)
 
-	pd, err := pipedrive.New(pipedrive.Config{
+	pd, err := pipedrive.New(pipedrive.Config{OAuth: auth.Provider{
 		ClientID:     fakepipedrive.DefaultClientID,
 		ClientSecret: fakepipedrive.DefaultClientSecret,
 		RedirectURL:  "https://bridge.example/oauth-callback",
 		TokenURL:     fake.TokenURL(),
 		RevokeURL:    fake.RevokeURL(),
-	})
+	}})
 	if err != nil {
 		panic(err)
 	}

@@ -29,14 +29,14 @@ type env struct {
 }
 
 func testConfig(fake *fakepipedrive.Server) pipedrive.Config {
-	return pipedrive.Config{
+	return pipedrive.Config{OAuth: auth.Provider{
 		ClientID:     fakepipedrive.DefaultClientID,
 		ClientSecret: fakepipedrive.DefaultClientSecret,
 		RedirectURL:  redirectURL,
 		AuthURL:      fake.AuthURL(),
 		TokenURL:     fake.TokenURL(),
 		RevokeURL:    fake.RevokeURL(),
-	}
+	}}
 }
 
 // newEnv starts a fake, adds a user, gives it a token and logs it in

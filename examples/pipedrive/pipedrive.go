@@ -32,16 +32,15 @@ var ErrConfig = errors.New("pipedrive: invalid config")
 
 // Config is this application's registration with Pipedrive.
 type Config struct {
-	// ClientID, ClientSecret and RedirectURL are the app's OAuth
-	// credentials from Pipedrive's Developer Hub; all three are required.
-	ClientID, ClientSecret, RedirectURL string
-	// AuthURL, TokenURL and RevokeURL are Pipedrive's OAuth endpoints; the
-	// Default* constants when empty. Tests point them at a fake. The
-	// server revokes a disconnecting user's refresh token at RevokeURL.
-	AuthURL, TokenURL, RevokeURL string
-	// Scopes are shown in the client's manifest. Pipedrive grants the
-	// scopes chosen at app registration, whatever the app asks for.
-	Scopes []string
+	// OAuth is the app's OAuth registration. ClientID, ClientSecret and
+	// RedirectURL, from Pipedrive's Developer Hub, are required. AuthURL,
+	// TokenURL and RevokeURL are Pipedrive's OAuth endpoints, the Default*
+	// constants when empty (tests point them at a fake); the server
+	// revokes a disconnecting user's refresh token at RevokeURL. Scopes
+	// are shown in the client's manifest: Pipedrive grants the scopes
+	// chosen at app registration, whatever the app asks for. AuthStyle is
+	// ignored: Pipedrive takes the client credentials by HTTP Basic.
+	OAuth auth.Provider
 }
 
 // Option configures an Adapter.
@@ -74,10 +73,11 @@ type Adapter struct {
 
 // New returns an Adapter for cfg.
 func New(cfg Config, opts ...Option) (*Adapter, error) {
-	cfg.AuthURL = cmp.Or(cfg.AuthURL, DefaultAuthURL)
-	cfg.TokenURL = cmp.Or(cfg.TokenURL, DefaultTokenURL)
-	cfg.RevokeURL = cmp.Or(cfg.RevokeURL, DefaultRevokeURL)
-	cfg.Scopes = slices.Clone(cfg.Scopes)
+	cfg.OAuth.AuthURL = cmp.Or(cfg.OAuth.AuthURL, DefaultAuthURL)
+	cfg.OAuth.TokenURL = cmp.Or(cfg.OAuth.TokenURL, DefaultTokenURL)
+	cfg.OAuth.RevokeURL = cmp.Or(cfg.OAuth.RevokeURL, DefaultRevokeURL)
+	cfg.OAuth.AuthStyle = auth.AuthInHeader
+	cfg.OAuth.Scopes = slices.Clone(cfg.OAuth.Scopes)
 	a := &Adapter{
 		cfg:         cfg,
 		log:         slog.New(slog.DiscardHandler),
@@ -113,19 +113,9 @@ func (a *Adapter) Platform() string { return Platform }
 // server refreshes tokens at TokenURL and, when a user disconnects, revokes
 // the user's refresh token at RevokeURL.
 func (a *Adapter) Auth() adapter.AuthConfig {
-	return adapter.AuthConfig{
-		Type: adapter.AuthOAuth,
-		OAuth: &auth.Provider{
-			AuthURL:      a.cfg.AuthURL,
-			TokenURL:     a.cfg.TokenURL,
-			RevokeURL:    a.cfg.RevokeURL,
-			ClientID:     a.cfg.ClientID,
-			ClientSecret: a.cfg.ClientSecret,
-			RedirectURL:  a.cfg.RedirectURL,
-			Scopes:       slices.Clone(a.cfg.Scopes),
-			AuthStyle:    auth.AuthInHeader,
-		},
-	}
+	p := a.cfg.OAuth
+	p.Scopes = slices.Clone(p.Scopes)
+	return adapter.AuthConfig{Type: adapter.AuthOAuth, OAuth: &p}
 }
 
 // Manifest returns the Pipedrive block of the client's manifest: OAuth

@@ -20,17 +20,17 @@ import (
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	t.Parallel()
-	good := pipedrive.Config{ClientID: "id", ClientSecret: "secret", RedirectURL: "https://app.example/cb"}
+	good := pipedrive.Config{OAuth: auth.Provider{ClientID: "id", ClientSecret: "secret", RedirectURL: "https://app.example/cb"}}
 	tests := []struct {
 		name   string
 		change func(*pipedrive.Config)
 		opts   []pipedrive.Option
 	}{
-		{"no client id", func(c *pipedrive.Config) { c.ClientID = "" }, nil},
-		{"no client secret", func(c *pipedrive.Config) { c.ClientSecret = "" }, nil},
-		{"no redirect", func(c *pipedrive.Config) { c.RedirectURL = "" }, nil},
-		{"relative token url", func(c *pipedrive.Config) { c.TokenURL = "/oauth/token" }, nil},
-		{"ftp revoke url", func(c *pipedrive.Config) { c.RevokeURL = "ftp://oauth.example/revoke" }, nil},
+		{"no client id", func(c *pipedrive.Config) { c.OAuth.ClientID = "" }, nil},
+		{"no client secret", func(c *pipedrive.Config) { c.OAuth.ClientSecret = "" }, nil},
+		{"no redirect", func(c *pipedrive.Config) { c.OAuth.RedirectURL = "" }, nil},
+		{"relative token url", func(c *pipedrive.Config) { c.OAuth.TokenURL = "/oauth/token" }, nil},
+		{"ftp revoke url", func(c *pipedrive.Config) { c.OAuth.RevokeURL = "ftp://oauth.example/revoke" }, nil},
 		{"zero concurrency", func(*pipedrive.Config) {}, []pipedrive.Option{pipedrive.WithLookupConcurrency(0)}},
 		{"nil logger", func(*pipedrive.Config) {}, []pipedrive.Option{pipedrive.WithLogger(nil)}},
 	}
@@ -50,10 +50,11 @@ func TestNewRejectsBadConfig(t *testing.T) {
 
 func TestAuthAndManifest(t *testing.T) {
 	t.Parallel()
-	a, err := pipedrive.New(pipedrive.Config{
+	a, err := pipedrive.New(pipedrive.Config{OAuth: auth.Provider{
 		ClientID: "cid", ClientSecret: "top-secret", RedirectURL: "https://app.example/cb",
-		Scopes: []string{"base", "contacts:full"},
-	})
+		Scopes:    []string{"base", "contacts:full"},
+		AuthStyle: auth.AuthInBody, // ignored: Pipedrive takes HTTP Basic
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

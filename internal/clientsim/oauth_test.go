@@ -27,10 +27,10 @@ func TestOAuthLogin(t *testing.T) {
 	fake := fakepipedrive.New()
 	t.Cleanup(fake.Close)
 	const redirect = "https://app.example/oauth-callback"
-	a, err := pipedrive.New(pipedrive.Config{
+	a, err := pipedrive.New(pipedrive.Config{OAuth: auth.Provider{
 		ClientID: fakepipedrive.DefaultClientID, ClientSecret: fakepipedrive.DefaultClientSecret,
 		RedirectURL: redirect, AuthURL: fake.AuthURL(), TokenURL: fake.TokenURL(), RevokeURL: fake.RevokeURL(),
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,17 +27,19 @@ import (
 //
 // Its reservation methods (ReserveCallLog, ConfirmCallLog, ReleaseCallLog,
 // ReserveMessage, ConfirmMessage, ReleaseMessage) and settings methods
-// (UserSettings, PutUserSettings, AdminSettings, PutAdminSettings) are
-// those of [store.Store]. Concurrent reservations of one slot from any
-// number of processes elect exactly one winner; a pending slot whose lease
-// has run out on the database clock is taken over by exactly one caller; a
-// negative lease counts as zero.
+// (UserSettings, PutUserSettings, AdminSettings, PutAdminSettings,
+// PutCachedNote, CachedNote) are those of [store.Store]. Concurrent
+// reservations of one slot from any number of processes elect exactly one
+// winner; a pending slot whose lease has run out on the database clock is
+// taken over by exactly one caller; a negative lease counts as zero.
 type Store struct {
-	// sharedSlots and sharedSettings are the reservation and settings
-	// methods of store.Store on this store's tables, embedded unexported
-	// so that callers see the methods but cannot reach the statements.
+	// sharedSlots, sharedSettings and sharedNotes are the reservation,
+	// settings and cached-note methods of store.Store on this store's
+	// tables, embedded unexported so that callers see the methods but
+	// cannot reach the statements.
 	sharedSlots
 	sharedSettings
+	sharedNotes
 
 	pool   *pgxpool.Pool // every statement except Lock
 	locks  *pgxpool.Pool // connections that hold advisory locks
@@ -151,6 +153,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s := &Store{log: o.log}
 	s.sharedSlots = sharedSlots{CallLogs: newSlot(s, sqlstore.CallLogTable), Messages: newSlot(s, sqlstore.MessageTable)}
 	s.sharedSettings = sharedSettings{Conn: conn{s}, User: dialect.Doc(sqlstore.UserSettingsTable), Admin: dialect.Doc(sqlstore.AdminSettingsTable)}
+	s.sharedNotes = sharedNotes{Conn: conn{s}, SQL: dialect.Notes("OFFSET"), Name: "store/postgres", Time: func(t time.Time) any { return t }}
 	s.closing, s.stopClosing = context.WithCancel(context.Background())
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		s.stopClosing()
@@ -319,8 +322,49 @@ func (c conn) Exec(ctx context.Context, op, q string, args ...any) error {
 
 func (c conn) Stamp() []any { return nil }
 
+func (c conn) Refuse(op string) error {
+	if c.s.closed.Load() {
+		return errClosed(op)
+	}
+	return nil
+}
+
+func (c conn) Begin(ctx context.Context, op string) (sqlstore.Tx, error) {
+	tx, err := c.s.pool.Begin(ctx)
+	if err != nil {
+		return nil, c.s.fail(op, err)
+	}
+	return pgTx{s: c.s, op: op, tx: tx, ctx: context.WithoutCancel(ctx)}, nil
+}
+
+// pgTx is a transaction of the shared statements (sqlstore.Tx); it rolls
+// back even when the caller's context is done.
+type pgTx struct {
+	s   *Store
+	op  string
+	tx  pgx.Tx
+	ctx context.Context
+}
+
+func (t pgTx) Exec(ctx context.Context, q string, args ...any) error {
+	if _, err := t.tx.Exec(ctx, q, args...); err != nil {
+		return t.s.fail(t.op, err)
+	}
+	return nil
+}
+
+func (t pgTx) Commit() error {
+	if err := t.tx.Commit(t.ctx); err != nil {
+		return t.s.fail(t.op, err)
+	}
+	return nil
+}
+
+func (t pgTx) Rollback() { t.tx.Rollback(t.ctx) }
+
 // Aliases give the embedded shared code unexported field names.
 type (
 	sharedSlots    = sqlstore.Slots
 	sharedSettings = sqlstore.Settings
+	sharedNotes    = sqlstore.Notes
 )

@@ -33,15 +33,18 @@ const maxOpenConns = 8
 //
 // Its reservation methods (ReserveCallLog, ConfirmCallLog, ReleaseCallLog,
 // ReserveMessage, ConfirmMessage, ReleaseMessage) and settings methods
-// (UserSettings, PutUserSettings, AdminSettings, PutAdminSettings) are
-// those of [store.Store]; a reservation is one atomic statement, its lease
-// measured on the store's clock ([WithClock]).
+// (UserSettings, PutUserSettings, AdminSettings, PutAdminSettings,
+// PutCachedNote, CachedNote) are those of [store.Store]; a reservation is
+// one atomic statement, its lease measured on the store's clock
+// ([WithClock]).
 type Store struct {
-	// sharedSlots and sharedSettings are the reservation and settings
-	// methods of store.Store on this store's tables, embedded unexported
-	// so that callers see the methods but cannot reach the statements.
+	// sharedSlots, sharedSettings and sharedNotes are the reservation,
+	// settings and cached-note methods of store.Store on this store's
+	// tables, embedded unexported so that callers see the methods but
+	// cannot reach the statements.
 	sharedSlots
 	sharedSettings
+	sharedNotes
 
 	db     *sql.DB
 	log    *slog.Logger
@@ -162,6 +165,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s := &Store{db: db, log: o.log, now: o.now}
 	s.sharedSlots = sharedSlots{CallLogs: newSlot(s, sqlstore.CallLogTable), Messages: newSlot(s, sqlstore.MessageTable)}
 	s.sharedSettings = sharedSettings{Conn: conn{s}, User: dialect.Doc(sqlstore.UserSettingsTable), Admin: dialect.Doc(sqlstore.AdminSettingsTable)}
+	s.sharedNotes = sharedNotes{Conn: conn{s}, SQL: dialect.Notes("LIMIT -1 OFFSET"), Name: "store/sqlite", Time: func(t time.Time) any { return t.UnixMicro() }}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store/sqlite: open: %w: %w", store.ErrUnavailable, err)
@@ -251,4 +255,5 @@ var errStoreClosed = errors.New("store closed")
 type (
 	sharedSlots    = sqlstore.Slots
 	sharedSettings = sqlstore.Settings
+	sharedNotes    = sqlstore.Notes
 )

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+
+	"github.com/crmbridge/crmbridge/store/internal/sqlstore"
 )
 
 // stmts prepares each query once per Store; database/sql then keeps a
@@ -104,3 +106,40 @@ func (c conn) Exec(ctx context.Context, op, q string, args ...any) error {
 }
 
 func (c conn) Stamp() []any { return []any{c.s.now().UnixMicro()} }
+
+func (c conn) Refuse(op string) error {
+	if c.s.closed.Load() {
+		return unavailable(op, errStoreClosed)
+	}
+	return nil
+}
+
+func (c conn) Begin(ctx context.Context, op string) (sqlstore.Tx, error) {
+	tx, err := c.s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	return sqlTx{op: op, tx: tx}, nil
+}
+
+// sqlTx is a transaction of the shared statements (sqlstore.Tx).
+type sqlTx struct {
+	op string
+	tx *sql.Tx
+}
+
+func (t sqlTx) Exec(ctx context.Context, q string, args ...any) error {
+	if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
+		return unavailable(t.op, err)
+	}
+	return nil
+}
+
+func (t sqlTx) Commit() error {
+	if err := t.tx.Commit(); err != nil {
+		return unavailable(t.op, err)
+	}
+	return nil
+}
+
+func (t sqlTx) Rollback() { t.tx.Rollback() }

@@ -90,9 +90,8 @@ func testEveryMethodAfterClose(t *testing.T, newStore func(t *testing.T) store.S
 //   - an empty id is an error and records nothing.
 func testConfirm(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps) {
 	run(t, "KeepsFirstID", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
+		s := o.newReserved(t, newStore)
 		ctx := t.Context()
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		time.Sleep(expireSleep)
 		o.wantReserve(t, s, userA, "id-1", tinyLease, store.Reservation{Won: true, TakenOver: true})
 		must(t, "Confirm by the new holder", o.confirm(s, ctx, userA, "id-1", "crm-new"))
@@ -100,9 +99,8 @@ func testConfirm(t *testing.T, newStore func(t *testing.T) store.Store, o slotOp
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-new"))
 	})
 	run(t, "AfterRelease", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
+		s := o.newReserved(t, newStore)
 		ctx := t.Context()
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		must(t, "Release", o.release(s, ctx, userA, "id-1"))
 		must(t, "Confirm after Release", o.confirm(s, ctx, userA, "id-1", "crm-1"))
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
@@ -113,8 +111,7 @@ func testConfirm(t *testing.T, newStore func(t *testing.T) store.Store, o slotOp
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
 	})
 	run(t, "EmptyID", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
+		s := o.newReserved(t, newStore)
 		if err := o.confirm(s, t.Context(), userA, "id-1", ""); err == nil {
 			t.Errorf("Confirm with an empty id: no error")
 		}

@@ -51,7 +51,16 @@ func (o slotOps) wantReserve(t *testing.T, s store.Store, userKey, id string, le
 	}
 }
 
-// newUserStore returns a fresh store holding one user.
+// newReserved returns a fresh store holding userA, who has just reserved
+// the slot "id-1" (won, pending).
+func (o slotOps) newReserved(t *testing.T, newStore func(t *testing.T) store.Store) store.Store {
+	t.Helper()
+	s := newUserStore(t, newStore, userA)
+	o.wantReserve(t, s, userA, "id-1", longLease, won)
+	return s
+}
+
+// newUserStore returns a fresh store holding sampleUser(k) for each of keys.
 func newUserStore(t *testing.T, newStore func(t *testing.T) store.Store, keys ...string) store.Store {
 	t.Helper()
 	s := newStore(t)
@@ -70,25 +79,22 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 	})
 
 	run(t, "ReservePendingLoses", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
+		s := o.newReserved(t, newStore)
 		o.wantReserve(t, s, userA, "id-1", longLease, pending)
 		o.wantReserve(t, s, userA, "id-1", longLease, pending)
 	})
 
 	run(t, "ReserveConfirmedReturnsLogID", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
+		s := o.newReserved(t, newStore)
 		ctx := t.Context()
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		must(t, "Confirm", o.confirm(s, ctx, userA, "id-1", "crm-1"))
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
 	})
 
 	run(t, "ReleasePendingFreesSlot", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
+		s := o.newReserved(t, newStore)
 		ctx := t.Context()
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		must(t, "Release", o.release(s, ctx, userA, "id-1"))
 		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		must(t, "Confirm", o.confirm(s, ctx, userA, "id-1", "crm-2"))
@@ -96,9 +102,8 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 	})
 
 	run(t, "ReleaseConfirmedDoesNothing", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
+		s := o.newReserved(t, newStore)
 		ctx := t.Context()
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		must(t, "Confirm", o.confirm(s, ctx, userA, "id-1", "crm-1"))
 		must(t, "Release", o.release(s, ctx, userA, "id-1"))
 		o.wantReserve(t, s, userA, "id-1", longLease, confirmed("crm-1"))
@@ -111,9 +116,8 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 	})
 
 	run(t, "ExpiredPendingIsTakenOver", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
+		s := o.newReserved(t, newStore)
 		ctx := t.Context()
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		// Not a timing threshold: any time past the 1ms lease will do.
 		time.Sleep(expireSleep)
 		o.wantReserve(t, s, userA, "id-1", tinyLease, store.Reservation{Won: true, TakenOver: true})
@@ -124,8 +128,7 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 	})
 
 	run(t, "ReserveAfterReleaseIsNoTakeover", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
+		s := o.newReserved(t, newStore)
 		time.Sleep(expireSleep)
 		o.wantReserve(t, s, userA, "id-1", tinyLease, store.Reservation{Won: true, TakenOver: true})
 		must(t, "Release", o.release(s, t.Context(), userA, "id-1"))
@@ -134,17 +137,15 @@ func testSlots(t *testing.T, newStore func(t *testing.T) store.Store, o slotOps)
 	})
 
 	run(t, "ConfirmedIsNeverTakenOver", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
+		s := o.newReserved(t, newStore)
 		must(t, "Confirm", o.confirm(s, t.Context(), userA, "id-1", "crm-1"))
 		time.Sleep(expireSleep)
 		o.wantReserve(t, s, userA, "id-1", tinyLease, confirmed("crm-1"))
 	})
 
 	run(t, "SlotsAreIndependent", func(t *testing.T) {
-		s := newUserStore(t, newStore, userA)
+		s := o.newReserved(t, newStore)
 		ctx := t.Context()
-		o.wantReserve(t, s, userA, "id-1", longLease, won)
 		o.wantReserve(t, s, userA, "id-2", longLease, won)
 		must(t, "Confirm", o.confirm(s, ctx, userA, "id-1", "crm-1"))
 		must(t, "Release", o.release(s, ctx, userA, "id-2"))

@@ -115,10 +115,9 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 	})
 
 	run(t, "UpsertReplacesAndKeepsCreatedAt", func(t *testing.T) {
-		s := newStore(t)
+		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
-		first := sampleUser("1-testCRM")
-		must(t, "UpsertUser", s.UpsertUser(ctx, first))
+		first := sampleUser(userA)
 		before, err := s.GetUser(ctx, first.Key)
 		must(t, "GetUser", err)
 
@@ -144,19 +143,13 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		checkNils(t, second, got)
 		checkStamps(t, got)
-		if !got.CreatedAt.Equal(before.CreatedAt) {
-			t.Errorf("CreatedAt = %v after the second upsert, want the first one %v", got.CreatedAt, before.CreatedAt)
-		}
-		if got.UpdatedAt.Before(before.UpdatedAt) {
-			t.Errorf("UpdatedAt went back from %v to %v", before.UpdatedAt, got.UpdatedAt)
-		}
+		checkRewritten(t, "the second UpsertUser", before, got)
 	})
 
 	run(t, "UpsertKeepsMappings", func(t *testing.T) {
-		s := newStore(t)
+		s := newUserStore(t, newStore, userA)
 		ctx := t.Context()
-		u := sampleUser("1-testCRM")
-		must(t, "UpsertUser", s.UpsertUser(ctx, u))
+		u := sampleUser(userA)
 		seedMappings(t, s, u.Key)
 		must(t, "UpsertUser again", s.UpsertUser(ctx, u))
 		checkMappings(t, s, u.Key, true)
@@ -176,12 +169,9 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 			{"Cleared", store.Tokens{}},
 		} {
 			run(t, tc.name, func(t *testing.T) {
-				s := newStore(t)
+				s := newUserStore(t, newStore, userA, userB)
 				ctx := t.Context()
-				u := sampleUser("1-testCRM")
-				other := sampleUser("2-testCRM")
-				must(t, "UpsertUser", s.UpsertUser(ctx, u))
-				must(t, "UpsertUser", s.UpsertUser(ctx, other))
+				u, other := sampleUser(userA), sampleUser(userB)
 				before, err := s.GetUser(ctx, u.Key)
 				must(t, "GetUser", err)
 
@@ -195,12 +185,7 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 					t.Errorf("GetUser after UpdateTokens (-want +got):\n%s", diff)
 				}
 				checkNils(t, want, got)
-				if !got.CreatedAt.Equal(before.CreatedAt) {
-					t.Errorf("CreatedAt changed from %v to %v", before.CreatedAt, got.CreatedAt)
-				}
-				if got.UpdatedAt.Before(before.UpdatedAt) {
-					t.Errorf("UpdatedAt went back from %v to %v", before.UpdatedAt, got.UpdatedAt)
-				}
+				checkRewritten(t, "UpdateTokens", before, got)
 
 				gotOther, err := s.GetUser(ctx, other.Key)
 				must(t, "GetUser of the other user", err)
@@ -228,12 +213,9 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 // new session generation, also when at is not later), survives a new login
 // (UpsertUser) and a token change, and touches no other user.
 func testEndSessions(t *testing.T, newStore func(t *testing.T) store.Store) {
-	s := newStore(t)
+	s := newUserStore(t, newStore, userA, userB)
 	ctx := t.Context()
-	u := sampleUser("1-testCRM")
-	other := sampleUser("2-testCRM")
-	must(t, "UpsertUser", s.UpsertUser(ctx, u))
-	must(t, "UpsertUser", s.UpsertUser(ctx, other))
+	u, other := sampleUser(userA), sampleUser(userB)
 	got, err := s.GetUser(ctx, u.Key)
 	must(t, "GetUser", err)
 	if !got.SessionsValidFrom.IsZero() {
@@ -301,6 +283,18 @@ func checkNils(t *testing.T, want, got store.User) {
 		if len(f.want) > 0 && !bytes.Equal(f.want, f.got) {
 			t.Errorf("%s differs: got %d bytes, want %d", f.name, len(f.got), len(f.want))
 		}
+	}
+}
+
+// checkRewritten checks got, read back after the write what to the row
+// read as before: CreatedAt is kept and UpdatedAt has not gone back.
+func checkRewritten(t *testing.T, what string, before, got store.User) {
+	t.Helper()
+	if !got.CreatedAt.Equal(before.CreatedAt) {
+		t.Errorf("CreatedAt = %v after %s, want the first one %v", got.CreatedAt, what, before.CreatedAt)
+	}
+	if got.UpdatedAt.Before(before.UpdatedAt) {
+		t.Errorf("UpdatedAt went back from %v to %v after %s", before.UpdatedAt, got.UpdatedAt, what)
 	}
 }
 
