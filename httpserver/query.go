@@ -73,6 +73,10 @@ func (q queryValues) Has(key string) bool {
 // NUL byte or is not valid UTF-8 after decoding, or "" when there is none.
 // Such values never come from a real client and would make a store fail
 // (PostgreSQL refuses both), so routes refuse them at the edge.
+//
+// The parameter with the empty name ("=%FF") is named unnamedParam: ""
+// would read as "none", and whether the query was refused would then
+// depend on the order the map's keys come in.
 func (q queryValues) invalidParam() string {
 	for k, vs := range q {
 		if !cleanText(k) {
@@ -80,12 +84,19 @@ func (q queryValues) invalidParam() string {
 		}
 		for _, v := range vs {
 			if !cleanText(v) {
+				if k == "" {
+					return unnamedParam
+				}
 				return k
 			}
 		}
 	}
 	return ""
 }
+
+// unnamedParam is how invalidParam names the parameter whose name is
+// empty.
+const unnamedParam = "(unnamed parameter)"
 
 // rawQueryClean reports, without parsing raw, that no parameter readQuery
 // makes of it can hold a NUL byte or invalid UTF-8 (invalidParam would

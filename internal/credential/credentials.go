@@ -152,6 +152,18 @@ type transport struct {
 	c    Credentials
 }
 
+// String names the transport without its credentials: fmt prints a
+// struct's unexported fields without calling their own String or Format,
+// so the credentials' redaction alone would not keep a printed transport
+// (%v of an http.Client's Transport, say) from showing the key.
+func (t *transport) String() string { return "credential.Transport{credentials: redacted}" }
+
+// GoString hides the credentials too.
+func (t *transport) GoString() string { return t.String() }
+
+// Format prints String for every verb, so %x or %d cannot reach the key.
+func (t *transport) Format(f fmt.State, _ rune) { io.WriteString(f, t.String()) }
+
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !sameOriginChain(req) {
 		// Not the CRM the adapter addressed: no credentials, and a 401 from
