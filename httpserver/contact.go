@@ -134,7 +134,7 @@ func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	cache := s.matchCacheFor(sess)
-	if res, body, ok := cache.lookupAnswer(sess.user.Key, pq); ok {
+	if res, body, ok := cache.lookupAnswer(sess.user.Key, sess.settingsFP, pq); ok {
 		if body != nil {
 			// The answer these matches made when they were stored.
 			writeJSONBytes(w, http.StatusOK, body)
@@ -167,7 +167,7 @@ func (s *Server) findContact(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	writeJSONBytes(w, http.StatusOK, body)
-	cache.storeAnswer(sess.user.Key, pq, res, body, gen)
+	cache.storeAnswer(sess.user.Key, sess.settingsFP, pq, res, body, gen)
 }
 
 // searchContacts is GET /custom/contact/search (ContactSearcher).

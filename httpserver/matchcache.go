@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"container/list"
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,11 +134,16 @@ func appendMatchNumber(b []byte, pq adapter.PhoneQuery) []byte {
 	return append(append(b, "raw:"...), pq.Raw...)
 }
 
-// appendMatchKey appends the cache key of user's lookup of pq to b: the
-// user, the number and every candidate, NUL-separated.
-func appendMatchKey(b []byte, user string, pq adapter.PhoneQuery) []byte {
+// appendMatchKey appends the cache key of user's lookup of pq under the
+// effective settings fingerprinted settings to b: the user, the
+// fingerprint (8 bytes), the number and every candidate, NUL-separated.
+// The adapter is handed the effective settings, which differ by telephony
+// account (admin settings) and change over time, so an answer is only
+// reused under the settings it was found with.
+func appendMatchKey(b []byte, user string, settings uint64, pq adapter.PhoneQuery) []byte {
 	b = append(b, user...)
 	b = append(b, 0)
+	b = binary.BigEndian.AppendUint64(b, settings)
 	b = appendMatchNumber(b, pq)
 	for _, c := range pq.Candidates {
 		b = append(b, 0)
@@ -149,27 +155,28 @@ func appendMatchKey(b []byte, user string, pq adapter.PhoneQuery) []byte {
 // matchNumber is the number part of a key, as a string.
 func matchNumber(pq adapter.PhoneQuery) string { return string(appendMatchNumber(nil, pq)) }
 
-func matchKey(user string, pq adapter.PhoneQuery) string {
-	return string(appendMatchKey(nil, user, pq))
+func matchKey(user string, settings uint64, pq adapter.PhoneQuery) string {
+	return string(appendMatchKey(nil, user, settings, pq))
 }
 
 // lookup returns the cached matches of user for pq, if fresh. It counts a
 // miss otherwise; the caller then asks the adapter and calls store.
 func (c *matchCache) lookup(user string, pq adapter.PhoneQuery) (adapter.FindContactsResult, bool) {
-	res, _, ok := c.lookupAnswer(user, pq)
+	res, _, ok := c.lookupAnswer(user, 0, pq)
 	return res, ok
 }
 
-// lookupAnswer is lookup that also returns the JSON answer stored with the
-// matches (storeAnswer), nil when none was.
-func (c *matchCache) lookupAnswer(user string, pq adapter.PhoneQuery) (adapter.FindContactsResult, []byte, bool) {
+// lookupAnswer is lookup under the effective settings fingerprinted
+// settings (settingsFingerprint) that also returns the JSON answer stored
+// with the matches (storeAnswer), nil when none was.
+func (c *matchCache) lookupAnswer(user string, settings uint64, pq adapter.PhoneQuery) (adapter.FindContactsResult, []byte, bool) {
 	if !c.on() {
 		return adapter.FindContactsResult{}, nil, false
 	}
 	// The key is built in a stack buffer and only converted for the map
 	// index, which does not allocate: a hit costs no key allocation.
 	var kb [256]byte
-	key := appendMatchKey(kb[:0], user, pq)
+	key := appendMatchKey(kb[:0], user, settings, pq)
 	c.mu.Lock()
 	e := c.entries[string(key)]
 	if e != nil && (e.user != user || !c.now().Before(e.expires)) {
@@ -197,16 +204,17 @@ func (c *matchCache) generation() uint64 {
 // store caches a lookup's real matches, unless the user's entries were
 // invalidated since gen was noted. Empty answers are never cached.
 func (c *matchCache) store(user string, pq adapter.PhoneQuery, res adapter.FindContactsResult, gen uint64) {
-	c.storeAnswer(user, pq, res, nil, gen)
+	c.storeAnswer(user, 0, pq, res, nil, gen)
 }
 
-// storeAnswer is store that also keeps body, the JSON answer res makes,
-// which the cache then owns: later hits write it without encoding again.
-func (c *matchCache) storeAnswer(user string, pq adapter.PhoneQuery, res adapter.FindContactsResult, body []byte, gen uint64) {
+// storeAnswer is store under the effective settings fingerprinted
+// settings that also keeps body, the JSON answer res makes, which the
+// cache then owns: later hits write it without encoding again.
+func (c *matchCache) storeAnswer(user string, settings uint64, pq adapter.PhoneQuery, res adapter.FindContactsResult, body []byte, gen uint64) {
 	if !c.on() || len(res.Contacts) == 0 {
 		return
 	}
-	key := matchKey(user, pq)
+	key := matchKey(user, settings, pq)
 	e := &matchEntry{user: user, key: key, number: matchNumber(pq), res: cloneResult(res), body: body}
 	e.size = int64(entryOverhead+2*len(key)+len(e.number)+len(res.Message)+len(body)) + resultBytes(res)
 	if e.size > c.maxBytes/16 {

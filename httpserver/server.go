@@ -88,7 +88,10 @@ func WithAdapterTimeout(d time.Duration) Option { return func(o *options) { o.ad
 
 // WithHTTPClient sets the client whose Transport carries requests to CRMs and
 // token endpoints (default: a client with a 30 s timeout over
-// http.DefaultTransport). Credentials are layered on top of its Transport.
+// http.DefaultTransport). Credentials are layered on top of its Transport;
+// its Timeout and CheckRedirect apply. Its Jar is not used: a jar shared by
+// every user would send one user's CRM session cookie with another user's
+// requests.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
 
 // WithServerURL sets the public URL of this server, served in the manifest's
@@ -255,6 +258,13 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	}
 	if o.httpClient == nil {
 		o.httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.httpClient.Jar != nil {
+		// One jar for every user would carry one user's CRM session cookie
+		// into another user's requests: the server's clients keep none.
+		c := *o.httpClient
+		c.Jar = nil
+		o.httpClient = &c
 	}
 	switch {
 	case cfg.Store == nil:

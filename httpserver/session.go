@@ -32,6 +32,9 @@ type session struct {
 	// settings are the user's effective settings as the settings cache
 	// holds them: read, never written. Adapters get a copy (crmSession).
 	settings adapter.Settings
+	// settingsFP is settingsFingerprint(settings): the contact-match cache
+	// reuses an answer only under the settings it was found with.
+	settingsFP uint64
 	// transport carries the user's CRM credentials; crmSession puts a
 	// client over it.
 	transport http.RoundTripper
@@ -175,21 +178,22 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			// row we just read instead of reading it again.
 			ctx = context.WithValue(ctx, preloadKey{}, &preloaded{user: user})
 		}
-		settings, err := s.effectiveSettings(ctx, p, user.Key, accountKey(r, query))
+		settings, settingsFP, err := s.effectiveSettings(ctx, p, user.Key, accountKey(r, query))
 		if err != nil {
 			s.fail(w, r, operation{name: "loading settings", record: "User"}, p.adapter.Platform(), err)
 			return
 		}
 		r = r.WithContext(ctx)
 		h(w, r, &session{
-			claims:    claims,
-			user:      user,
-			platform:  p,
-			query:     query,
-			settings:  settings,
-			transport: transport,
-			base:      s.opts.httpClient,
-			renew:     renew,
+			claims:     claims,
+			user:       user,
+			platform:   p,
+			query:      query,
+			settings:   settings,
+			settingsFP: settingsFP,
+			transport:  transport,
+			base:       s.opts.httpClient,
+			renew:      renew,
 		})
 	})
 }
@@ -280,7 +284,6 @@ func clientOver(base *http.Client, rt http.RoundTripper) *http.Client {
 	return &http.Client{
 		Transport:     rt,
 		CheckRedirect: base.CheckRedirect,
-		Jar:           base.Jar,
 		Timeout:       base.Timeout,
 	}
 }

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -248,8 +251,35 @@ type settingsCache struct {
 }
 
 type cachedSettings struct {
-	settings adapter.Settings // never handed out: callers get a clone
-	until    time.Time
+	settings    adapter.Settings // never handed out: callers get a clone
+	fingerprint uint64           // settingsFingerprint(settings)
+	until       time.Time
+}
+
+// fingerprintSeed keys settingsFingerprint for this process: the
+// fingerprints only ever meet in this process's contact-match cache.
+var fingerprintSeed = maphash.MakeSeed()
+
+// settingsFingerprint is a 64-bit hash of the effective settings m, the
+// same for equal settings whatever the map's order: the contact-match
+// cache keys answers by it, so an answer the adapter found under one set
+// of settings (one telephony account's admin settings, or before a
+// change) is never reused under another.
+func settingsFingerprint(m adapter.Settings) uint64 {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	for _, id := range ids {
+		h.WriteString(id)
+		h.WriteByte(0)
+		_ = binary.Write(&h, binary.BigEndian, uint64(len(m[id])))
+		h.Write(m[id])
+	}
+	return h.Sum64()
 }
 
 func settingsCacheKey(platform, userKey, account string) string {
@@ -260,26 +290,27 @@ func settingsCacheKey(platform, userKey, account string) string {
 // settings cache holds it: the caller reads it and never writes it. An
 // adapter gets a copy of its own (session.crmSession), made only when the
 // request reaches an adapter.
-func (s *Server) effectiveSettings(ctx context.Context, p *platform, userKey, account string) (adapter.Settings, error) {
+func (s *Server) effectiveSettings(ctx context.Context, p *platform, userKey, account string) (adapter.Settings, uint64, error) {
 	now := s.opts.now()
 	if s.settings.ttl > 0 {
 		// A hit builds its key on the stack (settingsCacheKey's bytes).
 		var kb [128]byte
 		k := append(append(append(append(append(kb[:0], p.adapter.Platform()...), 0), userKey...), 0), account...)
 		if c, ok := s.settings.getBytes(k); ok && now.Before(c.until) {
-			return c.settings, nil
+			return c.settings, c.fingerprint, nil
 		}
 	}
 	key := settingsCacheKey(p.adapter.Platform(), userKey, account)
 	d, a, u, err := s.settingsOf(ctx, p, userKey, account)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	merged := mergeSettings(d, a, u)
+	fp := settingsFingerprint(merged)
 	if s.settings.ttl > 0 {
-		s.settings.put(key, cachedSettings{settings: merged, until: now.Add(s.settings.ttl)})
+		s.settings.put(key, cachedSettings{settings: merged, fingerprint: fp, until: now.Add(s.settings.ttl)})
 	}
-	return merged, nil
+	return merged, fp, nil
 }
 
 // effectiveOverridingFormat is the overridingFormat a contact lookup uses:

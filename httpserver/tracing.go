@@ -177,7 +177,6 @@ func (s *Server) tokenClient(platform string) *http.Client {
 	return &http.Client{
 		Transport:     s.instrumentTransport(base.Transport, "refresh_token", platform),
 		CheckRedirect: base.CheckRedirect,
-		Jar:           base.Jar,
 		Timeout:       base.Timeout,
 	}
 }
