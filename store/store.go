@@ -50,12 +50,20 @@ type User struct {
 	CreatedAt, UpdatedAt time.Time
 }
 
-// Tokens are the credential columns of a user, replaced together.
+// Tokens are the credential columns of a user, replaced together. The
+// byte fields hold sealed values (auth.SealingKeyRing), never plaintext;
+// nil means absent, as in User.
 type Tokens struct {
-	AccessToken  []byte
+	// AccessToken is the sealed OAuth access token; nil for API-key users.
+	AccessToken []byte
+	// RefreshToken is the sealed OAuth refresh token; nil when the
+	// provider issued none.
 	RefreshToken []byte
-	APIKey       []byte
-	TokenExpiry  time.Time
+	// APIKey is the sealed API key; nil for OAuth users.
+	APIKey []byte
+	// TokenExpiry is when AccessToken expires; zero when unknown or for
+	// API keys.
+	TokenExpiry time.Time
 }
 
 // Reservation is the state of a (user, key) dedupe slot after Reserve.
